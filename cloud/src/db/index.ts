@@ -1,0 +1,3 @@
+export * from './sql-db.ts';
+export { SqliteDb } from './sqlite-db.ts';
+export { PgDb, createPgSchema, dropPgSchema } from './pg-db.ts';

@@ -1,0 +1,155 @@
+/**
+ * Uplink/downlink payloads (version 1), validated on both ends with these schemas.
+ * See docs/protocol.md for the contract in prose.
+ */
+import { z } from 'zod';
+import { AlarmLevelSchema, LimitDirectionSchema } from './levels.ts';
+import { EpochMsSchema, IdSchema, PointPathSchema, ReadingSchema, QualitySchema, ReadingValueSchema } from './reading.ts';
+
+export const PROTOCOL_VERSION = 1;
+/** Largest payload either side accepts (AWS IoT Core allows 128 KB per message). */
+export const MAX_PAYLOAD_BYTES = 128 * 1024;
+
+/** ULID: 26 Crockford base-32 characters. */
+export const EventIdSchema = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, 'must be a ULID');
+export const SeqSchema = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+const EventBase = { id: EventIdSchema, seq: SeqSchema };
+
+export const TelemetryEventSchema = ReadingSchema.extend({
+  ...EventBase,
+  /** True when sent from backlog after an outage: never overwrites a newer current value. */
+  historical: z.boolean().optional(),
+});
+export type TelemetryEvent = z.infer<typeof TelemetryEventSchema>;
+
+/** An alarm condition change evaluated at the edge. */
+export const AlarmEventSchema = z.object({
+  ...EventBase,
+  type: z.literal('alarm'),
+  point: PointPathSchema,
+  kind: z.enum(['raised', 'cleared']),
+  level: AlarmLevelSchema,
+  direction: LimitDirectionSchema,
+  limit: z.number().finite(),
+  value: ReadingValueSchema,
+  unit: z.string().max(32).optional(),
+  quality: QualitySchema,
+  sourceTime: EpochMsSchema,
+  gatewayTime: EpochMsSchema,
+  historical: z.boolean().optional(),
+});
+export type AlarmEvent = z.infer<typeof AlarmEventSchema>;
+
+/** A gateway's own condition that people must see: telemetry discarded, disk full, clock jump. */
+export const SystemEventSchema = z.object({
+  ...EventBase,
+  type: z.literal('system'),
+  code: z.string().regex(/^[A-Z0-9_]{3,64}$/),
+  message: z.string().max(500),
+  details: z.record(z.string(), z.unknown()).optional(),
+  gatewayTime: EpochMsSchema,
+});
+export type SystemEvent = z.infer<typeof SystemEventSchema>;
+
+export const AlarmStreamEventSchema = z.discriminatedUnion('type', [AlarmEventSchema, SystemEventSchema]);
+export type AlarmStreamEvent = z.infer<typeof AlarmStreamEventSchema>;
+
+export const TelemetryBatchSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  gatewayId: IdSchema,
+  stream: z.literal('telemetry'),
+  events: z.array(TelemetryEventSchema).min(1).max(5000),
+});
+export type TelemetryBatch = z.infer<typeof TelemetryBatchSchema>;
+
+export const AlarmBatchSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  gatewayId: IdSchema,
+  stream: z.literal('alarm'),
+  events: z.array(AlarmStreamEventSchema).min(1).max(1000),
+});
+export type AlarmBatch = z.infer<typeof AlarmBatchSchema>;
+
+export const UplinkBatchSchema = z.discriminatedUnion('stream', [TelemetryBatchSchema, AlarmBatchSchema]);
+export type UplinkBatch = z.infer<typeof UplinkBatchSchema>;
+
+/** Birth (online), death (offline, registered as the MQTT will) and periodic status. */
+export const StatusMessageSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  gatewayId: IdSchema,
+  state: z.enum(['online', 'offline', 'status']),
+  /** Birth/death sequence: incremented per connect; the will carries the value the birth announced. */
+  bdSeq: z.number().int().min(0),
+  time: EpochMsSchema,
+  siteId: IdSchema.optional(),
+  configVersion: z.number().int().min(0).optional(),
+  /** Journal rows not yet acknowledged, per stream. */
+  backlog: z.object({ alarm: z.number().int().min(0), telemetry: z.number().int().min(0) }).optional(),
+  /** Next seq the gateway will assign per stream (lets the cloud spot a gap at the tail). */
+  nextSeq: z.object({ alarm: z.number().int().min(1), telemetry: z.number().int().min(1) }).optional(),
+  health: z.enum(['ok', 'degraded', 'failing']).optional(),
+  healthDetail: z.string().max(500).optional(),
+  /** Telemetry rows discarded by the disk-budget policy since the journal was created. */
+  discardedTelemetry: z.number().int().min(0).optional(),
+  devices: z.record(z.string(), z.enum(['ok', 'degraded', 'comm_lost'])).optional(),
+});
+export type StatusMessage = z.infer<typeof StatusMessageSchema>;
+
+/** Cloud → gateway: everything up to ackSeq on this stream is committed; release it. */
+export const AckMessageSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  gatewayId: IdSchema,
+  stream: z.enum(['alarm', 'telemetry']),
+  /** Highest contiguous sequence number committed in the cloud store. */
+  ackSeq: z.number().int().min(0),
+});
+export type AckMessage = z.infer<typeof AckMessageSchema>;
+
+export const CommandMessageSchema = z.discriminatedUnion('type', [
+  z.object({
+    v: z.literal(PROTOCOL_VERSION),
+    id: z.string().min(1).max(64),
+    type: z.literal('replay'),
+    stream: z.enum(['alarm', 'telemetry']),
+    fromSeq: SeqSchema,
+    toSeq: SeqSchema.optional(),
+  }),
+  z.object({
+    v: z.literal(PROTOCOL_VERSION),
+    id: z.string().min(1).max(64),
+    type: z.literal('siren'),
+    action: z.enum(['silence', 'reset']),
+    point: PointPathSchema.optional(),
+  }),
+  z.object({
+    v: z.literal(PROTOCOL_VERSION),
+    id: z.string().min(1).max(64),
+    type: z.literal('config'),
+    version: z.number().int().min(1),
+    config: z.unknown(),
+  }),
+  z.object({ v: z.literal(PROTOCOL_VERSION), id: z.string().min(1).max(64), type: z.literal('rebirth') }),
+]);
+export type CommandMessage = z.infer<typeof CommandMessageSchema>;
+
+/** Parse a JSON payload with a size bound; returns a discriminated result, never throws. */
+export function parsePayload<T>(
+  schema: z.ZodType<T>,
+  payload: Uint8Array | string,
+): { ok: true; value: T } | { ok: false; reason: 'oversized' | 'not_json' | 'invalid'; detail: string } {
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
+  if (size > MAX_PAYLOAD_BYTES) return { ok: false, reason: 'oversized', detail: `${size} bytes > ${MAX_PAYLOAD_BYTES}` };
+  let json: unknown;
+  try {
+    json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: 'not_json', detail: err instanceof Error ? err.message : String(err) };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0];
+    return { ok: false, reason: 'invalid', detail: first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'invalid' };
+  }
+  return { ok: true, value: parsed.data };
+}

@@ -1,0 +1,87 @@
+/**
+ * The reading: one value of one point at one moment, with its quality.
+ * Every driver and bridge produces these; the journal, uplink, cloud and dashboard consume them.
+ */
+import { z } from 'zod';
+
+/** `site/device/point` — each part a safe identifier (no `/`, `+`, `#`, NUL or spaces). */
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const IdSchema = z.string().regex(ID_PATTERN, 'must be 1-64 characters of A-Z a-z 0-9 _ -');
+export const PointPathSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64}$/, 'must be site/device/point');
+
+export const QUALITIES = ['good', 'uncertain', 'bad'] as const;
+export const QualitySchema = z.enum(QUALITIES);
+export type Quality = z.infer<typeof QualitySchema>;
+
+/**
+ * Why a reading is not `good`. Codes are API: they appear in logs, payloads and the dashboard.
+ * Drivers may add a detail string (e.g. the Modbus exception text) beside the code.
+ */
+export const REASON_CODES = [
+  'timeout', // device did not answer in time
+  'comm_lost', // device/connection lost for longer than the comm-loss bound
+  'exception', // protocol exception reply (Modbus exception code, OPC-UA bad status)
+  'crc_error', // frame check failed
+  'short_frame', // truncated reply
+  'out_of_range', // value outside the measuring range
+  'sensor_fault', // device reports a fault
+  'calibration', // device in calibration
+  'maintenance', // device in maintenance
+  'stopped', // device stopped (HJ 212 F)
+  'manual', // manually entered value (HJ 212 S)
+  'stale', // no fresh value within the expected interval
+  'decode_error', // raw data could not be decoded (NaN pattern, sentinel)
+  'bridge_flag', // a bridge protocol flag marked it
+  'no_fix', // GNSS without a usable fix
+  'gap', // value follows an outage (OPC-UA reconnect, replay)
+] as const;
+export const ReasonCodeSchema = z.enum(REASON_CODES);
+export type ReasonCode = z.infer<typeof ReasonCodeSchema>;
+
+export const ReadingValueSchema = z.union([z.number().finite(), z.boolean(), z.string().max(256), z.null()]);
+export type ReadingValue = z.infer<typeof ReadingValueSchema>;
+
+/** Epoch milliseconds; sane bounds so a 1970 RTC or a far-future clock is caught, not stored. */
+export const EpochMsSchema = z.number().int().min(946_684_800_000).max(4_102_444_800_000);
+
+export const ReadingSchema = z.object({
+  point: PointPathSchema,
+  value: ReadingValueSchema,
+  unit: z.string().max(32).optional(),
+  quality: QualitySchema,
+  reason: ReasonCodeSchema.optional(),
+  /** Free text beside the reason, e.g. "Modbus exception 0x02 illegal data address". */
+  detail: z.string().max(200).optional(),
+  /** When the value was measured (device or bridge time), epoch ms. */
+  sourceTime: EpochMsSchema,
+  /** When the gateway received it, epoch ms. */
+  gatewayTime: EpochMsSchema,
+});
+export type Reading = z.infer<typeof ReadingSchema>;
+
+export function pointPath(site: string, device: string, point: string): string {
+  return `${site}/${device}/${point}`;
+}
+
+export function splitPointPath(path: string): { site: string; device: string; point: string } {
+  const [site, device, point] = path.split('/');
+  if (site === undefined || device === undefined || point === undefined) {
+    throw new Error(`not a point path: ${path}`);
+  }
+  return { site, device, point };
+}
+
+/** Callback that a reading source (driver, bridge) pushes its readings into. */
+export type ReadingSink = (readings: readonly Reading[]) => void;
+
+/**
+ * Something the gateway runs that produces readings: a Modbus bus, an OPC-UA session, an HJ 212
+ * listener, an NMEA reader. It owns its sockets and timers; stop() releases all of them.
+ */
+export interface ReadingSource {
+  readonly id: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,36 @@
+/**
+ * The gateway's YAML configuration, validated by one schema composed from each module's part.
+ * `safeloop gateway --config FILE` loads it with loadConfigFile(), which names file and path on error.
+ */
+import { z } from 'zod';
+import { IdSchema } from '@safeloop/contract';
+import { BridgeConfigSchema } from '@safeloop/firmware-bridges/config';
+import { DeviceInstanceSchema } from './field/config.ts';
+import { JournalConfigSchema } from './journal/config.ts';
+import { UplinkConfigSchema } from './uplink/config.ts';
+
+export const GatewayConfigSchema = z
+  .object({
+    gateway: z.object({
+      id: IdSchema,
+      siteId: IdSchema,
+      /** Seconds between status messages (heartbeat). */
+      statusIntervalSec: z.number().int().min(5).max(3600).default(30),
+    }),
+    journal: JournalConfigSchema.default(JournalConfigSchema.parse({})),
+    uplink: UplinkConfigSchema,
+    devices: z.array(DeviceInstanceSchema).default([]),
+    bridges: z.array(BridgeConfigSchema).default([]),
+  })
+  .superRefine((cfg, ctx) => {
+    const seen = new Set<string>();
+    cfg.devices.forEach((d, i) => {
+      if (seen.has(d.id)) ctx.addIssue({ code: 'custom', path: ['devices', i, 'id'], message: `duplicate device id ${d.id}` });
+      seen.add(d.id);
+    });
+    cfg.bridges.forEach((b, i) => {
+      if (seen.has(b.id)) ctx.addIssue({ code: 'custom', path: ['bridges', i, 'id'], message: `duplicate source id ${b.id}` });
+      seen.add(b.id);
+    });
+  });
+export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
