@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { IdSchema } from '@safeloop/contract';
 import { BridgeConfigSchema } from '@safeloop/firmware-bridges/config';
 import { DeviceInstanceSchema } from './field/config.ts';
-import { JournalConfigSchema } from './journal/config.ts';
+import { JournalConfigSchema, ReportConfigSchema } from './journal/config.ts';
 import { UplinkConfigSchema } from './uplink/config.ts';
 
 export const GatewayConfigSchema = z
@@ -18,6 +18,8 @@ export const GatewayConfigSchema = z
       statusIntervalSec: z.number().int().min(5).max(3600).default(30),
     }),
     journal: JournalConfigSchema.default(JournalConfigSchema.parse({})),
+    /** Report-by-exception: deadband and heartbeat per point (default: send every reading). */
+    report: ReportConfigSchema.default(ReportConfigSchema.parse({})),
     uplink: UplinkConfigSchema,
     devices: z.array(DeviceInstanceSchema).default([]),
     bridges: z.array(BridgeConfigSchema).default([]),

@@ -1,0 +1,55 @@
+import type { Command } from 'commander';
+import { SafeLoopError } from '@safeloop/contract';
+import { formatReadTable, readDeviceOnce, TransportSchema, type Transport } from '@safeloop/gateway/field';
+
+interface ReadOptions {
+  profile: string;
+  tcp?: string;
+  serial?: string;
+  baud: string;
+  parity: string;
+  unit: string;
+  opcua?: string;
+  security: string;
+  timeout: string;
+  json?: boolean;
+}
+
+function transportFrom(opts: ReadOptions): Transport {
+  const chosen = [opts.tcp, opts.serial, opts.opcua].filter((x) => x !== undefined).length;
+  if (chosen !== 1) throw new SafeLoopError('CLI_USAGE', 'give exactly one of --tcp HOST:PORT, --serial PATH or --opcua URL');
+  const timeoutMs = Number(opts.timeout);
+  if (opts.tcp) {
+    const [host, port] = opts.tcp.split(':');
+    return TransportSchema.parse({ kind: 'modbus-tcp', host, port: port ? Number(port) : 502, unitId: Number(opts.unit), timeoutMs });
+  }
+  if (opts.serial) {
+    return TransportSchema.parse({ kind: 'modbus-rtu', path: opts.serial, baudRate: Number(opts.baud), parity: opts.parity, unitId: Number(opts.unit), timeoutMs });
+  }
+  return TransportSchema.parse({ kind: 'opcua', endpoint: opts.opcua, securityMode: opts.security, ...(opts.security === 'None' ? { securityPolicy: 'None' } : {}) });
+}
+
+export function registerReadCommand(program: Command): void {
+  program
+    .command('read')
+    .description("Field technician's test read: read every point of a device once and print value, unit, quality and raw registers")
+    .requiredOption('-p, --profile <id>', 'device profile id (see device-profiles/README.md)')
+    .option('--tcp <host:port>', 'Modbus TCP device or serial-to-TCP gateway')
+    .option('--serial <path>', 'Modbus RTU serial port, e.g. /dev/ttyUSB0')
+    .option('--baud <rate>', 'RTU baud rate', '9600')
+    .option('--parity <parity>', 'RTU parity: none | even | odd', 'none')
+    .option('--unit <id>', 'Modbus unit id', '1')
+    .option('--opcua <url>', 'OPC-UA endpoint, e.g. opc.tcp://host:4840')
+    .option('--security <mode>', 'OPC-UA security mode: None | Sign | SignAndEncrypt', 'SignAndEncrypt')
+    .option('--timeout <ms>', 'per-request timeout', '1000')
+    .option('--json', 'print JSON instead of a table')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  safeloop read --profile generic-catalytic-lel --tcp 192.168.1.20:502 --unit 1\n  safeloop read --profile generic-piezometer --serial /dev/ttyUSB0 --baud 9600 --parity even --unit 7\n  safeloop read --profile generic-tank-gauging-opcua --opcua opc.tcp://10.0.0.5:4840 --json',
+    )
+    .action(async (opts: ReadOptions) => {
+      const rows = await readDeviceOnce({ profileId: opts.profile, transport: transportFrom(opts), timeoutMs: Number(opts.timeout) });
+      process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatReadTable(rows)}\n`);
+      if (rows.some((r) => r.quality === 'bad')) process.exitCode = 3;
+    });
+}

@@ -1,0 +1,64 @@
+/**
+ * The cloud's YAML configuration (`safeloop cloud --config FILE`), validated by one schema.
+ */
+import { z } from 'zod';
+
+const TlsFilesSchema = z.object({ ca: z.string().min(1), cert: z.string().min(1), key: z.string().min(1) });
+
+export const StoreConfigSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('sqlite'), path: z.string().min(1).default('./data/cloud/safeloop.db') }),
+  z.object({
+    kind: z.literal('postgres'),
+    url: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string'),
+    schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional(),
+    /** Days of raw telemetry kept (older partitions dropped); aggregates are kept longer. */
+    retentionDays: z.number().int().min(1).default(90),
+    poolSize: z.number().int().min(1).max(200).default(10),
+  }),
+]);
+export type StoreConfig = z.infer<typeof StoreConfigSchema>;
+
+export const CloudConfigSchema = z.object({
+  http: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+    })
+    .default({ host: '127.0.0.1', port: 8080 }),
+  store: StoreConfigSchema.default({ kind: 'sqlite', path: './data/cloud/safeloop.db' }),
+  mqtt: z.object({
+    url: z.string().regex(/^(mqtt|mqtts|tcp|ssl|tls):\/\//, 'must be mqtt:// or mqtts://'),
+    tls: TlsFilesSchema.optional(),
+    protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
+    /** MQTT 5 shared-subscription group; several workers with the same group split the load. Omit for MQTT 3.1.1. */
+    shareGroup: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional(),
+    clientId: z.string().max(64).optional(),
+  }),
+  /** Run an in-process MQTT broker (demo / single machine). */
+  embeddedBroker: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }).optional(),
+  /** YAML seed with regions, enterprises, sites, gateways and users, applied at start (idempotent). */
+  seed: z.string().optional(),
+  /** Rule files (YAML/JSON) loaded at start; rules can later be changed through the API. */
+  ruleFiles: z.array(z.string()).default([]),
+  auth: z
+    .object({
+      /** File holding the token-signing secret; created with a random secret if missing. */
+      secretFile: z.string().default('./data/cloud/token-secret'),
+      tokenTtlSec: z.number().int().min(60).max(7 * 86400).default(12 * 3600),
+    })
+    .default({ secretFile: './data/cloud/token-secret', tokenTtlSec: 12 * 3600 }),
+  web: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).default({ enabled: true }),
+  workers: z
+    .object({
+      ingest: z.boolean().default(true),
+      escalation: z.boolean().default(true),
+      escalationTickSec: z.number().min(0.1).max(600).default(5),
+    })
+    .default({ ingest: true, escalation: true, escalationTickSec: 5 }),
+  notify: z
+    .object({
+      webhooks: z.array(z.object({ url: z.string().url(), secret: z.string().min(16), events: z.array(z.string()).optional() })).default([]),
+    })
+    .default({ webhooks: [] }),
+});
+export type CloudConfig = z.infer<typeof CloudConfigSchema>;
