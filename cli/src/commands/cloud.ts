@@ -1,0 +1,30 @@
+import type { Command } from 'commander';
+import { loadConfigFile } from '@safeloop/contract';
+import { CloudConfigSchema, CloudService } from '@safeloop/cloud';
+import { createLogger } from '../logger.ts';
+import { onShutdown } from '../shutdown.ts';
+import { REPO_ROOT } from '../demo/start-demo.ts';
+
+export function registerCloudCommand(program: Command): void {
+  program
+    .command('cloud')
+    .description('Run the cloud: MQTT ingest, telemetry store, rules engine, alarm lifecycle and escalation, REST API and dashboard')
+    .requiredOption('-c, --config <file>', 'cloud YAML config (see docs/configuration.md)')
+    .option('--log-level <level>', 'debug | info | warn | error', 'info')
+    .option('--check', 'validate the config and exit')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  safeloop cloud --config examples/demo-cloud.yaml          # SQLite + embedded broker\n  safeloop cloud --config examples/cloud-postgres.yaml       # PostgreSQL + external broker\n\nSeveral cloud processes may share one PostgreSQL and one broker (MQTT 5 shared subscriptions).',
+    )
+    .action(async (opts: { config: string; logLevel: string; check?: boolean }) => {
+      const config = loadConfigFile(opts.config, CloudConfigSchema);
+      if (opts.check) {
+        process.stdout.write(`${opts.config}: valid (store ${config.store.kind})\n`);
+        return;
+      }
+      const logger = createLogger({ level: opts.logLevel, name: 'safeloop-cloud' });
+      const cloud = await CloudService.start(config, { logger, repoRoot: REPO_ROOT });
+      process.stdout.write(`SafeLoop cloud listening on ${cloud.url}\n`);
+      onShutdown(() => cloud.stop());
+    });
+}

@@ -1,0 +1,114 @@
+/**
+ * The one-command demo: embedded MQTT broker, cloud on SQLite, a simulated plant, one gateway.
+ * Everything runs in this process, but data travels the real path:
+ * rig (Modbus TCP / OPC-UA / NMEA over TCP) → gateway drivers → journal (SQLite) → MQTT → cloud ingest → store → alarms.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadConfigFile, validateConfig, type Logger } from '@safeloop/contract';
+import { CloudConfigSchema, CloudService, startEmbeddedBroker, type EmbeddedBroker } from '@safeloop/cloud';
+import { GatewayAgent, GatewayConfigSchema } from '@safeloop/gateway';
+import { RigConfigSchema, startRig, type RigConfig } from '@safeloop/test-rigs';
+import { freePort } from './free-port.ts';
+import { remapPorts } from './remap-ports.ts';
+
+export const REPO_ROOT = resolve(new URL('../../..', import.meta.url).pathname);
+export const DEMO_GATEWAY_CONFIG = join(REPO_ROOT, 'examples/demo-gateway.yaml');
+export const DEMO_RIG_CONFIG = join(REPO_ROOT, 'test-rigs/plants/demo-plant.yaml');
+export const DEMO_SEED = join(REPO_ROOT, 'cloud/seed/demo.yaml');
+
+export interface DemoOptions {
+  dataDir: string;
+  httpPort: number;
+  mqttPort: number;
+  logger: Logger;
+  /** Move every simulator port to a free one (tests). */
+  randomPorts?: boolean;
+  /** Adjust the plant before it starts (tests compress the scenario). */
+  transformRig?: (rig: RigConfig) => RigConfig;
+}
+
+export interface RunningDemo {
+  url: string;
+  mqttUrl: string;
+  cloud: CloudService;
+  gateway: GatewayAgent;
+  stop(): Promise<void>;
+}
+
+async function portMap(ports: number[]): Promise<Map<number, number>> {
+  const map = new Map<number, number>();
+  for (const p of ports) map.set(p, await freePort());
+  return map;
+}
+
+function collectPorts(value: unknown, out = new Set<number>()): Set<number> {
+  if (Array.isArray(value)) value.forEach((v) => collectPorts(v, out));
+  else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      if ((k === 'port' || k === 'tcpPort') && typeof v === 'number' && v > 0) out.add(v);
+      else collectPorts(v, out);
+    }
+  } else if (typeof value === 'string') {
+    const m = /^(?:opc\.tcp|tcp):\/\/[^/:]+:(\d+)/.exec(value);
+    if (m?.[1]) out.add(Number(m[1]));
+  }
+  return out;
+}
+
+export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
+  const { logger } = opts;
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+
+  let rigConfig = loadConfigFile(DEMO_RIG_CONFIG, RigConfigSchema);
+  let gatewayConfig = loadConfigFile(DEMO_GATEWAY_CONFIG, GatewayConfigSchema);
+  if (opts.transformRig) rigConfig = opts.transformRig(rigConfig);
+  if (opts.randomPorts) {
+    const map = await portMap([...collectPorts(rigConfig)]);
+    rigConfig = validateConfig(DEMO_RIG_CONFIG, remapPorts(rigConfig, map), RigConfigSchema);
+    gatewayConfig = validateConfig(DEMO_GATEWAY_CONFIG, remapPorts(gatewayConfig, map), GatewayConfigSchema);
+  }
+
+  const stops: Array<() => Promise<void>> = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.error({ err: err instanceof Error ? err.message : String(err) }, 'demo part failed to stop');
+      }
+    }
+  };
+
+  try {
+    const broker: EmbeddedBroker = await startEmbeddedBroker({ port: opts.mqttPort, logger });
+    stops.push(() => broker.stop());
+
+    const cloudConfig = validateConfig('(demo cloud config)', {
+      http: { host: '127.0.0.1', port: opts.httpPort },
+      store: { kind: 'sqlite', path: join(dataDir, 'cloud/safeloop.db') },
+      mqtt: { url: broker.url, protocolVersion: 4 },
+      seed: DEMO_SEED,
+      auth: { secretFile: join(dataDir, 'cloud/token-secret') },
+    }, CloudConfigSchema);
+    const cloud = await CloudService.start(cloudConfig, { logger, repoRoot: REPO_ROOT });
+    stops.push(() => cloud.stop());
+
+    const rig = await startRig(rigConfig, { logger });
+    stops.push(() => rig.stop());
+
+    const gwConfig = validateConfig(DEMO_GATEWAY_CONFIG, {
+      ...gatewayConfig,
+      journal: { ...gatewayConfig.journal, path: join(dataDir, 'gateway/journal.db') },
+      uplink: { ...gatewayConfig.uplink, url: broker.url },
+    }, GatewayConfigSchema);
+    const gateway = await GatewayAgent.start({ config: gwConfig, logger });
+    stops.push(() => gateway.stop());
+
+    return { url: cloud.url, mqttUrl: broker.url, cloud, gateway, stop: stopAll };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
