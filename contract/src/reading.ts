@@ -58,6 +58,11 @@ export const ReadingSchema = z.object({
   sourceTime: EpochMsSchema,
   /** When the gateway received it, epoch ms. */
   gatewayTime: EpochMsSchema,
+  /**
+   * True for values the device reports after the fact (HJ 212 minute/hour/day data, replays): stored and
+   * evaluated for history, never overwrite a newer current value. Absent = live.
+   */
+  historical: z.boolean().optional(),
 });
 export type Reading = z.infer<typeof ReadingSchema>;
 
