@@ -1,0 +1,174 @@
+// Boot, hash router, top bar, language switch and the one live-stream hub every view listens to.
+import { getSession, logout, openStream, setUnauthorisedHandler, get } from './api.js';
+import { clear, h } from './dom.js';
+import { getLang, setLang, t } from './i18n.js';
+import { isRegulator } from './roles.js';
+import { renderLogin } from './views/login.js';
+import { renderMap } from './views/map.js';
+import { renderAlarmDesk } from './views/alarm-desk.js';
+import { renderAlarmDetail } from './views/alarm-detail.js';
+import { renderSite } from './views/site.js';
+import { renderDevice } from './views/device.js';
+import { renderPoint } from './views/point.js';
+import { renderOverview } from './views/overview.js';
+
+const ROUTES = [
+  { re: /^#\/login$/, view: renderLogin, public: true },
+  { re: /^#\/map$/, view: renderMap, nav: 'map' },
+  { re: /^#\/alarms$/, view: renderAlarmDesk, nav: 'alarms' },
+  { re: /^#\/alarms\/([^/]+)$/, view: renderAlarmDetail, nav: 'alarms', keys: ['alarmId'] },
+  { re: /^#\/sites\/([^/]+)$/, view: renderSite, nav: 'map', keys: ['siteId'] },
+  { re: /^#\/sites\/([^/]+)\/devices\/([^/]+)$/, view: renderDevice, nav: 'map', keys: ['siteId', 'deviceId'] },
+  { re: /^#\/points\/([^/]+)\/([^/]+)\/([^/]+)$/, view: renderPoint, nav: 'map', keys: ['siteId', 'deviceId', 'pointId'] },
+  { re: /^#\/overview$/, view: renderOverview, nav: 'overview' },
+];
+
+/** Live events fan out to whichever view is mounted. */
+const listeners = { alarm: new Set(), latest: new Set(), status: new Set() };
+const live = {
+  on(kind, fn) {
+    listeners[kind].add(fn);
+    return () => listeners[kind].delete(fn);
+  },
+  connected: false,
+};
+let stream = null;
+let cleanupView = null;
+let regionsCache = null;
+
+function emit(kind, payload) {
+  for (const fn of [...listeners[kind]]) {
+    try {
+      fn(payload);
+    } catch (err) {
+      // One broken view listener must not stop the others from updating.
+      reportError(err);
+    }
+  }
+}
+
+function startStream() {
+  stream?.close();
+  stream = openStream({
+    onAlarm: (a) => emit('alarm', a),
+    onLatest: (r) => emit('latest', r),
+    onStatus: (ok) => {
+      live.connected = ok;
+      renderLiveStatus();
+      emit('status', ok);
+    },
+  });
+}
+
+function renderLiveStatus() {
+  const el = document.getElementById('live-status');
+  if (!el) return;
+  el.textContent = live.connected ? `● ${t('liveConnected')}` : `○ ${t('liveDisconnected')}`;
+  el.className = `live ${live.connected ? 'live-ok' : 'live-down'}`;
+}
+
+function navItems(user) {
+  const items = [
+    { id: 'map', href: '#/map', label: t('navMap') },
+    { id: 'alarms', href: '#/alarms', label: t('navAlarms') },
+  ];
+  if (isRegulator(user)) items.push({ id: 'overview', href: '#/overview', label: t('navOverview') });
+  return items;
+}
+
+function renderChrome(route) {
+  const session = getSession();
+  const bar = document.getElementById('topbar');
+  document.getElementById('skip-link').textContent = t('skipToMain');
+  document.getElementById('brand').textContent = t('appName');
+  document.getElementById('lang-switch').textContent = t('langSwitch');
+  document.getElementById('lang-switch').setAttribute('aria-label', `${t('language')}: ${t('langSwitch')}`);
+  document.getElementById('logout').textContent = t('logout');
+  if (!session || route?.public) {
+    bar.hidden = true;
+    return;
+  }
+  bar.hidden = false;
+  const u = session.user;
+  document.getElementById('user-label').textContent = `${u.name ?? u.id} · ${t(`role_${u.role}`)}`;
+  const nav = clear(document.getElementById('nav'));
+  for (const item of navItems(u)) {
+    nav.append(h('a', { href: item.href, 'aria-current': route?.nav === item.id ? 'page' : undefined }, item.label));
+  }
+  renderLiveStatus();
+}
+
+export async function regions() {
+  if (!regionsCache) regionsCache = get('/api/regions').catch(() => []);
+  return regionsCache;
+}
+
+async function route() {
+  const hash = location.hash || '#/map';
+  const session = getSession();
+  const match = ROUTES.map((r) => ({ r, m: hash.match(r.re) })).find((x) => x.m);
+  if (!match) {
+    location.hash = '#/map';
+    return;
+  }
+  if (!match.r.public && !session) {
+    location.hash = '#/login';
+    return;
+  }
+  if (match.r.public && session) {
+    location.hash = '#/map';
+    return;
+  }
+  if (session && !stream) startStream();
+  const params = {};
+  (match.r.keys ?? []).forEach((k, i) => (params[k] = decodeURIComponent(match.m[i + 1])));
+  cleanupView?.();
+  cleanupView = null;
+  renderChrome(match.r);
+  const main = clear(document.getElementById('main'));
+  try {
+    cleanupView = (await match.r.view(main, params, { user: session?.user, live, regions, navigate })) ?? null;
+  } catch (err) {
+    reportError(err);
+    main.append(h('p', { class: 'error', role: 'alert' }, t('error', { msg: err instanceof Error ? err.message : String(err) })));
+  }
+}
+
+function navigate(hash) {
+  if (location.hash === hash) void route();
+  else location.hash = hash;
+}
+
+function reportError(err) {
+  // Surfaced in the page; the browser console is the only log a static page has.
+  window.dispatchEvent(new CustomEvent('safeloop-error', { detail: err }));
+}
+
+function boot() {
+  setLang(getLang());
+  setUnauthorisedHandler(() => {
+    logout();
+    stream?.close();
+    stream = null;
+    location.hash = '#/login';
+  });
+  document.getElementById('lang-switch').addEventListener('click', () => {
+    setLang(getLang() === 'zh' ? 'en' : 'zh');
+    void route();
+  });
+  document.getElementById('logout').addEventListener('click', () => {
+    logout();
+    stream?.close();
+    stream = null;
+    regionsCache = null;
+    location.hash = '#/login';
+  });
+  window.addEventListener('hashchange', () => void route());
+  window.addEventListener('safeloop-login', () => {
+    regionsCache = null;
+    startStream();
+  });
+  void route();
+}
+
+boot();

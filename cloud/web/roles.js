@@ -1,0 +1,46 @@
+// What the page offers to whom, mirroring cloud/src/auth/roles.ts (ROLE_ACTIONS). The API is the
+// authority (it answers 403/409); this only decides which buttons are worth showing.
+const ENTERPRISE_HANDLING = ['acknowledge', 'handover', 'start-handling', 'feedback', 'close'];
+const MONITOR = ['review', 'close'];
+const ROLE_ACTIONS = {
+  enterprise_operator: ENTERPRISE_HANDLING,
+  enterprise_manager: [...ENTERPRISE_HANDLING, 'shelve'],
+  county_monitor: MONITOR,
+  city_monitor: MONITOR,
+  province_monitor: MONITOR,
+  field_technician: [],
+  admin: [...ENTERPRISE_HANDLING, 'shelve', 'review'],
+};
+const REGULATOR_ROLES = new Set(['county_monitor', 'city_monitor', 'province_monitor']);
+
+/** County/city/province monitors (and an admin without an enterprise) see a region, not one enterprise. */
+export function isRegulator(user) {
+  if (!user) return false;
+  if (user.enterpriseId) return false;
+  return REGULATOR_ROLES.has(user.role) || user.role === 'admin';
+}
+
+/** Which actions the alarm's state allows next (DOMAIN.md §7). */
+function nextActions(alarm) {
+  switch (alarm.state) {
+    case 'raised':
+    case 'pushed':
+      return ['acknowledge', 'handover', 'shelve'];
+    case 'acknowledged':
+      return ['start-handling', 'feedback', 'handover'];
+    case 'handling':
+      return ['feedback', 'handover'];
+    case 'feedback_submitted':
+      return alarm.reviewRequired === false ? ['close'] : ['review'];
+    case 'reviewed':
+      return ['close'];
+    default:
+      return [];
+  }
+}
+
+/** Actions worth a button for this alarm, for this user. */
+export function actionsFor(alarm, user) {
+  const allowed = new Set(ROLE_ACTIONS[user?.role] ?? []);
+  return nextActions(alarm).filter((a) => allowed.has(a));
+}

@@ -1,0 +1,171 @@
+// The handling actions: one click (acknowledge, start handling) or a short dialog (hand over,
+// feedback with photos, review, close, shelve). Native <dialog> gives focus trapping and Esc.
+import { post } from '../api.js';
+import { h, toast } from '../dom.js';
+import { t } from '../i18n.js';
+
+const LABEL = {
+  acknowledge: 'actAcknowledge',
+  handover: 'actHandover',
+  'start-handling': 'actStartHandling',
+  feedback: 'actFeedback',
+  review: 'actReview',
+  close: 'actClose',
+  shelve: 'actShelve',
+};
+
+export function actionLabel(action) {
+  return t(LABEL[action] ?? action);
+}
+
+const MAX_PHOTO_BYTES = 2 * 1024 * 1024;
+
+/** Run an action on an alarm, asking for details first where it needs them. Resolves the updated alarm or null. */
+export async function runAction(alarm, action) {
+  let body = {};
+  switch (action) {
+    case 'acknowledge':
+    case 'start-handling':
+      break;
+    case 'handover':
+      body = await ask(t('handoverTitle'), [field('to', t('handoverTo'), 'input', { required: true }), field('note', t('note'), 'textarea')]);
+      break;
+    case 'feedback':
+      body = await askFeedback();
+      break;
+    case 'review':
+      body = await askReview();
+      break;
+    case 'close':
+      body = await ask(t('closeTitle'), [field('note', t('note'), 'textarea')]);
+      break;
+    case 'shelve':
+      body = await ask(t('shelveTitle'), [
+        field('reason', t('shelveReason'), 'textarea', { required: true }),
+        field('minutes', t('shelveMinutes'), 'input', { type: 'number', min: '1', max: '1440', value: '60', required: true }),
+      ]);
+      if (body) body = { reason: body.reason, durationMs: Number(body.minutes) * 60_000, minutes: Number(body.minutes) };
+      break;
+    default:
+      return null;
+  }
+  if (body === null) return null;
+  try {
+    const res = await post(`/api/alarms/${encodeURIComponent(alarm.id)}/${action}`, body);
+    toast(t('actionDone', { action: actionLabel(action) }), 'ok');
+    return res?.alarm ?? res ?? null;
+  } catch (err) {
+    if (err?.status === 409) toast(`${t('actionFailed', { action: actionLabel(action), msg: err.message })} ${t('conflict')}`, 'error');
+    else toast(t('actionFailed', { action: actionLabel(action), msg: err instanceof Error ? err.message : String(err) }), 'error');
+    throw err;
+  }
+}
+
+function field(name, label, tag, attrs = {}) {
+  return { name, label, tag, attrs };
+}
+
+/** Open a modal form; resolves its values by name, or null when cancelled. */
+function ask(title, fields, extra) {
+  return new Promise((resolve) => {
+    const idBase = `f-${Math.random().toString(36).slice(2, 8)}`;
+    const controls = fields.map((f) => {
+      const id = `${idBase}-${f.name}`;
+      if (f.tag === 'select') {
+        return {
+          f,
+          el: h('select', { id, name: f.name, required: f.attrs.required }, f.attrs.options.map((o) => h('option', { value: o.value }, o.label))),
+        };
+      }
+      const { options: _o, ...attrs } = f.attrs;
+      return { f, el: h(f.tag, { id, name: f.name, rows: f.tag === 'textarea' ? 3 : undefined, ...attrs }) };
+    });
+    const cancel = h('button', { type: 'button', class: 'btn', value: 'cancel' }, t('cancel'));
+    const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('submit'));
+    const form = h(
+      'form',
+      { method: 'dialog', class: 'dialog-form' },
+      h('h2', { id: `${idBase}-title` }, title),
+      controls.map(({ f, el }) => h('div', { class: 'field' }, h('label', { for: el.id }, f.label, f.attrs.required ? h('span', { class: 'req' }, ` (${t('required')})`) : null), el)),
+      extra?.nodes ?? null,
+      h('div', { class: 'dialog-buttons' }, cancel, submit),
+    );
+    const dlg = h('dialog', { 'aria-labelledby': `${idBase}-title`, class: 'dialog' }, form);
+    document.body.append(dlg);
+    let done = false;
+    const finish = (value) => {
+      if (done) return;
+      done = true;
+      dlg.close();
+      dlg.remove();
+      resolve(value);
+    };
+    cancel.addEventListener('click', () => finish(null));
+    dlg.addEventListener('cancel', () => finish(null));
+    form.addEventListener('submit', (ev) => {
+      ev.preventDefault();
+      const values = {};
+      for (const { f, el } of controls) values[f.name] = el.value.trim();
+      Promise.resolve(extra?.collect ? extra.collect(values) : values).then(finish, (err) => {
+        toast(err instanceof Error ? err.message : String(err), 'error');
+      });
+    });
+    dlg.showModal();
+    controls[0]?.el.focus();
+  });
+}
+
+function askFeedback() {
+  const photoInput = h('input', { type: 'file', id: 'feedback-photos', name: 'photos', accept: 'image/*', multiple: true, capture: 'environment', 'aria-describedby': 'feedback-photos-hint' });
+  const photos = h(
+    'div',
+    { class: 'field' },
+    h('label', { for: 'feedback-photos' }, t('photos')),
+    photoInput,
+    h('small', { id: 'feedback-photos-hint', class: 'muted' }, t('photosHint')),
+  );
+  return ask(
+    t('feedbackTitle'),
+    [
+      field('cause', t('cause'), 'textarea', { required: true }),
+      field('measures', t('measures'), 'textarea', { required: true }),
+      field('result', t('result'), 'textarea', { required: true }),
+      field('disposition', t('disposition'), 'select', {
+        required: true,
+        options: ['handled', 'false_alarm', 'maintenance', 'calibration'].map((v) => ({ value: v, label: t(`disp_${v}`) })),
+      }),
+    ],
+    {
+      nodes: photos,
+      collect: async (values) => ({ ...values, attachments: await readPhotos(photoInput.files) }),
+    },
+  );
+}
+
+function askReview() {
+  return ask(t('reviewTitle'), [
+    field('decision', t('reviewTitle'), 'select', {
+      required: true,
+      options: [
+        { value: 'approve', label: t('approve') },
+        { value: 'reject', label: t('reject') },
+      ],
+    }),
+    field('comment', t('reviewComment'), 'textarea'),
+  ]).then((v) => (v ? { approved: v.decision === 'approve', comment: v.comment } : null));
+}
+
+async function readPhotos(fileList) {
+  const out = [];
+  for (const file of Array.from(fileList ?? [])) {
+    if (file.size > MAX_PHOTO_BYTES) throw new Error(`${file.name}: > 2 MB`);
+    const dataUrl = await new Promise((resolve, reject) => {
+      const r = new FileReader();
+      r.onload = () => resolve(String(r.result));
+      r.onerror = () => reject(r.error ?? new Error('read failed'));
+      r.readAsDataURL(file);
+    });
+    out.push({ name: file.name, contentType: file.type || 'application/octet-stream', size: file.size, dataBase64: dataUrl.slice(dataUrl.indexOf(',') + 1) });
+  }
+  return out;
+}

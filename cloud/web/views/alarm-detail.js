@@ -1,0 +1,133 @@
+// One alarm: its facts, its handling actions, the feedback and the full audit trail.
+import { get } from '../api.js';
+import { colourOf } from '../alarm-model.js';
+import { colourChip, h } from '../dom.js';
+import { colourLabel, fmtDateTime, fmtNumber, t, tEnum } from '../i18n.js';
+import { actionsFor } from '../roles.js';
+import { actionLabel, runAction } from './alarm-actions.js';
+
+export async function renderAlarmDetail(root, { alarmId }, { user, live, navigate }) {
+  const box = h('div', { class: 'alarm-detail' });
+  root.append(h('p', {}, h('a', { href: '#/alarms' }, `← ${t('navAlarms')}`)), box);
+
+  async function load() {
+    const res = await get(`/api/alarms/${encodeURIComponent(alarmId)}`);
+    const alarm = res?.alarm ?? res;
+    const audit = res?.audit ?? res?.auditTrail ?? alarm?.audit ?? alarm?.auditTrail ?? [];
+    const feedback = res?.feedback ?? alarm?.feedback ?? null;
+    draw(alarm, audit, feedback);
+  }
+
+  function draw(a, audit, feedback) {
+    const colour = colourOf(a);
+    const facts = [
+      [t('site'), a.siteName ?? a.siteId],
+      [t('point'), a.point ? h('a', { href: `#/points/${a.point.split('/').map(encodeURIComponent).join('/')}` }, a.point) : '—'],
+      [t('colLevel'), a.level ? tEnum('level', a.level) : tEnum('kind', a.kind)],
+      [t('colWorst'), colourChip(colour, colourLabel(colour))],
+      [t('value'), a.value === undefined || a.value === null ? '—' : `${typeof a.value === 'number' ? fmtNumber(a.value) : a.value}${a.unit ? ` ${a.unit}` : ''}`],
+      [t('limit'), typeof a.limit === 'number' ? `${fmtNumber(a.limit)}${a.unit ? ` ${a.unit}` : ''}` : '—'],
+      [t('colState'), tEnum('state', a.state)],
+      [t('raisedAt'), fmtDateTime(a.raisedAt)],
+      [t('clearedAt'), a.clearedAt ? fmtDateTime(a.clearedAt) : tEnum('condition', a.condition ?? 'active')],
+      [t('escalationLevel'), String(a.escalationLevel ?? 0)],
+    ].filter(([k, v]) => k && v !== null);
+    const actions = actionsFor(a, user).map((act) =>
+      h(
+        'button',
+        {
+          type: 'button',
+          class: `btn ${act === 'acknowledge' || act === 'review' ? 'btn-primary' : ''}`,
+          dataset: { action: act },
+          onclick: async () => {
+            try {
+              await runAction(a, act);
+            } finally {
+              await load().catch(() => undefined);
+            }
+          },
+        },
+        actionLabel(act),
+      ),
+    );
+    box.replaceChildren(
+      h(
+        'div',
+        { class: `page-head sev-${colour ?? 'none'}` },
+        h('h1', {}, a.title ?? a.id),
+        a.overdue ? h('span', { class: 'badge badge-overdue' }, `⚠ ${t('overdue')}`) : null,
+        Number(a.escalationLevel ?? 0) > 0 ? h('span', { class: 'badge badge-escalated' }, `↑ ${t('escalated', { n: a.escalationLevel })}`) : null,
+      ),
+      h('dl', { class: 'facts' }, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+      h('div', { class: 'alarm-actions', id: 'detail-actions' }, actions),
+      feedback ? feedbackBlock(feedback) : null,
+      h('h2', {}, t('auditTrail')),
+      auditTable(audit),
+    );
+  }
+
+  const offAlarm = live.on('alarm', (a) => {
+    if (a?.id === alarmId) void load().catch(() => undefined);
+  });
+  await load();
+  void navigate;
+  return () => offAlarm();
+}
+
+function feedbackBlock(f) {
+  const photos = (f.attachments ?? []).filter((x) => x.url || x.id || x.dataBase64);
+  return h(
+    'section',
+    { class: 'card', id: 'feedback-block', 'aria-labelledby': 'feedback-heading' },
+    h('h2', { id: 'feedback-heading' }, t('feedback')),
+    h(
+      'dl',
+      { class: 'facts' },
+      [
+        [t('cause'), f.cause],
+        [t('measures'), f.measures],
+        [t('result'), f.result],
+        [t('disposition'), f.disposition ? t(`disp_${f.disposition}`) : '—'],
+        [t('by'), f.by ?? f.submittedBy ?? '—'],
+        [t('at'), fmtDateTime(f.at ?? f.submittedAt)],
+      ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')]),
+    ),
+    photos.length
+      ? h(
+          'div',
+          { class: 'photos' },
+          photos.map((p) =>
+            h('img', {
+              src: p.url ?? (p.dataBase64 ? `data:${p.contentType};base64,${p.dataBase64}` : `/api/attachments/${encodeURIComponent(p.id)}`),
+              alt: `${t('photos')}: ${p.name ?? ''}`,
+              loading: 'lazy',
+            }),
+          ),
+        )
+      : null,
+  );
+}
+
+function auditTable(audit) {
+  if (!Array.isArray(audit) || audit.length === 0) return h('p', { class: 'muted' }, t('empty'));
+  return h(
+    'table',
+    { class: 'table', id: 'audit-table' },
+    h('thead', {}, h('tr', {}, [t('at'), t('action'), t('by'), t('colState'), t('note')].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'tbody',
+      {},
+      audit.map((e) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, fmtDateTime(e.at ?? e.time)),
+          h('td', {}, e.action ?? e.kind ?? ''),
+          h('td', {}, e.by ?? e.actor ?? e.userId ?? ''),
+          h('td', {}, [e.from ?? e.before, e.to ?? e.after].filter(Boolean).map((s) => tEnum('state', s)).join(' → ')),
+          h('td', {}, e.note ?? e.comment ?? (e.details ? JSON.stringify(e.details) : '')),
+        ),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,57 @@
+// Device page: its profile (model), its points with units and alarm limits, latest values.
+import { h } from '../dom.js';
+import { fmtNumber, t, tEnum } from '../i18n.js';
+import { deviceOf, latestTable, loadLatest, loadSite, patchLatest, pointHref } from './site-data.js';
+
+export async function renderDevice(root, { siteId, deviceId }, { live }) {
+  const [{ site, devices, points }, latest] = await Promise.all([loadSite(siteId), loadLatest(siteId)]);
+  const dev = devices.find((d) => d.id === deviceId) ?? { id: deviceId };
+  const devPoints = points.filter((p) => deviceOf(p.path) === deviceId);
+  for (const r of latest) if (deviceOf(r.point) === deviceId && !devPoints.some((p) => p.path === r.point)) devPoints.push({ path: r.point, unit: r.unit });
+  const latestByPath = new Map(latest.map((r) => [r.point, r]));
+  const table = latestTable(devPoints, latestByPath, 'device-latest');
+  const profile = dev.profile ?? {};
+  root.append(
+    h('p', {}, h('a', { href: `#/sites/${encodeURIComponent(siteId)}` }, `← ${site?.name ?? siteId}`)),
+    h('h1', {}, `${t('device')}: ${dev.name ?? deviceId}`),
+    h(
+      'dl',
+      { class: 'facts card', id: 'device-profile' },
+      h('dt', {}, t('profile')),
+      h('dd', {}, [dev.profileId ?? profile.id, profile.vendor, profile.model].filter(Boolean).join(' · ') || '—'),
+      h('dt', {}, t('protocol')),
+      h('dd', {}, dev.protocol ?? dev.transport?.protocol ?? profile.protocol ?? '—'),
+      h('dt', {}, t('address')),
+      h('dd', {}, dev.address ?? (dev.transport ? JSON.stringify(dev.transport) : '—')),
+    ),
+    h('h2', {}, t('latestValues')),
+    table,
+    h('h2', {}, t('limits')),
+    limitsTable(devPoints),
+  );
+  const off = live.on('latest', (readings) => patchLatest(table, readings));
+  return () => off();
+}
+
+function limitsTable(points) {
+  const rows = points.flatMap((p) => (p.limits ?? []).map((l) => ({ p, l })));
+  if (rows.length === 0) return h('p', { class: 'muted' }, t('empty'));
+  return h(
+    'table',
+    { class: 'table' },
+    h('thead', {}, h('tr', {}, [t('colPoint'), t('colLevel'), t('limit')].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'tbody',
+      {},
+      rows.map(({ p, l }) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, h('a', { href: pointHref(p.path) }, p.name ?? p.path)),
+          h('td', {}, tEnum('level', l.level)),
+          h('td', { class: 'num' }, `${l.direction === 'low' ? '≤' : '≥'} ${fmtNumber(l.value)} ${p.unit ?? ''}`),
+        ),
+      ),
+    ),
+  );
+}

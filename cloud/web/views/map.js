@@ -1,0 +1,159 @@
+// 一张图: the user's region with its sites as markers coloured by the worst open warning
+// (红/橙/黄/蓝), offline gateways marked. Outlines ship with the page; no online tiles.
+import { get, itemsOf } from '../api.js';
+import { COLOUR_HEX, jiangxiCounties, makeChart, mapScope } from '../charts.js';
+import { colourChip, h } from '../dom.js';
+import { colourLabel, t, tEnum } from '../i18n.js';
+import { isRegulator } from '../roles.js';
+import { regionName } from './region-names.js';
+
+export async function renderMap(root, _params, { user, live, regions, navigate }) {
+  const title = h('h1', {}, t('mapTitle'));
+  const mapBox = h('div', { class: 'map-box', id: 'region-map', role: 'img', 'aria-label': t('mapTitle') });
+  const legend = h(
+    'ul',
+    { class: 'legend', 'aria-label': t('mapLegend') },
+    ['red', 'orange', 'yellow', 'blue', null].map((c) =>
+      h('li', {}, h('span', { class: 'dot', style: `background:${COLOUR_HEX[c ?? 'none']}` }), colourLabel(c)),
+    ),
+    h('li', {}, h('span', { class: 'dot dot-offline' }), t('gatewayOffline')),
+  );
+  const tableBox = h('section', { 'aria-labelledby': 'sites-heading' });
+  root.append(h('div', { class: 'page-head' }, title, legend), mapBox, tableBox);
+
+  const { chart, dispose } = makeChart(mapBox);
+  const [geo, regionList] = await Promise.all([jiangxiCounties().catch(() => null), regions()]);
+  let sites = [];
+
+  const scopeCode = () => {
+    if (isRegulator(user) && user.regionCode) return user.regionCode;
+    return sites.find((s) => s.regionCode)?.regionCode ?? user.regionCode ?? '360000';
+  };
+
+  function drawMap() {
+    if (!chart) return;
+    const scope = mapScope(scopeCode());
+    const features = scope && geo ? geo.features.filter((f) => String(f.id).startsWith(scope.prefix)) : [];
+    if (features.length === 0) {
+      mapBox.replaceChildren(h('p', { class: 'muted' }, t('mapNoOutline')));
+      return;
+    }
+    const mapName = `region-${scope.prefix}`;
+    if (!window.echarts.getMap(mapName)) window.echarts.registerMap(mapName, { type: 'FeatureCollection', features });
+    const data = sites
+      .filter((s) => Number.isFinite(s.lon) && Number.isFinite(s.lat))
+      .map((s) => ({
+        name: s.name,
+        value: [s.lon, s.lat, s.openAlarms ?? 0],
+        siteId: s.id,
+        symbol: s.gatewayOnline === false ? 'triangle' : 'pin',
+        symbolSize: s.worstColour ? 38 : 28,
+        itemStyle: {
+          color: COLOUR_HEX[s.worstColour ?? 'none'],
+          borderColor: s.gatewayOnline === false ? '#212121' : '#ffffff',
+          borderWidth: s.gatewayOnline === false ? 3 : 1,
+        },
+        label: {
+          show: true,
+          position: 'right',
+          formatter: `${s.name}${s.gatewayOnline === false ? ` (${t('gatewayOffline')})` : ''}`,
+          color: '#212121',
+          backgroundColor: 'rgba(255,255,255,0.85)',
+          padding: 2,
+        },
+      }));
+    chart.setOption(
+      {
+        tooltip: {
+          trigger: 'item',
+          formatter: (p) => {
+            const s = sites.find((x) => x.id === p.data?.siteId);
+            if (!s) return p.name;
+            return [
+              `<b>${escapeText(s.name)}</b>`,
+              escapeText(s.enterpriseName ?? ''),
+              `${t('colWorst')}: ${colourLabel(s.worstColour)}`,
+              `${t('colOpenAlarms')}: ${s.openAlarms ?? 0}`,
+              s.gatewayOnline === false ? t('gatewayOffline') : t('gatewayOnline'),
+            ].join('<br>');
+          },
+        },
+        geo: {
+          map: mapName,
+          roam: true,
+          label: { show: true, fontSize: 11, color: '#37474f' },
+          itemStyle: { areaColor: '#eceff1', borderColor: '#78909c' },
+          emphasis: { itemStyle: { areaColor: '#cfd8dc' }, label: { color: '#102027' } },
+          regions: scope.highlight ? [{ name: features.find((f) => f.id === scope.highlight)?.properties?.name, itemStyle: { areaColor: '#dbe9f4' } }] : [],
+        },
+        series: [{ type: 'scatter', coordinateSystem: 'geo', data, zlevel: 2 }],
+      },
+      true,
+    );
+  }
+
+  function drawTable() {
+    const rows = [...sites].sort(bySeverity);
+    tableBox.replaceChildren(
+      h('h2', { id: 'sites-heading' }, t('sitesInRegion')),
+      rows.length === 0
+        ? h('p', { class: 'muted' }, t('empty'))
+        : h(
+            'table',
+            { class: 'table', id: 'sites-table' },
+            h('thead', {}, h('tr', {}, [t('colSite'), t('colEnterprise'), t('colType'), t('colRegion'), t('colWorst'), t('colOpenAlarms'), t('colGateway')].map((c) => h('th', { scope: 'col' }, c)))),
+            h(
+              'tbody',
+              {},
+              rows.map((s) =>
+                h(
+                  'tr',
+                  { dataset: { siteId: s.id } },
+                  h('td', {}, h('a', { href: `#/sites/${encodeURIComponent(s.id)}` }, s.name)),
+                  h('td', {}, s.enterpriseName ?? ''),
+                  h('td', {}, tEnum('type', s.type)),
+                  h('td', {}, regionName(regionList, s.regionCode)),
+                  h('td', {}, colourChip(s.worstColour, colourLabel(s.worstColour))),
+                  h('td', { class: 'num' }, String(s.openAlarms ?? 0)),
+                  h('td', {}, s.gatewayOnline === false ? h('span', { class: 'chip chip-offline' }, t('offline')) : t('online')),
+                ),
+              ),
+            ),
+          ),
+    );
+  }
+
+  async function load() {
+    sites = itemsOf(await get('/api/sites'));
+    drawTable();
+    drawMap();
+  }
+
+  chart?.on('click', (p) => {
+    if (p.data?.siteId) navigate(`#/sites/${encodeURIComponent(p.data.siteId)}`);
+  });
+  await load();
+
+  let pending = null;
+  const reload = () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => void load().catch(() => undefined), 500);
+  };
+  const offAlarm = live.on('alarm', reload);
+  const offStatus = live.on('status', (ok) => ok && reload());
+  return () => {
+    clearTimeout(pending);
+    offAlarm();
+    offStatus();
+    dispose();
+  };
+}
+
+const RANK = { red: 4, orange: 3, yellow: 2, blue: 1 };
+function bySeverity(a, b) {
+  return (RANK[b.worstColour] ?? 0) - (RANK[a.worstColour] ?? 0) || (b.openAlarms ?? 0) - (a.openAlarms ?? 0) || String(a.name).localeCompare(String(b.name));
+}
+
+function escapeText(s) {
+  return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

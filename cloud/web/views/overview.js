@@ -1,0 +1,128 @@
+// Region overview for county/city/province monitors: enterprises by status, and the statistics
+// from /api/stats (mean time to acknowledge, overdue, feedback completion, gateway offline hours).
+import { get, itemsOf, qs } from '../api.js';
+import { COLOUR_HEX, makeChart } from '../charts.js';
+import { h } from '../dom.js';
+import { colourLabel, fmtDuration, fmtNumber, t, tEnum } from '../i18n.js';
+import { isRegulator } from '../roles.js';
+import { regionName } from './region-names.js';
+
+const PERIOD_DAYS = 7;
+const RANK = { red: 4, orange: 3, yellow: 2, blue: 1 };
+
+export async function renderOverview(root, _params, { user, regions, live }) {
+  if (!isRegulator(user)) {
+    root.append(h('p', {}, t('noRegion')));
+    return undefined;
+  }
+  const to = Date.now();
+  const from = to - PERIOD_DAYS * 86_400_000;
+  const [sitesRes, stats, regionList] = await Promise.all([
+    get('/api/sites'),
+    get(`/api/stats${qs({ regionCode: user.regionCode, from, to })}`).catch(() => null),
+    regions(),
+  ]);
+  const sites = itemsOf(sitesRes);
+  const enterprises = enterpriseStatus(sites);
+  const kpis = h('div', { class: 'kpis', id: 'stats-kpis' }, kpiCards(stats));
+  const statusBox = h('div', { class: 'chart-box chart-small', id: 'chart-enterprises', role: 'img', 'aria-label': t('enterprisesByStatus') });
+  const levelBox = h('div', { class: 'chart-box chart-small', id: 'chart-levels', role: 'img', 'aria-label': t('alarmsByLevel') });
+  root.append(
+    h('div', { class: 'page-head' }, h('h1', {}, `${t('overviewTitle')} · ${regionName(regionList, user.regionCode)}`), h('span', { class: 'muted' }, t('statsPeriod', { d: PERIOD_DAYS }))),
+    kpis,
+    h('div', { class: 'grid2' }, h('section', { class: 'card' }, h('h2', {}, t('enterprisesByStatus')), statusBox), h('section', { class: 'card' }, h('h2', {}, t('alarmsByLevel')), levelBox)),
+    h('h2', {}, t('enterprises')),
+    enterpriseTable(enterprises, regionList),
+  );
+  const c1 = makeChart(statusBox);
+  const c2 = makeChart(levelBox);
+  const counts = ['red', 'orange', 'yellow', 'blue', null].map((c) => ({ c, n: enterprises.filter((e) => e.worst === c).length }));
+  c1.chart?.setOption({
+    tooltip: { trigger: 'item' },
+    series: [
+      {
+        type: 'pie',
+        radius: ['40%', '70%'],
+        label: { formatter: '{b}: {c}' },
+        data: counts.map(({ c, n }) => ({ name: colourLabel(c), value: n, itemStyle: { color: COLOUR_HEX[c ?? 'none'] } })),
+      },
+    ],
+  });
+  const byLevel = stats?.alarmsByLevel ?? stats?.byLevel ?? null;
+  const levelEntries = byLevel ? Object.entries(byLevel) : [];
+  c2.chart?.setOption({
+    tooltip: { trigger: 'axis' },
+    grid: { left: 90, right: 16, top: 8, bottom: 24 },
+    xAxis: { type: 'value', minInterval: 1 },
+    yAxis: { type: 'category', data: levelEntries.map(([k]) => tEnum('level', k)) },
+    series: [{ type: 'bar', data: levelEntries.map(([, v]) => v), itemStyle: { color: '#455a64' } }],
+  });
+  const off = live.on('alarm', () => undefined);
+  return () => {
+    off();
+    c1.dispose();
+    c2.dispose();
+  };
+}
+
+function enterpriseStatus(sites) {
+  const map = new Map();
+  for (const s of sites) {
+    const e = map.get(s.enterpriseId) ?? { id: s.enterpriseId, name: s.enterpriseName ?? s.enterpriseId, regionCode: s.regionCode, worst: null, openAlarms: 0, sites: 0, offline: 0 };
+    e.sites += 1;
+    e.openAlarms += s.openAlarms ?? 0;
+    if (s.gatewayOnline === false) e.offline += 1;
+    if ((RANK[s.worstColour] ?? 0) > (RANK[e.worst] ?? 0)) e.worst = s.worstColour;
+    map.set(s.enterpriseId, e);
+  }
+  return [...map.values()].sort((a, b) => (RANK[b.worst] ?? 0) - (RANK[a.worst] ?? 0) || b.openAlarms - a.openAlarms);
+}
+
+function num(stats, ...keys) {
+  for (const k of keys) {
+    const v = k.split('.').reduce((o, part) => (o && typeof o === 'object' ? o[part] : undefined), stats);
+    if (typeof v === 'number') return v;
+  }
+  return undefined;
+}
+
+function kpiCards(stats) {
+  const mtta = num(stats, 'meanTimeToAckMs', 'mttaMs', 'meanTimeToAcknowledgeMs');
+  const mttaSec = num(stats, 'meanTimeToAckSec', 'mttaSec');
+  const overdue = num(stats, 'overdue', 'overdueCount', 'overdueAlarms');
+  const completion = num(stats, 'feedbackCompletion', 'feedbackCompletionRate');
+  const offlineH = num(stats, 'gatewayOfflineHours');
+  const offlineMs = num(stats, 'gatewayOfflineMs');
+  const cards = [
+    [t('mtta'), mtta !== undefined ? fmtDuration(mtta) : mttaSec !== undefined ? fmtDuration(mttaSec * 1000) : '—', 'kpi-mtta'],
+    [t('overdueCount'), overdue !== undefined ? fmtNumber(overdue, 0) : '—', 'kpi-overdue'],
+    [t('feedbackCompletion'), completion !== undefined ? `${fmtNumber(completion <= 1 ? completion * 100 : completion, 1)} %` : '—', 'kpi-feedback'],
+    [t('gwOfflineHours'), offlineH !== undefined ? t('hours', { n: fmtNumber(offlineH, 1) }) : offlineMs !== undefined ? fmtDuration(offlineMs) : '—', 'kpi-offline'],
+  ];
+  return cards.map(([label, value, id]) => h('section', { class: 'card kpi', id, 'aria-label': label }, h('div', { class: 'kpi-value' }, value), h('div', { class: 'kpi-label' }, label)));
+}
+
+function enterpriseTable(enterprises, regionList) {
+  if (enterprises.length === 0) return h('p', { class: 'muted' }, t('empty'));
+  return h(
+    'table',
+    { class: 'table', id: 'enterprise-table' },
+    h('thead', {}, h('tr', {}, [t('colEnterprise'), t('colRegion'), t('colWorst'), t('colOpenAlarms'), t('sites'), t('gatewayOffline')].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'tbody',
+      {},
+      enterprises.map((e) =>
+        h(
+          'tr',
+          {},
+          h('th', { scope: 'row' }, e.name),
+          h('td', {}, regionName(regionList, e.regionCode)),
+          h('td', {}, h('span', { class: `chip chip-${e.worst ?? 'none'}` }, colourLabel(e.worst))),
+          h('td', { class: 'num' }, String(e.openAlarms)),
+          h('td', { class: 'num' }, String(e.sites)),
+          h('td', { class: 'num' }, String(e.offline)),
+        ),
+      ),
+    ),
+  );
+}

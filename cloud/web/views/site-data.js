@@ -1,0 +1,114 @@
+// Normalises GET /api/sites/:id into {site, devices, gateways, points} whatever the exact nesting,
+// and renders the pieces the site, device and point pages share.
+import { get, itemsOf } from '../api.js';
+import { h } from '../dom.js';
+import { fmtDateTime, fmtDuration, fmtNumber, t, tEnum } from '../i18n.js';
+
+export async function loadSite(siteId) {
+  const res = await get(`/api/sites/${encodeURIComponent(siteId)}`);
+  const site = res?.site ?? res;
+  const devices = itemsOf(res?.devices ?? site?.devices ?? []);
+  const gateways = itemsOf(res?.gateways ?? site?.gateways ?? []);
+  let points = itemsOf(res?.points ?? site?.points ?? []);
+  if (points.length === 0) points = devices.flatMap((d) => itemsOf(d.points ?? []).map((p) => ({ ...p, path: p.path ?? `${siteId}/${d.id}/${p.id}` })));
+  points = points.map((p) => ({ ...p, path: p.path ?? p.point ?? p.id }));
+  return { site, devices, gateways, points };
+}
+
+export async function loadLatest(siteId) {
+  return itemsOf(await get(`/api/sites/${encodeURIComponent(siteId)}/latest`));
+}
+
+export function deviceOf(path) {
+  return String(path).split('/')[1] ?? '';
+}
+
+export function pointHref(path) {
+  return `#/points/${String(path).split('/').map(encodeURIComponent).join('/')}`;
+}
+
+export function qualityBadge(r) {
+  if (!r) return h('span', { class: 'muted' }, '—');
+  const q = r.quality ?? 'bad';
+  return h('span', { class: `quality quality-${q}` }, tEnum('quality', q), r.reason ? ` (${r.reason})` : '');
+}
+
+export function valueCell(r) {
+  if (!r) return '—';
+  const v = typeof r.value === 'number' ? fmtNumber(r.value, 3) : r.value === null ? '—' : String(r.value);
+  return v;
+}
+
+/** The latest-values table; cells carry data-point so live updates can patch them in place. */
+export function latestTable(points, latestByPath, id = 'latest-table') {
+  return h(
+    'table',
+    { class: 'table', id },
+    h('thead', {}, h('tr', {}, [t('colPoint'), t('colValue2'), t('colUnit'), t('colQuality'), t('colSourceTime')].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'tbody',
+      {},
+      points.map((p) => {
+        const r = latestByPath.get(p.path);
+        return h(
+          'tr',
+          { dataset: { point: p.path } },
+          h('th', { scope: 'row' }, h('a', { href: pointHref(p.path) }, p.name ? `${p.name} ` : '', h('small', { class: 'muted' }, p.path.split('/').slice(1).join('/')))),
+          h('td', { class: 'num', dataset: { cell: 'value' } }, valueCell(r)),
+          h('td', { dataset: { cell: 'unit' } }, r?.unit ?? p.unit ?? ''),
+          h('td', { dataset: { cell: 'quality' } }, qualityBadge(r)),
+          h('td', { dataset: { cell: 'time' } }, fmtDateTime(r?.sourceTime)),
+        );
+      }),
+    ),
+  );
+}
+
+/** Patch rows of a latest table from live readings. */
+export function patchLatest(table, readings) {
+  for (const r of readings) {
+    const row = table.querySelector(`tr[data-point="${CSS.escape(r.point)}"]`);
+    if (!row) continue;
+    row.querySelector('[data-cell="value"]')?.replaceChildren(valueCell(r));
+    if (r.unit) row.querySelector('[data-cell="unit"]')?.replaceChildren(r.unit);
+    row.querySelector('[data-cell="quality"]')?.replaceChildren(qualityBadge(r));
+    row.querySelector('[data-cell="time"]')?.replaceChildren(fmtDateTime(r.sourceTime));
+  }
+}
+
+function backlogText(b) {
+  if (b === undefined || b === null) return '—';
+  if (typeof b === 'number') return String(b);
+  return Object.entries(b)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(' · ');
+}
+
+/** Gateway health: online, backlog, last seen, clock drift. */
+export function gatewayCards(gateways) {
+  if (gateways.length === 0) return h('p', { class: 'muted' }, t('empty'));
+  return h(
+    'div',
+    { class: 'cards', id: 'gateway-health' },
+    gateways.map((g) => {
+      const drift = g.clockDriftMs ?? g.health?.clockDriftMs;
+      return h(
+        'section',
+        { class: `card gw ${g.online === false ? 'gw-offline' : 'gw-online'}`, 'aria-label': `${t('gwHealth')} ${g.name ?? g.id}` },
+        h('h3', {}, g.name ?? g.id),
+        h(
+          'dl',
+          { class: 'facts' },
+          h('dt', {}, t('gwHealth')),
+          h('dd', {}, g.online === false ? h('span', { class: 'chip chip-offline' }, t('offline')) : h('span', { class: 'chip chip-online' }, t('online'))),
+          h('dt', {}, t('backlog')),
+          h('dd', {}, backlogText(g.backlog ?? g.health?.backlog)),
+          h('dt', {}, t('lastSeen')),
+          h('dd', {}, fmtDateTime(g.lastSeen ?? g.lastSeenAt ?? g.statusAt)),
+          h('dt', {}, t('clockDrift')),
+          h('dd', {}, typeof drift === 'number' ? (Math.abs(drift) < 60_000 ? `${fmtNumber(drift / 1000, 1)} s` : fmtDuration(drift)) : '—'),
+        ),
+      );
+    }),
+  );
+}
