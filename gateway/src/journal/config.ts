@@ -19,6 +19,11 @@ export const JournalConfigSchema = z.object({
   walSizeLimitBytes: z.number().int().min(0).default(32 * 1024 * 1024),
   /** Seconds between housekeeping runs: WAL checkpoint (TRUNCATE), purge of acknowledged rows past retention. */
   housekeepingIntervalSec: z.number().min(0.1).max(3600).default(30),
+  /**
+   * Optional hard cap on the database file (`PRAGMA max_page_count`): a write beyond it fails with SQLITE_FULL,
+   * exactly like a full disk, so a journal sharing a partition with the OS can never fill it.
+   */
+  hardLimitBytes: z.number().int().min(65_536).optional(),
   /** `PRAGMA busy_timeout` for the writer (ms). */
   busyTimeoutMs: z.number().int().min(0).max(60_000).default(5000),
 });
@@ -26,9 +31,9 @@ export type JournalConfig = z.infer<typeof JournalConfigSchema>;
 export type JournalConfigInput = z.input<typeof JournalConfigSchema>;
 
 const PointReportSchema = z.object({
-  /** Send when |value − last sent value| > deadband (engineering units). 0 sends every change. */
+  /** Send when |value − last sent value| > deadband (engineering units). 0 sends every change. Unset: every reading passes. */
   deadband: z.number().min(0).optional(),
-  /** Send at least this often even without change (seconds). 0 disables the heartbeat (every reading passes). */
+  /** With a deadband: send at least this often even without change (seconds). Default 60; 0 = no heartbeat. */
   heartbeatSec: z.number().min(0).optional(),
 });
 

@@ -1,0 +1,134 @@
+/**
+ * The journal's disk budget. Policy, in order, when the pages in use exceed the budget:
+ *  1. delete acknowledged rows still kept for inspection;
+ *  2. discard the oldest unacknowledged telemetry in chunks until usage is below trimToRatio × budget,
+ *     advancing `discarded_through` so the uplink tells the cloud to step over the gap;
+ *  3. never delete an unacknowledged alarm-stream event: if those alone exceed the budget the journal
+ *     keeps writing them and reports health `degraded`.
+ * Every discard is logged and announced by one `GW_TELEMETRY_DISCARDED` system event (count, seq and time range).
+ * Must run inside a write transaction.
+ */
+import type { Database as Db } from 'better-sqlite3';
+import type { Clock, Logger } from '@safeloop/contract';
+import type { JournalConfig } from './config.ts';
+
+export interface DiscardNotice {
+  gatewayTime: number;
+  body: string;
+}
+
+const DEGRADED_AFTER_DISCARD_MS = 15 * 60_000;
+
+export class DiskBudget {
+  readonly walLimitBytes: number;
+  readonly limitBytes: number;
+  onDiscard: (notice: DiscardNotice) => void = () => undefined;
+  private lastDiscard: { at: number; count: number; fromSeq: number; toSeq: number } | undefined;
+  private alarmsOverBudget = false;
+
+  constructor(private readonly deps: { db: Db; config: JournalConfig; logger: Logger; clock: Clock; path: string }) {
+    const budget = deps.config.diskBudgetBytes;
+    this.walLimitBytes = Math.min(deps.config.walSizeLimitBytes, Math.floor(budget / 8));
+    this.limitBytes = budget - this.walLimitBytes;
+  }
+
+  /** Bytes of database pages in use (free pages are reused before the file grows). */
+  usedBytes(): number {
+    const db = this.deps.db;
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    const pages = db.pragma('page_count', { simple: true }) as number;
+    const free = db.pragma('freelist_count', { simple: true }) as number;
+    return (pages - free) * pageSize;
+  }
+
+  enforce(): void {
+    const used = this.usedBytes();
+    if (used <= this.limitBytes) {
+      this.alarmsOverBudget = false;
+      return;
+    }
+    this.trim(this.limitBytes * this.deps.config.trimToRatio);
+  }
+
+  /** After SQLITE_FULL: free at least a fifth of what is in use, whatever the budget says. */
+  emergencyTrim(): void {
+    this.trim(Math.min(this.limitBytes * this.deps.config.trimToRatio, this.usedBytes() * 0.8));
+  }
+
+  degradedReason(): string | undefined {
+    if (this.alarmsOverBudget) return `unacknowledged alarm events alone exceed the journal disk budget (${this.deps.config.diskBudgetBytes} bytes)`;
+    const d = this.lastDiscard;
+    if (d && this.deps.clock.now() - d.at < DEGRADED_AFTER_DISCARD_MS) {
+      return `disk budget reached: ${d.count} telemetry rows discarded (seq ${d.fromSeq}-${d.toSeq})`;
+    }
+    return undefined;
+  }
+
+  private trim(target: number): void {
+    const { db, logger, clock } = this.deps;
+    for (const t of ['alarm_events', 'telemetry_events']) {
+      const stream = t === 'alarm_events' ? 'alarm' : 'telemetry';
+      db.prepare(`DELETE FROM ${t} WHERE seq <= (SELECT acked_seq FROM stream_state WHERE stream = ?)`).run(stream);
+    }
+    db.prepare('DELETE FROM ack_marks').run();
+    let used = this.usedBytes();
+    let count = 0;
+    let fromSeq = 0;
+    let toSeq = 0;
+    let fromTime = Number.MAX_SAFE_INTEGER;
+    let toTime = 0;
+    while (used > target) {
+      const st = db
+        .prepare<[], { next_seq: number; acked_seq: number; discarded_through: number }>(
+          "SELECT next_seq, acked_seq, discarded_through FROM stream_state WHERE stream = 'telemetry'",
+        )
+        .get();
+      if (!st) break;
+      const after = Math.max(st.acked_seq, st.discarded_through);
+      const remaining = st.next_seq - 1 - after;
+      if (remaining <= 0) break;
+      const chunk = Math.min(remaining, Math.max(64, Math.ceil((remaining * (used - target)) / used) + 1));
+      const through = after + chunk;
+      const r = db
+        .prepare<[number, number], { n: number; t0: number | null; t1: number | null }>(
+          'SELECT COUNT(*) AS n, MIN(gateway_time) AS t0, MAX(gateway_time) AS t1 FROM telemetry_events WHERE seq > ? AND seq <= ?',
+        )
+        .get(after, through);
+      db.prepare('DELETE FROM telemetry_events WHERE seq > ? AND seq <= ?').run(after, through);
+      db.prepare(
+        "UPDATE stream_state SET discarded_through = ?, discarded_count = discarded_count + ? WHERE stream = 'telemetry'",
+      ).run(through, r?.n ?? 0);
+      count += r?.n ?? 0;
+      if (fromSeq === 0) fromSeq = after + 1;
+      toSeq = through;
+      if (r?.t0 != null) fromTime = Math.min(fromTime, r.t0);
+      if (r?.t1 != null) toTime = Math.max(toTime, r.t1);
+      used = this.usedBytes();
+    }
+    this.alarmsOverBudget = used > this.limitBytes;
+    if (this.alarmsOverBudget) {
+      logger.error({ usedBytes: used, limitBytes: this.limitBytes }, 'unacknowledged alarm events exceed the journal disk budget; keeping them');
+    }
+    if (toSeq === 0) return;
+    const now = clock.now();
+    this.lastDiscard = { at: now, count, fromSeq, toSeq };
+    const details = {
+      count,
+      fromSeq,
+      toSeq,
+      ...(count > 0 ? { fromTime, toTime } : {}),
+      budgetBytes: this.deps.config.diskBudgetBytes,
+    };
+    logger.warn(details, 'journal disk budget reached: oldest unsent telemetry discarded');
+    this.onDiscard({
+      gatewayTime: now,
+      body: JSON.stringify({
+        type: 'system',
+        code: 'GW_TELEMETRY_DISCARDED',
+        message: `disk budget reached: ${count} unsent telemetry readings discarded (seq ${fromSeq}-${toSeq})`,
+        details,
+        gatewayTime: now,
+      }),
+    });
+  }
+}

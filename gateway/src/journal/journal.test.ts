@@ -1,0 +1,199 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { AlarmStreamEventSchema, SafeLoopError, TelemetryEventSchema, silentLogger } from '@safeloop/contract';
+import { JournalConfigSchema } from './config.ts';
+import type { JournalConfigInput } from './config.ts';
+import { entryEvent } from './entry.ts';
+import { Journal } from './journal.ts';
+import { MIGRATIONS } from './migrations.ts';
+import { alarm, reading } from './test-helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'safeloop-journal-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+function open(cfg: Partial<JournalConfigInput> = {}, path = join(dir, `j${++n}.db`)): Journal {
+  return Journal.open({ config: JournalConfigSchema.parse({ path, housekeepingIntervalSec: 3600, ...cfg }), logger: silentLogger });
+}
+
+void describe('Journal', () => {
+  void it('runs WAL with synchronous=FULL (pragma reads 2)', () => {
+    const j = open();
+    assert.deepEqual(j.durability(), { journalMode: 'wal', synchronous: 2 });
+    j.close();
+  });
+
+  void it('assigns contiguous per-stream seqs and unique increasing ULIDs; rows match the wire schemas', () => {
+    const j = open();
+    j.appendTelemetry([reading(1), reading(2)]);
+    j.appendTelemetry([reading(3)]);
+    j.appendAlarmEvents([alarm(1), alarm(2)]);
+    const t = j.peek('telemetry', 10);
+    const a = j.peek('alarm', 10);
+    assert.deepEqual(t.map((e) => e.seq), [1, 2, 3]);
+    assert.deepEqual(a.map((e) => e.seq), [1, 2]);
+    const ids = [...t, ...a].map((e) => e.id);
+    assert.equal(new Set(ids).size, 5);
+    assert.deepEqual([...t.map((e) => e.id)].sort(), t.map((e) => e.id));
+    for (const e of t) TelemetryEventSchema.parse(entryEvent(e));
+    for (const e of a) AlarmStreamEventSchema.parse(entryEvent(e));
+    assert.equal(entryEvent(t[2]!)['value'], 1.5);
+    const s = j.stats();
+    assert.deepEqual(s.nextSeq, { alarm: 3, telemetry: 4 });
+    assert.deepEqual(s.backlog, { alarm: 2, telemetry: 3 });
+    assert.equal(s.health, 'ok');
+    j.close();
+  });
+
+  void it('releases rows only up to the acknowledged seq; refuses acks beyond the journal; ignores stale ones', () => {
+    const j = open();
+    j.appendTelemetry([1, 2, 3, 4].map((i) => reading(i)));
+    assert.deepEqual(j.ack('telemetry', 2), { accepted: true, ackedSeq: 2 });
+    assert.deepEqual(j.peek('telemetry', 10).map((e) => e.seq), [3, 4]);
+    const beyond = j.ack('telemetry', 99);
+    assert.equal(beyond.accepted, false);
+    assert.match(beyond.reason ?? '', /beyond the last assigned seq 4/);
+    assert.equal(j.ack('telemetry', -1).accepted, false);
+    assert.equal(j.ack('telemetry', 1.5).accepted, false);
+    assert.deepEqual(j.ack('telemetry', 1), { accepted: true, ackedSeq: 2 });
+    assert.equal(j.stats().backlog.telemetry, 2);
+    // acknowledged rows are kept for inspection, readable by an explicit range
+    assert.deepEqual(j.peek('telemetry', 10, { afterSeq: 0 }).map((e) => e.seq), [1, 2, 3, 4]);
+    j.close();
+  });
+
+  void it('deletes acknowledged rows at once with retainAckedSec 0, and after retention in housekeeping', () => {
+    const j = open({ retainAckedSec: 0 });
+    j.appendAlarmEvents([alarm(1), alarm(2)]);
+    j.ack('alarm', 1);
+    assert.deepEqual(j.peek('alarm', 10, { afterSeq: 0 }).map((e) => e.seq), [2]);
+    j.close();
+    let now = 2_000_000_000_000;
+    const path = join(dir, 'retain.db');
+    const k = Journal.open({
+      config: JournalConfigSchema.parse({ path, retainAckedSec: 60, housekeepingIntervalSec: 3600 }),
+      logger: silentLogger,
+      clock: { now: () => now, monotonic: () => now },
+    });
+    k.appendAlarmEvents([alarm(1), alarm(2)]);
+    k.ack('alarm', 2);
+    k.housekeeping();
+    assert.equal(k.peek('alarm', 10, { afterSeq: 0 }).length, 2);
+    now += 61_000;
+    k.housekeeping();
+    assert.equal(k.peek('alarm', 10, { afterSeq: 0 }).length, 0);
+    assert.equal(k.stats().nextSeq.alarm, 3, 'seqs are never reused after a purge');
+    k.close();
+  });
+
+  void it('survives a reopen: seqs continue, unacked rows remain, bdSeq advances', () => {
+    const path = join(dir, 'reopen.db');
+    const j = open({}, path);
+    j.appendTelemetry([reading(1), reading(2)]);
+    j.appendAlarmEvents([alarm(1)]);
+    j.ack('telemetry', 1);
+    assert.equal(j.nextBirthDeathSeq(), 0);
+    assert.equal(j.nextBirthDeathSeq(), 1);
+    j.close();
+    const k = open({}, path);
+    assert.deepEqual(k.peek('telemetry', 10).map((e) => e.seq), [2]);
+    k.appendTelemetry([reading(3)]);
+    assert.deepEqual(k.peek('telemetry', 10).map((e) => e.seq), [2, 3]);
+    assert.equal(k.peek('alarm', 10).length, 1);
+    assert.equal(k.nextBirthDeathSeq(), 2);
+    k.close();
+  });
+
+  void it('migrates a fresh file to the latest version and refuses a newer schema', () => {
+    const path = join(dir, 'mig.db');
+    open({}, path).close();
+    const raw = new Database(path);
+    assert.equal(raw.pragma('user_version', { simple: true }), MIGRATIONS.at(-1)!.version);
+    raw.pragma('user_version = 99');
+    raw.close();
+    assert.throws(() => open({}, path), (err: unknown) => err instanceof SafeLoopError && err.code === 'GW_ERR_JOURNAL_SCHEMA_NEWER');
+  });
+
+  void it('refuses invalid readings (counted) and throws on invalid alarm events', () => {
+    const j = open();
+    j.appendTelemetry([reading(1), reading(2, { value: Number.NaN }), reading(3, { point: 'bad path' })]);
+    assert.equal(j.stats().nextSeq.telemetry, 2);
+    assert.equal(j.stats().rejectedReadings, 2);
+    assert.throws(
+      () => j.appendAlarmEvents([alarm(1, { level: 'NOPE' as 'H' })]),
+      (err: unknown) => err instanceof SafeLoopError && err.code === 'GW_ERR_JOURNAL_INVALID_EVENT',
+    );
+    assert.equal(j.stats().nextSeq.alarm, 1);
+    j.close();
+  });
+
+  void it('on reaching the disk budget drops the oldest unsent telemetry, keeps every alarm, and announces it', () => {
+    const j = open({ diskBudgetBytes: 1_000_000 });
+    let i = 0;
+    for (let b = 0; b < 60; b++) {
+      j.appendTelemetry(Array.from({ length: 200 }, () => reading(++i, { detail: 'x'.repeat(100) })));
+      j.appendAlarmEvents([alarm(b)]);
+    }
+    const s = j.stats();
+    assert.ok(s.discardedTelemetry > 0, 'some telemetry was discarded');
+    assert.equal(s.health, 'degraded');
+    assert.match(s.healthDetail ?? '', /telemetry rows discarded/);
+    assert.ok(s.dbBytes <= 1_000_000 + 200_000, `usage ${s.dbBytes} near the budget`);
+    const alarms = j.peek('alarm', 1000).map(entryEvent);
+    assert.equal(alarms.filter((e) => e['type'] === 'alarm').length, 60, 'every alarm kept');
+    const notices = alarms.filter((e) => e['code'] === 'GW_TELEMETRY_DISCARDED');
+    assert.ok(notices.length > 0);
+    const counted = notices.reduce((sum, e) => sum + Number((e['details'] as { count: number }).count), 0);
+    assert.equal(counted, s.discardedTelemetry);
+    for (const e of alarms) AlarmStreamEventSchema.parse(e);
+    const t = j.peek('telemetry', 1);
+    assert.equal(t[0]!.seq, s.discardedThrough + 1, 'telemetry resumes right after the discarded range');
+    assert.equal(s.backlog.telemetry, 12_000 - s.discardedTelemetry);
+    j.close();
+  });
+
+  void it('a full disk (SQLITE_FULL) trims telemetry to keep taking alarms', () => {
+    const j = open({ hardLimitBytes: 400_000, diskBudgetBytes: 10_000_000 });
+    let i = 0;
+    while (j.stats().discardedTelemetry === 0) {
+      // telemetry writes hitting the hard limit trim older telemetry and succeed
+      j.appendTelemetry(Array.from({ length: 50 }, () => reading(++i, { detail: 'y'.repeat(150) })));
+      if (i > 100_000) assert.fail('never filled');
+    }
+    for (let k = 0; k < 20; k++) j.appendTelemetry(Array.from({ length: 50 }, () => reading(++i, { detail: 'y'.repeat(150) })));
+    // the file is at its hard limit: an alarm still goes in (telemetry trimmed to make room)
+    j.appendAlarmEvents([alarm(1)]);
+    assert.equal(j.peek('alarm', 100).filter((e) => entryEvent(e)['type'] === 'alarm').length, 1);
+    assert.equal(j.stats().health, 'degraded');
+    assert.ok(j.stats().discardedTelemetry > 0);
+    j.close();
+  });
+
+  void it('alarms filling the disk: clear error, health failing, no crash; recovers once space returns', () => {
+    const j = open({ hardLimitBytes: 200_000, diskBudgetBytes: 10_000_000 });
+    let failure: unknown;
+    let k = 0;
+    while (failure === undefined && k < 10_000) {
+      try {
+        j.appendAlarmEvents([alarm(++k, { unit: 'u'.repeat(32) })]);
+      } catch (err) {
+        failure = err;
+      }
+    }
+    assert.ok(failure instanceof SafeLoopError, 'a SafeLoopError, not a crash');
+    assert.equal(failure.code, 'GW_ERR_JOURNAL_DISK_FULL');
+    assert.match(failure.message, /cannot journal alarm events: the disk or the journal size limit is full/);
+    const s = j.stats();
+    assert.equal(s.health, 'failing');
+    assert.match(s.healthDetail ?? '', /DISK|full/i);
+    assert.equal(s.backlog.alarm, k - 1, 'every alarm that returned is journaled; none deleted');
+    // the cloud acknowledges; acknowledged rows make room
+    j.ack('alarm', k - 1);
+    j.appendAlarmEvents([alarm(k + 1)]);
+    assert.equal(j.stats().health, 'ok');
+    j.close();
+  });
+});

@@ -1,0 +1,414 @@
+/**
+ * The gateway's store-and-forward journal: SQLite (better-sqlite3) in WAL mode with synchronous=FULL.
+ * Writers: appendTelemetry / appendAlarmEvents (one IMMEDIATE transaction per call; ids are ULIDs, seq is
+ * per stream, contiguous, never reused). Reader: the uplink peeks rows after a seq and releases them with
+ * ack(stream, upToSeq) once the cloud says it committed them.
+ */
+import { mkdirSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { monotonicFactory } from 'ulid';
+import {
+  AlarmEventSchema,
+  ReadingSchema,
+  SafeLoopError,
+  SystemEventSchema,
+  errorMessage,
+  rateLimited,
+  systemClock,
+} from '@safeloop/contract';
+import type { AlarmEvent, Clock, Logger, Reading, Stream, SystemEvent } from '@safeloop/contract';
+import type { JournalConfig } from './config.ts';
+import { classifyDiskError, journalWriteError } from './disk-errors.ts';
+import type { JournalEntry } from './entry.ts';
+import { migrate } from './migrations.ts';
+import { DiskBudget } from './disk-budget.ts';
+
+export type NewAlarmEvent = Omit<AlarmEvent, 'id' | 'seq'>;
+export type NewSystemEvent = Omit<SystemEvent, 'id' | 'seq'>;
+/** An alarm-stream event before the journal gives it an id and a seq. */
+export type NewAlarmStreamEvent = NewAlarmEvent | NewSystemEvent;
+export type JournalHealth = 'ok' | 'degraded' | 'failing';
+
+export interface JournalStats {
+  /** Rows not yet acknowledged by the cloud, per stream. */
+  backlog: { alarm: number; telemetry: number };
+  /** Next seq to be assigned, per stream. */
+  nextSeq: { alarm: number; telemetry: number };
+  /** Highest seq the cloud acknowledged, per stream. */
+  ackedSeq: { alarm: number; telemetry: number };
+  /** Telemetry seqs ≤ this that were not acknowledged have been discarded by the disk budget. */
+  discardedThrough: number;
+  /** Telemetry rows discarded by the disk-budget policy since the journal was created. */
+  discardedTelemetry: number;
+  /** Readings refused at append because they failed the wire schema. */
+  rejectedReadings: number;
+  health: JournalHealth;
+  healthDetail?: string;
+  /** Database file plus WAL, bytes. */
+  dbBytes: number;
+}
+
+export interface PeekOptions {
+  /** Return rows with seq > afterSeq (default: after the acknowledged / discarded point). */
+  afterSeq?: number;
+  /** Return rows with seq ≤ throughSeq. */
+  throughSeq?: number;
+  /** Stop before the summed body length exceeds this (at least one row is returned). */
+  maxBytes?: number;
+}
+
+export interface JournalDeps {
+  config: JournalConfig;
+  logger: Logger;
+  clock?: Clock;
+}
+
+const MAX_ALARM_BODY_BYTES = 16 * 1024;
+const SYNCHRONOUS_FULL = 2;
+
+interface StreamRow {
+  next_seq: number;
+  acked_seq: number;
+  discarded_count: number;
+  discarded_through: number;
+}
+
+export class Journal {
+  private readonly db: Db;
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly nextId = monotonicFactory();
+  private readonly budget: DiskBudget;
+  private readonly timer: NodeJS.Timeout;
+  private readonly warnRate = rateLimited(60_000);
+  private readonly stmt: {
+    state: Statement<[string], StreamRow>;
+    setNext: Statement<[number, string]>;
+    insTelemetry: Statement<[number, string, number, string]>;
+    insAlarm: Statement<[number, string, number, string]>;
+    ack: Statement<[number, string]>;
+    mark: Statement<[string, number, number]>;
+    peekTelemetry: Statement<[number, number, number], { seq: number; id: string; gateway_time: number; body: string }>;
+    peekAlarm: Statement<[number, number, number], { seq: number; id: string; gateway_time: number; body: string }>;
+  };
+  private rejected = 0;
+  private writeFailure: { code: string; message: string } | undefined;
+  private closed = false;
+
+  static open(deps: JournalDeps): Journal {
+    return new Journal(deps);
+  }
+
+  private constructor(private readonly deps: JournalDeps) {
+    const { config } = deps;
+    this.log = deps.logger.child({ module: 'gateway:journal' });
+    this.clock = deps.clock ?? systemClock;
+    try {
+      if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
+      this.db = new Database(config.path);
+    } catch (err) {
+      throw new SafeLoopError('GW_ERR_JOURNAL_OPEN', `journal: cannot open ${config.path}: ${errorMessage(err)}`, { cause: err });
+    }
+    try {
+      this.db.pragma(`busy_timeout = ${config.busyTimeoutMs}`);
+      const mode = this.db.pragma('journal_mode = WAL', { simple: true });
+      if (mode !== 'wal' && config.path !== ':memory:') {
+        throw new SafeLoopError('GW_ERR_JOURNAL_DURABILITY', `journal: WAL mode refused (journal_mode=${String(mode)})`);
+      }
+      this.db.pragma('synchronous = FULL');
+      const sync = this.db.pragma('synchronous', { simple: true });
+      if (sync !== SYNCHRONOUS_FULL) {
+        throw new SafeLoopError('GW_ERR_JOURNAL_DURABILITY', `journal: synchronous reads ${String(sync)}, expected 2 (FULL)`);
+      }
+      this.budget = new DiskBudget({ db: this.db, config, logger: this.log, clock: this.clock, path: config.path });
+      this.db.pragma(`journal_size_limit = ${this.budget.walLimitBytes}`);
+      const walPages = Math.max(16, Math.floor(this.budget.walLimitBytes / (this.db.pragma('page_size', { simple: true }) as number)));
+      this.db.pragma(`wal_autocheckpoint = ${walPages}`);
+      if (config.hardLimitBytes !== undefined) {
+        const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+        this.db.pragma(`max_page_count = ${Math.floor(config.hardLimitBytes / pageSize)}`);
+      }
+      const { from, to } = migrate(this.db);
+      if (from !== to) this.log.info({ from, to }, 'journal schema migrated');
+    } catch (err) {
+      this.db.close();
+      if (err instanceof SafeLoopError) throw err;
+      throw new SafeLoopError('GW_ERR_JOURNAL_OPEN', `journal: cannot prepare ${config.path}: ${errorMessage(err)}`, { cause: err });
+    }
+    const peekSql = (table: string) =>
+      `SELECT seq, id, gateway_time, body FROM ${table} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`;
+    this.stmt = {
+      state: this.db.prepare('SELECT next_seq, acked_seq, discarded_count, discarded_through FROM stream_state WHERE stream = ?'),
+      setNext: this.db.prepare('UPDATE stream_state SET next_seq = ? WHERE stream = ?'),
+      insTelemetry: this.db.prepare('INSERT INTO telemetry_events (seq, id, gateway_time, body) VALUES (?, ?, ?, ?)'),
+      insAlarm: this.db.prepare('INSERT INTO alarm_events (seq, id, gateway_time, body) VALUES (?, ?, ?, ?)'),
+      ack: this.db.prepare('UPDATE stream_state SET acked_seq = ? WHERE stream = ?'),
+      mark: this.db.prepare('INSERT INTO ack_marks (stream, acked_seq, at) VALUES (?, ?, ?)'),
+      peekTelemetry: this.db.prepare(peekSql('telemetry_events')),
+      peekAlarm: this.db.prepare(peekSql('alarm_events')),
+    };
+    this.budget.onDiscard = (d) => this.insertAlarmBodies([d]);
+    this.timer = setInterval(() => this.housekeeping(), config.housekeepingIntervalSec * 1000);
+    this.timer.unref();
+  }
+
+  /** Journal readings as telemetry in one transaction. Invalid readings are refused (logged, counted). */
+  appendTelemetry(readings: readonly Reading[]): void {
+    this.assertOpen();
+    if (readings.length === 0) return;
+    const rows: { gatewayTime: number; body: string }[] = [];
+    for (const r of readings) {
+      const parsed = ReadingSchema.safeParse(r);
+      if (!parsed.success) {
+        this.rejected += 1;
+        const issue = parsed.error.issues[0];
+        this.warnRate('reading', (suppressed) =>
+          this.log.warn(
+            { point: (r as { point?: unknown }).point, problem: issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid', suppressed },
+            'reading refused by the journal: it does not match the wire schema',
+          ),
+        );
+        continue;
+      }
+      rows.push({ gatewayTime: parsed.data.gatewayTime, body: JSON.stringify(parsed.data) });
+    }
+    if (rows.length === 0) return;
+    this.write('journal telemetry', () => {
+      const st = this.streamState('telemetry');
+      let seq = st.next_seq;
+      const now = this.clock.now();
+      for (const row of rows) {
+        this.stmt.insTelemetry.run(seq, this.nextId(now), row.gatewayTime, row.body);
+        seq += 1;
+      }
+      this.stmt.setNext.run(seq, 'telemetry');
+    });
+    this.enforceBudget();
+  }
+
+  /** Journal alarm/system events; committed (synchronous=FULL) before this returns. Throws if they are invalid or the disk fails. */
+  appendAlarmEvents(events: readonly NewAlarmStreamEvent[]): void {
+    this.assertOpen();
+    if (events.length === 0) return;
+    const bodies = events.map((e, i) => alarmBody(e, i));
+    this.insertAlarmBodies(bodies);
+    this.enforceBudget();
+  }
+
+  /** Rows after `afterSeq` (default: the acknowledged point) in seq order. */
+  peek(stream: Stream, limit: number, opts: PeekOptions = {}): JournalEntry[] {
+    this.assertOpen();
+    const st = this.streamState(stream);
+    const after = opts.afterSeq ?? Math.max(st.acked_seq, stream === 'telemetry' ? st.discarded_through : 0);
+    const through = opts.throughSeq ?? Number.MAX_SAFE_INTEGER;
+    const stmt = stream === 'alarm' ? this.stmt.peekAlarm : this.stmt.peekTelemetry;
+    const out: JournalEntry[] = [];
+    let bytes = 0;
+    for (const r of stmt.iterate(after, through, Math.max(1, Math.floor(limit)))) {
+      bytes += r.body.length + 64;
+      if (opts.maxBytes !== undefined && out.length > 0 && bytes > opts.maxBytes) break;
+      out.push({ stream, seq: r.seq, id: r.id, gatewayTime: r.gateway_time, body: r.body });
+    }
+    return out;
+  }
+
+  /**
+   * The cloud committed everything ≤ upToSeq on this stream. Stale acks are ignored; an ack beyond the
+   * last assigned seq is refused (it cannot be true) and releases nothing.
+   */
+  ack(stream: Stream, upToSeq: number): { accepted: boolean; ackedSeq: number; reason?: string } {
+    this.assertOpen();
+    const st = this.streamState(stream);
+    if (!Number.isSafeInteger(upToSeq) || upToSeq < 0) return { accepted: false, ackedSeq: st.acked_seq, reason: 'not a sequence number' };
+    if (upToSeq >= st.next_seq) {
+      return { accepted: false, ackedSeq: st.acked_seq, reason: `ack ${upToSeq} is beyond the last assigned seq ${st.next_seq - 1}` };
+    }
+    if (upToSeq <= st.acked_seq) return { accepted: true, ackedSeq: st.acked_seq };
+    this.write('record an acknowledgement', () => {
+      this.stmt.ack.run(upToSeq, stream);
+      if (this.deps.config.retainAckedSec === 0) {
+        this.db.prepare(`DELETE FROM ${table(stream)} WHERE seq <= ?`).run(upToSeq);
+      } else {
+        this.stmt.mark.run(stream, upToSeq, this.clock.now());
+      }
+    });
+    return { accepted: true, ackedSeq: upToSeq };
+  }
+
+  /** Birth/death sequence for the uplink: incremented and persisted on every call (every connect). */
+  nextBirthDeathSeq(): number {
+    this.assertOpen();
+    let value = 0;
+    this.write('advance bdSeq', () => {
+      const row = this.db.prepare<[], { value: number }>("SELECT value FROM meta WHERE key = 'bdSeq'").get();
+      value = row === undefined ? 0 : row.value + 1;
+      this.db.prepare("INSERT INTO meta (key, value) VALUES ('bdSeq', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(value);
+    });
+    return value;
+  }
+
+  stats(): JournalStats {
+    this.assertOpen();
+    const a = this.streamState('alarm');
+    const t = this.streamState('telemetry');
+    const { health, detail } = this.healthState();
+    return {
+      backlog: { alarm: a.next_seq - 1 - a.acked_seq, telemetry: t.next_seq - 1 - Math.max(t.acked_seq, t.discarded_through) },
+      nextSeq: { alarm: a.next_seq, telemetry: t.next_seq },
+      ackedSeq: { alarm: a.acked_seq, telemetry: t.acked_seq },
+      discardedThrough: t.discarded_through,
+      discardedTelemetry: t.discarded_count,
+      rejectedReadings: this.rejected,
+      health,
+      ...(detail === undefined ? {} : { healthDetail: detail }),
+      dbBytes: this.fileBytes(),
+    };
+  }
+
+  /** The durability settings as the connection reports them (synchronous 2 = FULL). */
+  durability(): { journalMode: string; synchronous: number } {
+    this.assertOpen();
+    return {
+      journalMode: String(this.db.pragma('journal_mode', { simple: true })),
+      synchronous: Number(this.db.pragma('synchronous', { simple: true })),
+    };
+  }
+
+  /** Checkpoint, purge acknowledged rows past retention, enforce the budget. Runs on a timer; public for tests/tools. */
+  housekeeping(): void {
+    if (this.closed) return;
+    try {
+      const cutoff = this.clock.now() - this.deps.config.retainAckedSec * 1000;
+      this.write('purge acknowledged rows', () => {
+        for (const s of ['alarm', 'telemetry'] as const) {
+          const row = this.db
+            .prepare<[string, number], { s: number | null }>('SELECT MAX(acked_seq) AS s FROM ack_marks WHERE stream = ? AND at <= ?')
+            .get(s, cutoff);
+          if (row?.s != null) {
+            this.db.prepare(`DELETE FROM ${table(s)} WHERE seq <= ?`).run(row.s);
+            this.db.prepare('DELETE FROM ack_marks WHERE stream = ? AND at <= ?').run(s, cutoff);
+          }
+        }
+      });
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.enforceBudget();
+    } catch (err) {
+      this.warnRate('housekeeping', (suppressed) => this.log.warn({ err: errorMessage(err), suppressed }, 'journal housekeeping failed'));
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // best effort: the WAL is replayed on the next open
+    }
+    this.db.close();
+  }
+
+  private insertAlarmBodies(bodies: readonly { gatewayTime: number; body: string }[]): void {
+    this.write('journal alarm events', () => {
+      const st = this.streamState('alarm');
+      let seq = st.next_seq;
+      const now = this.clock.now();
+      for (const b of bodies) {
+        this.stmt.insAlarm.run(seq, this.nextId(now), b.gatewayTime, b.body);
+        seq += 1;
+      }
+      this.stmt.setNext.run(seq, 'alarm');
+    });
+  }
+
+  private enforceBudget(): void {
+    try {
+      this.db.transaction(() => this.budget.enforce()).immediate();
+    } catch (err) {
+      this.noteFailure(journalWriteError('enforce the disk budget', err));
+    }
+  }
+
+  /** Run fn in an IMMEDIATE transaction; on a full disk trim telemetry and retry once; failures set health and throw. */
+  private write(what: string, fn: () => void): void {
+    const tx = this.db.transaction(fn);
+    try {
+      tx.immediate();
+    } catch (err) {
+      if (classifyDiskError(err) === 'full') {
+        try {
+          this.db.transaction(() => this.budget.emergencyTrim()).immediate();
+          tx.immediate();
+          this.writeFailure = undefined;
+          return;
+        } catch (retryErr) {
+          throw this.noteFailure(journalWriteError(what, retryErr));
+        }
+      }
+      throw this.noteFailure(journalWriteError(what, err));
+    }
+    if (this.writeFailure !== undefined) {
+      this.log.info({ previous: this.writeFailure.code }, 'journal writes succeed again');
+      this.writeFailure = undefined;
+    }
+  }
+
+  private noteFailure(err: SafeLoopError): SafeLoopError {
+    this.writeFailure = { code: err.code, message: err.message };
+    this.warnRate(err.code, (suppressed) => this.log.error({ code: err.code, err: err.message, suppressed }, 'journal write failed'));
+    return err;
+  }
+
+  private healthState(): { health: JournalHealth; detail?: string } {
+    if (this.writeFailure) return { health: 'failing', detail: this.writeFailure.message.slice(0, 500) };
+    const degraded = this.budget.degradedReason();
+    if (degraded !== undefined) return { health: 'degraded', detail: degraded };
+    return { health: 'ok' };
+  }
+
+  private streamState(stream: Stream): StreamRow {
+    const row = this.stmt.state.get(stream);
+    if (!row) throw new SafeLoopError('GW_ERR_JOURNAL_CORRUPT', `journal: stream_state row for ${stream} is missing`);
+    return row;
+  }
+
+  private fileBytes(): number {
+    let bytes = this.budget.usedBytes();
+    try {
+      bytes += statSync(`${this.deps.config.path}-wal`).size;
+    } catch {
+      // no WAL file right now
+    }
+    return bytes;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new SafeLoopError('GW_ERR_JOURNAL_CLOSED', 'journal is closed');
+  }
+}
+
+function table(stream: Stream): string {
+  return stream === 'alarm' ? 'alarm_events' : 'telemetry_events';
+}
+
+function alarmBody(e: NewAlarmStreamEvent, index: number): { gatewayTime: number; body: string } {
+  const withKeys = { ...e, id: '00000000000000000000000000', seq: 1 };
+  const parsed = e.type === 'alarm' ? AlarmEventSchema.safeParse(withKeys) : SystemEventSchema.safeParse(withKeys);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new SafeLoopError(
+      'GW_ERR_JOURNAL_INVALID_EVENT',
+      `journal: alarm-stream event ${index} is invalid: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`,
+    );
+  }
+  const { id: _id, seq: _seq, ...rest } = parsed.data as Record<string, unknown>;
+  delete rest['historical'];
+  const body = JSON.stringify(rest);
+  if (Buffer.byteLength(body) > MAX_ALARM_BODY_BYTES) {
+    throw new SafeLoopError('GW_ERR_JOURNAL_INVALID_EVENT', `journal: alarm-stream event ${index} is larger than ${MAX_ALARM_BODY_BYTES} bytes`);
+  }
+  return { gatewayTime: parsed.data.gatewayTime, body };
+}

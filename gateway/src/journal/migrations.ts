@@ -1,0 +1,74 @@
+/**
+ * Numbered, forward-only schema migrations for the journal. Each runs in its own IMMEDIATE
+ * transaction together with the `user_version` bump, so a crash leaves either the old or the new schema.
+ * Never edit a released migration: add the next number.
+ */
+import type { Database } from 'better-sqlite3';
+import { SafeLoopError } from '@safeloop/contract';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: '0001_initial',
+    sql: `
+      CREATE TABLE stream_state (
+        stream TEXT PRIMARY KEY CHECK (stream IN ('alarm', 'telemetry')),
+        next_seq INTEGER NOT NULL,
+        acked_seq INTEGER NOT NULL,
+        discarded_count INTEGER NOT NULL DEFAULT 0,
+        discarded_through INTEGER NOT NULL DEFAULT 0
+      );
+      INSERT INTO stream_state (stream, next_seq, acked_seq) VALUES ('alarm', 1, 0), ('telemetry', 1, 0);
+      CREATE TABLE alarm_events (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        gateway_time INTEGER NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE TABLE telemetry_events (
+        seq INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        gateway_time INTEGER NOT NULL,
+        body TEXT NOT NULL
+      );
+      CREATE TABLE ack_marks (
+        stream TEXT NOT NULL,
+        acked_seq INTEGER NOT NULL,
+        at INTEGER NOT NULL
+      );
+      CREATE INDEX ack_marks_by_stream ON ack_marks (stream, at);
+      CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    `,
+  },
+];
+
+export function schemaVersion(db: Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+/** Bring the database to the newest schema; refuses a database written by a newer gateway. */
+export function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): { from: number; to: number } {
+  const from = schemaVersion(db);
+  const latest = migrations.at(-1)?.version ?? 0;
+  if (from > latest) {
+    throw new SafeLoopError(
+      'GW_ERR_JOURNAL_SCHEMA_NEWER',
+      `journal schema version ${from} is newer than this gateway knows (${latest}); refusing to open it`,
+      { details: { from, latest } },
+    );
+  }
+  for (const m of migrations) {
+    if (m.version <= schemaVersion(db)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return { from, to: schemaVersion(db) };
+}
