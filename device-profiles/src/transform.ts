@@ -1,0 +1,74 @@
+/**
+ * The transform pipeline, written down once (the README repeats it):
+ *
+ *   1. raw decode   registers/bits → typed raw value (type, byte/word order, bit)   register-codec.ts
+ *      sentinel     a raw value listed in `sentinels` → bad `decode_error`, value null
+ *                   a float NaN/±Infinity → bad `decode_error`, value null
+ *   2. × scale
+ *   3. + offset     result rounded to the decimals of scale/offset (integer raw types) or to 7
+ *                   significant digits (float32), so 123 × 0.1 reads 12.3, not 12.300000000000001
+ *   4. range check  outside `range` → quality `outOfRange` (default uncertain), reason `out_of_range`;
+ *                   the value is kept so an over-range gas reading still reaches alarm evaluation
+ *   5. unit         the point's unit symbol (a key of UNITS) travels with the value
+ *
+ * Then (Modbus) status registers qualify the points they cover, and the worse quality wins.
+ * Writes run the pipeline backwards: (value − offset) ÷ scale → round for integer types → encode.
+ */
+import type { AlarmLevel, Quality, ReasonCode } from '@safeloop/contract';
+import type { Range } from './schema.ts';
+
+export interface DecodedPoint {
+  pointId: string;
+  value: number | boolean | string | null;
+  /** Unit symbol; absent for state points (bool, string). */
+  unit?: string;
+  quality: Quality;
+  reason?: ReasonCode;
+  detail?: string;
+  /** The registers (or bits) the value was decoded from, as read. */
+  raw: number[];
+  /** Alarm levels whose limit the value reaches right now (instantaneous; no deadband or delay). */
+  exceeded: AlarmLevel[];
+}
+
+export interface QualityVerdict {
+  quality: Quality;
+  reason?: ReasonCode;
+  detail?: string;
+}
+
+const QUALITY_RANK: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
+
+/** The worse of two verdicts; on a tie the second (the device's own status) explains it better. */
+export function worseVerdict(a: QualityVerdict, b: QualityVerdict): QualityVerdict {
+  return QUALITY_RANK[b.quality] >= QUALITY_RANK[a.quality] && b.quality !== 'good' ? b : a;
+}
+
+function decimalsOf(x: number): number {
+  if (Number.isInteger(x)) return 0;
+  const s = String(x);
+  const e = /e-(\d+)$/.exec(s);
+  if (e) return Math.min(15, Number(e[1]) + (s.split('e')[0]?.split('.')[1]?.length ?? 0));
+  return Math.min(15, s.split('.')[1]?.length ?? 0);
+}
+
+export type RawNumberKind = 'integer' | 'float32' | 'float64';
+
+/** Steps 2–3: raw number → engineering number. */
+export function scaleValue(raw: number, scale: number, offset: number, kind: RawNumberKind): number {
+  const v = raw * scale + offset;
+  switch (kind) {
+    case 'integer':
+      return Number(v.toFixed(Math.max(decimalsOf(scale), decimalsOf(offset))));
+    case 'float32':
+      return Number(v.toPrecision(7));
+    case 'float64':
+      return v;
+  }
+}
+
+/** Step 4. */
+export function rangeVerdict(value: number, range: Range | undefined, outOfRange: 'uncertain' | 'bad'): QualityVerdict {
+  if (range === undefined || (value >= range.min && value <= range.max)) return { quality: 'good' };
+  return { quality: outOfRange, reason: 'out_of_range', detail: `${value} outside measuring range ${range.min}..${range.max}` };
+}
