@@ -19,6 +19,7 @@ export function actionLabel(action) {
 }
 
 const MAX_PHOTO_BYTES = 2 * 1024 * 1024;
+const MAX_PHOTOS = 5;
 
 /** Run an action on an alarm, asking for details first where it needs them. Resolves the updated alarm or null. */
 export async function runAction(alarm, action) {
@@ -157,7 +158,9 @@ function askReview() {
 
 async function readPhotos(fileList) {
   const out = [];
-  for (const file of Array.from(fileList ?? [])) {
+  const files = Array.from(fileList ?? []);
+  if (files.length > MAX_PHOTOS) throw new Error(`${t('photos')}: ≤ ${MAX_PHOTOS}`);
+  for (const file of files) {
     if (file.size > MAX_PHOTO_BYTES) throw new Error(`${file.name}: > 2 MB`);
     const dataUrl = await new Promise((resolve, reject) => {
       const r = new FileReader();
@@ -165,7 +168,7 @@ async function readPhotos(fileList) {
       r.onerror = () => reject(r.error ?? new Error('read failed'));
       r.readAsDataURL(file);
     });
-    out.push({ name: file.name, contentType: file.type || 'application/octet-stream', size: file.size, dataBase64: dataUrl.slice(dataUrl.indexOf(',') + 1) });
+    out.push({ name: file.name, mime: file.type || 'application/octet-stream', dataBase64: dataUrl.slice(dataUrl.indexOf(',') + 1) });
   }
   return out;
 }

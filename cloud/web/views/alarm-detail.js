@@ -98,7 +98,7 @@ function feedbackBlock(f) {
           { class: 'photos' },
           photos.map((p) =>
             h('img', {
-              src: p.url ?? (p.dataBase64 ? `data:${p.contentType};base64,${p.dataBase64}` : `/api/attachments/${encodeURIComponent(p.id)}`),
+              src: p.url ?? (p.dataBase64 ? `data:${p.mime};base64,${p.dataBase64}` : `/api/alarms/${encodeURIComponent(alarmIdOf(f))}/attachments/${encodeURIComponent(p.id)}`),
               alt: `${t('photos')}: ${p.name ?? ''}`,
               loading: 'lazy',
             }),
@@ -106,6 +106,10 @@ function feedbackBlock(f) {
         )
       : null,
   );
+}
+
+function alarmIdOf(f) {
+  return f.alarmId ?? '';
 }
 
 function auditTable(audit) {
@@ -123,11 +127,19 @@ function auditTable(audit) {
           {},
           h('td', {}, fmtDateTime(e.at ?? e.time)),
           h('td', {}, e.action ?? e.kind ?? ''),
-          h('td', {}, e.by ?? e.actor ?? e.userId ?? ''),
-          h('td', {}, [e.from ?? e.before, e.to ?? e.after].filter(Boolean).map((s) => tEnum('state', s)).join(' → ')),
-          h('td', {}, e.note ?? e.comment ?? (e.details ? JSON.stringify(e.details) : '')),
+          h('td', {}, e.actorName ?? e.by ?? e.actorId ?? ''),
+          h('td', {}, [e.fromState ?? e.from, e.toState ?? e.to].filter(Boolean).map((s) => tEnum('state', s)).join(' → ')),
+          h('td', {}, e.outcome === 'rejected' ? '✗ ' : '', detailsText(e.details)),
         ),
       ),
     ),
   );
+}
+
+function detailsText(d) {
+  if (!d || typeof d !== 'object') return '';
+  return Object.entries(d)
+    .filter(([, v]) => v !== null && v !== undefined && v !== '' && typeof v !== 'object')
+    .map(([k, v]) => `${k}: ${v}`)
+    .join('; ');
 }

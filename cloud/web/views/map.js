@@ -81,6 +81,7 @@ export async function renderMap(root, _params, { user, live, regions, navigate }
         geo: {
           map: mapName,
           roam: true,
+          ...fitView(features, data.map((d) => d.value)),
           label: { show: true, fontSize: 11, color: '#37474f' },
           itemStyle: { areaColor: '#eceff1', borderColor: '#78909c' },
           emphasis: { itemStyle: { areaColor: '#cfd8dc' }, label: { color: '#102027' } },
@@ -147,6 +148,30 @@ export async function renderMap(root, _params, { user, live, regions, navigate }
     offStatus();
     dispose();
   };
+}
+
+/**
+ * Centre and zoom so the sites fill the view (a county's plants sit close together inside a big
+ * city outline); with no sites, show the whole outline.
+ */
+function fitView(features, coords) {
+  if (coords.length === 0) return {};
+  const box = bbox(features.flatMap((f) => f.geometry.coordinates.flat(2)));
+  const sites = bbox(coords);
+  const span = Math.max(sites.maxX - sites.minX, sites.maxY - sites.minY, 0.08) * 2.2;
+  const zoom = Math.min(12, Math.max(1, Math.min((box.maxX - box.minX) / span, (box.maxY - box.minY) / span)));
+  return { center: [(sites.minX + sites.maxX) / 2, (sites.minY + sites.maxY) / 2], zoom };
+}
+
+function bbox(points) {
+  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  for (const [x, y] of points) {
+    if (x < minX) minX = x;
+    if (x > maxX) maxX = x;
+    if (y < minY) minY = y;
+    if (y > maxY) maxY = y;
+  }
+  return { minX, minY, maxX, maxY };
 }
 
 const RANK = { red: 4, orange: 3, yellow: 2, blue: 1 };
