@@ -67,6 +67,14 @@ export async function request(method, path, body) {
   return json;
 }
 
+/** Fetch a binary (an attachment) with the token and hand back an object URL for <img src>. */
+export async function getObjectUrl(path) {
+  const session = getSession();
+  const res = await fetch(path, { headers: session ? { authorization: `Bearer ${session.token}` } : {} });
+  if (!res.ok) throw new ApiError(res.status, `HTTP_${res.status}`, res.statusText);
+  return URL.createObjectURL(await res.blob());
+}
+
 export const get = (path) => request('GET', path);
 export const post = (path, body) => request('POST', path, body ?? {});
 

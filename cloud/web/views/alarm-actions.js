@@ -29,7 +29,7 @@ export async function runAction(alarm, action) {
     case 'start-handling':
       break;
     case 'handover':
-      body = await ask(t('handoverTitle'), [field('to', t('handoverTo'), 'input', { required: true }), field('note', t('note'), 'textarea')]);
+      body = await ask(t('handoverTitle'), [field('toUserId', t('handoverTo'), 'input', { required: true }), field('note', t('note'), 'textarea')]);
       break;
     case 'feedback':
       body = await askFeedback();
@@ -45,7 +45,7 @@ export async function runAction(alarm, action) {
         field('reason', t('shelveReason'), 'textarea', { required: true }),
         field('minutes', t('shelveMinutes'), 'input', { type: 'number', min: '1', max: '1440', value: '60', required: true }),
       ]);
-      if (body) body = { reason: body.reason, durationMs: Number(body.minutes) * 60_000, minutes: Number(body.minutes) };
+      if (body) body = { reason: body.reason, minutes: Number(body.minutes) };
       break;
     default:
       return null;
@@ -152,7 +152,7 @@ function askReview() {
         { value: 'reject', label: t('reject') },
       ],
     }),
-    field('comment', t('reviewComment'), 'textarea'),
+    field('comment', t('reviewComment'), 'textarea', { required: true }),
   ]).then((v) => (v ? { approved: v.decision === 'approve', comment: v.comment } : null));
 }
 

@@ -202,6 +202,7 @@ export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
     return false;
   }
 
+  let refetch = null;
   const offAlarm = live.on('alarm', (a) => {
     if (!a || !a.id) return;
     const known = alarms.some((x) => x.id === a.id);
@@ -214,12 +215,16 @@ export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
       toast(t('newAlarm', { title: a.title ?? a.point ?? a.id }), colourOf(a) === 'red' || colourOf(a) === 'orange' ? 'error' : 'info');
     }
     if (upsert(a)) draw();
+    // The stream carries a summary; fetch the full rows (limit, overdue) shortly after.
+    clearTimeout(refetch);
+    refetch = setTimeout(() => void load().catch(() => undefined), 1500);
   });
   const offStatus = live.on('status', (ok) => {
     if (ok) void load().catch(() => undefined);
   });
   await load();
   return () => {
+    clearTimeout(refetch);
     offAlarm();
     offStatus();
   };

@@ -1,5 +1,5 @@
 // One alarm: its facts, its handling actions, the feedback and the full audit trail.
-import { get } from '../api.js';
+import { get, getObjectUrl } from '../api.js';
 import { colourOf } from '../alarm-model.js';
 import { colourChip, h } from '../dom.js';
 import { colourLabel, fmtDateTime, fmtNumber, t, tEnum } from '../i18n.js';
@@ -96,13 +96,16 @@ function feedbackBlock(f) {
       ? h(
           'div',
           { class: 'photos' },
-          photos.map((p) =>
-            h('img', {
-              src: p.url ?? (p.dataBase64 ? `data:${p.mime};base64,${p.dataBase64}` : `/api/alarms/${encodeURIComponent(alarmIdOf(f))}/attachments/${encodeURIComponent(p.id)}`),
-              alt: `${t('photos')}: ${p.name ?? ''}`,
-              loading: 'lazy',
-            }),
-          ),
+          photos.map((p) => {
+            const img = h('img', { alt: `${t('photos')}: ${p.name ?? ''}` });
+            if (p.dataBase64) img.src = `data:${p.mime};base64,${p.dataBase64}`;
+            else {
+              // <img> cannot send the bearer token: fetch with it and show an object URL.
+              const url = p.url ?? `/api/alarms/${encodeURIComponent(alarmIdOf(f))}/attachments/${encodeURIComponent(p.id)}`;
+              getObjectUrl(url).then((u) => (img.src = u), () => img.replaceWith(h('span', { class: 'muted' }, p.name ?? p.id)));
+            }
+            return img;
+          }),
         )
       : null,
   );
