@@ -1,0 +1,141 @@
+/**
+ * The ingest timer pass, run by every worker (PostgreSQL: FOR UPDATE SKIP LOCKED, so each due
+ * row is handled by exactly one worker; SQLite: one process):
+ * - a sequence gap older than the reorder timeout → a replay command to the gateway;
+ * - a replay that did not fill the gap within the replay timeout → a data-integrity alarm that
+ *   records the lost range, then the ack moves past it so the gateway's journal is not held forever;
+ * - a gateway offline longer than its grace → a 'gateway offline' alarm.
+ */
+import { monotonicFactory } from 'ulid';
+import type { AckMessage, CommandMessage, Logger, Stream } from '@safeloop/contract';
+import type { SqlDb } from '../db/index.ts';
+import type { AlarmOutbox, OutboxOp } from '../store/alarm-outbox.ts';
+import type { GatewayDirectory } from './directory.ts';
+import { offlineConditionKey } from './gateway-status.ts';
+import type { IngestMetrics } from './metrics.ts';
+import { firstMissing, fromRow, hasGap, mergeSeqs, saveStream } from './seq-tracker.ts';
+
+const ulid = monotonicFactory();
+
+export interface TimerResult {
+  replays: { gatewayId: string; command: CommandMessage }[];
+  acks: AckMessage[];
+  enqueued: number;
+}
+
+interface GapRow {
+  gateway_id: string;
+  stream: string;
+  ack_seq: number;
+  pending: string;
+  expected_seq: number;
+  gap_since: number | null;
+  replay_requested_at: number | null;
+  integrity_alarm: number;
+}
+
+export async function runIngestTimers(deps: {
+  db: SqlDb;
+  outbox: AlarmOutbox;
+  directory: GatewayDirectory;
+  metrics?: IngestMetrics | undefined;
+  logger: Logger;
+  reorderTimeoutMs: number;
+  replayTimeoutMs: number;
+  now: number;
+}): Promise<TimerResult> {
+  const { db, now } = deps;
+  const result: TimerResult = { replays: [], acks: [], enqueued: 0 };
+  const pg = db.dialect === 'postgres';
+
+  // Site of each gateway that may need an alarm, resolved before any transaction (it may be I/O).
+  const candidates = await db.query<{ gateway_id: string }>(
+    `SELECT gateway_id FROM ingest_streams WHERE gap_since IS NOT NULL AND gap_since <= $1
+     UNION SELECT gateway_id FROM gateway_state WHERE state = 'offline' AND offline_alarm = 0 AND offline_due <= $2`,
+    [now - deps.reorderTimeoutMs, now],
+  );
+  if (candidates.length === 0) return result;
+  const siteOf = new Map<string, string>();
+  for (const { gateway_id } of candidates) {
+    const gw = await deps.directory.getGateway(gateway_id);
+    siteOf.set(gateway_id, gw?.siteIds[0] ?? gateway_id);
+  }
+
+  await db.transaction(async (tx) => {
+    const ops: OutboxOp[] = [];
+    const rows = await tx.query<GapRow>(
+      `SELECT gateway_id, stream, ack_seq, pending, expected_seq, gap_since, replay_requested_at, integrity_alarm FROM ingest_streams
+       WHERE gap_since IS NOT NULL AND gap_since <= $1 ORDER BY gateway_id, stream LIMIT 200${pg ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+      [now - deps.reorderTimeoutMs],
+    );
+    for (const row of rows) {
+      const s = fromRow(row.gateway_id, row.stream as Stream, row);
+      if (!hasGap(s)) continue;
+      const missing = firstMissing(s);
+      if (s.replayRequestedAt === null) {
+        s.replayRequestedAt = now;
+        await saveStream(tx, s, now);
+        deps.metrics?.gaps.inc();
+        deps.metrics?.replayRequests.inc();
+        result.replays.push({
+          gatewayId: s.gatewayId,
+          command: { v: 1, id: ulid(now), type: 'replay', stream: s.stream, fromSeq: missing.fromSeq, toSeq: missing.toSeq },
+        });
+        deps.logger.warn({ gatewayId: s.gatewayId, stream: s.stream, ...missing }, 'sequence gap: replay requested');
+        continue;
+      }
+      if (s.replayRequestedAt > now - deps.replayTimeoutMs) continue;
+      // The replay never came: record the loss as a data-integrity alarm and move on.
+      const key = `integrity:${s.gatewayId}:${s.stream}:${missing.fromSeq}`;
+      ops.push({
+        op: 'raise',
+        input: {
+          conditionKey: key,
+          siteId: siteOf.get(s.gatewayId) ?? s.gatewayId,
+          origin: 'cloud',
+          ruleId: 'ingest-sequence-gap',
+          kind: 'system',
+          title: `Data integrity: ${s.stream} events ${missing.fromSeq}–${missing.toSeq} of gateway ${s.gatewayId} never arrived`,
+          inputs: { gatewayId: s.gatewayId, stream: s.stream, fromSeq: missing.fromSeq, toSeq: missing.toSeq, ackSeq: s.ackSeq, replayRequestedAt: s.replayRequestedAt },
+          at: s.gapSince ?? now,
+        },
+      });
+      // A loss is an event, not a lasting condition: it shows as cleared-unacknowledged until handled.
+      ops.push({ op: 'clear', input: { conditionKey: key, at: now, reason: 'loss recorded; stream resumed after the gap' } });
+      const m = mergeSeqs(missing.toSeq, s.pending, []);
+      s.ackSeq = m.ack;
+      s.pending = m.pending;
+      s.integrityAlarm = true;
+      s.replayRequestedAt = null;
+      s.gapSince = hasGap(s) ? now : null;
+      await saveStream(tx, s, now);
+      deps.metrics?.integrityAlarms.inc();
+      result.acks.push({ v: 1, gatewayId: s.gatewayId, stream: s.stream, ackSeq: s.ackSeq });
+      deps.logger.error({ gatewayId: s.gatewayId, stream: s.stream, ...missing }, 'sequence gap not filled after replay: data-integrity alarm raised');
+    }
+
+    const offline = await tx.query<{ gateway_id: string; state_at: number }>(
+      `SELECT gateway_id, state_at FROM gateway_state WHERE state = 'offline' AND offline_alarm = 0 AND offline_due <= $1
+       ORDER BY gateway_id LIMIT 200${pg ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+      [now],
+    );
+    for (const g of offline) {
+      await tx.exec('UPDATE gateway_state SET offline_alarm = 1 WHERE gateway_id = $1', [g.gateway_id]);
+      ops.push({
+        op: 'raise',
+        input: {
+          conditionKey: offlineConditionKey(g.gateway_id),
+          siteId: siteOf.get(g.gateway_id) ?? g.gateway_id,
+          origin: 'cloud',
+          ruleId: 'gateway-offline',
+          kind: 'system',
+          title: `Gateway ${g.gateway_id} offline`,
+          inputs: { gatewayId: g.gateway_id, offlineSince: Number(g.state_at) },
+          at: Number(g.state_at),
+        },
+      });
+    }
+    if (ops.length > 0) result.enqueued += await deps.outbox.enqueue(tx, ops);
+  });
+  return result;
+}

@@ -1,0 +1,231 @@
+/**
+ * An ingest worker: subscribes to every gateway's uplink (an MQTT 5 shared subscription when
+ * `shareGroup` is set, so N workers split the load), hands each message to the UplinkProcessor,
+ * publishes the application ack after the commit, dispatches alarm decisions, and runs the
+ * timer pass (gaps, replays, offline gateways, rule timers). Workers hold no state that matters:
+ * everything lives in the database, so any worker may die at any moment.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { errorMessage, systemClock, topics, type AckMessage, type Clock, type Logger } from '@safeloop/contract';
+import type { AlarmSink } from '../alarms/alarm-sink.ts';
+import { migrate, type SqlDb } from '../db/index.ts';
+import { AlarmOutbox } from '../store/alarm-outbox.ts';
+import { createTelemetryStore } from '../store/index.ts';
+import type { TelemetryStore } from '../store/telemetry-store.ts';
+import type { RulesEvaluator } from '../rules/evaluator.ts';
+import { CachedDirectory, type GatewayDirectory } from './directory.ts';
+import { runIngestTimers } from './ingest-timers.ts';
+import type { IngestMetrics } from './metrics.ts';
+import { INGEST_MIGRATIONS } from './migrations.ts';
+import { UplinkProcessor } from './uplink-processor.ts';
+
+export interface IngestWorkerDeps {
+  db: SqlDb;
+  mqtt: { url: string; tls?: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer }; clientId?: string };
+  /** MQTT 5 shared subscription group ('$share/{group}/…'); omit for a single worker. */
+  shareGroup?: string;
+  directory: GatewayDirectory;
+  alarms: AlarmSink;
+  rules?: RulesEvaluator;
+  metrics?: IngestMetrics;
+  logger: Logger;
+  clock?: Clock;
+  /** A sequence gap older than this gets a replay command. Default 10 s. */
+  reorderTimeoutMs?: number;
+  /** A replay that did not fill the gap within this raises a data-integrity alarm. Default 60 s. */
+  replayTimeoutMs?: number;
+  /** A gateway offline this long raises an alarm (a gateway-offline rule may override). Default 60 s. */
+  offlineGraceMs?: number;
+  /** Telemetry store to write into; default: the one that fits `db`. */
+  store?: TelemetryStore;
+  /** Messages processed at once (SQLite is always 1). Default 4. */
+  concurrency?: number;
+  /** Messages waiting beyond this are dropped unacknowledged (the gateway resends). Default 5000. */
+  maxQueued?: number;
+  /** Timer pass period. Default min(timeouts)/4 within 50 ms…1 s. */
+  tickMs?: number;
+}
+
+export class IngestWorker {
+  readonly store: TelemetryStore;
+  readonly outbox: AlarmOutbox;
+  readonly processor: UplinkProcessor;
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private client: MqttClient | undefined;
+  private readonly queue: { topic: string; payload: Buffer; at: number }[] = [];
+  private active = 0;
+  private readonly idleWaiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = false;
+  private readonly lastAck = new Map<string, number>();
+  private readonly reorderTimeoutMs: number;
+  private readonly replayTimeoutMs: number;
+  private readonly offlineGraceMs: number;
+  private readonly concurrency: number;
+  private readonly directory: GatewayDirectory;
+
+  constructor(private readonly deps: IngestWorkerDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger.child({ module: 'cloud:ingest' });
+    this.reorderTimeoutMs = deps.reorderTimeoutMs ?? 10_000;
+    this.replayTimeoutMs = deps.replayTimeoutMs ?? 60_000;
+    this.offlineGraceMs = deps.offlineGraceMs ?? 60_000;
+    this.concurrency = deps.db.dialect === 'sqlite' ? 1 : Math.max(1, deps.concurrency ?? 4);
+    this.directory = new CachedDirectory(deps.directory, 30_000, () => this.clock.monotonic());
+    this.store = deps.store ?? createTelemetryStore(deps.db);
+    this.outbox = new AlarmOutbox({
+      db: deps.db,
+      sink: deps.alarms,
+      logger: this.logger,
+      clock: this.clock,
+      onFailure: () => deps.metrics?.alarmDispatchFailures.inc(),
+    });
+    this.processor = new UplinkProcessor({
+      db: deps.db,
+      store: this.store,
+      outbox: this.outbox,
+      directory: this.directory,
+      rules: deps.rules,
+      metrics: deps.metrics,
+      logger: this.logger,
+      clock: this.clock,
+      offlineGraceMs: this.offlineGraceMs,
+    });
+  }
+
+  /** Run migrations of the store, the outbox and ingest bookkeeping (idempotent; safe from many workers). */
+  async migrate(): Promise<void> {
+    await this.store.init();
+    await this.outbox.init();
+    await migrate(this.deps.db, 'ingest', INGEST_MIGRATIONS);
+  }
+
+  async start(): Promise<void> {
+    await this.migrate();
+    const { url, tls, clientId } = this.deps.mqtt;
+    const client = mqtt.connect(url, {
+      protocolVersion: 5,
+      clientId: clientId ?? `safeloop-ingest-${process.pid}-${Math.random().toString(16).slice(2, 10)}`,
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}),
+    });
+    this.client = client;
+    const filter = this.deps.shareGroup ? topics.sharedAllUp(this.deps.shareGroup) : topics.allUp();
+    client.on('connect', () => {
+      client.subscribe(filter, { qos: 1 }, (err) => {
+        if (err) this.logger.error({ err: errorMessage(err), filter }, 'subscribe failed');
+        else this.logger.info({ filter }, 'ingest subscribed');
+      });
+    });
+    client.on('error', (err) => this.logger.error({ err: errorMessage(err) }, 'mqtt error'));
+    client.on('message', (topic, payload) => this.enqueue(topic, payload));
+    await new Promise<void>((resolve, reject) => {
+      const onConnect = (): void => {
+        client.off('error', onError);
+        // Give the subscription a moment to land before callers start publishing.
+        client.subscribe(filter, { qos: 1 }, (err) => (err ? reject(err) : resolve()));
+      };
+      const onError = (err: Error): void => {
+        client.off('connect', onConnect);
+        reject(err);
+      };
+      client.once('connect', onConnect);
+      client.once('error', onError);
+    });
+    const tick = this.deps.tickMs ?? Math.min(1000, Math.max(50, Math.min(this.reorderTimeoutMs, this.replayTimeoutMs, this.offlineGraceMs) / 4));
+    this.timer = setInterval(() => {
+      if (!this.ticking) this.ticking = this.tick().finally(() => (this.ticking = undefined));
+    }, tick);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.ticking;
+    const client = this.client;
+    this.client = undefined;
+    this.queue.length = 0;
+    if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    if (client) await client.endAsync(false);
+  }
+
+  /** One timer pass (exposed for tests). */
+  async tick(): Promise<void> {
+    try {
+      const now = this.clock.now();
+      const r = await runIngestTimers({
+        db: this.deps.db,
+        outbox: this.outbox,
+        directory: this.directory,
+        metrics: this.deps.metrics,
+        logger: this.logger,
+        reorderTimeoutMs: this.reorderTimeoutMs,
+        replayTimeoutMs: this.replayTimeoutMs,
+        now,
+      });
+      for (const a of r.acks) this.publishAck(a);
+      for (const { gatewayId, command } of r.replays) this.publish(topics.down(gatewayId, 'cmd'), JSON.stringify(command));
+      if (this.deps.rules) await this.deps.rules.runTimers(this.deps.db, now, (tx, ops) => this.outbox.enqueue(tx, ops));
+      // Everything due, including rows left behind by a worker that died after its commit.
+      await this.outbox.dispatch();
+    } catch (err) {
+      this.logger.error({ err: errorMessage(err) }, 'ingest timer pass failed');
+    }
+  }
+
+  private enqueue(topic: string, payload: Buffer): void {
+    if (this.stopped) return;
+    if (this.queue.length >= (this.deps.maxQueued ?? 5000)) {
+      this.deps.metrics?.rejected.inc({ reason: 'overloaded' });
+      return; // not acknowledged: the gateway resends it
+    }
+    this.queue.push({ topic, payload, at: this.clock.now() });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.active < this.concurrency && this.queue.length > 0 && !this.stopped) {
+      const item = this.queue.shift()!;
+      this.active += 1;
+      void this.process(item.topic, item.payload, item.at).finally(() => {
+        this.active -= 1;
+        if (this.active === 0 && (this.queue.length === 0 || this.stopped)) for (const w of this.idleWaiters.splice(0)) w();
+        this.pump();
+      });
+    }
+  }
+
+  private async process(topic: string, payload: Buffer, at: number): Promise<void> {
+    try {
+      const out = await this.processor.handle(topic, payload, at);
+      if (out.ack) this.publishAck(out.ack);
+      if (out.enqueued > 0) await this.outbox.dispatch();
+    } catch (err) {
+      // Not committed, so not acknowledged: the gateway resends. Never crash the worker.
+      this.deps.metrics?.rejected.inc({ reason: 'store_error' });
+      this.logger.error({ err: errorMessage(err), topic }, 'uplink batch failed; left unacknowledged');
+    }
+  }
+
+  /** Acks per stream never go backwards from this worker (concurrent batches may finish out of order). */
+  private publishAck(ack: AckMessage): void {
+    const key = `${ack.gatewayId}\u0000${ack.stream}`;
+    const best = Math.max(this.lastAck.get(key) ?? 0, ack.ackSeq);
+    this.lastAck.set(key, best);
+    if (this.lastAck.size > 200_000) this.lastAck.clear();
+    this.publish(topics.down(ack.gatewayId, 'ack'), JSON.stringify({ ...ack, ackSeq: best }));
+  }
+
+  private publish(topic: string, body: string): void {
+    const client = this.client;
+    if (!client) return;
+    client.publish(topic, body, { qos: 1 }, (err) => {
+      if (err) this.logger.warn({ err: errorMessage(err), topic }, 'publish failed (the gateway will resend and be acked again)');
+    });
+  }
+}

@@ -1,0 +1,51 @@
+/** Numbered, forward-only migrations of ingest bookkeeping (module `ingest`). */
+import type { Migration } from '../db/index.ts';
+
+const COMMON = `
+CREATE TABLE ingest_streams (
+  gateway_id TEXT NOT NULL,
+  stream TEXT NOT NULL,
+  ack_seq BIGINT NOT NULL DEFAULT 0,
+  pending TEXT NOT NULL DEFAULT '[]',
+  expected_seq BIGINT NOT NULL DEFAULT 0,
+  gap_since BIGINT,
+  replay_requested_at BIGINT,
+  integrity_alarm INTEGER NOT NULL DEFAULT 0,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (gateway_id, stream)
+);
+CREATE INDEX ingest_streams_gap ON ingest_streams (gap_since);
+CREATE TABLE edge_events (
+  id TEXT PRIMARY KEY,
+  gateway_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  type TEXT NOT NULL,
+  point TEXT,
+  body TEXT NOT NULL,
+  received_at BIGINT NOT NULL
+);
+CREATE INDEX edge_events_gateway ON edge_events (gateway_id, seq);
+CREATE TABLE gateway_state (
+  gateway_id TEXT PRIMARY KEY,
+  site_id TEXT,
+  state TEXT NOT NULL,
+  bd_seq BIGINT,
+  state_at BIGINT NOT NULL,
+  last_seen BIGINT NOT NULL,
+  offline_due BIGINT,
+  offline_alarm INTEGER NOT NULL DEFAULT 0,
+  status TEXT
+);`;
+
+export const INGEST_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'streams, edge events, gateway state, rejects',
+    sqlite: `${COMMON}
+CREATE TABLE ingest_rejects (id INTEGER PRIMARY KEY AUTOINCREMENT, at BIGINT NOT NULL, gateway_id TEXT, topic TEXT NOT NULL,
+  reason TEXT NOT NULL, detail TEXT NOT NULL, sample TEXT);`,
+    postgres: `${COMMON}
+CREATE TABLE ingest_rejects (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, gateway_id TEXT, topic TEXT NOT NULL,
+  reason TEXT NOT NULL, detail TEXT NOT NULL, sample TEXT);`,
+  },
+];

@@ -1,0 +1,125 @@
+/**
+ * Per-(gateway, stream) sequence bookkeeping: the highest contiguous sequence committed (the ack),
+ * the ranges received above it, the highest sequence known to exist, and the gap timer.
+ * The row is locked (PostgreSQL FOR UPDATE) for the whole ingest transaction, so several workers
+ * receiving one gateway's batches through a shared subscription agree on it.
+ */
+import type { Stream } from '@safeloop/contract';
+import type { SqlDb } from '../db/index.ts';
+
+export type SeqRange = [number, number];
+
+export interface StreamState {
+  gatewayId: string;
+  stream: Stream;
+  ackSeq: number;
+  /** Received ranges above ackSeq + 1, sorted, disjoint, non-adjacent. */
+  pending: SeqRange[];
+  expectedSeq: number;
+  gapSince: number | null;
+  replayRequestedAt: number | null;
+  integrityAlarm: boolean;
+}
+
+interface StreamRow {
+  ack_seq: number;
+  pending: string;
+  expected_seq: number;
+  gap_since: number | null;
+  replay_requested_at: number | null;
+  integrity_alarm: number;
+}
+
+/** Merge sequence numbers into ranges above `ack`, then advance `ack` over what became contiguous. */
+export function mergeSeqs(ack: number, pending: readonly SeqRange[], seqs: readonly number[]): { ack: number; pending: SeqRange[] } {
+  const all = [...new Set(seqs)].filter((s) => s > ack).sort((a, b) => a - b);
+  const ranges: SeqRange[] = pending.map(([a, b]) => [a, b]);
+  for (const s of all) ranges.push([s, s]);
+  ranges.sort((x, y) => x[0] - y[0]);
+  const merged: SeqRange[] = [];
+  for (const r of ranges) {
+    const last = merged[merged.length - 1];
+    if (last && r[0] <= last[1] + 1) last[1] = Math.max(last[1], r[1]);
+    else merged.push([r[0], r[1]]);
+  }
+  let next = ack;
+  while (merged.length > 0 && merged[0]![0] <= next + 1) {
+    next = Math.max(next, merged.shift()![1]);
+  }
+  return { ack: next, pending: merged };
+}
+
+export function hasGap(s: Pick<StreamState, 'ackSeq' | 'pending' | 'expectedSeq'>): boolean {
+  return s.pending.length > 0 || s.expectedSeq > s.ackSeq;
+}
+
+/** The missing range right after the ack. */
+export function firstMissing(s: Pick<StreamState, 'ackSeq' | 'pending' | 'expectedSeq'>): { fromSeq: number; toSeq: number } {
+  const next = s.pending[0];
+  return { fromSeq: s.ackSeq + 1, toSeq: next ? next[0] - 1 : Math.max(s.expectedSeq, s.ackSeq + 1) };
+}
+
+const FOR_UPDATE = (db: SqlDb): string => (db.dialect === 'postgres' ? ' FOR UPDATE' : '');
+
+/** Create if needed and lock the row; returns its state. */
+export async function lockStream(tx: SqlDb, gatewayId: string, stream: Stream, now: number): Promise<StreamState> {
+  await tx.exec('INSERT INTO ingest_streams (gateway_id, stream, updated_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [gatewayId, stream, now]);
+  const rows = await tx.query<StreamRow>(
+    `SELECT ack_seq, pending, expected_seq, gap_since, replay_requested_at, integrity_alarm FROM ingest_streams WHERE gateway_id = $1 AND stream = $2${FOR_UPDATE(tx)}`,
+    [gatewayId, stream],
+  );
+  const r = rows[0];
+  if (!r) throw new Error(`ingest_streams row vanished for ${gatewayId}/${stream}`);
+  return fromRow(gatewayId, stream, r);
+}
+
+export function fromRow(gatewayId: string, stream: Stream, r: StreamRow): StreamState {
+  return {
+    gatewayId,
+    stream,
+    ackSeq: Number(r.ack_seq),
+    pending: JSON.parse(r.pending) as SeqRange[],
+    expectedSeq: Number(r.expected_seq),
+    gapSince: r.gap_since === null ? null : Number(r.gap_since),
+    replayRequestedAt: r.replay_requested_at === null ? null : Number(r.replay_requested_at),
+    integrityAlarm: Number(r.integrity_alarm) === 1,
+  };
+}
+
+export interface SeqUpdate {
+  state: StreamState;
+  advanced: boolean;
+  /** The gap that held an integrity alarm is now filled: clear it. */
+  integrityCleared: boolean;
+}
+
+/** Apply received sequence numbers (and optionally a newer known tail) to the state. */
+export function applySeqs(prev: StreamState, seqs: readonly number[], now: number, knownTail = 0): SeqUpdate {
+  const m = mergeSeqs(prev.ackSeq, prev.pending, seqs);
+  const expectedSeq = Math.max(prev.expectedSeq, knownTail, m.ack, ...m.pending.map((r) => r[1]));
+  const next: StreamState = { ...prev, ackSeq: m.ack, pending: m.pending, expectedSeq };
+  const advanced = m.ack > prev.ackSeq;
+  const gap = hasGap(next);
+  let integrityCleared = false;
+  if (!gap) {
+    next.gapSince = null;
+    next.replayRequestedAt = null;
+    if (prev.integrityAlarm) {
+      next.integrityAlarm = false;
+      integrityCleared = true;
+    }
+  } else if (advanced || next.gapSince === null) {
+    // Progress restarts the reorder timer: a backlog being drained is not a gap.
+    next.gapSince = now;
+    next.replayRequestedAt = null;
+  }
+  return { state: next, advanced, integrityCleared };
+}
+
+export async function saveStream(tx: SqlDb, s: StreamState, now: number): Promise<void> {
+  await tx.exec(
+    `UPDATE ingest_streams SET ack_seq = $3, pending = $4, expected_seq = $5, gap_since = $6, replay_requested_at = $7,
+       integrity_alarm = $8, updated_at = $9 WHERE gateway_id = $1 AND stream = $2`,
+    [s.gatewayId, s.stream, s.ackSeq, JSON.stringify(s.pending), s.expectedSeq, s.gapSince, s.replayRequestedAt, s.integrityAlarm ? 1 : 0, now],
+  );
+}

@@ -1,0 +1,63 @@
+/** Numbered, forward-only migrations of the telemetry store (module `telemetry`). */
+import type { Migration } from '../db/index.ts';
+
+const RAW_COLUMNS = `
+  id TEXT NOT NULL,
+  gateway_id TEXT NOT NULL,
+  point TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  value_num DOUBLE PRECISION,
+  value_json TEXT,
+  quality TEXT NOT NULL,
+  reason TEXT,
+  detail TEXT,
+  source_time BIGINT NOT NULL,
+  gateway_time BIGINT NOT NULL,
+  historical INTEGER NOT NULL,
+  received_at BIGINT NOT NULL`;
+
+const LATEST_AND_1M = `
+CREATE TABLE telemetry_latest (
+  point TEXT PRIMARY KEY,
+  site_id TEXT NOT NULL,
+  gateway_id TEXT NOT NULL,
+  value_num DOUBLE PRECISION,
+  value_json TEXT,
+  unit TEXT,
+  quality TEXT NOT NULL,
+  reason TEXT,
+  source_time BIGINT NOT NULL,
+  gateway_time BIGINT NOT NULL,
+  event_id TEXT NOT NULL,
+  historical INTEGER NOT NULL,
+  stale INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX telemetry_latest_site ON telemetry_latest (site_id);
+CREATE INDEX telemetry_latest_gateway ON telemetry_latest (gateway_id);
+CREATE TABLE telemetry_1m (
+  point TEXT NOT NULL,
+  minute BIGINT NOT NULL,
+  min DOUBLE PRECISION NOT NULL,
+  max DOUBLE PRECISION NOT NULL,
+  sum DOUBLE PRECISION NOT NULL,
+  count BIGINT NOT NULL,
+  PRIMARY KEY (point, minute)
+);`;
+
+export const TELEMETRY_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 1,
+    name: 'raw, latest and per-minute telemetry',
+    sqlite: `
+CREATE TABLE telemetry_raw (${RAW_COLUMNS}, PRIMARY KEY (id));
+CREATE INDEX telemetry_raw_point_time ON telemetry_raw (point, source_time);
+CREATE INDEX telemetry_raw_time ON telemetry_raw (source_time);
+${LATEST_AND_1M}`,
+    // Daily range partitions on source_time; a primary key on a partitioned table must include the
+    // partition key, and a replayed event carries the same source time, so (id, source_time) dedupes.
+    postgres: `
+CREATE TABLE telemetry_raw (${RAW_COLUMNS}, PRIMARY KEY (id, source_time)) PARTITION BY RANGE (source_time);
+CREATE INDEX telemetry_raw_point_time ON telemetry_raw (point, source_time);
+${LATEST_AND_1M}`,
+  },
+];

@@ -1,0 +1,172 @@
+/**
+ * The telemetry store on PostgreSQL. Raw readings live in daily range partitions of
+ * `telemetry_raw` (by source time); retention drops whole partitions. Each batch is written with
+ * one statement per table: the rows travel as one JSON parameter expanded by json_to_recordset.
+ */
+import type { TelemetryEvent } from '@safeloop/contract';
+import { migrate, type SqlDb } from '../db/index.ts';
+import { TELEMETRY_MIGRATIONS } from './migrations.ts';
+import {
+  DAY_MS,
+  encodeValue,
+  minuteAggregates,
+  newestPerPoint,
+  siteOf,
+  type LatestQuery,
+  type LatestValue,
+  type MinuteAggregate,
+  type RawReadingRow,
+  type TelemetryStore,
+  type TelemetryStoreOptions,
+} from './telemetry-store.ts';
+import { rowToLatest, rowToMinute, rowToRaw, type LatestRow, type MinuteRow, type RawRow } from './rows.ts';
+
+const INSERT_RAW = `INSERT INTO telemetry_raw (id, gateway_id, point, seq, value_num, value_json, quality, reason, detail, source_time, gateway_time, historical, received_at)
+SELECT u.id, $1, u.point, u.seq, u.n, u.j, u.q, u.r, u.d, u.st, u.gt, u.h, $2
+FROM json_to_recordset($3::json) AS u(id text, point text, seq bigint, n float8, j text, q text, r text, d text, st bigint, gt bigint, h int)
+ON CONFLICT DO NOTHING RETURNING id`;
+
+const UPSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale)
+SELECT u.point, u.site, $1, u.n, u.j, u.unit, u.q, u.r, u.st, u.gt, u.id, u.h, 0
+FROM json_to_recordset($2::json) AS u(point text, site text, n float8, j text, unit text, q text, r text, st bigint, gt bigint, id text, h int)
+ON CONFLICT (point) DO UPDATE SET site_id = excluded.site_id, gateway_id = excluded.gateway_id, value_num = excluded.value_num,
+  value_json = excluded.value_json, unit = excluded.unit, quality = excluded.quality, reason = excluded.reason,
+  source_time = excluded.source_time, gateway_time = excluded.gateway_time, event_id = excluded.event_id,
+  historical = excluded.historical,
+  stale = CASE WHEN excluded.historical = 1 THEN telemetry_latest.stale ELSE 0 END
+WHERE excluded.source_time > telemetry_latest.source_time`;
+
+const UPSERT_1M = `INSERT INTO telemetry_1m (point, minute, min, max, sum, count)
+SELECT u.point, u.minute, u.min, u.max, u.sum, u.count
+FROM json_to_recordset($1::json) AS u(point text, minute bigint, min float8, max float8, sum float8, count bigint)
+ON CONFLICT (point, minute) DO UPDATE SET min = LEAST(telemetry_1m.min, excluded.min), max = GREATEST(telemetry_1m.max, excluded.max),
+  sum = telemetry_1m.sum + excluded.sum, count = telemetry_1m.count + excluded.count`;
+
+function dayStart(t: number): number {
+  return Math.floor(t / DAY_MS) * DAY_MS;
+}
+
+function partitionName(day: number): string {
+  return `telemetry_raw_d${new Date(day).toISOString().slice(0, 10).replaceAll('-', '')}`;
+}
+
+export class PgTelemetryStore implements TelemetryStore {
+  private readonly retentionDays: number;
+  /** Days whose partition this process created or saw; older than the retention edge is always re-checked. */
+  private readonly knownDays = new Set<number>();
+
+  constructor(
+    readonly db: SqlDb,
+    opts: TelemetryStoreOptions & { now?: () => number } = {},
+  ) {
+    if (db.dialect !== 'postgres') throw new Error('PgTelemetryStore needs a PostgreSQL SqlDb');
+    this.retentionDays = opts.retentionDays ?? 90;
+    this.now = opts.now ?? Date.now;
+  }
+  private readonly now: () => number;
+
+  init(): Promise<void> {
+    return migrate(this.db, 'telemetry', TELEMETRY_MIGRATIONS);
+  }
+
+  async prepare(events: readonly TelemetryEvent[]): Promise<void> {
+    const edge = dayStart(this.now() - this.retentionDays * DAY_MS) + DAY_MS;
+    const days = new Set<number>();
+    for (const e of events) {
+      const d = dayStart(e.sourceTime);
+      if (!this.knownDays.has(d) || d <= edge) days.add(d);
+    }
+    for (const d of days) await this.ensurePartition(d);
+  }
+
+  private async ensurePartition(day: number): Promise<void> {
+    const name = partitionName(day);
+    await this.db.transaction(async (tx) => {
+      // Concurrent workers: serialise partition DDL so CREATE … IF NOT EXISTS never races.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['telemetry_raw:partition']);
+      await tx.execScript(`CREATE TABLE IF NOT EXISTS ${name} PARTITION OF telemetry_raw FOR VALUES FROM (${day}) TO (${day + DAY_MS})`);
+    });
+    this.knownDays.add(day);
+  }
+
+  async insert(tx: SqlDb, gatewayId: string, events: readonly TelemetryEvent[], receivedAt: number): Promise<TelemetryEvent[]> {
+    if (events.length === 0) return [];
+    const raw = events.map((e) => {
+      const v = encodeValue(e.value);
+      return {
+        id: e.id, point: e.point, seq: e.seq, n: v.num, j: v.json, q: e.quality, r: e.reason ?? null, d: e.detail ?? null,
+        st: e.sourceTime, gt: e.gatewayTime, h: e.historical === true ? 1 : 0,
+      };
+    });
+    const inserted = await tx.query<{ id: string }>(INSERT_RAW, [gatewayId, receivedAt, JSON.stringify(raw)]);
+    if (inserted.length === 0) return [];
+    const ids = new Set(inserted.map((r) => r.id));
+    const fresh = inserted.length === events.length ? [...events] : events.filter((e) => ids.has(e.id));
+    const latest = newestPerPoint(fresh).map((e) => {
+      const v = encodeValue(e.value);
+      return {
+        point: e.point, site: siteOf(e.point), n: v.num, j: v.json, unit: e.unit ?? null, q: e.quality, r: e.reason ?? null,
+        st: e.sourceTime, gt: e.gatewayTime, id: e.id, h: e.historical === true ? 1 : 0,
+      };
+    });
+    await tx.exec(UPSERT_LATEST, [gatewayId, JSON.stringify(latest)]);
+    const aggs = minuteAggregates(fresh);
+    if (aggs.length > 0) await tx.exec(UPSERT_1M, [JSON.stringify(aggs)]);
+    return fresh;
+  }
+
+  markGatewayStale(tx: SqlDb, gatewayId: string): Promise<number> {
+    return tx.exec('UPDATE telemetry_latest SET stale = 1 WHERE gateway_id = $1 AND stale = 0', [gatewayId]);
+  }
+
+  async latest(query: LatestQuery): Promise<LatestValue[]> {
+    const rows =
+      'siteId' in query
+        ? await this.db.query<LatestRow>('SELECT * FROM telemetry_latest WHERE site_id = $1 ORDER BY point', [query.siteId])
+        : await this.db.query<LatestRow>(
+            'SELECT * FROM telemetry_latest WHERE point IN (SELECT value FROM json_array_elements_text($1::json)) ORDER BY point',
+            [JSON.stringify(query.points)],
+          );
+    return rows.map(rowToLatest);
+  }
+
+  history(point: string, from: number, to: number, resolution: 'raw'): Promise<RawReadingRow[]>;
+  history(point: string, from: number, to: number, resolution: '1m'): Promise<MinuteAggregate[]>;
+  history(point: string, from: number, to: number, resolution: 'raw' | '1m'): Promise<RawReadingRow[] | MinuteAggregate[]>;
+  async history(point: string, from: number, to: number, resolution: 'raw' | '1m'): Promise<RawReadingRow[] | MinuteAggregate[]> {
+    if (resolution === '1m') {
+      const rows = await this.db.query<MinuteRow>(
+        'SELECT point, minute, min, max, sum, count FROM telemetry_1m WHERE point = $1 AND minute >= $2 AND minute < $3 ORDER BY minute',
+        [point, from - (from % 60_000), to],
+      );
+      return rows.map(rowToMinute);
+    }
+    const rows = await this.db.query<RawRow>(
+      'SELECT id, point, value_num, value_json, quality, reason, source_time, gateway_time, historical FROM telemetry_raw WHERE point = $1 AND source_time >= $2 AND source_time < $3 ORDER BY source_time, id',
+      [point, from, to],
+    );
+    return rows.map(rowToRaw);
+  }
+
+  /** Drop every daily partition that ends at or before now − retention. */
+  async applyRetention(now: number): Promise<{ dropped: number }> {
+    const cutoff = now - this.retentionDays * DAY_MS;
+    const parts = await this.db.query<{ name: string }>(
+      "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'telemetry_raw'::regclass",
+    );
+    let dropped = 0;
+    for (const { name } of parts) {
+      const m = /^telemetry_raw_d(\d{4})(\d{2})(\d{2})$/.exec(name);
+      if (!m) continue;
+      const day = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+      if (day + DAY_MS > cutoff) continue;
+      await this.db.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', ['telemetry_raw:partition']);
+        await tx.execScript(`DROP TABLE IF EXISTS ${name}`);
+      });
+      this.knownDays.delete(day);
+      dropped += 1;
+    }
+    return { dropped };
+  }
+}

@@ -1,0 +1,75 @@
+/** Row shapes of the telemetry tables and their mapping to the store's public types. */
+import type { Quality, ReasonCode } from '@safeloop/contract';
+import { decodeValue, type LatestValue, type MinuteAggregate, type RawReadingRow } from './telemetry-store.ts';
+
+export interface LatestRow {
+  point: string;
+  site_id: string;
+  gateway_id: string;
+  value_num: number | null;
+  value_json: string | null;
+  unit: string | null;
+  quality: string;
+  reason: string | null;
+  source_time: number;
+  gateway_time: number;
+  event_id: string;
+  historical: number | boolean;
+  stale: number | boolean;
+}
+
+export interface RawRow {
+  id: string;
+  point: string;
+  value_num: number | null;
+  value_json: string | null;
+  quality: string;
+  reason: string | null;
+  source_time: number;
+  gateway_time: number;
+  historical: number | boolean;
+}
+
+export interface MinuteRow {
+  point: string;
+  minute: number;
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+}
+
+export function rowToLatest(r: LatestRow): LatestValue {
+  return {
+    point: r.point,
+    siteId: r.site_id,
+    gatewayId: r.gateway_id,
+    value: decodeValue(r.value_num, r.value_json),
+    unit: r.unit,
+    quality: r.quality as Quality,
+    reason: r.reason as ReasonCode | null,
+    sourceTime: Number(r.source_time),
+    gatewayTime: Number(r.gateway_time),
+    eventId: r.event_id,
+    historical: Number(r.historical) === 1,
+    stale: Number(r.stale) === 1,
+  };
+}
+
+export function rowToRaw(r: RawRow): RawReadingRow {
+  return {
+    id: r.id,
+    point: r.point,
+    value: decodeValue(r.value_num, r.value_json),
+    quality: r.quality as Quality,
+    reason: r.reason as ReasonCode | null,
+    sourceTime: Number(r.source_time),
+    gatewayTime: Number(r.gateway_time),
+    historical: Number(r.historical) === 1,
+  };
+}
+
+export function rowToMinute(r: MinuteRow): MinuteAggregate {
+  const count = Number(r.count);
+  return { point: r.point, minute: Number(r.minute), min: r.min, max: r.max, avg: count > 0 ? r.sum / count : 0, count };
+}

@@ -1,0 +1,120 @@
+/** The telemetry store on SQLite: one table per kind, per-row prepared inserts in the caller's transaction. */
+import type { TelemetryEvent } from '@safeloop/contract';
+import { migrate, type SqlDb } from '../db/index.ts';
+import { TELEMETRY_MIGRATIONS } from './migrations.ts';
+import {
+  DAY_MS,
+  encodeValue,
+  minuteAggregates,
+  newestPerPoint,
+  siteOf,
+  type LatestQuery,
+  type LatestValue,
+  type MinuteAggregate,
+  type RawReadingRow,
+  type TelemetryStore,
+  type TelemetryStoreOptions,
+} from './telemetry-store.ts';
+import { rowToLatest, rowToRaw, rowToMinute, type LatestRow, type RawRow, type MinuteRow } from './rows.ts';
+
+const INSERT_RAW = `INSERT INTO telemetry_raw (id, gateway_id, point, seq, value_num, value_json, quality, reason, detail, source_time, gateway_time, historical, received_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`;
+
+const UPSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)
+ON CONFLICT (point) DO UPDATE SET site_id = excluded.site_id, gateway_id = excluded.gateway_id, value_num = excluded.value_num,
+  value_json = excluded.value_json, unit = excluded.unit, quality = excluded.quality, reason = excluded.reason,
+  source_time = excluded.source_time, gateway_time = excluded.gateway_time, event_id = excluded.event_id,
+  historical = excluded.historical,
+  stale = CASE WHEN excluded.historical = 1 THEN telemetry_latest.stale ELSE 0 END
+WHERE excluded.source_time > telemetry_latest.source_time`;
+
+const UPSERT_1M = `INSERT INTO telemetry_1m (point, minute, min, max, sum, count) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (point, minute) DO UPDATE SET min = min(telemetry_1m.min, excluded.min), max = max(telemetry_1m.max, excluded.max),
+  sum = telemetry_1m.sum + excluded.sum, count = telemetry_1m.count + excluded.count`;
+
+export class SqliteTelemetryStore implements TelemetryStore {
+  private readonly retentionDays: number;
+  constructor(
+    readonly db: SqlDb,
+    opts: TelemetryStoreOptions = {},
+  ) {
+    if (db.dialect !== 'sqlite') throw new Error('SqliteTelemetryStore needs a SQLite SqlDb');
+    this.retentionDays = opts.retentionDays ?? 90;
+  }
+
+  init(): Promise<void> {
+    return migrate(this.db, 'telemetry', TELEMETRY_MIGRATIONS);
+  }
+
+  prepare(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async insert(tx: SqlDb, gatewayId: string, events: readonly TelemetryEvent[], receivedAt: number): Promise<TelemetryEvent[]> {
+    const fresh: TelemetryEvent[] = [];
+    for (const e of events) {
+      const v = encodeValue(e.value);
+      const n = await tx.exec(INSERT_RAW, [
+        e.id, gatewayId, e.point, e.seq, v.num, v.json, e.quality, e.reason ?? null, e.detail ?? null,
+        e.sourceTime, e.gatewayTime, e.historical === true ? 1 : 0, receivedAt,
+      ]);
+      if (n > 0) fresh.push(e);
+    }
+    for (const e of newestPerPoint(fresh)) {
+      const v = encodeValue(e.value);
+      await tx.exec(UPSERT_LATEST, [
+        e.point, siteOf(e.point), gatewayId, v.num, v.json, e.unit ?? null, e.quality, e.reason ?? null,
+        e.sourceTime, e.gatewayTime, e.id, e.historical === true ? 1 : 0,
+      ]);
+    }
+    for (const a of minuteAggregates(fresh)) {
+      await tx.exec(UPSERT_1M, [a.point, a.minute, a.min, a.max, a.sum, a.count]);
+    }
+    return fresh;
+  }
+
+  markGatewayStale(tx: SqlDb, gatewayId: string): Promise<number> {
+    return tx.exec('UPDATE telemetry_latest SET stale = 1 WHERE gateway_id = $1 AND stale = 0', [gatewayId]);
+  }
+
+  async latest(query: LatestQuery): Promise<LatestValue[]> {
+    if ('siteId' in query) {
+      const rows = await this.db.query<LatestRow>('SELECT * FROM telemetry_latest WHERE site_id = $1 ORDER BY point', [query.siteId]);
+      return rows.map(rowToLatest);
+    }
+    if (query.points.length === 0) return [];
+    const out: LatestValue[] = [];
+    for (let i = 0; i < query.points.length; i += 200) {
+      const chunk = query.points.slice(i, i + 200);
+      const marks = chunk.map((_, j) => `$${j + 1}`).join(', ');
+      const rows = await this.db.query<LatestRow>(`SELECT * FROM telemetry_latest WHERE point IN (${marks}) ORDER BY point`, chunk);
+      out.push(...rows.map(rowToLatest));
+    }
+    return out.sort((a, b) => (a.point < b.point ? -1 : a.point > b.point ? 1 : 0));
+  }
+
+  history(point: string, from: number, to: number, resolution: 'raw'): Promise<RawReadingRow[]>;
+  history(point: string, from: number, to: number, resolution: '1m'): Promise<MinuteAggregate[]>;
+  history(point: string, from: number, to: number, resolution: 'raw' | '1m'): Promise<RawReadingRow[] | MinuteAggregate[]>;
+  async history(point: string, from: number, to: number, resolution: 'raw' | '1m'): Promise<RawReadingRow[] | MinuteAggregate[]> {
+    if (resolution === '1m') {
+      const rows = await this.db.query<MinuteRow>(
+        'SELECT point, minute, min, max, sum, count FROM telemetry_1m WHERE point = $1 AND minute >= $2 AND minute < $3 ORDER BY minute',
+        [point, from - (from % 60_000), to],
+      );
+      return rows.map(rowToMinute);
+    }
+    const rows = await this.db.query<RawRow>(
+      'SELECT id, point, value_num, value_json, quality, reason, source_time, gateway_time, historical FROM telemetry_raw WHERE point = $1 AND source_time >= $2 AND source_time < $3 ORDER BY source_time, id',
+      [point, from, to],
+    );
+    return rows.map(rowToRaw);
+  }
+
+  async applyRetention(now: number): Promise<{ dropped: number }> {
+    const cutoff = now - this.retentionDays * DAY_MS;
+    const dropped = await this.db.exec('DELETE FROM telemetry_raw WHERE source_time < $1', [cutoff]);
+    return { dropped };
+  }
+}
