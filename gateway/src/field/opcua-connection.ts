@@ -1,0 +1,137 @@
+/**
+ * Open an OPC-UA client session with the configured security, a certificate trust folder and no
+ * silent trust: an unknown server certificate is rejected (node-opcua files it under rejected/) and
+ * the error names the exact command that trusts it. Security mode None is used only when configured.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
+import { MessageSecurityMode, OPCUAClient, SecurityPolicy, type ClientSession } from 'node-opcua-client';
+import { SafeLoopError, type Logger } from '@safeloop/contract';
+import type { Transport } from './config.ts';
+
+export type OpcuaTransport = Extract<Transport, { kind: 'opcua' }>;
+
+/** Where the client's PKI lives when the config names none (outside the application folder). */
+export function defaultPkiDir(): string {
+  return path.join(os.homedir(), '.config', 'safeloop', 'pki', 'opcua-client');
+}
+
+export interface OpcuaConnection {
+  client: OPCUAClient;
+  session: ClientSession;
+  close(): Promise<void>;
+}
+
+const managers = new Map<string, Promise<OPCUACertificateManager>>();
+
+/** One certificate manager per PKI folder per process (two managers on one folder would race on its lock). */
+export function certificateManagerFor(pkiDir: string): Promise<OPCUACertificateManager> {
+  let m = managers.get(pkiDir);
+  if (!m) {
+    m = (async () => {
+      const cm = new OPCUACertificateManager({ rootFolder: pkiDir, automaticallyAcceptUnknownCertificate: false, disableFileWatchers: true });
+      await cm.initialize();
+      return cm;
+    })();
+    managers.set(pkiDir, m);
+    m.catch(() => managers.delete(pkiDir));
+  }
+  return m;
+}
+
+async function listRejected(dir: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  try {
+    for (const name of await readdir(dir)) {
+      const s = await stat(path.join(dir, name)).catch(() => undefined);
+      if (s?.isFile()) out.set(name, s.mtimeMs);
+    }
+  } catch {
+    // no rejected/ folder yet
+  }
+  return out;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new SafeLoopError('GW_ERR_OPCUA_TIMEOUT', `${what}: no answer within ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+/** The command a person runs to trust a rejected server certificate. */
+export function trustCommand(pkiDir: string, file: string): string {
+  return `mv '${path.join(pkiDir, 'rejected', file)}' '${path.join(pkiDir, 'trusted', 'certs')}/'`;
+}
+
+export async function connectOpcua(opts: { transport: OpcuaTransport; logger: Logger; applicationName?: string }): Promise<OpcuaConnection> {
+  const t = opts.transport;
+  const pkiDir = t.pkiDir ?? defaultPkiDir();
+  const timeoutMs = t.timeoutMs ?? 10_000;
+  const mode = t.securityMode;
+  if (mode !== 'None' && t.securityPolicy === 'None') {
+    throw new SafeLoopError('GW_ERR_OPCUA_CONFIG', `${t.endpoint}: security mode ${mode} needs a security policy other than None`);
+  }
+  const certificateManager = await certificateManagerFor(pkiDir);
+  const rejectedDir = path.join(pkiDir, 'rejected');
+  const before = await listRejected(rejectedDir);
+  const client = OPCUAClient.create({
+    applicationName: opts.applicationName ?? 'SafeLoopGateway',
+    endpointMustExist: false,
+    securityMode: MessageSecurityMode[mode],
+    securityPolicy: mode === 'None' ? SecurityPolicy.None : SecurityPolicy[t.securityPolicy],
+    // The source runs its own reconnect loop (fresh client, session and subscriptions), so the
+    // client library must not retry on its own.
+    connectionStrategy: { maxRetry: 0, initialDelay: 200, maxDelay: 1000 },
+    keepSessionAlive: true,
+    requestedSessionTimeout: 60_000,
+    transportTimeout: timeoutMs,
+    clientCertificateManager: certificateManager,
+  });
+  const dispose = async (): Promise<void> => {
+    await withTimeout(client.disconnect(), 5000, 'disconnect').catch(() => undefined);
+  };
+  try {
+    await withTimeout(client.connect(t.endpoint), timeoutMs + 2000, `connect ${t.endpoint}`);
+  } catch (err) {
+    await dispose();
+    const after = await listRejected(rejectedDir);
+    const fresh = [...after].filter(([name, mtime]) => before.get(name) !== mtime).map(([name]) => name);
+    if (fresh.length > 0) {
+      const file = fresh[fresh.length - 1] ?? '';
+      throw new SafeLoopError(
+        'GW_ERR_OPCUA_UNTRUSTED_CERT',
+        `OPC-UA server ${t.endpoint} presented a certificate that is not trusted; it was filed as ${path.join(rejectedDir, file)}. ` +
+          `After checking its thumbprint with the plant, trust it with: ${trustCommand(pkiDir, file)}`,
+        { cause: err, details: { endpoint: t.endpoint, rejected: path.join(rejectedDir, file), trustCommand: trustCommand(pkiDir, file) } },
+      );
+    }
+    throw new SafeLoopError('GW_ERR_OPCUA_CONNECT', `cannot connect to OPC-UA server ${t.endpoint}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  let session: ClientSession;
+  try {
+    session = await withTimeout(client.createSession(), timeoutMs, `create session on ${t.endpoint}`);
+  } catch (err) {
+    await dispose();
+    throw new SafeLoopError('GW_ERR_OPCUA_SESSION', `OPC-UA session on ${t.endpoint} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+  return {
+    client,
+    session,
+    async close() {
+      await withTimeout(session.close(), 3000, 'close session').catch(() => undefined);
+      await dispose();
+    },
+  };
+}

@@ -1,0 +1,132 @@
+/**
+ * Device instances → ReadingSources, one per physical bus: one RS-485 line (serial path), one
+ * Modbus TCP host:port, one OPC-UA endpoint. Devices that share a bus share its scheduler, so their
+ * requests go one at a time.
+ */
+import { SafeLoopError, type Clock, type Logger, type ReadingSink, type ReadingSource } from '@safeloop/contract';
+import type { DeviceInstance } from './config.ts';
+import { createModbusBus, type ModbusBus } from './modbus-bus.ts';
+import { planModbusDevice } from './modbus-device.ts';
+import type { ModbusDriver } from './modbus-driver.ts';
+import { createModbusRtuDriver } from './modbus-rtu-driver.ts';
+import { createModbusTcpDriver } from './modbus-tcp-driver.ts';
+import type { OpcuaTransport } from './opcua-connection.ts';
+import { opcuaPointRefs } from './opcua-points.ts';
+import { createOpcuaSource, type OpcuaDeviceGroup } from './opcua-source.ts';
+
+export interface FieldSourceDeps {
+  devices: DeviceInstance[];
+  defaultSite: string;
+  logger: Logger;
+  clock?: Clock;
+  sink: ReadingSink;
+}
+
+/** The physical bus a device sits on. */
+export function busKey(d: DeviceInstance): string {
+  const t = d.transport;
+  switch (t.kind) {
+    case 'modbus-tcp':
+      return `tcp:${t.host}:${t.port}`;
+    case 'modbus-rtu':
+      return `rtu:${t.path}`;
+    case 'opcua':
+      return `opcua:${t.endpoint}`;
+  }
+}
+
+function configError(message: string, details: Record<string, unknown>): SafeLoopError {
+  return new SafeLoopError('GW_ERR_FIELD_CONFIG', message, { details });
+}
+
+/** Devices on one bus must agree on the line (RTU) or the security (OPC-UA) and not share a unit id. */
+function checkBus(key: string, devices: DeviceInstance[]): void {
+  const first = devices[0];
+  if (!first) return;
+  const units = new Map<number, string>();
+  for (const d of devices) {
+    const t = d.transport;
+    const f = first.transport;
+    if (t.kind === 'modbus-rtu' && f.kind === 'modbus-rtu') {
+      if (t.baudRate !== f.baudRate || t.parity !== f.parity || t.dataBits !== f.dataBits || t.stopBits !== f.stopBits) {
+        throw configError(`devices ${first.id} and ${d.id} share ${t.path} but not its line settings (baud, parity, data and stop bits)`, { bus: key });
+      }
+    }
+    if (t.kind === 'opcua' && f.kind === 'opcua') {
+      if (t.securityMode !== f.securityMode || t.securityPolicy !== f.securityPolicy || t.pkiDir !== f.pkiDir) {
+        throw configError(`devices ${first.id} and ${d.id} share ${t.endpoint} but not its security settings`, { bus: key });
+      }
+    }
+    if (t.kind !== 'opcua') {
+      const other = units.get(t.unitId);
+      if (other !== undefined) throw configError(`devices ${other} and ${d.id} both use unit ${t.unitId} on ${key}`, { bus: key });
+      units.set(t.unitId, d.id);
+    }
+  }
+}
+
+export function createModbusDriverFor(d: DeviceInstance, logger: Logger): ModbusDriver {
+  const t = d.transport;
+  switch (t.kind) {
+    case 'modbus-tcp':
+      return createModbusTcpDriver({ host: t.host, port: t.port, logger });
+    case 'modbus-rtu': {
+      const line = { path: t.path, baudRate: t.baudRate, parity: t.parity, dataBits: t.dataBits, stopBits: t.stopBits, logger };
+      return createModbusRtuDriver(t.lateReplyGuardMs === undefined ? line : { ...line, lateReplyGuardMs: t.lateReplyGuardMs });
+    }
+    case 'opcua':
+      throw configError(`device ${d.id} is OPC-UA, not Modbus`, { device: d.id });
+  }
+}
+
+/**
+ * One ReadingSource per physical bus. Throws GW_ERR_FIELD_CONFIG / GW_ERR_UNKNOWN_PROFILE for a
+ * configuration that cannot work (unknown profile, clashing unit ids, inconsistent line settings),
+ * before anything is opened.
+ */
+export function createFieldSources(deps: FieldSourceDeps): ReadingSource[] {
+  const buses = new Map<string, DeviceInstance[]>();
+  for (const d of deps.devices) {
+    if (!d.enabled) continue;
+    const key = busKey(d);
+    const list = buses.get(key) ?? [];
+    list.push(d);
+    buses.set(key, list);
+  }
+  const sources: ReadingSource[] = [];
+  for (const [key, devices] of buses) {
+    checkBus(key, devices);
+    const first = devices[0];
+    if (!first) continue;
+    const logger = deps.logger.child({ module: 'gateway:field', bus: key });
+    if (first.transport.kind === 'opcua') {
+      const transport: OpcuaTransport = first.transport;
+      const groups: OpcuaDeviceGroup[] = devices.map((d) => {
+        const t = d.transport.kind === 'opcua' ? d.transport : transport;
+        return {
+          deviceId: d.id,
+          refs: opcuaPointRefs(d, deps.defaultSite),
+          pollIntervalMs: d.pollIntervalMs,
+          samplingIntervalMs: t.samplingIntervalMs,
+          queueSize: t.queueSize ?? 10,
+        };
+      });
+      const opts = { id: key, transport, devices: groups, sink: deps.sink, logger };
+      sources.push(createOpcuaSource(deps.clock ? { ...opts, clock: deps.clock } : opts));
+      continue;
+    }
+    const plans = devices.map((d) => planModbusDevice(d, deps.defaultSite));
+    const retries = first.transport.retries;
+    const bus: ModbusBus = createModbusBus({
+      id: key,
+      driver: createModbusDriverFor(first, logger),
+      devices: plans,
+      sink: deps.sink,
+      logger,
+      ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(retries === undefined ? {} : { retries }),
+    });
+    sources.push(bus);
+  }
+  return sources;
+}
