@@ -1,0 +1,5 @@
+export * from './scenario/index.ts';
+export * from './modbus/index.ts';
+export * from './opcua/index.ts';
+export * from './rig-config.ts';
+export * from './rig.ts';

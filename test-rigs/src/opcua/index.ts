@@ -1,0 +1,2 @@
+export * from './opcua-simulator.ts';
+export * from './opcua-values.ts';
