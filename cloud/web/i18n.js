@@ -114,7 +114,7 @@ const en = {
   status_normal: 'Normal', sitesByType: 'Sites by type', alarmsByLevel: 'Alarms by level',
 };
 
-const DICTS = { zh, en };
+export const DICTS = { zh, en };
 let lang = readStoredLang();
 
 function readStoredLang() {

@@ -1,0 +1,190 @@
+/**
+ * The dashboard in a real browser against a real cloud: the warn → handle → feedback loop done
+ * entirely in the page. An operator sees an alarm appear live (raised after the page loaded),
+ * acknowledges it and submits feedback with a photo; a county monitor reviews and closes it; a
+ * monitor of another county never sees it; the language switch works and persists. Screenshots of
+ * the main views land in test-results/screenshots/ and docs/screenshots/.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { buildVendor } from '../../web/build-vendor.mjs';
+import { launchBrowser, logIn, screenshot, watchErrors } from './browser.ts';
+import { startTestCloud, type TestCloud } from './test-cloud.ts';
+
+// A 1×1 PNG, the smallest real photo the feedback form can upload.
+const PNG_1X1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+const POINT = 'tank-farm/gas-1/lel';
+const CONDITION = `limit:${POINT}:GAS_2`;
+
+describe('dashboard in chromium', { timeout: 120_000 }, () => {
+  let cloud: TestCloud;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  let alarmTitle = '';
+  let alarmId = '';
+
+  async function newPage(viewport = { width: 1366, height: 860 }): Promise<{ page: Page; errors: string[] }> {
+    const ctx = await browser.newContext({ viewport, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    return { page, errors: watchErrors(page) };
+  }
+
+  function row(page: Page, title: string) {
+    return page.locator('#alarm-list li.alarm-row', { hasText: title });
+  }
+
+  before(async () => {
+    buildVendor();
+    cloud = await startTestCloud();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await cloud?.stop();
+  });
+
+  test('the operator sees a new alarm appear live, acknowledges it and submits feedback with a photo', async () => {
+    const { page, errors } = await newPage();
+    await logIn(page, cloud.baseUrl, 'operator');
+    // Role-fitted view: the operator's own sites only.
+    await page.locator('#sites-table').getByRole('link', { name: '罐区', exact: true }).waitFor();
+    assert.equal(await page.locator('#sites-table').getByText('青山湖罐区').count(), 0, 'another enterprise’s site must not show');
+    await page.waitForTimeout(500); // let echarts draw the outlines
+    await screenshot(page, 'map');
+
+    await page.getByRole('link', { name: '报警处置台' }).click();
+    await page.locator('#alarm-summary').waitFor();
+    await page.locator('#live-status.live-ok').waitFor();
+    // Mark the window: if the page reloads, the mark disappears.
+    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+
+    alarmTitle = `1号可燃气体探测器 二级报警 ${Date.now().toString(36)}`;
+    const raised = await cloud.alarms.raise({
+      conditionKey: CONDITION,
+      siteId: 'tank-farm',
+      point: POINT,
+      origin: 'cloud',
+      ruleId: 'browser-test',
+      kind: 'point',
+      level: 'GAS_2',
+      colour: 'orange',
+      title: alarmTitle,
+      value: 56.5,
+      limit: 50,
+      unit: '%LEL',
+      inputs: { [POINT]: 56.5 },
+      at: Date.now(),
+    });
+    alarmId = raised.alarmId;
+    const r = row(page, alarmTitle);
+    await r.waitFor({ timeout: 15_000 });
+    assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true, 'the alarm arrived without a reload');
+    await r.getByText('二级报警').first().waitFor();
+    await r.getByText('橙').first().waitFor();
+    await screenshot(page, 'alarm-desk');
+
+    // Keyboard: focus the acknowledge button and press Enter.
+    await r.getByRole('button', { name: '确认' }).focus();
+    await page.keyboard.press('Enter');
+    await row(page, alarmTitle).locator('.alarm-state', { hasText: '已确认' }).waitFor();
+
+    await row(page, alarmTitle).getByRole('button', { name: '填写反馈' }).click();
+    const dlg = page.getByRole('dialog');
+    await dlg.getByLabel('原因').fill('2号储罐法兰垫片老化，微量泄漏');
+    await dlg.getByLabel('采取的措施').fill('关闭进料阀，更换垫片，现场通风');
+    await dlg.getByLabel('处置结果').fill('浓度回落至 5 %LEL 以下');
+    await dlg.getByLabel('处置结论').selectOption('handled');
+    await dlg.getByLabel('现场照片').setInputFiles({ name: 'scene.png', mimeType: 'image/png', buffer: PNG_1X1 });
+    await dlg.getByRole('button', { name: '提交' }).click();
+    await row(page, alarmTitle).locator('.alarm-state', { hasText: '已反馈' }).waitFor();
+
+    // The details page shows the feedback and the audit trail.
+    await row(page, alarmTitle).locator('.alarm-title').click();
+    await page.locator('#feedback-block').getByText('关闭进料阀').waitFor();
+    assert.ok((await page.locator('#audit-table tbody tr').count()) >= 3, 'raise, acknowledge and feedback are audited');
+
+    // Phone-size alarm desk (a field worker).
+    const phone = await newPage({ width: 390, height: 844 });
+    await logIn(phone.page, cloud.baseUrl, 'operator');
+    await phone.page.goto(`${cloud.baseUrl}/#/alarms`);
+    await row(phone.page, alarmTitle).waitFor();
+    await screenshot(phone.page, 'alarm-desk-phone', true);
+
+    await page.goto(`${cloud.baseUrl}/#/sites/tank-farm`);
+    await page.getByRole('heading', { name: '罐区' }).waitFor();
+    await page.locator('#gateway-health').waitFor();
+    await screenshot(page, 'site', true);
+    await page.goto(`${cloud.baseUrl}/#/points/${POINT}`);
+    await page.locator('#trend-chart canvas').waitFor();
+    await screenshot(page, 'point');
+    assert.deepEqual(errors.concat(phone.errors), []);
+  });
+
+  test('a monitor of another county cannot see the alarm', async () => {
+    assert.ok(alarmId, 'depends on the first test');
+    const { page, errors } = await newPage();
+    await logIn(page, cloud.baseUrl, 'county2');
+    await page.goto(`${cloud.baseUrl}/#/alarms`);
+    await page.locator('#alarm-summary').waitFor();
+    await page.locator('#alarm-list li').first().waitFor();
+    assert.equal(await row(page, alarmTitle).count(), 0);
+    const status = await page.evaluate(async (id) => {
+      const token = localStorage.getItem('safeloop.token');
+      const res = await fetch(`/api/alarms/${id}`, { headers: { authorization: `Bearer ${token}` } });
+      return res.status;
+    }, alarmId);
+    assert.ok(status === 404 || status === 403, `direct fetch of another county's alarm answers ${status}`);
+    assert.equal(await page.locator('#sites-table').count(), 0);
+    assert.deepEqual(errors, []);
+  });
+
+  test('the county monitor reviews and closes the alarm once it has cleared', async () => {
+    assert.ok(alarmId, 'depends on the first test');
+    await cloud.alarms.clear({ conditionKey: CONDITION, at: Date.now(), value: 3.2 });
+    const { page, errors } = await newPage();
+    await logIn(page, cloud.baseUrl, 'county');
+    await page.getByRole('link', { name: '区域总览' }).click();
+    await page.locator('#enterprise-table').waitFor();
+    await page.waitForTimeout(500);
+    await screenshot(page, 'overview');
+
+    await page.getByRole('link', { name: '报警处置台' }).click();
+    const r = row(page, alarmTitle);
+    await r.waitFor();
+    await r.getByRole('button', { name: '审核' }).click();
+    const dlg = page.getByRole('dialog');
+    await dlg.getByLabel('审核反馈').selectOption('approve');
+    await dlg.getByLabel('审核意见').fill('措施得当，同意关闭');
+    await dlg.getByRole('button', { name: '提交' }).click();
+    await row(page, alarmTitle).locator('.alarm-state', { hasText: '已审核' }).waitFor();
+
+    await row(page, alarmTitle).getByRole('button', { name: '关闭' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: '提交' }).click();
+    await row(page, alarmTitle).waitFor({ state: 'detached' });
+
+    await page.locator('#filter-state').selectOption('closed');
+    await row(page, alarmTitle).locator('.alarm-state', { hasText: '已关闭' }).waitFor();
+    assert.deepEqual(errors, []);
+  });
+
+  test('the language switch turns the page to English and the choice persists', async () => {
+    const { page, errors } = await newPage();
+    await logIn(page, cloud.baseUrl, 'operator');
+    await page.locator('#lang-switch').click();
+    await page.getByRole('link', { name: 'Alarm desk' }).click();
+    await page.getByRole('heading', { name: 'Alarm desk' }).waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+    await page.locator('#filter-state').selectOption('all');
+    await row(page, alarmTitle).getByText('Level 2 alarm').waitFor();
+    await screenshot(page, 'alarm-desk-en');
+    await page.reload();
+    await page.getByRole('heading', { name: 'Alarm desk' }).waitFor();
+    await page.locator('#lang-switch').click();
+    await page.getByRole('heading', { name: '报警处置台' }).waitFor();
+    assert.deepEqual(errors, []);
+  });
+});

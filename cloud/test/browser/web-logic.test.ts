@@ -1,0 +1,114 @@
+/**
+ * The dashboard's pure logic (no DOM): alarm order on the desk, flood grouping, live-update
+ * filtering, which buttons a role gets, and which outlines the map draws for a region code.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+// @ts-expect-error plain ES module shipped to the browser, no type declarations
+import { compareAlarms, groupAlarms, matchesFilter, colourOf } from '../../web/alarm-model.js';
+// @ts-expect-error plain ES module shipped to the browser
+import { actionsFor, isRegulator } from '../../web/roles.js';
+// @ts-expect-error plain ES module shipped to the browser
+import { mapScope } from '../../web/charts.js';
+
+interface A {
+  id: string;
+  level?: string | null;
+  colour?: string | null;
+  raisedAt: number;
+  state?: string;
+  groupId?: string | null;
+  siteId?: string;
+}
+
+const a = (id: string, level: string | null, colour: string | null, raisedAt: number, extra: Partial<A> = {}): A => ({ id, level, colour, raisedAt, state: 'pushed', groupId: null, siteId: 's1', ...extra });
+
+test('most severe first, newest first within one severity', () => {
+  const list = [a('old-gas2', 'GAS_2', null, 1), a('new-gas1', 'GAS_1', null, 9), a('red', null, 'red', 2), a('new-gas2', 'GAS_2', null, 5), a('blue', 'H', null, 10)];
+  assert.deepEqual(
+    list.sort(compareAlarms).map((x) => x.id),
+    ['red', 'new-gas2', 'old-gas2', 'new-gas1', 'blue'],
+  );
+});
+
+test('a level without a colour gets its default colour (GAS_2 → orange, GAS_1 → yellow)', () => {
+  assert.equal(colourOf(a('x', 'GAS_2', null, 1)), 'orange');
+  assert.equal(colourOf(a('x', 'GAS_1', null, 1)), 'yellow');
+  assert.equal(colourOf(a('x', 'GAS_1', 'red', 1)), 'red');
+});
+
+test('a flood collapses under its first (most severe) member; ungrouped alarms stay apart', () => {
+  const sorted = [a('1', 'GAS_2', null, 3, { groupId: 'g' }), a('2', 'GAS_1', null, 5), a('3', 'GAS_1', null, 2, { groupId: 'g' }), a('4', 'H', null, 1, { groupId: 'g' })];
+  const groups = groupAlarms(sorted) as { head: A; rest: A[] }[];
+  assert.deepEqual(
+    groups.map((g) => [g.head.id, g.rest.map((x) => x.id)]),
+    [
+      ['1', ['3', '4']],
+      ['2', []],
+    ],
+  );
+});
+
+test('a live update belongs in the list only when it matches the filter', () => {
+  assert.equal(matchesFilter(a('1', 'GAS_2', null, 1), { state: 'open' }), true);
+  assert.equal(matchesFilter(a('1', 'GAS_2', null, 1, { state: 'closed' }), { state: 'open' }), false);
+  assert.equal(matchesFilter(a('1', 'GAS_2', null, 1, { state: 'closed' }), { state: 'closed' }), true);
+  assert.equal(matchesFilter(a('1', 'GAS_2', null, 1), { state: 'all', siteId: 's2' }), false);
+  assert.equal(matchesFilter(a('1', 'GAS_2', null, 1), { state: 'all', level: 'GAS_1' }), false);
+});
+
+test('buttons follow the state and the role (operators handle, monitors review)', () => {
+  const operator = { role: 'enterprise_operator', enterpriseId: 'e1' };
+  const county = { role: 'county_monitor', regionCode: '360102' };
+  assert.deepEqual(actionsFor({ state: 'pushed' }, operator), ['acknowledge', 'handover']);
+  assert.deepEqual(actionsFor({ state: 'pushed' }, county), []);
+  assert.deepEqual(actionsFor({ state: 'acknowledged' }, operator), ['start-handling', 'feedback', 'handover']);
+  assert.deepEqual(actionsFor({ state: 'feedback_submitted', reviewRequired: true }, operator), []);
+  assert.deepEqual(actionsFor({ state: 'feedback_submitted', reviewRequired: true }, county), ['review']);
+  assert.deepEqual(actionsFor({ state: 'feedback_submitted', reviewRequired: false }, operator), ['close']);
+  assert.deepEqual(actionsFor({ state: 'reviewed' }, county), ['close']);
+  assert.deepEqual(actionsFor({ state: 'closed' }, county), []);
+  assert.deepEqual(actionsFor({ state: 'pushed' }, { role: 'enterprise_manager', enterpriseId: 'e1' }), ['acknowledge', 'handover', 'shelve']);
+  assert.equal(isRegulator(county), true);
+  assert.equal(isRegulator(operator), false);
+});
+
+test('the map draws a province whole, a city whole, and a county inside its city', () => {
+  assert.deepEqual(mapScope('36'), { prefix: '36', highlight: null });
+  assert.deepEqual(mapScope('360000'), { prefix: '36', highlight: null });
+  assert.deepEqual(mapScope('3601'), { prefix: '3601', highlight: null });
+  assert.deepEqual(mapScope('360100'), { prefix: '3601', highlight: null });
+  assert.deepEqual(mapScope('360102'), { prefix: '3601', highlight: '360102' });
+  assert.equal(mapScope('abc'), null);
+  assert.equal(mapScope(undefined), null);
+});
+
+test('Chinese and English carry the same keys, and the domain words are exact', async () => {
+  // @ts-expect-error plain ES module shipped to the browser
+  const { DICTS } = (await import('../../web/i18n.js')) as { DICTS: Record<'zh' | 'en', Record<string, string>> };
+  assert.deepEqual(Object.keys(DICTS.en).sort(), Object.keys(DICTS.zh).sort());
+  assert.equal(DICTS.zh.level_GAS_1, '一级报警');
+  assert.equal(DICTS.zh.level_GAS_2, '二级报警');
+  assert.deepEqual([DICTS.zh.colour_red, DICTS.zh.colour_orange, DICTS.zh.colour_yellow, DICTS.zh.colour_blue], ['红', '橙', '黄', '蓝']);
+  assert.equal(DICTS.zh.type_tailings, '尾矿库');
+  assert.match(DICTS.zh.type_hazchem ?? '', /重大危险源/);
+});
+
+test('the shipped outlines cover the demo counties with well-formed polygons', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const geo = JSON.parse(await readFile(new URL('../../web/geo/jiangxi-counties.json', import.meta.url), 'utf8')) as {
+    features: { id: string; properties: { name: string }; geometry: { type: string; coordinates: number[][][][] } }[];
+  };
+  const ids = new Set(geo.features.map((f) => f.id));
+  for (const code of ['360102', '360111', '360121', '360402']) assert.ok(ids.has(code), `outline for ${code}`);
+  for (const f of geo.features) {
+    assert.equal(f.geometry.type, 'MultiPolygon', f.id);
+    assert.ok(f.geometry.coordinates.length > 0, `${f.id} has a polygon`);
+    for (const poly of f.geometry.coordinates) {
+      for (const ring of poly) {
+        assert.ok(ring.length >= 4, `${f.id}: ring of ${ring.length} points`);
+        for (const [lon, lat] of ring) assert.ok(lon! > 113 && lon! < 119 && lat! > 24 && lat! < 31, `${f.id}: ${lon},${lat} inside Jiangxi`);
+      }
+    }
+  }
+});
