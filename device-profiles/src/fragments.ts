@@ -89,3 +89,32 @@ export function gasChannel(o: GasChannelOptions): { points: ModbusPointInput[]; 
         ];
   return { points: [point], status };
 }
+
+/**
+ * One node of an in-place inclinometer string: tilt about axes A and B (deg) and the derived
+ * displacement along A and B (mm), four float32 values at `base`, `base+2`, `base+4`, `base+6`.
+ */
+export function inclinometerNode(n: number, base: number, order: GasChannelOptions['order'] = 'ABCD'): ModbusPointInput[] {
+  const node = { zh: `节点${n}`, en: `Node ${n}` };
+  const tilt = (axis: 'A' | 'B', address: number): ModbusPointInput => ({
+    id: `node${n}Tilt${axis}`,
+    name: { zh: `${node.zh} ${axis}向倾角`, en: `${node.en} tilt ${axis}` },
+    table: 'input',
+    address,
+    type: 'float32',
+    ...(order === undefined ? {} : { order }),
+    unit: 'deg',
+    range: { min: -15, max: 15 },
+  });
+  const displacement = (axis: 'A' | 'B', address: number): ModbusPointInput => ({
+    id: `node${n}Disp${axis}`,
+    name: { zh: `${node.zh} ${axis}向位移`, en: `${node.en} displacement ${axis}` },
+    table: 'input',
+    address,
+    type: 'float32',
+    ...(order === undefined ? {} : { order }),
+    unit: 'mm',
+    range: { min: -500, max: 500 },
+  });
+  return [tilt('A', base), tilt('B', base + 2), displacement('A', base + 4), displacement('B', base + 6)];
+}
