@@ -1,0 +1,394 @@
+/**
+ * The alarm lifecycle: the AlarmSink the rules engine and ingest call, and the actions people take
+ * (acknowledge → handle → feedback → review → close, shelve/suppress). Every change is a conditional
+ * UPDATE on the row's version, so concurrent actions yield exactly one transition and a 409 for the
+ * rest; every attempt is appended to the audit trail.
+ */
+import { SafeLoopError, errorMessage, type Clock, type Logger } from '@safeloop/contract';
+import type { Registry as PromRegistry } from 'prom-client';
+import { ulid } from 'ulid';
+import { migrate, type SqlDb, type SqlParam } from '../db/index.ts';
+import { roleMay, type Action } from '../auth/roles.ts';
+import type { Registry } from '../tenancy/registry.ts';
+import type { AlarmNotifier } from '../notify/types.ts';
+import type { AlarmClearInput, AlarmConditionInput, AlarmSink } from './alarm-sink.ts';
+import { appendAudit } from './alarm-rows.ts';
+import { AlarmQueries } from './alarm-queries.ts';
+import { applyChatterDetection, applyFloodGrouping } from './grouping.ts';
+import { alarmMetrics, type AlarmMetrics } from './metrics.ts';
+import { ALARM_MIGRATIONS } from './migrations.ts';
+import { DEFAULT_ESCALATION_POLICY, rankOf, reviewRequired, severityOf, type EscalationPolicy } from './policy.ts';
+import { summarize } from './summary.ts';
+import { TimerRunner, type Effect } from './timers.ts';
+import type { Actor, Alarm, AlarmState } from './types.ts';
+import { sitePolicy, type SitePolicy } from './policy.ts';
+import {
+  acknowledgePlan,
+  closePlan,
+  feedbackPlan,
+  handoverPlan,
+  reviewPlan,
+  shelvePlan,
+  startHandlingPlan,
+  unshelvePlan,
+  type FeedbackInput,
+} from './lifecycle.ts';
+
+export interface AlarmServiceDeps {
+  db: SqlDb;
+  registry: Registry;
+  notifier: AlarmNotifier;
+  logger: Logger;
+  clock: Clock;
+  policy?: EscalationPolicy;
+  metricsRegistry?: PromRegistry;
+}
+
+/** What a lifecycle action wants to change, decided from the alarm as it is now. */
+export interface Plan {
+  to?: AlarmState;
+  set?: Record<string, SqlParam>;
+  details?: Record<string, unknown>;
+  /** Extra writes in the same transaction (feedback rows, timers). */
+  also?: (tx: SqlDb, before: Alarm) => Promise<void>;
+  /** After commit (notifications, siren). */
+  effects?: (after: Alarm) => Effect[];
+}
+
+const CONFLICT_CODES = new Set([
+  'CLOUD_ERR_ALARM_CONFLICT',
+  'CLOUD_ERR_ILLEGAL_TRANSITION',
+  'CLOUD_ERR_ALREADY_ACKNOWLEDGED',
+  'CLOUD_ERR_ALARM_ACTIVE',
+  'CLOUD_ERR_FEEDBACK_REQUIRED',
+  'CLOUD_ERR_REVIEW_REQUIRED',
+  'CLOUD_ERR_ALARM_CLOSED',
+  'CLOUD_ERR_FORBIDDEN',
+]);
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string };
+  return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+export class AlarmService implements AlarmSink {
+  readonly queries: AlarmQueries;
+  readonly policy: EscalationPolicy;
+  readonly metrics: AlarmMetrics;
+  private readonly timers: TimerRunner;
+  private readonly log: Logger;
+
+  constructor(private readonly deps: AlarmServiceDeps) {
+    this.queries = new AlarmQueries(deps.db);
+    this.policy = deps.policy ?? DEFAULT_ESCALATION_POLICY;
+    this.metrics = alarmMetrics(deps.metricsRegistry);
+    this.log = deps.logger.child({ module: 'cloud:alarms' });
+    this.timers = new TimerRunner({ ...deps, policy: this.policy, queries: this.queries, metrics: this.metrics, logger: this.log });
+  }
+
+  async migrate(): Promise<void> {
+    await migrate(this.deps.db, 'alarms', ALARM_MIGRATIONS);
+  }
+
+  // ── AlarmSink ──────────────────────────────────────────────────────────────────────────
+
+  async raise(input: AlarmConditionInput): Promise<{ alarmId: string; created: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const effects: Effect[] = [];
+        const result = await this.deps.db.transaction((tx) => this.raiseIn(tx, input, effects));
+        await this.runEffects(effects);
+        if (result.created) await this.processDueTimers(this.deps.clock.now()); // red: ladder steps due at once
+        return result;
+      } catch (err) {
+        // Two workers opening the same condition at once: the loser retries and updates the winner's row.
+        if (attempt < 2 && isUniqueViolation(err)) continue;
+        throw err;
+      }
+    }
+  }
+
+  private async raiseIn(tx: SqlDb, input: AlarmConditionInput, effects: Effect[]): Promise<{ alarmId: string; created: boolean }> {
+    const now = this.deps.clock.now();
+    const existing = await this.queries.openByCondition(input.conditionKey, tx);
+    const value = input.value === undefined ? null : JSON.stringify(input.value);
+    if (existing) {
+      if (existing.condition === 'active') {
+        await tx.exec('UPDATE alarms SET value_json = $2, last_active_at = $3 WHERE id = $1', [existing.id, value, Math.max(input.at, existing.lastActiveAt)]);
+        return { alarmId: existing.id, created: false };
+      }
+      const shelved = existing.shelveKind !== null;
+      await tx.exec(
+        `UPDATE alarms SET condition = 'active', value_json = $2, last_active_at = $3, reactivations = reactivations + 1,
+           shelved_occurrences = shelved_occurrences + $4, updated_at = $5, version = version + 1 WHERE id = $1`,
+        [existing.id, value, input.at, shelved ? 1 : 0, now],
+      );
+      await appendAudit(tx, {
+        alarmId: existing.id,
+        at: now,
+        actor: { userId: 'system', username: input.origin, role: 'system', scope: { kind: 'all' } },
+        action: 'reactivated',
+        outcome: 'ok',
+        fromState: existing.state,
+        toState: existing.state,
+        details: { condition: { from: 'cleared', to: 'active' }, at: input.at, value: input.value ?? null, previousClearedAt: existing.clearedAt, shelved },
+      });
+      await applyChatterDetection(tx, existing, now);
+      const after = await this.queries.require(existing.id, { kind: 'all' }, tx);
+      effects.push(() => Promise.resolve(this.deps.notifier.alarmChanged(summarize(after))));
+      return { alarmId: existing.id, created: false };
+    }
+
+    const site = await this.deps.registry.getSite(input.siteId);
+    if (!site) this.log.error({ siteId: input.siteId, conditionKey: input.conditionKey }, 'alarm for an unknown site: recorded, visible to administrators only');
+    const severity = severityOf(input.level, input.colour);
+    const id = ulid();
+    const prior = await tx.query<{ n: number }>('SELECT COUNT(*) AS n FROM alarms WHERE condition_key = $1', [input.conditionKey]);
+    await tx.exec(
+      `INSERT INTO alarms (id, condition_key, occurrence, site_id, enterprise_id, region_code, point, origin, rule_id, kind, level, colour,
+         severity, rank, review_required, title, value_json, limit_value, unit, inputs_json, state, condition,
+         raised_at, created_at, updated_at, last_active_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 'raised', 'active', $21, $22, $22, $21)`,
+      [
+        id,
+        input.conditionKey,
+        Number(prior[0]?.n ?? 0) + 1,
+        input.siteId,
+        site?.enterpriseId ?? '',
+        site?.regionCode ?? '',
+        input.point ?? null,
+        input.origin,
+        input.ruleId,
+        input.kind,
+        input.level ?? null,
+        input.colour ?? null,
+        severity,
+        rankOf(input.level, input.colour),
+        reviewRequired(severity) ? 1 : 0,
+        input.title.slice(0, 500),
+        value,
+        input.limit ?? null,
+        input.unit ?? null,
+        JSON.stringify(input.inputs),
+        input.at,
+        now,
+      ],
+    );
+    const created = await this.queries.require(id, { kind: 'all' }, tx);
+    await appendAudit(tx, {
+      alarmId: id,
+      at: now,
+      actor: { userId: 'system', username: input.origin, role: 'system', scope: { kind: 'all' } },
+      action: 'raised',
+      outcome: 'ok',
+      fromState: null,
+      toState: 'raised',
+      details: { ruleId: input.ruleId, origin: input.origin, at: input.at, value: input.value ?? null, limit: input.limit ?? null, inputs: input.inputs },
+    });
+    await this.timers.scheduleLadder(tx, created, site?.type, now, 0);
+    const flood = await applyFloodGrouping(tx, created, now);
+    const after = await this.queries.require(id, { kind: 'all' }, tx);
+    this.metrics.raised.inc();
+    effects.push(() => Promise.resolve(this.deps.notifier.alarmChanged(summarize(after))));
+    effects.push(async () => {
+      if (flood.groupId === null || flood.started) {
+        const outcome = await this.deps.notifier.notify({
+          reason: flood.started ? 'flood' : 'raised',
+          alarm: summarize(after),
+          level: 0,
+          targets: ['operator'],
+          ...(flood.started ? { groupSize: flood.size } : {}),
+        });
+        await this.markPushed(after, { recipients: outcome.recipients, failures: outcome.failures, flood: flood.started ? flood.groupId : undefined });
+      } else {
+        await this.markPushed(after, { recipients: [], failures: [], flood: flood.groupId, note: 'annunciated through the flood group' });
+      }
+    });
+    return { alarmId: id, created: true };
+  }
+
+  private async markPushed(a: Alarm, details: Record<string, unknown>): Promise<void> {
+    const now = this.deps.clock.now();
+    const changed = await this.deps.db.exec(
+      "UPDATE alarms SET state = 'pushed', pushed_at = $2, updated_at = $2, version = version + 1 WHERE id = $1 AND state = 'raised'",
+      [a.id, now],
+    );
+    if (changed === 0) return;
+    await appendAudit(this.deps.db, { alarmId: a.id, at: now, actor: { userId: 'system', username: 'notifier', role: 'system', scope: { kind: 'all' } }, action: 'pushed', outcome: 'ok', fromState: 'raised', toState: 'pushed', details });
+    const after = await this.queries.get(a.id, { kind: 'all' });
+    if (after) this.deps.notifier.alarmChanged(summarize(after));
+  }
+
+  async clear(input: AlarmClearInput): Promise<void> {
+    const effects: Effect[] = [];
+    await this.deps.db.transaction(async (tx) => {
+      const now = this.deps.clock.now();
+      const a = await this.queries.openByCondition(input.conditionKey, tx);
+      if (!a || a.condition === 'cleared') return;
+      await tx.exec(
+        "UPDATE alarms SET condition = 'cleared', cleared_at = $2, value_json = COALESCE($3, value_json), updated_at = $4, version = version + 1 WHERE id = $1 AND condition = 'active'",
+        [a.id, input.at, input.value === undefined ? null : JSON.stringify(input.value), now],
+      );
+      await appendAudit(tx, {
+        alarmId: a.id,
+        at: now,
+        actor: { userId: 'system', username: 'rules', role: 'system', scope: { kind: 'all' } },
+        action: 'cleared',
+        outcome: 'ok',
+        fromState: a.state,
+        toState: a.state,
+        details: { condition: { from: 'active', to: 'cleared' }, at: input.at, value: input.value ?? null, reason: input.reason ?? null, acknowledged: a.ackedAt !== null },
+      });
+      await applyChatterDetection(tx, a, now);
+      const after = await this.queries.require(a.id, { kind: 'all' }, tx);
+      effects.push(() => Promise.resolve(this.deps.notifier.alarmChanged(summarize(after))));
+    });
+    await this.runEffects(effects);
+  }
+
+  // ── lifecycle actions ──────────────────────────────────────────────────────────────────
+
+  /**
+   * Apply one action: scoped load (404 outside scope), role check (403), plan (409 on an illegal
+   * transition), conditional UPDATE on the version (409 on a lost race, after one re-evaluation).
+   */
+  async act(alarmId: string, actor: Actor, action: Action, plan: (a: Alarm) => Plan): Promise<Alarm> {
+    const effects: Effect[] = [];
+    let before: Alarm | undefined;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const result = await this.deps.db.transaction(async (tx) => {
+          const now = this.deps.clock.now();
+          const a = await this.queries.require(alarmId, actor.scope, tx);
+          before = a;
+          if (actor.role !== 'system' && !roleMay(actor.role, action)) {
+            throw new SafeLoopError('CLOUD_ERR_FORBIDDEN', `role ${actor.role} may not ${action} alarms`);
+          }
+          const p = plan(a);
+          const set: Record<string, SqlParam> = { ...(p.set ?? {}), updated_at: now };
+          if (p.to !== undefined) set.state = p.to;
+          const cols = Object.keys(set);
+          const sql = `UPDATE alarms SET ${cols.map((c, i) => `${c} = $${i + 3}`).join(', ')}, version = version + 1 WHERE id = $1 AND version = $2`;
+          const changed = await tx.exec(sql, [a.id, a.version, ...cols.map((c) => set[c] ?? null)]);
+          if (changed === 0) return undefined; // someone else changed it first: re-evaluate
+          await appendAudit(tx, {
+            alarmId: a.id,
+            at: now,
+            actor,
+            action,
+            outcome: 'ok',
+            fromState: a.state,
+            toState: p.to ?? a.state,
+            details: { ...(p.details ?? {}), version: a.version + 1 },
+          });
+          if (p.also) await p.also(tx, a);
+          const after = await this.queries.require(a.id, { kind: 'all' }, tx);
+          effects.push(() => Promise.resolve(this.deps.notifier.alarmChanged(summarize(after))));
+          if (p.effects) effects.push(...p.effects(after));
+          return after;
+        });
+        if (result) {
+          this.metrics.transitions.inc({ action });
+          await this.runEffects(effects);
+          return result;
+        }
+        if (attempt >= 2) {
+          throw new SafeLoopError('CLOUD_ERR_ALARM_CONFLICT', `alarm ${alarmId} was changed by someone else at the same time; reload and retry`);
+        }
+      }
+    } catch (err) {
+      if (before && err instanceof SafeLoopError && CONFLICT_CODES.has(err.code)) {
+        await appendAudit(this.deps.db, {
+          alarmId,
+          at: this.deps.clock.now(),
+          actor,
+          action,
+          outcome: 'rejected',
+          fromState: before.state,
+          toState: null,
+          details: { code: err.code, message: err.message },
+        }).catch((e: unknown) => this.log.error({ err: errorMessage(e), alarmId }, 'could not audit a rejected action'));
+      }
+      throw err;
+    }
+  }
+
+  private async runEffects(effects: readonly Effect[]): Promise<void> {
+    for (const e of effects) {
+      try {
+        await e();
+      } catch (err) {
+        this.log.error({ err: errorMessage(err) }, 'alarm side effect failed (lifecycle unaffected)');
+      }
+    }
+  }
+
+  // ── timers ─────────────────────────────────────────────────────────────────────────────
+
+  /** Fire due escalation / shelve-expiry / re-alarm timers (once across workers). Returns how many fired. */
+  async processDueTimers(now: number, limit = 100): Promise<number> {
+    const { fired, effects } = await this.timers.processDue(now, limit);
+    await this.runEffects(effects);
+    return fired;
+  }
+
+  /** For lifecycle actions that reschedule timers. */
+  get timerRunner(): TimerRunner {
+    return this.timers;
+  }
+
+  // ── the actions people take ────────────────────────────────────────────────────────────
+
+  private async ctx(alarmId: string, actor: Actor): Promise<{ now: number; policy: SitePolicy; timers: TimerRunner; notifier: AlarmNotifier }> {
+    const a = await this.queries.get(alarmId, actor.scope);
+    const policy = a ? await this.timers.policyFor(a) : sitePolicy(this.policy, undefined);
+    return { now: this.deps.clock.now(), policy, timers: this.timers, notifier: this.deps.notifier };
+  }
+
+  async acknowledge(alarmId: string, actor: Actor, body: { note?: string | undefined } = {}): Promise<Alarm> {
+    const ctx = await this.ctx(alarmId, actor);
+    return this.act(alarmId, actor, 'acknowledge', (a) => acknowledgePlan(a, actor, { ...ctx, now: this.deps.clock.now() }, body.note));
+  }
+
+  async handover(alarmId: string, actor: Actor, body: { toUserId: string; note?: string | undefined }): Promise<Alarm> {
+    const to = await this.deps.registry.users.getById(body.toUserId);
+    return this.act(alarmId, actor, 'handover', (a) => {
+      if (!to) throw new SafeLoopError('CLOUD_ERR_VALIDATION', `no user ${body.toUserId} to hand over to`);
+      return handoverPlan(a, to, body.note);
+    });
+  }
+
+  async startHandling(alarmId: string, actor: Actor, body: { note?: string | undefined } = {}): Promise<Alarm> {
+    return this.act(alarmId, actor, 'start-handling', (a) => startHandlingPlan(a, actor, this.deps.clock.now(), body.note));
+  }
+
+  async submitFeedback(alarmId: string, actor: Actor, body: FeedbackInput): Promise<Alarm> {
+    return this.act(alarmId, actor, 'feedback', (a) => feedbackPlan(a, actor, this.deps.clock.now(), body));
+  }
+
+  async review(alarmId: string, actor: Actor, body: { approved: boolean; comment: string }): Promise<Alarm> {
+    return this.act(alarmId, actor, 'review', (a) => reviewPlan(a, actor, this.deps.clock.now(), body));
+  }
+
+  async close(alarmId: string, actor: Actor, body: { note?: string | undefined } = {}): Promise<Alarm> {
+    return this.act(alarmId, actor, 'close', (a) => closePlan(a, actor, { now: this.deps.clock.now(), notifier: this.deps.notifier }, body.note));
+  }
+
+  async shelve(alarmId: string, actor: Actor, body: { reason: string; minutes: number }): Promise<Alarm> {
+    const ctx = await this.ctx(alarmId, actor);
+    return this.act(alarmId, actor, 'shelve', (a) => shelvePlan(a, actor, { ...ctx, now: this.deps.clock.now() }, 'shelved', body));
+  }
+
+  async suppress(alarmId: string, actor: Actor, body: { reason: string; minutes: number }): Promise<Alarm> {
+    const ctx = await this.ctx(alarmId, actor);
+    return this.act(alarmId, actor, 'suppress', (a) => shelvePlan(a, actor, { ...ctx, now: this.deps.clock.now() }, 'suppressed', body));
+  }
+
+  /** End a shelve/suppression early; re-annunciates as unacknowledged when still active. */
+  async unshelve(alarmId: string, actor: Actor): Promise<Alarm> {
+    return this.act(alarmId, actor, 'unshelve', (a) => {
+      if (a.shelveKind === null) throw new SafeLoopError('CLOUD_ERR_ILLEGAL_TRANSITION', `alarm ${a.id} is not shelved or suppressed`);
+      return unshelvePlan(a, this.timers, this.deps.clock.now());
+    });
+  }
+}

@@ -1,0 +1,11 @@
+export * from './alarm-sink.ts';
+export * from './types.ts';
+export * from './summary.ts';
+export * from './policy.ts';
+export * from './alarm-service.ts';
+export * from './alarm-queries.ts';
+export * from './escalation-scheduler.ts';
+export { FLOOD_RULE, CHATTER_RULE } from './grouping.ts';
+export { MAX_ATTACHMENT_BYTES, MAX_ATTACHMENTS, ATTACHMENT_TYPES, AttachmentInputSchema } from './attachments.ts';
+export type { FeedbackInput } from './lifecycle.ts';
+export { alarmMetrics } from './metrics.ts';

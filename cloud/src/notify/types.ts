@@ -1,0 +1,38 @@
+/** What the alarm service tells the notification side. Implementations never throw into the lifecycle. */
+import type { Target } from '../alarms/policy.ts';
+import type { AlarmSummary } from '../alarms/summary.ts';
+
+export type NotificationReason = 'raised' | 'escalated' | 'reannunciated' | 'realarm' | 'flood';
+
+export interface AlarmNotification {
+  reason: NotificationReason;
+  alarm: AlarmSummary;
+  /** Escalation level reached (0 = enterprise operator). */
+  level: number;
+  targets: readonly Target[];
+  /** For floods: how many alarms the group holds so far. */
+  groupSize?: number;
+}
+
+export interface NotifyOutcome {
+  /** Usernames that were notified (in-app at least). */
+  recipients: string[];
+  /** Channel failures (recorded, never thrown). */
+  failures: { channel: string; error: string }[];
+}
+
+export interface AlarmNotifier {
+  /** Every change of an alarm: live push to dashboards in scope. Synchronous, never throws. */
+  alarmChanged(alarm: AlarmSummary): void;
+  /** Push to people by role and place over every channel. Resolves even when channels fail. */
+  notify(n: AlarmNotification): Promise<NotifyOutcome>;
+  /** Silence or reset the local siren at the alarm's site (via the gateway). Never throws. */
+  siren(alarm: AlarmSummary, action: 'silence' | 'reset'): Promise<void>;
+}
+
+/** A notifier that does nothing (tests of the lifecycle alone). */
+export const nullNotifier: AlarmNotifier = {
+  alarmChanged: () => undefined,
+  notify: () => Promise.resolve({ recipients: [], failures: [] }),
+  siren: () => Promise.resolve(),
+};
