@@ -59,6 +59,12 @@ export const TelemetryBatchSchema = z.object({
   v: z.literal(PROTOCOL_VERSION),
   gatewayId: IdSchema,
   stream: z.literal('telemetry'),
+  /**
+   * Optional (added, backward compatible): every telemetry seq ≤ discardedThrough that the cloud has not
+   * committed was discarded at the gateway by its disk-budget policy (announced by a GW_TELEMETRY_DISCARDED
+   * system event). The cloud advances its contiguous ack over those seqs and never asks to replay them.
+   */
+  discardedThrough: z.number().int().min(0).optional(),
   events: z.array(TelemetryEventSchema).min(1).max(5000),
 });
 export type TelemetryBatch = z.infer<typeof TelemetryBatchSchema>;
@@ -92,6 +98,8 @@ export const StatusMessageSchema = z.object({
   healthDetail: z.string().max(500).optional(),
   /** Telemetry rows discarded by the disk-budget policy since the journal was created. */
   discardedTelemetry: z.number().int().min(0).optional(),
+  /** Optional (added): same meaning as TelemetryBatch.discardedThrough. */
+  discardedThrough: z.number().int().min(0).optional(),
   devices: z.record(z.string(), z.enum(['ok', 'degraded', 'comm_lost'])).optional(),
 });
 export type StatusMessage = z.infer<typeof StatusMessageSchema>;

@@ -14,7 +14,8 @@ export interface JournalEntry {
 /** The full event JSON (`{"id":…,"seq":…,…body}`), optionally flagged `historical`. */
 export function entryJson(e: JournalEntry, historical = false): string {
   const rest = e.body.slice(1, -1);
-  const hist = historical ? ',"historical":true' : '';
+  // a reading the device itself marked historical already carries the flag (last key of the schema)
+  const hist = historical && !e.body.endsWith('"historical":true}') ? ',"historical":true' : '';
   return `{"id":"${e.id}","seq":${e.seq}${rest.length > 0 ? ',' : ''}${rest}${hist}}`;
 }
 

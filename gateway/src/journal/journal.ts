@@ -237,6 +237,13 @@ export class Journal {
     return { accepted: true, ackedSeq: upToSeq };
   }
 
+  /** Where a stream stands: the uplink sends rows after max(ackedSeq, discardedThrough). Cheap (one indexed read). */
+  cursor(stream: Stream): { nextSeq: number; ackedSeq: number; discardedThrough: number } {
+    this.assertOpen();
+    const st = this.streamState(stream);
+    return { nextSeq: st.next_seq, ackedSeq: st.acked_seq, discardedThrough: stream === 'telemetry' ? st.discarded_through : 0 };
+  }
+
   /** Birth/death sequence for the uplink: incremented and persisted on every call (every connect). */
   nextBirthDeathSeq(): number {
     this.assertOpen();

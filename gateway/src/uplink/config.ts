@@ -6,15 +6,52 @@ const TlsFilesSchema = z.object({
   key: z.string().min(1),
 });
 
+/**
+ * How journal rows travel: windows, batch sizes, timeouts, rate limits. Shared by both transports.
+ * Defaults stay inside AWS IoT Core's per-connection limits (100 publishes/s, 512 KiB/s, 128 KB/message).
+ */
+export const DeliverySchema = z.object({
+  /** Batches awaiting the cloud's application ack, per stream, before more are sent. */
+  alarmWindow: z.number().int().min(1).max(64).default(8),
+  telemetryWindow: z.number().int().min(1).max(64).default(2),
+  /** Events per batch (schema caps: 1000 alarm, 5000 telemetry). */
+  alarmBatchMax: z.number().int().min(1).max(1000).default(200),
+  telemetryBatchMax: z.number().int().min(1).max(5000).default(5000),
+  /** Payload bytes per batch (≤ 128 KiB). Smaller batches shorten how long a live alarm can queue behind one on a slow link. */
+  maxBatchBytes: z.number().int().min(4096).max(126 * 1024).default(96 * 1024),
+  /** No application ack this long after a batch → resend everything unacknowledged on that stream (the cloud dedupes by id). */
+  ackTimeoutMs: z.number().int().min(100).max(600_000).default(20_000),
+  /** No PUBACK this long → the link is considered dead and recycled. */
+  publishTimeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+  connectTimeoutMs: z.number().int().min(100).max(120_000).default(15_000),
+  reconnectMinMs: z.number().int().min(10).max(600_000).default(500),
+  reconnectMaxMs: z.number().int().min(10).max(3_600_000).default(30_000),
+  /** Events older than this when sent are flagged `historical: true`. */
+  historicalAfterSec: z.number().min(0).default(30),
+  /** Per-connection rate limits (AWS IoT Core: 100 publishes/s, 512 KiB/s). Alarms are never held back by them. */
+  maxPublishesPerSec: z.number().min(1).max(10_000).default(90),
+  maxBytesPerSec: z.number().int().min(4096).default(480 * 1024),
+  /** Seconds between status messages while connected. */
+  statusIntervalSec: z.number().min(1).max(3600).default(30),
+  /** Largest seq range a single replay command may ask for. */
+  maxReplayRows: z.number().int().min(1).default(100_000),
+});
+export type DeliveryConfig = z.infer<typeof DeliverySchema>;
+
 export const MqttUplinkSchema = z.object({
   transport: z.literal('mqtt'),
   url: z.string().regex(/^(mqtt|mqtts|tcp|ssl|tls):\/\//, 'must be mqtt:// or mqtts://'),
   protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
   /** Client certificates; required for mqtts:// (no anonymous uplinks in production). */
   tls: TlsFilesSchema.optional(),
-  keepaliveSec: z.number().int().min(5).max(1200).default(30),
+  /** TLS server name to verify (defaults to the URL host). */
+  servername: z.string().min(1).optional(),
+  /** MQTT client id; defaults to the gateway id (a second connection with the same id takes the first one over). */
+  clientId: z.string().min(1).max(128).optional(),
+  keepaliveSec: z.number().int().min(2).max(1200).default(30),
   /** Development only: allow a plain mqtt:// link (the demo's embedded broker on localhost). */
   allowInsecure: z.boolean().default(false),
+  delivery: DeliverySchema.default(DeliverySchema.parse({})),
 });
 
 export const AwsIotUplinkSchema = z.object({
@@ -22,7 +59,10 @@ export const AwsIotUplinkSchema = z.object({
   endpoint: z.string().min(1),
   port: z.number().int().min(1).max(65535).default(8883),
   tls: TlsFilesSchema,
-  keepaliveSec: z.number().int().min(5).max(1200).default(30),
+  /** MQTT client id; on AWS IoT this is normally the thing name (= gateway id, the default). */
+  clientId: z.string().min(1).max(128).optional(),
+  keepaliveSec: z.number().int().min(2).max(1200).default(30),
+  delivery: DeliverySchema.default(DeliverySchema.parse({})),
 });
 
 export const UplinkConfigSchema = z
@@ -31,5 +71,11 @@ export const UplinkConfigSchema = z
     if (u.transport === 'mqtt' && !u.tls && !u.allowInsecure) {
       ctx.addIssue({ code: 'custom', path: ['tls'], message: 'client certificates are required (set allowInsecure: true only for a local demo broker)' });
     }
+    if (u.delivery.reconnectMaxMs < u.delivery.reconnectMinMs) {
+      ctx.addIssue({ code: 'custom', path: ['delivery', 'reconnectMaxMs'], message: 'must be ≥ reconnectMinMs' });
+    }
   });
 export type UplinkConfig = z.infer<typeof UplinkConfigSchema>;
+export type UplinkConfigInput = z.input<typeof UplinkConfigSchema>;
+export type MqttUplinkConfig = z.infer<typeof MqttUplinkSchema>;
+export type AwsIotUplinkConfig = z.infer<typeof AwsIotUplinkSchema>;

@@ -1,0 +1,352 @@
+/**
+ * The gateway's uplink: one connection at a time (new client per attempt, retried forever with backoff),
+ * birth after connect and death as the MQTT will (same bdSeq, persisted in the journal), periodic status,
+ * journal rows delivered by `Delivery`, acks and commands from `down/#` validated before use.
+ * Journal rows are released only by the cloud's application ack, never by a PUBACK.
+ */
+import {
+  AckMessageSchema,
+  CommandMessageSchema,
+  PROTOCOL_VERSION,
+  StatusMessageSchema,
+  errorMessage,
+  parsePayload,
+  parseTopic,
+  rateLimited,
+  systemClock,
+  topics,
+} from '@safeloop/contract';
+import type { Clock, CommandMessage, Logger, StatusMessage } from '@safeloop/contract';
+import type { Journal } from '../journal/index.ts';
+import type { DeliveryConfig, UplinkConfig } from './config.ts';
+import { Delivery } from './delivery.ts';
+import type { DeliveryCounters } from './delivery.ts';
+import { Backoff } from './rate-limiter.ts';
+import type { TransportConnection, UplinkTransport } from './transport.ts';
+import { createTransport } from './create-transport.ts';
+
+export interface UplinkDeps {
+  config: UplinkConfig;
+  gatewayId: string;
+  siteId: string;
+  journal: Journal;
+  logger: Logger;
+  clock?: Clock;
+  /** Commands the uplink does not handle itself (siren, config). Replay and rebirth are handled here. */
+  onCommand?: (cmd: CommandMessage) => void;
+  /** Extra status fields (devices, configVersion, a worse health) merged into birth and status messages. */
+  statusExtras?: () => Partial<StatusMessage>;
+  /** Transport override (tests); default chosen by config.transport. */
+  transport?: UplinkTransport;
+}
+
+export interface UplinkMetrics extends DeliveryCounters {
+  connected: boolean;
+  connects: number;
+  connectFailures: number;
+  rejectedDownlinks: number;
+  lastError?: string;
+  bdSeq: number;
+}
+
+const TICK_MS = 100;
+const STABLE_SESSION_MS = 30_000;
+
+export class Uplink {
+  private readonly log: Logger;
+  private readonly clock: Clock;
+  private readonly cfg: DeliveryConfig;
+  private readonly transport: UplinkTransport;
+  private readonly delivery: Delivery;
+  private readonly backoff: Backoff;
+  private readonly warnRate = rateLimited(10_000);
+  private conn: TransportConnection | undefined;
+  private isConnected = false;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+  private sleepTimer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private closed: (() => void) | undefined;
+  private readonly pending = new Map<number, number>();
+  private publishId = 0;
+  private bdSeq = -1;
+  private sessionStart = 0;
+  private lastStatusAt = 0;
+  private stats = { connects: 0, connectFailures: 0, rejectedDownlinks: 0, lastError: undefined as string | undefined };
+
+  constructor(private readonly deps: UplinkDeps) {
+    this.log = deps.logger.child({ module: 'gateway:uplink' });
+    this.clock = deps.clock ?? systemClock;
+    this.cfg = deps.config.delivery;
+    this.transport = deps.transport ?? createTransport(deps.config);
+    this.backoff = new Backoff(this.cfg.reconnectMinMs, this.cfg.reconnectMaxMs);
+    this.delivery = new Delivery({
+      journal: deps.journal,
+      gatewayId: deps.gatewayId,
+      config: this.cfg,
+      logger: this.log,
+      clock: this.clock,
+      publish: (topic, payload) => this.publish(topic, payload),
+    });
+  }
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  /** Starts the connection loop and returns at once; the loop retries forever until stop(). */
+  start(): Promise<void> {
+    if (this.loop) return Promise.resolve();
+    this.stopping = false;
+    this.ticker = setInterval(() => this.tick(), TICK_MS);
+    this.loop = this.run().catch((err: unknown) => this.log.error({ err: errorMessage(err) }, 'uplink loop ended unexpectedly'));
+    return Promise.resolve();
+  }
+
+  /** New rows are in the journal: send them now if the link and windows allow. */
+  notify(): void {
+    if (!this.isConnected) return;
+    try {
+      this.delivery.pump();
+    } catch (err) {
+      this.warnRate('pump', (suppressed) => this.log.error({ err: errorMessage(err), suppressed }, 'uplink: reading the journal failed'));
+    }
+  }
+
+  /** Publishes the offline status, disconnects cleanly, stops every timer. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = undefined;
+    this.wake?.();
+    const conn = this.conn;
+    if (conn && this.isConnected) {
+      this.delivery.detach();
+      try {
+        await withTimeout(conn.publish(topics.up(this.deps.gatewayId, 'status'), JSON.stringify(this.status('offline'))), 2000);
+      } catch (err) {
+        this.log.warn({ err: errorMessage(err) }, 'uplink: offline status not confirmed before disconnect');
+      }
+      await conn.end();
+    } else {
+      conn?.destroy();
+    }
+    this.closed?.();
+    await this.loop;
+    this.loop = undefined;
+  }
+
+  metrics(): UplinkMetrics {
+    return {
+      ...this.delivery.counters,
+      connected: this.isConnected,
+      connects: this.stats.connects,
+      connectFailures: this.stats.connectFailures,
+      rejectedDownlinks: this.stats.rejectedDownlinks,
+      ...(this.stats.lastError === undefined ? {} : { lastError: this.stats.lastError }),
+      bdSeq: this.bdSeq,
+    };
+  }
+
+  private async run(): Promise<void> {
+    const gw = this.deps.gatewayId;
+    const clientId = this.deps.config.clientId ?? gw;
+    while (!this.stopping) {
+      let conn: TransportConnection;
+      try {
+        this.bdSeq = this.deps.journal.nextBirthDeathSeq();
+        const closedPromise = new Promise<void>((resolve) => (this.closed = resolve));
+        conn = await this.transport.connect({
+          clientId,
+          will: { topic: topics.up(gw, 'status'), payload: JSON.stringify(this.willMessage()) },
+          keepaliveSec: this.deps.config.keepaliveSec,
+          connectTimeoutMs: this.cfg.connectTimeoutMs,
+          handlers: {
+            onMessage: (topic, payload) => this.onDownlink(topic, payload),
+            onClose: (reason) => {
+              if (this.conn === conn) this.onClose(reason);
+            },
+          },
+        });
+        this.conn = conn;
+        if (this.stopping) break;
+        await withTimeout(conn.subscribe(topics.gatewayDown(gw)), this.cfg.publishTimeoutMs);
+        await withTimeout(conn.publish(topics.up(gw, 'status'), JSON.stringify(this.status('online'))), this.cfg.publishTimeoutMs);
+        this.stats.connects += 1;
+        this.isConnected = true;
+        this.sessionStart = this.clock.monotonic();
+        this.lastStatusAt = this.sessionStart;
+        this.log.info({ bdSeq: this.bdSeq, transport: this.transport.name }, 'uplink connected; birth published');
+        this.delivery.attach();
+        await closedPromise;
+      } catch (err) {
+        this.stats.connectFailures += 1;
+        this.stats.lastError = errorMessage(err);
+        this.warnRate('connect', (suppressed) => this.log.warn({ err: this.stats.lastError, suppressed }, 'uplink: connection attempt failed'));
+        this.conn?.destroy();
+      }
+      this.isConnected = false;
+      this.conn = undefined;
+      this.delivery.detach();
+      this.pending.clear();
+      if (this.stopping) break;
+      await this.sleep(this.backoff.next());
+    }
+    this.isConnected = false;
+  }
+
+  private onClose(reason: string): void {
+    const lived = this.clock.monotonic() - this.sessionStart;
+    this.stats.lastError = reason;
+    if (this.isConnected) this.log.warn({ reason, livedMs: Math.round(lived) }, 'uplink disconnected');
+    if (this.isConnected && lived >= STABLE_SESSION_MS) this.backoff.reset();
+    this.isConnected = false;
+    this.delivery.detach();
+    this.closed?.();
+  }
+
+  private publish(topic: string, payload: string): void {
+    const conn = this.conn;
+    if (!conn || !this.isConnected) return;
+    const id = ++this.publishId;
+    this.pending.set(id, this.clock.monotonic());
+    conn.publish(topic, payload).then(
+      () => this.pending.delete(id),
+      (err: unknown) => {
+        this.pending.delete(id);
+        if (this.conn !== conn || this.stopping) return;
+        this.stats.lastError = `publish refused: ${errorMessage(err)}`;
+        this.warnRate('publish', (suppressed) => this.log.error({ topic, err: errorMessage(err), suppressed }, 'uplink: publish failed; recycling the connection'));
+        conn.destroy();
+      },
+    );
+  }
+
+  private tick(): void {
+    if (!this.isConnected || !this.conn) return;
+    const now = this.clock.monotonic();
+    try {
+      for (const startedAt of this.pending.values()) {
+        if (now - startedAt > this.cfg.publishTimeoutMs) {
+          this.stats.lastError = `no PUBACK within ${this.cfg.publishTimeoutMs} ms`;
+          this.log.warn({ publishTimeoutMs: this.cfg.publishTimeoutMs }, 'uplink: broker stopped acknowledging publishes; link considered dead');
+          this.conn.destroy();
+          return;
+        }
+        break; // Map keeps insertion order: the first is the oldest
+      }
+      this.delivery.checkAckTimeouts();
+      if (now - this.lastStatusAt >= this.cfg.statusIntervalSec * 1000) {
+        this.lastStatusAt = now;
+        this.publish(topics.up(this.deps.gatewayId, 'status'), JSON.stringify(this.status('status')));
+      }
+    } catch (err) {
+      this.warnRate('tick', (suppressed) => this.log.error({ err: errorMessage(err), suppressed }, 'uplink: periodic work failed'));
+    }
+  }
+
+  private onDownlink(topic: string, payload: Buffer): void {
+    try {
+      const t = parseTopic(topic);
+      if (!t || t.direction !== 'down' || t.gatewayId !== this.deps.gatewayId) return this.reject(topic, 'not one of this gateway’s downlink topics');
+      if (t.channel === 'ack') {
+        const r = parsePayload(AckMessageSchema, payload);
+        if (!r.ok) return this.reject(topic, `${r.reason}: ${r.detail}`);
+        if (r.value.gatewayId !== this.deps.gatewayId) return this.reject(topic, `ack for another gateway (${r.value.gatewayId})`);
+        if (r.value.ackSeq === 0) return;
+        this.delivery.onAck(r.value.stream, r.value.ackSeq);
+        return;
+      }
+      const r = parsePayload(CommandMessageSchema, payload);
+      if (!r.ok) return this.reject(topic, `${r.reason}: ${r.detail}`);
+      const cmd = r.value;
+      this.log.info({ id: cmd.id, type: cmd.type }, 'uplink: command received');
+      switch (cmd.type) {
+        case 'replay':
+          this.delivery.onReplay(cmd.stream, cmd.fromSeq, cmd.toSeq);
+          return;
+        case 'rebirth':
+          this.publish(topics.up(this.deps.gatewayId, 'status'), JSON.stringify(this.status('online')));
+          this.deps.onCommand?.(cmd);
+          return;
+        case 'siren':
+        case 'config':
+          this.deps.onCommand?.(cmd);
+          return;
+      }
+    } catch (err) {
+      this.warnRate('downlink', (suppressed) => this.log.error({ topic, err: errorMessage(err), suppressed }, 'uplink: handling a downlink message failed'));
+    }
+  }
+
+  private reject(topic: string, reason: string): void {
+    this.stats.rejectedDownlinks += 1;
+    this.warnRate(`reject:${reason.slice(0, 20)}`, (suppressed) => this.log.warn({ topic, reason, suppressed }, 'uplink: downlink message rejected'));
+  }
+
+  private willMessage(): StatusMessage {
+    return { v: PROTOCOL_VERSION, gatewayId: this.deps.gatewayId, state: 'offline', bdSeq: this.bdSeq, time: this.clock.now(), siteId: this.deps.siteId };
+  }
+
+  private status(state: StatusMessage['state']): StatusMessage {
+    const base: StatusMessage = { ...this.willMessage(), state };
+    try {
+      const s = this.deps.journal.stats();
+      Object.assign(base, {
+        backlog: s.backlog,
+        nextSeq: s.nextSeq,
+        health: s.health,
+        discardedTelemetry: s.discardedTelemetry,
+        discardedThrough: s.discardedThrough,
+        ...(s.healthDetail === undefined ? {} : { healthDetail: s.healthDetail.slice(0, 500) }),
+      });
+    } catch (err) {
+      Object.assign(base, { health: 'failing', healthDetail: `journal unreadable: ${errorMessage(err)}`.slice(0, 500) });
+    }
+    let extras: Partial<StatusMessage> = {};
+    try {
+      extras = this.deps.statusExtras?.() ?? {};
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'uplink: statusExtras failed');
+    }
+    const rank = { ok: 0, degraded: 1, failing: 2 } as const;
+    const merged: StatusMessage = { ...extras, ...base };
+    if (extras.health && base.health && rank[extras.health] > rank[base.health]) {
+      merged.health = extras.health;
+      if (extras.healthDetail !== undefined) merged.healthDetail = extras.healthDetail;
+    }
+    const parsed = StatusMessageSchema.safeParse(merged);
+    if (parsed.success) return parsed.data;
+    this.log.warn({ problem: parsed.error.issues[0]?.message }, 'uplink: status extras do not match the schema; sent without them');
+    return base;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = () => {
+        if (this.sleepTimer) clearTimeout(this.sleepTimer);
+        this.sleepTimer = undefined;
+        this.wake = undefined;
+        resolve();
+      };
+      this.sleepTimer = setTimeout(() => this.wake?.(), ms);
+    });
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
+}
