@@ -1,0 +1,153 @@
+/**
+ * Ingest faults on SQLite and PostgreSQL with a real Mosquitto:
+ * D3 sequence gap → replay command → data-integrity alarm when it is not filled (and a gap filled
+ * in time cancels cleanly); D4 the will marks the gateway offline and its points stale, a stale
+ * death after a newer birth is ignored; D5 a worker dying before or after its commit loses and
+ * duplicates nothing.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AlarmEvent, TelemetryEvent } from '@safeloop/contract';
+import type { SqlDb } from '../../src/db/index.ts';
+import { SqliteTelemetryStore, PgTelemetryStore, type TelemetryStore } from '../../src/store/index.ts';
+import { count, FakeGateway, newId, reading, telemetryPayload, waitFor } from './helpers.ts';
+import { startHarness, type Harness } from './harness.ts';
+
+const batch = (gw: string, events: TelemetryEvent[]): object => ({ v: 1, gatewayId: gw, stream: 'telemetry', events });
+const status = (gw: string, state: 'online' | 'offline' | 'status', bdSeq: number, extra: object = {}): object => ({ v: 1, gatewayId: gw, state, bdSeq, time: Date.now(), ...extra });
+
+/** A store that fails once inside the transaction, after writing: the commit must roll back. */
+function failingOnce(real: TelemetryStore): TelemetryStore & { armed: boolean } {
+  const wrapper = Object.create(real) as TelemetryStore & { armed: boolean };
+  wrapper.armed = true;
+  wrapper.insert = async (tx: SqlDb, gw: string, events: readonly TelemetryEvent[], at: number) => {
+    const fresh = await real.insert(tx, gw, events, at);
+    if (wrapper.armed) {
+      wrapper.armed = false;
+      throw new Error('worker crashed before commit');
+    }
+    return fresh;
+  };
+  return wrapper;
+}
+
+for (const kind of ['sqlite', 'postgres'] as const) {
+  describe(`ingest faults on ${kind}`, () => {
+    let h: Harness;
+    before(async () => {
+      h = await startHarness(kind);
+      h.directory.add('gwG', ['siteG']).add('gwH', ['siteH']).add('gwO', ['siteO']).add('gwK', ['siteK']).add('gwL', ['siteL']);
+      await h.worker.start();
+    });
+    after(async () => {
+      await h.close();
+    });
+
+    test('D3: a gap is replay-requested after the reorder timeout, then raised as a data-integrity alarm and skipped', async () => {
+      const gw = await FakeGateway.connect(h.broker.url, 'gwG');
+      try {
+        const evs = Array.from({ length: 15 }, (_, i) => reading('siteG/d/p', i + 1, i));
+        await gw.publish('telemetry', batch('gwG', evs.slice(0, 5)));
+        await gw.publish('telemetry', batch('gwG', evs.slice(10, 15)));
+        await waitFor(() => gw.commands.some((c) => c.type === 'replay'), 3000, 'replay command');
+        const cmd = gw.commands.find((c) => c.type === 'replay');
+        assert.deepEqual(cmd && cmd.type === 'replay' ? [cmd.stream, cmd.fromSeq, cmd.toSeq] : [], ['telemetry', 6, 10]);
+        assert.equal(gw.ackSeq('telemetry'), 5, 'ack held at the gap');
+        await waitFor(() => h.sink.raises.some((r) => r.conditionKey.startsWith('integrity:gwG:telemetry')), 3000, 'integrity alarm');
+        const alarm = h.sink.raises.find((r) => r.conditionKey.startsWith('integrity:gwG:telemetry'));
+        assert.equal(alarm?.kind, 'system');
+        assert.equal(alarm?.siteId, 'siteG');
+        assert.deepEqual([alarm?.inputs.fromSeq, alarm?.inputs.toSeq], [6, 10]);
+        await waitFor(() => gw.ackSeq('telemetry') === 15, 3000, 'ack past the recorded loss');
+        assert.equal(h.sink.raises.filter((r) => r.conditionKey.startsWith('integrity:gwG')).length, 1, 'raised once');
+      } finally {
+        await gw.close();
+      }
+    });
+
+    test('D3: a gap filled within the reorder timeout cancels cleanly (no replay, no alarm)', async () => {
+      const gw = await FakeGateway.connect(h.broker.url, 'gwH');
+      try {
+        const evs = Array.from({ length: 10 }, (_, i) => reading('siteH/d/p', i + 1, i));
+        await gw.publish('telemetry', batch('gwH', evs.slice(5)));
+        await gw.publish('telemetry', batch('gwH', evs.slice(0, 5)));
+        await waitFor(() => gw.ackSeq('telemetry') === 10, 3000, 'ack 10');
+        await new Promise((r) => setTimeout(r, 500));
+        assert.equal(gw.commands.length, 0);
+        assert.equal(h.sink.raises.filter((r) => r.conditionKey.startsWith('integrity:gwH')).length, 0);
+      } finally {
+        await gw.close();
+      }
+    });
+
+    test('D3: a tail gap announced by status (nextSeq) is replay-requested too', async () => {
+      const gw = await FakeGateway.connect(h.broker.url, 'gwL');
+      try {
+        await gw.publish('telemetry', batch('gwL', [reading('siteL/d/p', 1, 1)]));
+        await waitFor(() => gw.ackSeq('telemetry') === 1, 3000, 'ack 1');
+        await gw.publish('status', status('gwL', 'status', 0, { nextSeq: { alarm: 1, telemetry: 4 } }));
+        await waitFor(() => gw.commands.some((c) => c.type === 'replay'), 3000, 'replay for the tail');
+        const cmd = gw.commands.find((c) => c.type === 'replay');
+        assert.deepEqual(cmd && cmd.type === 'replay' ? [cmd.fromSeq, cmd.toSeq] : [], [2, 3]);
+        await gw.publish('telemetry', batch('gwL', [reading('siteL/d/p', 2, 2), reading('siteL/d/p', 3, 3)]));
+        await waitFor(() => gw.ackSeq('telemetry') === 3, 3000, 'replayed tail acked');
+      } finally {
+        await gw.close();
+      }
+    });
+
+    test('D4: the will marks the gateway offline and its points stale, then an offline alarm; a new birth clears it; a stale death is ignored', async () => {
+      const gw = await FakeGateway.connect(h.broker.url, 'gwO', { bdSeq: 1 });
+      await gw.publish('status', status('gwO', 'online', 1));
+      await gw.publish('telemetry', batch('gwO', [reading('siteO/d/a', 1, 1), reading('siteO/d/b', 2, 2)]));
+      await waitFor(() => gw.ackSeq('telemetry') === 2, 3000, 'ack');
+      gw.kill();
+      await waitFor(async () => (await h.worker.store.latest({ siteId: 'siteO' })).every((l) => l.stale), 5000, 'points stale');
+      const state = await h.t.db.query<{ state: string }>("SELECT state FROM gateway_state WHERE gateway_id = 'gwO'");
+      assert.equal(state[0]?.state, 'offline');
+      await waitFor(() => h.sink.open.has('offline:gwO'), 3000, 'offline alarm after the grace');
+      const gw2 = await FakeGateway.connect(h.broker.url, 'gwO', { bdSeq: 2 });
+      try {
+        await gw2.publish('status', status('gwO', 'online', 2));
+        await waitFor(() => !h.sink.open.has('offline:gwO'), 3000, 'offline alarm cleared by the birth');
+        // The death of the previous session, delivered late, must not take the new session offline.
+        await gw2.publish('status', status('gwO', 'offline', 1));
+        await waitFor(async () => (await h.registry.getSingleMetricAsString('safeloop_ingest_stale_deaths_ignored_total')).includes(' 1'), 3000, 'stale death counted');
+        const after = await h.t.db.query<{ state: string; bd_seq: number }>("SELECT state, bd_seq FROM gateway_state WHERE gateway_id = 'gwO'");
+        assert.deepEqual([after[0]?.state, Number(after[0]?.bd_seq)], ['online', 2]);
+        assert.equal(h.sink.raises.filter((r) => r.conditionKey === 'offline:gwO').length, 1);
+      } finally {
+        await gw2.close();
+      }
+    });
+
+    test('D5: crash before commit (rolled back) and after commit before ack/dispatch → no loss, no duplicate, alarm raised once', async () => {
+      const realStore = kind === 'sqlite' ? new SqliteTelemetryStore(h.t.db) : new PgTelemetryStore(h.t.db);
+      const crashing = failingOnce(realStore);
+      const w1 = h.newWorker({ store: crashing });
+      const evs = [reading('siteK/d/p', 1, 1), reading('siteK/d/p', 2, 2)];
+      const topic = 'safeloop/v1/gwK/up/telemetry';
+      await assert.rejects(w1.processor.handle(topic, telemetryPayload('gwK', evs)), /crashed before commit/);
+      assert.equal(await count(h.t.db, "SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id = 'gwK'"), 0, 'rolled back');
+      // The gateway resends (nothing was acked); this time the worker commits, then dies before ack and dispatch.
+      const out = await w1.processor.handle(topic, telemetryPayload('gwK', evs));
+      assert.equal(out.inserted, 2);
+      const raised: AlarmEvent = { id: newId(), seq: 1, type: 'alarm', point: 'siteK/gas/lel', kind: 'raised', level: 'GAS_2', direction: 'high', limit: 50, value: 55, quality: 'good', sourceTime: Date.now(), gatewayTime: Date.now() };
+      const alarmOut = await w1.processor.handle('safeloop/v1/gwK/up/alarm', Buffer.from(JSON.stringify({ v: 1, gatewayId: 'gwK', stream: 'alarm', events: [raised] })));
+      assert.equal(alarmOut.enqueued, 1);
+      assert.equal(await w1.outbox.pending(), 1, 'decision committed, not yet delivered');
+      // The gateway got no ack, so it resends through the broker to the surviving worker.
+      const gw = await FakeGateway.connect(h.broker.url, 'gwK');
+      try {
+        await gw.publish('telemetry', batch('gwK', evs));
+        await gw.publish('alarm', { v: 1, gatewayId: 'gwK', stream: 'alarm', events: [raised] });
+        await waitFor(() => gw.ackSeq('telemetry') === 2 && gw.ackSeq('alarm') === 1, 3000, 'acks');
+        await waitFor(() => h.sink.raises.some((r) => r.conditionKey === 'limit:siteK/gas/lel:GAS_2'), 3000, 'orphaned decision delivered');
+        assert.equal(await count(h.t.db, "SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id = 'gwK'"), 2);
+        assert.equal(h.sink.raises.filter((r) => r.conditionKey === 'limit:siteK/gas/lel:GAS_2').length, 1);
+      } finally {
+        await gw.close();
+      }
+    });
+  });
+}
