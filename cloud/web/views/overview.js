@@ -48,14 +48,13 @@ export async function renderOverview(root, _params, { user, regions, live }) {
       },
     ],
   });
-  const byLevel = stats?.alarmsByLevel ?? stats?.byLevel ?? null;
-  const levelEntries = byLevel ? Object.entries(byLevel) : [];
+  const levelEntries = levelCounts(stats);
   c2.chart?.setOption({
     tooltip: { trigger: 'axis' },
-    grid: { left: 90, right: 16, top: 8, bottom: 24 },
+    grid: { left: 110, right: 16, top: 8, bottom: 24 },
     xAxis: { type: 'value', minInterval: 1 },
-    yAxis: { type: 'category', data: levelEntries.map(([k]) => tEnum('level', k)) },
-    series: [{ type: 'bar', data: levelEntries.map(([, v]) => v), itemStyle: { color: '#455a64' } }],
+    yAxis: { type: 'category', data: levelEntries.map((e) => e.label) },
+    series: [{ type: 'bar', data: levelEntries.map((e) => ({ value: e.count, itemStyle: { color: COLOUR_HEX[e.colour ?? 'none'] } })) }],
   });
   const off = live.on('alarm', () => undefined);
   return () => {
@@ -78,28 +77,34 @@ function enterpriseStatus(sites) {
   return [...map.values()].sort((a, b) => (RANK[b.worst] ?? 0) - (RANK[a.worst] ?? 0) || b.openAlarms - a.openAlarms);
 }
 
-function num(stats, ...keys) {
-  for (const k of keys) {
-    const v = k.split('.').reduce((o, part) => (o && typeof o === 'object' ? o[part] : undefined), stats);
-    if (typeof v === 'number') return v;
+/** byLevel arrives as [{level, colour, count}] (one row per level and colour); merge by label. */
+function levelCounts(stats) {
+  const rows = Array.isArray(stats?.byLevel) ? stats.byLevel : [];
+  const merged = new Map();
+  for (const r of rows) {
+    const label = r.level ? tEnum('level', r.level) : r.colour ? t('colourWarning', { c: colourLabel(r.colour) }) : '—';
+    const e = merged.get(label) ?? { label, count: 0, colour: r.colour ?? LEVEL_COLOUR[r.level] ?? null };
+    e.count += Number(r.count ?? 0);
+    merged.set(label, e);
   }
-  return undefined;
+  return [...merged.values()].sort((a, b) => a.count - b.count);
 }
+const LEVEL_COLOUR = { L: 'blue', H: 'blue', GAS_1: 'yellow', LL: 'yellow', HH: 'orange', GAS_2: 'orange' };
 
 function kpiCards(stats) {
-  const mtta = num(stats, 'meanTimeToAckMs', 'mttaMs', 'meanTimeToAcknowledgeMs');
-  const mttaSec = num(stats, 'meanTimeToAckSec', 'mttaSec');
-  const overdue = num(stats, 'overdue', 'overdueCount', 'overdueAlarms');
-  const completion = num(stats, 'feedbackCompletion', 'feedbackCompletionRate');
-  const offlineH = num(stats, 'gatewayOfflineHours');
-  const offlineMs = num(stats, 'gatewayOfflineMs');
+  const mttaSec = typeof stats?.meanTimeToAcknowledgeSec === 'number' ? stats.meanTimeToAcknowledgeSec : undefined;
+  const overdue = stats?.overdue ? Number(stats.overdue.acknowledge ?? 0) + Number(stats.overdue.feedback ?? 0) : undefined;
+  const completion = typeof stats?.feedbackCompletionRate === 'number' ? stats.feedbackCompletionRate : undefined;
+  const offlineH = Array.isArray(stats?.gatewayOfflineHours) ? stats.gatewayOfflineHours.reduce((sum, m) => sum + Number(m.hours ?? 0), 0) : undefined;
   const cards = [
-    [t('mtta'), mtta !== undefined ? fmtDuration(mtta) : mttaSec !== undefined ? fmtDuration(mttaSec * 1000) : '—', 'kpi-mtta'],
-    [t('overdueCount'), overdue !== undefined ? fmtNumber(overdue, 0) : '—', 'kpi-overdue'],
-    [t('feedbackCompletion'), completion !== undefined ? `${fmtNumber(completion <= 1 ? completion * 100 : completion, 1)} %` : '—', 'kpi-feedback'],
-    [t('gwOfflineHours'), offlineH !== undefined ? t('hours', { n: fmtNumber(offlineH, 1) }) : offlineMs !== undefined ? fmtDuration(offlineMs) : '—', 'kpi-offline'],
+    [t('mtta'), mttaSec !== undefined ? fmtDuration(mttaSec * 1000) : '—', 'kpi-mtta', null],
+    [t('overdueCount'), overdue !== undefined ? fmtNumber(overdue, 0) : '—', 'kpi-overdue', stats?.overdue ? `${t('actAcknowledge')} ${stats.overdue.acknowledge} · ${t('feedback')} ${stats.overdue.feedback}` : null],
+    [t('feedbackCompletion'), completion !== undefined ? `${fmtNumber(completion * 100, 1)} %` : '—', 'kpi-feedback', null],
+    [t('gwOfflineHours'), offlineH !== undefined ? t('hours', { n: fmtNumber(offlineH, 1) }) : '—', 'kpi-offline', null],
   ];
-  return cards.map(([label, value, id]) => h('section', { class: 'card kpi', id, 'aria-label': label }, h('div', { class: 'kpi-value' }, value), h('div', { class: 'kpi-label' }, label)));
+  return cards.map(([label, value, id, sub]) =>
+    h('section', { class: 'card kpi', id, 'aria-label': label }, h('div', { class: 'kpi-value' }, value), h('div', { class: 'kpi-label' }, label), sub ? h('div', { class: 'muted' }, sub) : null),
+  );
 }
 
 function enterpriseTable(enterprises, regionList) {
