@@ -3,3 +3,4 @@ export * from './modbus/index.ts';
 export * from './opcua/index.ts';
 export * from './rig-config.ts';
 export * from './rig.ts';
+export * from './bridges/index.ts';

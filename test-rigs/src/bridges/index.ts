@@ -1,0 +1,2 @@
+export * from './hj212-logger-sim.ts';
+export * from './gnss-sim.ts';
