@@ -4,3 +4,4 @@ export * from './opcua/index.ts';
 export * from './rig-config.ts';
 export * from './rig.ts';
 export * from './bridges/index.ts';
+export * from './netfault/index.ts';

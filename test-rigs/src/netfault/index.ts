@@ -1,0 +1,2 @@
+export { NetFaultProxy } from './netfault-proxy.ts';
+export type { NetFaultOptions } from './netfault-proxy.ts';
