@@ -119,7 +119,7 @@ export function itemsOf(res) {
 export function openStream({ onAlarm, onLatest, onStatus }) {
   const s = getSession();
   if (!s || typeof EventSource === 'undefined') return { close: () => undefined };
-  const es = new EventSource(`/api/stream${qs({ token: s.token })}`);
+  const es = new EventSource(`/api/stream${qs({ access_token: s.token })}`);
   const parse = (ev) => {
     try {
       return JSON.parse(ev.data);
@@ -135,7 +135,10 @@ export function openStream({ onAlarm, onLatest, onStatus }) {
   });
   es.addEventListener('latest', (ev) => {
     const data = parse(ev);
-    if (data) onLatest?.(Array.isArray(data) ? data : itemsOf(data).length ? itemsOf(data) : [data]);
+    if (!data) return;
+    // {siteId, readings} from the live hub; a bare array or a single reading also accepted.
+    const list = Array.isArray(data) ? data : Array.isArray(data.readings) ? data.readings : data.point ? [data] : itemsOf(data);
+    onLatest?.(list);
   });
   return { close: () => es.close() };
 }

@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Reading } from '@safeloop/contract';
 import { buildVendor } from '../../web/build-vendor.mjs';
 import { launchBrowser, logIn, screenshot, watchErrors } from './browser.ts';
 import { startTestCloud, type TestCloud } from './test-cloud.ts';
@@ -39,6 +40,18 @@ describe('dashboard in chromium', { timeout: 120_000 }, () => {
     buildVendor();
     cloud = await startTestCloud();
     browser = await launchBrowser();
+    // An hour of readings from the tank farm, as the gateway would have sent them.
+    const now = Date.now();
+    const readings: Reading[] = [];
+    for (let i = 60; i >= 0; i--) {
+      const t = now - i * 60_000;
+      const lel = i < 12 ? 8 + (12 - i) * 4.2 : 6 + Math.sin(i / 5) * 2;
+      readings.push({ point: POINT, value: Math.round(lel * 10) / 10, unit: '%LEL', quality: 'good', sourceTime: t, gatewayTime: t });
+      readings.push({ point: 'tank-farm/h2s-1/h2s', value: 1.2, unit: 'mg/m3', quality: 'good', sourceTime: t, gatewayTime: t });
+      readings.push({ point: 'tank-farm/tank-1/level', value: 6.4, unit: 'm', quality: i === 0 ? 'uncertain' : 'good', ...(i === 0 ? { reason: 'stale' as const } : {}), sourceTime: t, gatewayTime: t });
+    }
+    await cloud.ingest('gw-demo-01', readings);
+    await cloud.registry.setGatewayStatus('gw-demo-01', true, now);
   });
 
   after(async () => {
@@ -115,7 +128,7 @@ describe('dashboard in chromium', { timeout: 120_000 }, () => {
     await screenshot(phone.page, 'alarm-desk-phone', true);
 
     await page.goto(`${cloud.baseUrl}/#/sites/tank-farm`);
-    await page.getByRole('heading', { name: '罐区' }).waitFor();
+    await page.getByRole('heading', { name: '罐区', exact: true }).waitFor();
     await page.locator('#gateway-health').waitFor();
     await screenshot(page, 'site', true);
     await page.goto(`${cloud.baseUrl}/#/points/${POINT}`);

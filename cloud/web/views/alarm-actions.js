@@ -117,7 +117,7 @@ function ask(title, fields, extra) {
 }
 
 function askFeedback() {
-  const photoInput = h('input', { type: 'file', id: 'feedback-photos', name: 'photos', accept: 'image/*', multiple: true, capture: 'environment', 'aria-describedby': 'feedback-photos-hint' });
+  const photoInput = h('input', { type: 'file', id: 'feedback-photos', name: 'photos', accept: 'image/jpeg,image/png,image/webp', multiple: true, capture: 'environment', 'aria-describedby': 'feedback-photos-hint' });
   const photos = h(
     'div',
     { class: 'field' },

@@ -14,7 +14,9 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
     const res = await get(`/api/alarms/${encodeURIComponent(alarmId)}`);
     const alarm = res?.alarm ?? res;
     const audit = res?.audit ?? res?.auditTrail ?? alarm?.audit ?? alarm?.auditTrail ?? [];
-    const feedback = res?.feedback ?? alarm?.feedback ?? null;
+    const fb = res?.feedback ?? alarm?.feedback ?? null;
+    // The API keeps every feedback submitted (a rejected review asks for a new one): show the latest.
+    const feedback = Array.isArray(fb) ? (fb[fb.length - 1] ?? null) : fb;
     draw(alarm, audit, feedback);
   }
 

@@ -2,6 +2,7 @@
 import { h } from '../dom.js';
 import { fmtNumber, t, tEnum } from '../i18n.js';
 import { deviceOf, latestTable, loadLatest, loadSite, patchLatest, pointHref } from './site-data.js';
+import { limitsFor } from './limits.js';
 
 export async function renderDevice(root, { siteId, deviceId }, { live }) {
   const [{ site, devices, points }, latest] = await Promise.all([loadSite(siteId), loadLatest(siteId)]);
@@ -10,6 +11,7 @@ export async function renderDevice(root, { siteId, deviceId }, { live }) {
   for (const r of latest) if (deviceOf(r.point) === deviceId && !devPoints.some((p) => p.path === r.point)) devPoints.push({ path: r.point, unit: r.unit });
   const latestByPath = new Map(latest.map((r) => [r.point, r]));
   const table = latestTable(devPoints, latestByPath, 'device-latest');
+  for (const p of devPoints) p.limits = (await limitsFor(p, site).catch(() => ({ limits: [] }))).limits;
   const profile = dev.profile ?? {};
   root.append(
     h('p', {}, h('a', { href: `#/sites/${encodeURIComponent(siteId)}` }, `← ${site?.name ?? siteId}`)),

@@ -5,6 +5,7 @@ import { makeChart, QUALITY_HEX } from '../charts.js';
 import { h } from '../dom.js';
 import { fmtDateTime, fmtNumber, t, tEnum } from '../i18n.js';
 import { loadLatest, loadSite, qualityBadge, valueCell } from './site-data.js';
+import { limitsFor } from './limits.js';
 
 const RANGES = [
   { id: '1h', ms: 3_600_000, resolution: 'raw', label: 'range1h' },
@@ -17,6 +18,7 @@ export async function renderPoint(root, { siteId, deviceId, pointId }, { live })
   const path = `${siteId}/${deviceId}/${pointId}`;
   const [{ site, points }, latest] = await Promise.all([loadSite(siteId), loadLatest(siteId)]);
   const point = points.find((p) => p.path === path) ?? { path };
+  const { limits } = await limitsFor(point, site).catch(() => ({ limits: [] }));
   let current = latest.find((r) => r.point === path);
   const unit = () => current?.unit ?? point.unit ?? '';
   const latestBox = h('p', { class: 'latest-big', id: 'point-latest', 'aria-live': 'polite' });
@@ -39,7 +41,7 @@ export async function renderPoint(root, { siteId, deviceId, pointId }, { live })
   async function load() {
     const to = Date.now();
     const res = await get(`/api/points/history${qs({ point: path, from: to - range.ms, to, resolution: range.resolution })}`);
-    const rows = itemsOf(res?.points ?? res?.values ?? res);
+    const rows = itemsOf(res?.rows ?? res?.points ?? res?.values ?? res);
     const data = rows
       .map((r) => {
         const x = Number(r.t ?? r.sourceTime ?? r.bucket ?? r.ts ?? r.time ?? r.minute);
@@ -48,7 +50,6 @@ export async function renderPoint(root, { siteId, deviceId, pointId }, { live })
       })
       .filter((d) => Number.isFinite(d.value[0]));
     note.textContent = data.length === 0 ? t('noHistory') : '';
-    const limits = point.limits ?? res?.limits ?? [];
     chart?.setOption(
       {
         animation: false,

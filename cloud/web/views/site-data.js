@@ -5,13 +5,26 @@ import { h } from '../dom.js';
 import { fmtDateTime, fmtDuration, fmtNumber, t, tEnum } from '../i18n.js';
 
 export async function loadSite(siteId) {
-  const res = await get(`/api/sites/${encodeURIComponent(siteId)}`);
+  const [res, allGateways] = await Promise.all([get(`/api/sites/${encodeURIComponent(siteId)}`), get('/api/gateways').catch(() => [])]);
   const site = res?.site ?? res;
-  const devices = itemsOf(res?.devices ?? site?.devices ?? []);
-  const gateways = itemsOf(res?.gateways ?? site?.gateways ?? []);
+  let devices = itemsOf(res?.devices ?? site?.devices ?? []);
+  let gateways = itemsOf(res?.gateways ?? site?.gateways ?? []);
+  if (gateways.length === 0) {
+    const ids = new Set(res?.gatewayIds ?? []);
+    gateways = itemsOf(allGateways).filter((g) => ids.has(g.id) || (g.siteIds ?? []).includes(siteId));
+  }
   let points = itemsOf(res?.points ?? site?.points ?? []);
   if (points.length === 0) points = devices.flatMap((d) => itemsOf(d.points ?? []).map((p) => ({ ...p, path: p.path ?? `${siteId}/${d.id}/${p.id}` })));
   points = points.map((p) => ({ ...p, path: p.path ?? p.point ?? p.id }));
+  if (devices.length === 0) {
+    // No device list from the API: a device is the middle segment of its points' paths.
+    const byId = new Map();
+    for (const p of points) {
+      const id = deviceOf(p.path);
+      if (!byId.has(id)) byId.set(id, { id, profileId: p.profileId });
+    }
+    devices = [...byId.values()];
+  }
   return { site, devices, gateways, points };
 }
 
