@@ -8,6 +8,7 @@
 export { createFieldSources, busKey, type FieldSourceDeps } from './sources.ts';
 export { readDeviceOnce, formatReadTable, type ReadDeviceOnceOptions, type ReadRow } from './read-once.ts';
 export { createWriteGuard, guardedWrite, type WriteGuard, type WriteAttempt } from './write-guard.ts';
+export type { ProfileResolver } from './modbus-device.ts';
 export { createModbusBus, type ModbusBus, type ModbusBusOptions, type DeviceStats } from './modbus-bus.ts';
 export { createModbusTcpDriver } from './modbus-tcp-driver.ts';
 export { createModbusRtuDriver, interFrameGapMs, bitsPerChar, type RtuLineOptions } from './modbus-rtu-driver.ts';

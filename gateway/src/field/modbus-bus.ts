@@ -100,6 +100,9 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
   let nextConnectAt = 0;
   let lastConnectError: FieldRequestError | undefined;
   let busTimeoutRun = 0;
+  let watchTimer: ReturnType<typeof setInterval> | undefined;
+  const minInterval = Math.min(...opts.devices.map((d) => d.pollIntervalMs));
+  const watchPeriodMs = Math.min(1000, Math.max(10, Math.floor(minInterval / 10)));
 
   function emit(readings: Reading[]): void {
     if (readings.length === 0) return;
@@ -126,20 +129,20 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
     return commLossIntervals * d.plan.pollIntervalMs;
   }
 
-  /** Emit comm_lost for devices silent too long; returns the next time the watchdog must look. */
-  function watchdog(now: number): number {
-    let next = Infinity;
+  /**
+   * Emit comm_lost for devices silent too long. Runs on its own timer, so a bus busy waiting for a
+   * timeout still flags a lost device on time.
+   */
+  function watchdog(now: number): void {
     for (const d of devices) {
       if (d.commLost) continue;
-      const at = d.lastAnswer + commLossMs(d);
-      if (now >= at) {
+      if (now >= d.lastAnswer + commLossMs(d)) {
         d.commLost = true;
         d.stats.state = 'comm_lost';
         log.warn({ device: d.plan.instance.id, silentMs: Math.round(now - d.lastAnswer) }, 'device stopped answering: points comm_lost');
         emit(badReadings(d.plan, 'comm_lost', `no reply for ${Math.round(now - d.lastAnswer)} ms`, clock.now()));
-      } else next = Math.min(next, at);
+      }
     }
-    return next;
   }
 
   async function ensureOpen(): Promise<FieldRequestError | undefined> {
@@ -277,15 +280,14 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
         continue;
       }
       const now = clock.monotonic();
-      const watchAt = watchdog(now);
       let due: DeviceState | undefined;
       for (const d of devices) if (!due || d.nextDue < due.nextDue) due = d;
       if (!due) {
-        await sleep(Math.min(watchAt - now, 1000));
+        await sleep(1000);
         continue;
       }
       if (due.nextDue > now) {
-        await sleep(Math.min(due.nextDue, watchAt) - now);
+        await sleep(due.nextDue - now);
         continue;
       }
       try {
@@ -312,12 +314,15 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
         d.failures = 0;
         d.commLost = false;
       });
+      watchTimer = setInterval(() => watchdog(clock.monotonic()), watchPeriodMs);
       loopDone = loop();
       await Promise.resolve();
     },
     async stop() {
       if (!running) return;
       running = false;
+      if (watchTimer) clearInterval(watchTimer);
+      watchTimer = undefined;
       abort.abort();
       wake?.();
       for (const j of jobs.splice(0)) j.reject(new SafeLoopError('GW_ERR_BUS_STOPPED', `bus ${driver.busId} stopped`));

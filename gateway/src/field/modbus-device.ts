@@ -3,7 +3,7 @@
  * how its decoded points become Readings. Pure: no I/O, no timers.
  */
 import { SafeLoopError, pointPath, type Reading, type ReasonCode } from '@safeloop/contract';
-import { decodeModbusPoints, getProfile, planModbusReads, type DecodedPoint, type ModbusProfile } from '@safeloop/device-profiles';
+import { decodeModbusPoints, getProfile, planModbusReads, type DecodedPoint, type DeviceProfile, type ModbusProfile } from '@safeloop/device-profiles';
 import type { DeviceInstance } from './config.ts';
 import type { FieldRequestError } from './errors.ts';
 import { MAX_READ_REGISTERS, type ModbusBlock } from './modbus-frame.ts';
@@ -28,8 +28,11 @@ export interface ModbusDevicePlan {
   timeoutMs: number;
 }
 
-export function loadModbusProfile(profileId: string, where: string): ModbusProfile {
-  const profile = getProfile(profileId);
+/** Looks a profile up by id; the default is the library's getProfile. */
+export type ProfileResolver = (profileId: string) => DeviceProfile | undefined;
+
+export function loadModbusProfile(profileId: string, where: string, resolve: ProfileResolver = getProfile): ModbusProfile {
+  const profile = resolve(profileId);
   if (!profile) throw new SafeLoopError('GW_ERR_UNKNOWN_PROFILE', `${where}: unknown device profile "${profileId}"`, { details: { profileId } });
   if (profile.protocol !== 'modbus') {
     throw new SafeLoopError('GW_ERR_PROFILE_PROTOCOL', `${where}: profile "${profileId}" is ${profile.protocol}, the transport is Modbus`, { details: { profileId } });
@@ -45,10 +48,10 @@ export function planBlocks(profile: ModbusProfile, opts: { maxRegisters?: number
   return plan.map((b) => ({ table: b.table, start: b.start, count: b.count, pointIds: [...b.pointIds] }));
 }
 
-export function planModbusDevice(instance: DeviceInstance, defaultSite: string): ModbusDevicePlan {
+export function planModbusDevice(instance: DeviceInstance, defaultSite: string, resolve?: ProfileResolver): ModbusDevicePlan {
   const t = instance.transport;
   if (t.kind === 'opcua') throw new SafeLoopError('GW_ERR_PROFILE_PROTOCOL', `device ${instance.id}: not a Modbus transport`);
-  const profile = loadModbusProfile(instance.profile, `device ${instance.id}`);
+  const profile = loadModbusProfile(instance.profile, `device ${instance.id}`, resolve);
   const blocks = planBlocks(profile, { maxRegisters: t.maxRegisters, maxGap: t.maxGap });
   return {
     instance,

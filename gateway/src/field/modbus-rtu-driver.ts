@@ -168,7 +168,9 @@ export function createModbusRtuDriver(opts: RtuLineOptions & { logger: Logger })
       counters.requests += 1;
       const txMs = frame.length * charMs;
       const reply = await new Promise<Buffer>((resolve, reject) => {
+        let settled = false;
         const finish = (): void => {
+          settled = true;
           clearTimeout(timer);
           ro.signal?.removeEventListener('abort', onAbort);
         };
@@ -176,7 +178,11 @@ export function createModbusRtuDriver(opts: RtuLineOptions & { logger: Logger })
           finish();
           failWith(abortedError());
         };
-        const timer = setTimeout(() => {
+        // The verdict waits one setImmediate: after an event-loop stall the timer phase runs before
+        // the poll phase, so a reply already waiting in the kernel is read before we call it a timeout.
+        const timer = setTimeout(() => setImmediate(onTimeout), timeoutMs + txMs);
+        const onTimeout = (): void => {
+          if (waiter?.unitId !== unitId || settled) return;
           finish();
           const partial = rx.length > 0 && rx[0] === unitId;
           if (partial) {
@@ -186,7 +192,7 @@ export function createModbusRtuDriver(opts: RtuLineOptions & { logger: Logger })
             counters.timeouts += 1;
             failWith(new FieldRequestError('timeout', `no reply from unit ${unitId} within ${timeoutMs} ms`));
           }
-        }, timeoutMs + txMs);
+        };
         ro.signal?.addEventListener('abort', onAbort, { once: true });
         waiter = {
           unitId,

@@ -108,12 +108,19 @@ export function createModbusTcpDriver(opts: { host: string; port: number; logger
         finish();
         reject(abortedError());
       };
-      const timer = setTimeout(() => {
-        if (pending?.tid === tid) pending = undefined;
-        finish();
-        counters.timeouts += 1;
-        reject(new FieldRequestError('timeout', `no reply from unit ${unitId} within ${timeoutMs} ms`));
-      }, timeoutMs);
+      // The verdict waits one setImmediate so a reply already read by the kernel during an
+      // event-loop stall is delivered first (timers run before I/O callbacks in a loop turn).
+      const timer = setTimeout(
+        () =>
+          setImmediate(() => {
+            if (pending?.tid !== tid) return;
+            pending = undefined;
+            finish();
+            counters.timeouts += 1;
+            reject(new FieldRequestError('timeout', `no reply from unit ${unitId} within ${timeoutMs} ms`));
+          }),
+        timeoutMs,
+      );
       ro.signal?.addEventListener('abort', onAbort, { once: true });
       pending = {
         tid,

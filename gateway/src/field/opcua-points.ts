@@ -3,7 +3,7 @@
  */
 import { AttributeIds, type DataValue } from 'node-opcua-client';
 import { EpochMsSchema, SafeLoopError, pointPath, type AlarmLimit, type Reading } from '@safeloop/contract';
-import { decodeOpcuaValue, getProfile, type DecodedPoint, type OpcuaPointDef, type OpcuaProfile } from '@safeloop/device-profiles';
+import { decodeOpcuaValue, getProfile, type DecodedPoint, type DeviceProfile, type OpcuaPointDef, type OpcuaProfile } from '@safeloop/device-profiles';
 import type { DeviceInstance } from './config.ts';
 
 export interface OpcuaPointRef {
@@ -14,8 +14,8 @@ export interface OpcuaPointRef {
   limits: readonly AlarmLimit[];
 }
 
-export function loadOpcuaProfile(profileId: string, where: string): OpcuaProfile {
-  const profile = getProfile(profileId);
+export function loadOpcuaProfile(profileId: string, where: string, resolve: (id: string) => DeviceProfile | undefined = getProfile): OpcuaProfile {
+  const profile = resolve(profileId);
   if (!profile) throw new SafeLoopError('GW_ERR_UNKNOWN_PROFILE', `${where}: unknown device profile "${profileId}"`, { details: { profileId } });
   if (profile.protocol !== 'opcua') {
     throw new SafeLoopError('GW_ERR_PROFILE_PROTOCOL', `${where}: profile "${profileId}" is ${profile.protocol}, the transport is OPC-UA`, { details: { profileId } });
@@ -23,8 +23,8 @@ export function loadOpcuaProfile(profileId: string, where: string): OpcuaProfile
   return profile;
 }
 
-export function opcuaPointRefs(instance: DeviceInstance, defaultSite: string): OpcuaPointRef[] {
-  const profile = loadOpcuaProfile(instance.profile, `device ${instance.id}`);
+export function opcuaPointRefs(instance: DeviceInstance, defaultSite: string, resolve?: (id: string) => DeviceProfile | undefined): OpcuaPointRef[] {
+  const profile = loadOpcuaProfile(instance.profile, `device ${instance.id}`, resolve);
   const site = instance.site ?? defaultSite;
   return profile.points.map((point) => ({
     deviceId: instance.id,

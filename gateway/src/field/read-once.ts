@@ -7,7 +7,7 @@ import { silentLogger, type Logger } from '@safeloop/contract';
 import type { DecodedPoint } from '@safeloop/device-profiles';
 import type { Transport } from './config.ts';
 import { toRequestError } from './errors.ts';
-import { decodeDevicePoints, loadModbusProfile, planBlocks, type BlockResult } from './modbus-device.ts';
+import { decodeDevicePoints, loadModbusProfile, planBlocks, type BlockResult, type ProfileResolver } from './modbus-device.ts';
 import type { ModbusDriver } from './modbus-driver.ts';
 import { createModbusRtuDriver } from './modbus-rtu-driver.ts';
 import { createModbusTcpDriver } from './modbus-tcp-driver.ts';
@@ -23,10 +23,12 @@ export interface ReadDeviceOnceOptions {
   logger?: Logger;
   /** Per-request timeout; defaults to the transport's. */
   timeoutMs?: number;
+  /** Profile lookup; default the library's getProfile. */
+  resolveProfile?: ProfileResolver;
 }
 
 async function readModbusOnce(o: ReadDeviceOnceOptions, driver: ModbusDriver, unitId: number, timeoutMs: number, maxGap?: number, maxRegisters?: number): Promise<ReadRow[]> {
-  const profile = loadModbusProfile(o.profileId, 'safeloop read');
+  const profile = loadModbusProfile(o.profileId, 'safeloop read', o.resolveProfile);
   const blocks = planBlocks(profile, { maxGap, maxRegisters });
   await driver.open({ timeoutMs });
   try {
@@ -59,7 +61,7 @@ export async function readDeviceOnce(o: ReadDeviceOnceOptions): Promise<ReadRow[
       return readModbusOnce(o, driver, t.unitId, o.timeoutMs ?? t.timeoutMs, t.maxGap, t.maxRegisters);
     }
     case 'opcua': {
-      const profile = loadOpcuaProfile(o.profileId, 'safeloop read');
+      const profile = loadOpcuaProfile(o.profileId, 'safeloop read', o.resolveProfile);
       const transport = o.timeoutMs === undefined ? t : { ...t, timeoutMs: o.timeoutMs };
       const conn = await connectOpcua({ transport, logger, applicationName: 'SafeLoopRead' });
       try {

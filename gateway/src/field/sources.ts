@@ -6,7 +6,7 @@
 import { SafeLoopError, type Clock, type Logger, type ReadingSink, type ReadingSource } from '@safeloop/contract';
 import type { DeviceInstance } from './config.ts';
 import { createModbusBus, type ModbusBus } from './modbus-bus.ts';
-import { planModbusDevice } from './modbus-device.ts';
+import { planModbusDevice, type ProfileResolver } from './modbus-device.ts';
 import type { ModbusDriver } from './modbus-driver.ts';
 import { createModbusRtuDriver } from './modbus-rtu-driver.ts';
 import { createModbusTcpDriver } from './modbus-tcp-driver.ts';
@@ -20,6 +20,8 @@ export interface FieldSourceDeps {
   logger: Logger;
   clock?: Clock;
   sink: ReadingSink;
+  /** Profile lookup; default the library's getProfile (tests and benchmarks pass generated profiles). */
+  resolveProfile?: ProfileResolver;
 }
 
 /** The physical bus a device sits on. */
@@ -105,7 +107,7 @@ export function createFieldSources(deps: FieldSourceDeps): ReadingSource[] {
         const t = d.transport.kind === 'opcua' ? d.transport : transport;
         return {
           deviceId: d.id,
-          refs: opcuaPointRefs(d, deps.defaultSite),
+          refs: opcuaPointRefs(d, deps.defaultSite, deps.resolveProfile),
           pollIntervalMs: d.pollIntervalMs,
           samplingIntervalMs: t.samplingIntervalMs,
           queueSize: t.queueSize ?? 10,
@@ -115,7 +117,7 @@ export function createFieldSources(deps: FieldSourceDeps): ReadingSource[] {
       sources.push(createOpcuaSource(deps.clock ? { ...opts, clock: deps.clock } : opts));
       continue;
     }
-    const plans = devices.map((d) => planModbusDevice(d, deps.defaultSite));
+    const plans = devices.map((d) => planModbusDevice(d, deps.defaultSite, deps.resolveProfile));
     const retries = first.transport.retries;
     const bus: ModbusBus = createModbusBus({
       id: key,

@@ -1,0 +1,44 @@
+/** Shared helpers for the field I/O tests: a recording sink, polling waits, device instances. */
+import type { Reading } from '@safeloop/contract';
+import { DeviceInstanceSchema, type DeviceInstance } from '../../src/field/config.ts';
+
+export interface Recorder {
+  readonly readings: Reading[];
+  sink: (rs: readonly Reading[]) => void;
+  /** Readings of one point (path suffix `device/point`). */
+  of(devicePoint: string): Reading[];
+  last(devicePoint: string): Reading | undefined;
+  clear(): void;
+}
+
+export function recorder(): Recorder {
+  const readings: Reading[] = [];
+  const of = (dp: string): Reading[] => readings.filter((r) => r.point.endsWith(`/${dp}`));
+  return {
+    readings,
+    sink: (rs) => {
+      readings.push(...rs);
+    },
+    of,
+    last: (dp) => of(dp).at(-1),
+    clear: () => {
+      readings.length = 0;
+    },
+  };
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function device(raw: Record<string, unknown>): DeviceInstance {
+  return DeviceInstanceSchema.parse(raw);
+}
