@@ -156,7 +156,8 @@ function parseDate(text: string): number | undefined | null {
   if (!m) return null;
   const d = Number(m[1]);
   const mo = Number(m[2]);
-  const y = 2000 + Number(m[3]);
+  const yy = Number(m[3]);
+  const y = yy < 80 ? 2000 + yy : 1900 + yy; // two-digit year, pivot 1980
   const t = Date.UTC(y, mo - 1, d);
   const check = new Date(t);
   if (mo < 1 || mo > 12 || check.getUTCDate() !== d || check.getUTCMonth() !== mo - 1) return null;
