@@ -1,5 +1,5 @@
 /** The CLI's pino logger: JSON lines to stdout or to a file; level from --log-level or SAFELOOP_LOG. */
-import { pino } from 'pino';
+import pino from 'pino';
 import type { Logger } from '@safeloop/contract';
 
 export function createLogger(opts: { level?: string; file?: string; name?: string } = {}): Logger {

@@ -40,7 +40,7 @@ export class GatewayAgent {
     this.clock = deps.clock ?? systemClock;
     this.journal = Journal.open({ config: config.journal, logger: deps.logger, clock: this.clock });
     this.evaluator = new LimitEvaluator(collectPointLimits(config));
-    this.rbe = new ReportByException(config.report);
+    this.rbe = new ReportByException({ config: config.report });
     this.uplink = new Uplink({
       config: config.uplink,
       gatewayId: config.gateway.id,

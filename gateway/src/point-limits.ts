@@ -17,7 +17,7 @@ export function collectPointLimits(config: GatewayConfig): Map<string, PointLimi
     for (const point of profile.points) {
       const limits: AlarmLimit[] = effectiveLimits(profile, point.id, device.limits);
       if (limits.length === 0) continue;
-      out.set(pointPath(device.site ?? defaultSite, device.id, point.id), { limits, unit: point.unit });
+      out.set(pointPath(device.site ?? defaultSite, device.id, point.id), point.unit === undefined ? { limits } : { limits, unit: point.unit });
     }
   }
   for (const bridge of config.bridges) {

@@ -1,0 +1,187 @@
+/**
+ * The cloud's composition root: one process that owns the database, the ingest worker, the alarm
+ * lifecycle and its timers, notifications and the HTTP server. Several of these processes may run
+ * against one PostgreSQL and one broker; everything that must agree lives in the database.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
+import { errorMessage, systemClock, topics, type Clock, type Logger } from '@safeloop/contract';
+import { AlarmService, EscalationScheduler, type AlarmSummary } from './alarms/index.ts';
+import { AuthService } from './auth/index.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.ts';
+import type { CloudConfig } from './config.ts';
+import { PgDb, SqliteDb, type SqlDb } from './db/index.ts';
+import { buildHttpServer } from './http/server.ts';
+import { createIngestMetrics, IngestWorker } from './ingest/index.ts';
+import { LiveHub, NotificationDispatcher, WebhookOutbox } from './notify/index.ts';
+import { MqttSirenCommander } from './mqtt-siren.ts';
+import { createTelemetryStore, type TelemetryStore } from './store/index.ts';
+import { loadSeedFile, Registry } from './tenancy/index.ts';
+
+export interface CloudServiceDeps {
+  logger: Logger;
+  clock?: Clock;
+  /** Relative paths in the config (seed, rule files, web dir) resolve against this; default cwd. */
+  repoRoot?: string;
+}
+
+function readOrCreateSecret(file: string): string {
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+export class CloudService {
+  private readonly alarmListeners = new Set<(a: AlarmSummary) => void>();
+
+  private constructor(
+    readonly url: string,
+    readonly db: SqlDb,
+    readonly registry: Registry,
+    readonly alarms: AlarmService,
+    readonly store: TelemetryStore,
+    readonly liveHub: LiveHub,
+    readonly metricsRegistry: PromRegistry,
+    private readonly parts: {
+      http: FastifyInstance;
+      ingest?: IngestWorker | undefined;
+      escalation?: EscalationScheduler | undefined;
+      webhooks: WebhookOutbox;
+      broker?: EmbeddedBroker | undefined;
+      siren: MqttSirenCommander;
+      logger: Logger;
+    },
+  ) {}
+
+  static async start(config: CloudConfig, deps: CloudServiceDeps): Promise<CloudService> {
+    const clock = deps.clock ?? systemClock;
+    const logger = deps.logger.child({ module: 'cloud' });
+    const base = deps.repoRoot ?? process.cwd();
+    const path = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
+    const dataPath = (p: string): string => (isAbsolute(p) ? p : resolve(process.cwd(), p));
+
+    const broker = config.embeddedBroker
+      ? await startEmbeddedBroker({ host: config.embeddedBroker.host, port: config.embeddedBroker.port, logger: deps.logger })
+      : undefined;
+
+    const db: SqlDb =
+      config.store.kind === 'sqlite'
+        ? new SqliteDb(dataPath(config.store.path))
+        : new PgDb({ connectionString: config.store.url, max: config.store.poolSize, ...(config.store.schema ? { schema: config.store.schema } : {}) });
+
+    const metricsRegistry = new PromRegistry();
+    collectDefaultMetrics({ register: metricsRegistry, prefix: 'safeloop_cloud_' });
+
+    const registry = new Registry({ db, now: () => clock.now() });
+    await registry.migrate();
+    if (config.seed) await registry.applySeed(loadSeedFile(path(config.seed)));
+
+    const liveHub = new LiveHub({ registry, logger: deps.logger });
+    const webhooks = new WebhookOutbox({ db, clock, logger: deps.logger });
+    await webhooks.migrate();
+    for (const w of config.notify.webhooks) await webhooks.addSubscription({ url: w.url, secret: w.secret });
+
+    const siren = new MqttSirenCommander({ logger: deps.logger });
+    const notifier = new NotificationDispatcher({ registry, liveHub, logger: deps.logger, webhooks, siren });
+    const alarms = new AlarmService({ db, registry, notifier, logger: deps.logger, clock, metricsRegistry });
+    await alarms.migrate();
+
+    const store = createTelemetryStore(db, config.store.kind === 'postgres' ? { retentionDays: config.store.retentionDays } : {});
+    await store.init();
+
+    const ingest = config.workers.ingest
+      ? new IngestWorker({
+          db,
+          mqtt: {
+            url: config.mqtt.url,
+            protocolVersion: config.mqtt.protocolVersion,
+            ...(config.mqtt.tls ? { tls: { ca: readFileSync(path(config.mqtt.tls.ca)), cert: readFileSync(path(config.mqtt.tls.cert)), key: readFileSync(path(config.mqtt.tls.key)) } } : {}),
+            ...(config.mqtt.clientId ? { clientId: config.mqtt.clientId } : {}),
+          },
+          ...(config.mqtt.shareGroup ? { shareGroup: config.mqtt.shareGroup } : {}),
+          directory: registry,
+          alarms,
+          store,
+          metrics: createIngestMetrics(metricsRegistry),
+          logger: deps.logger,
+          clock,
+          onTelemetryCommitted: (readings) => liveHub.publishLatest(readings),
+        })
+      : undefined;
+
+    const auth = new AuthService({ db, users: registry.users, clock, secret: readOrCreateSecret(dataPath(config.auth.secretFile)), tokenTtlMs: config.auth.tokenTtlSec * 1000 });
+    const staticDir = config.web.enabled ? path(config.web.dir ?? join(base, 'cloud/web')) : undefined;
+    const http = await buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, logger: deps.logger, staticDir, clock });
+
+    const escalation = config.workers.escalation
+      ? new EscalationScheduler({ alarms, clock, logger: deps.logger, intervalMs: config.workers.escalationTickSec * 1000 })
+      : undefined;
+
+    const address = await http.listen({ host: config.http.host, port: config.http.port });
+    const url = address.replace('[::1]', 'localhost');
+    const service = new CloudService(url, db, registry, alarms, store, liveHub, metricsRegistry, {
+      http,
+      ingest,
+      escalation,
+      webhooks,
+      broker,
+      siren,
+      logger,
+    });
+    liveHub.subscribe({
+      userId: '__cloud_service__',
+      scope: { kind: 'all' },
+      send: (event, data) => {
+        if (event === 'alarm') for (const l of service.alarmListeners) l(data as AlarmSummary);
+      },
+    });
+    try {
+      if (ingest) {
+        await ingest.start();
+        siren.attach(ingest.mqttClient);
+      }
+      escalation?.start();
+      webhooks.start();
+    } catch (err) {
+      await service.stop();
+      throw err;
+    }
+    logger.info({ url, store: config.store.kind }, 'cloud started');
+    return service;
+  }
+
+  /** Every alarm change (for the demo console and embedders); returns an unsubscribe function. */
+  onAlarm(listener: (a: AlarmSummary) => void): () => void {
+    this.alarmListeners.add(listener);
+    return () => this.alarmListeners.delete(listener);
+  }
+
+  /** Ask a gateway to silence or reset its local siren. */
+  sirenTopic(gatewayId: string): string {
+    return topics.down(gatewayId, 'cmd');
+  }
+
+  async stop(): Promise<void> {
+    const { logger } = this.parts;
+    const steps: Array<[string, () => Promise<unknown>]> = [
+      ['http', () => this.parts.http.close()],
+      ['escalation', () => this.parts.escalation?.stop() ?? Promise.resolve()],
+      ['webhooks', () => this.parts.webhooks.stop()],
+      ['ingest', () => this.parts.ingest?.stop() ?? Promise.resolve()],
+      ['db', () => this.db.close()],
+      ['broker', () => this.parts.broker?.stop() ?? Promise.resolve()],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        logger.error({ part: name, err: errorMessage(err) }, 'stop failed');
+      }
+    }
+  }
+}
