@@ -18,6 +18,10 @@ const PNG_1X1 = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUl
 const POINT = 'tank-farm/gas-1/lel';
 const CONDITION = `limit:${POINT}:GAS_2`;
 
+function pointAlarm(point: string, level: 'GAS_1' | 'GAS_2' | 'H', title: string, value: number, limit: number, unit: string, at: number) {
+  return { conditionKey: `limit:${point}:${level}`, siteId: point.split('/')[0] ?? '', point, origin: 'cloud' as const, ruleId: 'browser-test', kind: 'point' as const, level, title, value, limit, unit, inputs: { [point]: value }, at };
+}
+
 describe('dashboard in chromium', { timeout: 120_000 }, () => {
   let cloud: TestCloud;
   let browser: Browser;
@@ -69,9 +73,16 @@ describe('dashboard in chromium', { timeout: 120_000 }, () => {
     await page.waitForTimeout(500); // let echarts draw the outlines
     await screenshot(page, 'map');
 
+    // Two older alarms on the desk: one left unacknowledged until its escalation timer fired.
+    const t0 = Date.now();
+    await cloud.alarms.raise(pointAlarm('tank-farm/gas-2/lel', 'GAS_1', '2号可燃气体探测器 一级报警', 31.5, 25, '%LEL', t0 - 20 * 60_000));
+    await cloud.alarms.raise(pointAlarm('tank-farm/tank-1/temp', 'H', '1号储罐温度 高报警', 46.2, 45, '°C', t0 - 5 * 60_000));
+    await cloud.alarms.processDueTimers(t0 + 16 * 60_000);
+
     await page.getByRole('link', { name: '报警处置台' }).click();
     await page.locator('#alarm-summary').waitFor();
     await page.locator('#live-status.live-ok').waitFor();
+    await page.locator('.alarm-row.is-escalated').first().waitFor();
     // Mark the window: if the page reloads, the mark disappears.
     await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
 
@@ -98,7 +109,16 @@ describe('dashboard in chromium', { timeout: 120_000 }, () => {
     assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true, 'the alarm arrived without a reload');
     await r.getByText('二级报警').first().waitFor();
     await r.getByText('橙').first().waitFor();
+    // Most severe first: the new 二级报警 heads the list.
+    assert.match((await page.locator('#alarm-list li.alarm-row').first().textContent()) ?? '', /二级报警/);
     await screenshot(page, 'alarm-desk');
+
+    // Phone-size alarm desk (a field worker), while the alarm still waits for acknowledgement.
+    const phone = await newPage({ width: 390, height: 844 });
+    await logIn(phone.page, cloud.baseUrl, 'operator');
+    await phone.page.goto(`${cloud.baseUrl}/#/alarms`);
+    await row(phone.page, alarmTitle).getByRole('button', { name: '确认' }).waitFor();
+    await screenshot(phone.page, 'alarm-desk-phone', true);
 
     // Keyboard: focus the acknowledge button and press Enter.
     await r.getByRole('button', { name: '确认' }).focus();
@@ -120,19 +140,24 @@ describe('dashboard in chromium', { timeout: 120_000 }, () => {
     await page.locator('#feedback-block').getByText('关闭进料阀').waitFor();
     assert.ok((await page.locator('#audit-table tbody tr').count()) >= 3, 'raise, acknowledge and feedback are audited');
 
-    // Phone-size alarm desk (a field worker).
-    const phone = await newPage({ width: 390, height: 844 });
-    await logIn(phone.page, cloud.baseUrl, 'operator');
-    await phone.page.goto(`${cloud.baseUrl}/#/alarms`);
-    await row(phone.page, alarmTitle).waitFor();
-    await screenshot(phone.page, 'alarm-desk-phone', true);
-
     await page.goto(`${cloud.baseUrl}/#/sites/tank-farm`);
     await page.getByRole('heading', { name: '罐区', exact: true }).waitFor();
-    await page.locator('#gateway-health').waitFor();
+    await page.locator('#gateway-health').getByText('在线').waitFor();
+    // Latest values with unit and quality: the stale tank level shows as 可疑 (stale).
+    const levelRow = page.locator('tr[data-point="tank-farm/tank-1/level"]');
+    await levelRow.getByText('6.4').waitFor();
+    await levelRow.getByText('可疑').waitFor();
+    assert.equal(await levelRow.locator('[data-cell="unit"]').textContent(), 'm');
     await screenshot(page, 'site', true);
     await page.goto(`${cloud.baseUrl}/#/points/${POINT}`);
     await page.locator('#trend-chart canvas').waitFor();
+    // Both gas limits come from the limit rule and are drawn in (echarts exposes its option).
+    const marks = await page.evaluate(() => {
+      const w = window as unknown as { echarts: { getInstanceByDom(el: Element): { getOption(): { series: { markLine?: { data: { yAxis: number }[] } }[] } } } };
+      const chart = w.echarts.getInstanceByDom(document.getElementById('trend-chart') as Element);
+      return chart.getOption().series[0]?.markLine?.data.map((d) => d.yAxis) ?? [];
+    });
+    assert.deepEqual([...marks].sort((x, y) => x - y), [25, 50]);
     await screenshot(page, 'point');
     assert.deepEqual(errors.concat(phone.errors), []);
   });

@@ -22,6 +22,21 @@ import { loadSeedFile } from '../../src/tenancy/seed.ts';
 
 const CLOUD_DIR = new URL('../../', import.meta.url).pathname;
 
+/** The gas-detector limits (GB/T 50493: 一级 25 %LEL, 二级 50 %LEL) as the rules API lists them. */
+const TEST_RULES = [
+  {
+    id: 'lel-limits',
+    kind: 'limit',
+    siteTypes: ['hazchem'],
+    points: ['gas-*/lel'],
+    unit: '%LEL',
+    limits: [
+      { level: 'GAS_1', direction: 'high', value: 25, deadband: 2, onDelaySec: 0, offDelaySec: 0 },
+      { level: 'GAS_2', direction: 'high', value: 50, deadband: 2, onDelaySec: 0, offDelaySec: 0 },
+    ],
+  },
+];
+
 export interface TestCloud {
   baseUrl: string;
   alarms: AlarmService;
@@ -61,6 +76,7 @@ export async function startTestCloud(): Promise<TestCloud> {
       auth,
       metricsRegistry,
       telemetry,
+      rules: { list: () => TEST_RULES, put: () => TEST_RULES },
       logger,
       staticDir: join(CLOUD_DIR, 'web'),
       clock,

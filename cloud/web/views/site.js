@@ -39,7 +39,7 @@ export async function renderSite(root, { siteId }, { live }) {
       h('a', { href: `#/alarms`, class: 'btn' }, `${t('navAlarms')} (${summary?.openAlarms ?? 0})`),
     ),
     h('h2', {}, t('latestValues')),
-    sections.length ? sections : h('p', { class: 'muted' }, t('empty')),
+    ...(sections.length ? sections : [h('p', { class: 'muted' }, t('empty'))]),
     h('h2', {}, t('gwHealth')),
     gatewayCards(gateways),
   );
