@@ -49,7 +49,7 @@ function readHolding(unit: number, address: number, count: number): Buffer {
   return withCrc(body);
 }
 
-describe('Modbus RTU simulator on a pty pair', () => {
+void describe('Modbus RTU simulator on a pty pair', () => {
   let pty: PtyPair;
   let sim: ModbusRtuSim;
   let client: ModbusRTU;
@@ -79,7 +79,7 @@ describe('Modbus RTU simulator on a pty pair', () => {
     await pty.stop();
   });
 
-  test('several unit ids on one line answer with their profile values', async () => {
+  void test('several unit ids on one line answer with their profile values', async () => {
     client.setID(1);
     assert.deepEqual((await client.readHoldingRegisters(0, 2)).data, [264, 0]);
     client.setID(2);
@@ -88,14 +88,14 @@ describe('Modbus RTU simulator on a pty pair', () => {
     assert.deepEqual((await client.readHoldingRegisters(1000, 3)).data, [1000, 1001, 1002], 'address mode: each register holds its address');
   });
 
-  test('writes work over RTU too', async () => {
+  void test('writes work over RTU too', async () => {
     client.setID(9);
     await client.writeRegisters(10, [7, 8]);
     await client.writeRegister(12, 9);
     assert.equal((await client.readHoldingRegisters(0, 1)).data.length, 1);
   });
 
-  test('a unit id nobody serves gets silence, and the line keeps working', async () => {
+  void test('a unit id nobody serves gets silence, and the line keeps working', async () => {
     const others = sim.lineStats().framesForOthers;
     client.setID(5);
     assert.match((await rejection(client.readHoldingRegisters(0, 1))).message, /timed out/i);
@@ -104,14 +104,14 @@ describe('Modbus RTU simulator on a pty pair', () => {
     assert.equal((await client.readHoldingRegisters(0, 1)).data[0], 264);
   });
 
-  test('exception replies carry the code', async () => {
+  void test('exception replies carry the code', async () => {
     client.setID(1);
     assert.equal((await rejection(client.readHoldingRegisters(50, 2))).modbusCode, 2);
     sim.setFault(1, { kind: 'exception', code: 4 });
     assert.equal((await rejection(client.readHoldingRegisters(0, 1))).modbusCode, 4);
   });
 
-  test('badCrc: the client sees a CRC error, and the next request is fine', async () => {
+  void test('badCrc: the client sees a CRC error, and the next request is fine', async () => {
     client.setID(2);
     sim.setFault(2, { kind: 'badCrc' });
     assert.match((await rejection(client.readHoldingRegisters(0, 1))).message, /crc/i);
@@ -119,7 +119,7 @@ describe('Modbus RTU simulator on a pty pair', () => {
     assert.deepEqual((await client.readHoldingRegisters(0, 1)).data, [75]);
   });
 
-  test('silent and slow', async () => {
+  void test('silent and slow', async () => {
     client.setID(2);
     sim.setFault(2, { kind: 'silent' });
     const before = sim.requestCount(2);
@@ -131,7 +131,7 @@ describe('Modbus RTU simulator on a pty pair', () => {
     assert.ok(performance.now() - t0 >= 115);
   });
 
-  describe('raw bytes on the line', () => {
+  void describe('raw bytes on the line', () => {
     let raw: Awaited<ReturnType<typeof openRaw>>;
     before(async () => {
       await closeClient(client); // the master end is ours alone now
@@ -144,7 +144,7 @@ describe('Modbus RTU simulator on a pty pair', () => {
       client.setTimeout(300);
     });
 
-    test('garbage before a frame is skipped (CRC re-synchronisation) and the frame is answered', async () => {
+    void test('garbage before a frame is skipped (CRC re-synchronisation) and the frame is answered', async () => {
       raw.clear();
       const crcBefore = sim.lineStats().crcErrors;
       raw.port.write(Buffer.concat([Buffer.from([0x55, 0x01, 0x03]), readHolding(2, 0, 1)]));
@@ -155,7 +155,7 @@ describe('Modbus RTU simulator on a pty pair', () => {
       assert.ok(sim.lineStats().crcErrors > crcBefore);
     });
 
-    test('lateReply (C2): the reply to request k arrives while request k+1 is pending, and names its own registers', async () => {
+    void test('lateReply (C2): the reply to request k arrives while request k+1 is pending, and names its own registers', async () => {
       sim.setFault(9, { kind: 'lateReply', ms: 150 });
       raw.clear();
       raw.port.write(readHolding(9, 100, 2)); // request k
@@ -169,7 +169,7 @@ describe('Modbus RTU simulator on a pty pair', () => {
       assert.deepEqual([both.readUInt16BE(9 + 3), both.readUInt16BE(9 + 5)], [200, 201]);
     });
 
-    test('shortFrame: a reply whose byte count promises more than it carries, with a CRC over what was sent', async () => {
+    void test('shortFrame: a reply whose byte count promises more than it carries, with a CRC over what was sent', async () => {
       sim.setFault(2, { kind: 'shortFrame' });
       raw.clear();
       raw.port.write(readHolding(2, 0, 2));
@@ -179,7 +179,7 @@ describe('Modbus RTU simulator on a pty pair', () => {
       assert.ok(crcMatches(got), 'the CRC is right for the bytes sent: a length error, not a CRC error');
     });
 
-    test('frames with a bad CRC from the master are dropped without an answer', async () => {
+    void test('frames with a bad CRC from the master are dropped without an answer', async () => {
       raw.clear();
       const frame = readHolding(2, 0, 1);
       frame[frame.length - 1] = (frame[frame.length - 1] ?? 0) ^ 0xff;
@@ -192,8 +192,8 @@ describe('Modbus RTU simulator on a pty pair', () => {
   });
 });
 
-describe('Modbus RTU line timing', () => {
-  test('with lineTiming, a transaction takes the line time of request + gap + reply, and requests that do not wait for the line are counted', async () => {
+void describe('Modbus RTU line timing', () => {
+  void test('with lineTiming, a transaction takes the line time of request + gap + reply, and requests that do not wait for the line are counted', async () => {
     const pty = await createPtyPair();
     const sim = await startModbusRtuSimulator({ path: pty.b, baudRate: 9600, lineTiming: true, devices: [{ unitId: 1, profileId: 'x', registerMode: 'address' }] });
     const client = newModbusClient();

@@ -8,7 +8,7 @@ import { startModbusTcpSimulator, type ModbusSim } from '@safeloop/test-rigs/mod
 import { createManualClock } from '@safeloop/test-rigs/scenario/index';
 import { closeClient, mbap, rawConnection, rejection, tcpClient } from './helpers.ts';
 
-describe('Modbus TCP fault personalities', () => {
+void describe('Modbus TCP fault personalities', () => {
   const clock = createManualClock(1_000_000);
   let sim: ModbusSim;
 
@@ -31,7 +31,7 @@ describe('Modbus TCP fault personalities', () => {
     await sim.stop();
   });
 
-  test('silent: the request times out, is counted, and the neighbour on the same connection still answers', async () => {
+  void test('silent: the request times out, is counted, and the neighbour on the same connection still answers', async () => {
     const client = await tcpClient(sim.port, 3, 150);
     try {
       const before = sim.requestCount(3);
@@ -48,7 +48,7 @@ describe('Modbus TCP fault personalities', () => {
     }
   });
 
-  test('slow: the reply comes after the delay, and later replies on the connection keep their order', async () => {
+  void test('slow: the reply comes after the delay, and later replies on the connection keep their order', async () => {
     sim.setFault(1, { kind: 'slow', ms: 200 });
     const raw = await rawConnection(sim.port);
     try {
@@ -64,7 +64,7 @@ describe('Modbus TCP fault personalities', () => {
     }
   });
 
-  test('lateReply: the reply comes after the delay without holding back later replies', async () => {
+  void test('lateReply: the reply comes after the delay without holding back later replies', async () => {
     sim.setFault(1, { kind: 'lateReply', ms: 150 });
     const raw = await rawConnection(sim.port);
     try {
@@ -79,7 +79,7 @@ describe('Modbus TCP fault personalities', () => {
     }
   });
 
-  test('shortFrame: the byte count promises more data than the frame carries; the client does not get a value', async () => {
+  void test('shortFrame: the byte count promises more data than the frame carries; the client does not get a value', async () => {
     sim.setFault(1, { kind: 'shortFrame' });
     const raw = await rawConnection(sim.port);
     try {
@@ -100,7 +100,7 @@ describe('Modbus TCP fault personalities', () => {
     }
   });
 
-  test('disconnect: a request for the unit drops the connection; when every unit is disconnected new connections are refused', async () => {
+  void test('disconnect: a request for the unit drops the connection; when every unit is disconnected new connections are refused', async () => {
     sim.setFault(1, { kind: 'disconnect' });
     const raw = await rawConnection(sim.port);
     raw.send(mbap(1, 1, [0x03, 0, 0, 0, 1]));
@@ -125,7 +125,7 @@ describe('Modbus TCP fault personalities', () => {
     }
   });
 
-  test('stuck: the value freezes while the curve moves on, and follows it again when cleared', async () => {
+  void test('stuck: the value freezes while the curve moves on, and follows it again when cleared', async () => {
     const client = await tcpClient(sim.port, 1);
     try {
       clock.set(1_000_000 + 10_000);
@@ -140,7 +140,7 @@ describe('Modbus TCP fault personalities', () => {
     }
   });
 
-  test('badCrc has no meaning on TCP: the device answers normally', async () => {
+  void test('badCrc has no meaning on TCP: the device answers normally', async () => {
     sim.setFault(2, { kind: 'badCrc' });
     const client = await tcpClient(sim.port, 2);
     try {
@@ -150,7 +150,7 @@ describe('Modbus TCP fault personalities', () => {
     }
   });
 
-  test('faults given at start apply, and an invalid fault is refused', () => {
+  void test('faults given at start apply, and an invalid fault is refused', () => {
     assert.equal(sim.device(3).faults[0]?.kind, 'silent');
     assert.throws(() => sim.setFault(2, { kind: 'slow', ms: -1 }));
   });

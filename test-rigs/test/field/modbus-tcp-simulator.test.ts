@@ -16,7 +16,7 @@ function float32(hi: number, lo: number): number {
   return b.readFloatBE(0);
 }
 
-describe('Modbus TCP simulator', () => {
+void describe('Modbus TCP simulator', () => {
   let sim: ModbusSim;
   let client: ModbusRTU;
 
@@ -37,7 +37,7 @@ describe('Modbus TCP simulator', () => {
     await sim.stop();
   });
 
-  test('holding registers carry the profile encoding (int16 × 0.1, bit-in-register, uint16)', async () => {
+  void test('holding registers carry the profile encoding (int16 × 0.1, bit-in-register, uint16)', async () => {
     client.setID(1);
     sim.setValue(1, 'relay1', true);
     const r = await client.readHoldingRegisters(0, 4);
@@ -46,7 +46,7 @@ describe('Modbus TCP simulator', () => {
     assert.deepEqual((await client.readHoldingRegisters(2, 1)).data, [0b11], 'bit points sharing a register are OR-ed');
   });
 
-  test('float32 ABCD and CDAB word orders', async () => {
+  void test('float32 ABCD and CDAB word orders', async () => {
     client.setID(2);
     const pond = await client.readInputRegisters(0, 2);
     assert.equal(float32(pond.data[0] ?? 0, pond.data[1] ?? 0), 245.5);
@@ -56,7 +56,7 @@ describe('Modbus TCP simulator', () => {
     assert.equal(piezo.data[6], 0x10000 - 35, 'int16 -3.5 °C at scale 0.1');
   });
 
-  test('the profile library decodes what the simulator serves (round trip through a real socket)', async () => {
+  void test('the profile library decodes what the simulator serves (round trip through a real socket)', async () => {
     client.setID(1);
     sim.setValue(1, 'gas', 47.5);
     const regs = await client.readHoldingRegisters(0, 24);
@@ -67,7 +67,7 @@ describe('Modbus TCP simulator', () => {
     assert.equal(gas?.quality, 'good');
   });
 
-  test('curves drive values and setCurve replaces a fixed value', async () => {
+  void test('curves drive values and setCurve replaces a fixed value', async () => {
     client.setID(1);
     sim.setValue(1, 'gas', 5);
     assert.equal((await client.readHoldingRegisters(0, 1)).data[0], 50);
@@ -75,7 +75,7 @@ describe('Modbus TCP simulator', () => {
     assert.equal((await client.readHoldingRegisters(0, 1)).data[0], 333);
   });
 
-  test('coils and discrete inputs (FC 1, 2), input registers (FC 4)', async () => {
+  void test('coils and discrete inputs (FC 1, 2), input registers (FC 4)', async () => {
     client.setID(7);
     assert.deepEqual((await client.readDiscreteInputs(0, 3)).data.slice(0, 3), [true, false, false]);
     sim.setValue(7, 'flood', true);
@@ -84,7 +84,7 @@ describe('Modbus TCP simulator', () => {
     assert.equal((await client.readInputRegisters(0, 1)).data[0], 217);
   });
 
-  test('writes (FC 5, 6, 15, 16) are read back', async () => {
+  void test('writes (FC 5, 6, 15, 16) are read back', async () => {
     client.setID(7);
     await client.writeCoil(1, true);
     assert.deepEqual((await client.readCoils(0, 2)).data.slice(0, 2), [false, true]);
@@ -96,7 +96,7 @@ describe('Modbus TCP simulator', () => {
     assert.deepEqual((await client.readHoldingRegisters(0, 3)).data, [42, 0x1234, 0x5678]);
   });
 
-  test('exception 0x02 for an address outside the map, 0x03 for a bad quantity, 0x01 for an unknown function', async () => {
+  void test('exception 0x02 for an address outside the map, 0x03 for a bad quantity, 0x01 for an unknown function', async () => {
     client.setID(1);
     assert.equal((await rejection(client.readHoldingRegisters(20, 10))).modbusCode, 2);
     assert.equal((await rejection(client.readInputRegisters(0, 1))).modbusCode, 2, 'the detector has no input registers');
@@ -116,7 +116,7 @@ describe('Modbus TCP simulator', () => {
     }
   });
 
-  test('exception 0x04 (and any other code) through the exception fault', async () => {
+  void test('exception 0x04 (and any other code) through the exception fault', async () => {
     client.setID(1);
     sim.setFault(1, { kind: 'exception', code: 4 });
     try {
@@ -129,7 +129,7 @@ describe('Modbus TCP simulator', () => {
     assert.equal((await client.readHoldingRegisters(0, 1)).data.length, 1);
   });
 
-  test('pipelined requests for several units on one connection come back in order with their transaction ids', async () => {
+  void test('pipelined requests for several units on one connection come back in order with their transaction ids', async () => {
     const raw = await rawConnection(sim.port);
     try {
       raw.send(Buffer.concat([mbap(10, 1, [0x03, 0, 0, 0, 1]), mbap(11, 2, [0x04, 0, 4, 0, 1]), mbap(12, 7, [0x04, 0, 0, 0, 1])]));
@@ -142,7 +142,7 @@ describe('Modbus TCP simulator', () => {
     }
   });
 
-  test('an unknown unit id gets no answer (the client times out) and a malformed MBAP header closes the connection', async () => {
+  void test('an unknown unit id gets no answer (the client times out) and a malformed MBAP header closes the connection', async () => {
     const other = await tcpClient(sim.port, 99, 200);
     try {
       const err = await rejection(other.readHoldingRegisters(0, 1));
@@ -156,7 +156,7 @@ describe('Modbus TCP simulator', () => {
     assert.equal(raw.closed(), true, 'protocol id 7 is not Modbus');
   });
 
-  test('requestCount counts per unit and in total', async () => {
+  void test('requestCount counts per unit and in total', async () => {
     const before = sim.requestCount(3);
     const total = sim.requestCount();
     client.setID(3);
@@ -166,7 +166,7 @@ describe('Modbus TCP simulator', () => {
     assert.equal(sim.requestCount(), total + 2);
   });
 
-  test('unknown points, units and duplicate unit ids are refused with a clear error', async () => {
+  void test('unknown points, units and duplicate unit ids are refused with a clear error', async () => {
     assert.throws(() => sim.setValue(1, 'nope', 1), /no Modbus point "nope"/);
     assert.throws(() => sim.setFault(42, null), /no simulated device with unit id 42/);
     await assert.rejects(
@@ -177,7 +177,7 @@ describe('Modbus TCP simulator', () => {
     await assert.rejects(startModbusTcpSimulator({ devices: [{ unitId: 1, profileId: 'no-such-profile' }] }), /no-such-profile/);
   });
 
-  test('a port in use is an error, not a hang', async () => {
+  void test('a port in use is an error, not a hang', async () => {
     await assert.rejects(startModbusTcpSimulator({ port: sim.port, devices: [{ unitId: 1, profileId: 'generic-h2s-ec' }] }), /EADDRINUSE/);
   });
 });
