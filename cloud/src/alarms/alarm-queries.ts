@@ -84,6 +84,16 @@ export class AlarmQueries {
     return rows.map(alarmFromRow);
   }
 
+  /** Open alarms per site in scope: count and worst rank (4 red … 1 blue). */
+  async openBySite(scope: Scope): Promise<Map<string, { open: number; worstRank: number }>> {
+    const cond = scopeCondition(scope, ALARM_COLS, 1);
+    const rows = await this.db.query<{ site_id: string; n: number; worst: number }>(
+      `SELECT a.site_id, COUNT(*) AS n, MAX(a.rank) AS worst FROM alarms a WHERE a.state <> 'closed' AND ${cond.sql} GROUP BY a.site_id`,
+      cond.params,
+    );
+    return new Map(rows.map((r) => [r.site_id, { open: Number(r.n), worstRank: Number(r.worst) }]));
+  }
+
   async audit(alarmId: string): Promise<AuditEntry[]> {
     const rows = await this.db.query<AuditRow>('SELECT * FROM alarm_audit WHERE alarm_id = $1 ORDER BY seq', [alarmId]);
     return rows.map(auditFromRow);

@@ -260,6 +260,11 @@ export class Registry {
     return rows.map(siteFromRow);
   }
 
+  async gatewaysForSite(siteId: string): Promise<string[]> {
+    const rows = await this.deps.db.query<{ gateway_id: string }>('SELECT gateway_id FROM gateway_sites WHERE site_id = $1 ORDER BY gateway_id', [siteId]);
+    return rows.map((r) => r.gateway_id);
+  }
+
   async getEnterprise(id: string, scope?: Scope): Promise<Enterprise | undefined> {
     const cond = scopeCondition(scope ?? { kind: 'all' }, { enterpriseId: 'id', regionCode: 'region_code' }, 2);
     const rows = await this.deps.db.query<{ id: string; name: string; region_code: string }>(

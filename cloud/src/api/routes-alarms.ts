@@ -1,0 +1,90 @@
+import { SafeLoopError } from '@safeloop/contract';
+import { z } from 'zod';
+import { actorOf, principalOf } from '../http/context.ts';
+import type { Alarm } from '../alarms/types.ts';
+import type { AlarmFilter } from '../alarms/alarm-queries.ts';
+import { MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES } from '../alarms/attachments.ts';
+import { alarmsToCsv } from './csv.ts';
+import { AlarmIdParams, AlarmListQuery, FeedbackBody, HandoverBody, NoteBody, ReviewBody, ShelveBody } from './schemas.ts';
+import type { HttpServerDeps, ZApp } from './types.ts';
+
+function filterOf(q: z.infer<typeof AlarmListQuery>): AlarmFilter {
+  const f: AlarmFilter = { state: q.state, page: q.page, pageSize: q.pageSize };
+  if (q.siteId !== undefined) f.siteId = q.siteId;
+  if (q.enterpriseId !== undefined) f.enterpriseId = q.enterpriseId;
+  if (q.regionCode !== undefined) f.regionCode = q.regionCode;
+  if (q.level !== undefined) f.level = q.level;
+  if (q.colour !== undefined) f.colour = q.colour;
+  if (q.groupId !== undefined) f.groupId = q.groupId;
+  if (q.from !== undefined) f.from = q.from;
+  if (q.to !== undefined) f.to = q.to;
+  return f;
+}
+
+/** The API view: the alarm without internal columns. */
+export function alarmView(a: Alarm): Omit<Alarm, 'conditionKey' | 'rank' | 'version'> & { version: number } {
+  const { conditionKey: _k, rank: _r, ...rest } = a;
+  return rest;
+}
+
+export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
+  const q = deps.alarms.queries;
+
+  app.get('/api/alarms', { schema: { tags: ['alarms'], querystring: AlarmListQuery } }, async (req) => {
+    const r = await q.list(principalOf(req).scope, filterOf(req.query));
+    return { items: r.items.map(alarmView), total: r.total, page: r.page, pageSize: r.pageSize };
+  });
+
+  app.get('/api/alarms/export.csv', { schema: { tags: ['alarms'], querystring: AlarmListQuery } }, async (req, reply) => {
+    const scope = principalOf(req).scope;
+    const alarms = await q.listAll(scope, filterOf(req.query));
+    const rows = [];
+    for (const a of alarms) {
+      const fb = await q.feedback(a.id);
+      rows.push({ alarm: a, feedback: fb[fb.length - 1] });
+    }
+    return reply
+      .type('text/csv; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="safeloop-alarms.csv"')
+      .send(alarmsToCsv(rows));
+  });
+
+  app.get('/api/alarm-groups', { schema: { tags: ['alarms'], querystring: z.object({ siteId: z.string().max(64).optional(), open: z.enum(['true', 'false']).optional() }) } }, async (req) =>
+    q.groups(principalOf(req).scope, {
+      ...(req.query.siteId !== undefined ? { siteId: req.query.siteId } : {}),
+      ...(req.query.open !== undefined ? { open: req.query.open === 'true' } : {}),
+    }),
+  );
+
+  app.get('/api/alarms/:id', { schema: { tags: ['alarms'], params: AlarmIdParams } }, async (req) => {
+    const a = await q.require(req.params.id, principalOf(req).scope);
+    const [audit, feedback] = await Promise.all([q.audit(a.id), q.feedback(a.id)]);
+    return { ...alarmView(a), audit, feedback };
+  });
+
+  app.get('/api/alarms/:id/attachments/:attachmentId', { schema: { tags: ['alarms'], params: z.object({ id: z.string().max(64), attachmentId: z.string().max(64) }) } }, async (req, reply) => {
+    const f = await q.attachment(req.params.id, req.params.attachmentId, principalOf(req).scope);
+    if (!f) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `attachment ${req.params.attachmentId} not found`);
+    return reply
+      .type(f.mime)
+      .header('content-disposition', `attachment; filename="${encodeURIComponent(f.name)}"`)
+      .header('x-content-type-options', 'nosniff')
+      .send(f.data);
+  });
+
+  const svc = deps.alarms;
+  const act = { tags: ['alarms'], params: AlarmIdParams };
+  app.post('/api/alarms/:id/acknowledge', { schema: { ...act, body: NoteBody } }, async (req) => alarmView(await svc.acknowledge(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/handover', { schema: { ...act, body: HandoverBody } }, async (req) => alarmView(await svc.handover(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/start-handling', { schema: { ...act, body: NoteBody } }, async (req) => alarmView(await svc.startHandling(req.params.id, actorOf(req), req.body)));
+  app.post(
+    '/api/alarms/:id/feedback',
+    { schema: { ...act, body: FeedbackBody }, bodyLimit: Math.ceil((MAX_ATTACHMENTS * MAX_ATTACHMENT_BYTES * 4) / 3) + 64 * 1024 },
+    async (req) => alarmView(await svc.submitFeedback(req.params.id, actorOf(req), req.body)),
+  );
+  app.post('/api/alarms/:id/review', { schema: { ...act, body: ReviewBody } }, async (req) => alarmView(await svc.review(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/close', { schema: { ...act, body: NoteBody } }, async (req) => alarmView(await svc.close(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/shelve', { schema: { ...act, body: ShelveBody } }, async (req) => alarmView(await svc.shelve(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/suppress', { schema: { ...act, body: ShelveBody } }, async (req) => alarmView(await svc.suppress(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/unshelve', { schema: { ...act, body: NoteBody } }, async (req) => alarmView(await svc.unshelve(req.params.id, actorOf(req))));
+}

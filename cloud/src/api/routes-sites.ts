@@ -1,0 +1,85 @@
+import { SafeLoopError, splitPointPath } from '@safeloop/contract';
+import { principalOf } from '../http/context.ts';
+import { HistoryQuery, IdParams, SitesQuery } from './schemas.ts';
+import type { HttpServerDeps, ZApp } from './types.ts';
+
+const COLOUR_BY_RANK: Record<number, string> = { 4: 'red', 3: 'orange', 2: 'yellow', 1: 'blue' };
+
+function notFound(what: string, id: string): SafeLoopError {
+  return new SafeLoopError('CLOUD_ERR_NOT_FOUND', `${what} ${id} not found`);
+}
+
+export function registerSiteRoutes(app: ZApp, deps: HttpServerDeps): void {
+  const telemetry = (): NonNullable<HttpServerDeps['telemetry']> => {
+    if (!deps.telemetry) throw new SafeLoopError('CLOUD_ERR_UNAVAILABLE', 'telemetry store not connected');
+    return deps.telemetry;
+  };
+
+  app.get('/api/regions', { schema: { tags: ['tenancy'] } }, async (req) => deps.registry.listRegions(principalOf(req).scope));
+
+  app.get('/api/enterprises', { schema: { tags: ['tenancy'] } }, async (req) => deps.registry.listEnterprises(principalOf(req).scope));
+
+  app.get('/api/sites', { schema: { tags: ['tenancy'], querystring: SitesQuery } }, async (req) => {
+    const scope = principalOf(req).scope;
+    const filter = {
+      ...(req.query.enterpriseId !== undefined ? { enterpriseId: req.query.enterpriseId } : {}),
+      ...(req.query.regionCode !== undefined ? { regionCode: req.query.regionCode } : {}),
+    };
+    const [sites, open, gateways] = await Promise.all([
+      deps.registry.listSites(scope, filter),
+      deps.alarms.queries.openBySite(scope),
+      deps.registry.listGateways(scope),
+    ]);
+    return sites.map((s) => {
+      const o = open.get(s.id);
+      const gws = gateways.filter((g) => g.siteIds.includes(s.id));
+      return {
+        id: s.id,
+        name: s.name,
+        type: s.type,
+        enterpriseId: s.enterpriseId,
+        enterpriseName: s.enterpriseName,
+        regionCode: s.regionCode,
+        lat: s.lat,
+        lon: s.lon,
+        hazardGrade: s.hazardGrade ?? null,
+        worstColour: o ? (COLOUR_BY_RANK[o.worstRank] ?? null) : null,
+        openAlarms: o?.open ?? 0,
+        gatewayOnline: gws.length > 0 && gws.some((g) => g.online),
+        gatewayIds: gws.map((g) => g.id),
+      };
+    });
+  });
+
+  app.get('/api/sites/:id', { schema: { tags: ['tenancy'], params: IdParams } }, async (req) => {
+    const scope = principalOf(req).scope;
+    const site = await deps.registry.getSite(req.params.id, scope);
+    if (!site) throw notFound('site', req.params.id);
+    const [points, gatewayIds] = await Promise.all([deps.registry.listPoints(site.id), deps.registry.gatewaysForSite(site.id)]);
+    return { ...site, points, gatewayIds };
+  });
+
+  app.get('/api/sites/:id/latest', { schema: { tags: ['telemetry'], params: IdParams } }, async (req) => {
+    const site = await deps.registry.getSite(req.params.id, principalOf(req).scope);
+    if (!site) throw notFound('site', req.params.id);
+    return telemetry().latest({ siteId: site.id });
+  });
+
+  app.get('/api/points/history', { schema: { tags: ['telemetry'], querystring: HistoryQuery } }, async (req) => {
+    const q = req.query;
+    const site = await deps.registry.getSite(splitPointPath(q.point).site, principalOf(req).scope);
+    if (!site) throw notFound('point', q.point);
+    if (q.to <= q.from) throw new SafeLoopError('CLOUD_ERR_VALIDATION', 'to must be after from');
+    const maxSpan = q.resolution === 'raw' ? 7 * 86_400_000 : 366 * 86_400_000;
+    if (q.to - q.from > maxSpan) throw new SafeLoopError('CLOUD_ERR_VALIDATION', `span too long for resolution ${q.resolution}`);
+    return { point: q.point, resolution: q.resolution, rows: await telemetry().history(q.point, q.from, q.to, q.resolution) };
+  });
+
+  app.get('/api/gateways', { schema: { tags: ['tenancy'] } }, async (req) => deps.registry.listGateways(principalOf(req).scope));
+
+  app.get('/api/gateways/:id', { schema: { tags: ['tenancy'], params: IdParams } }, async (req) => {
+    const g = await deps.registry.getGatewayDetail(req.params.id, principalOf(req).scope);
+    if (!g) throw notFound('gateway', req.params.id);
+    return g;
+  });
+}

@@ -1,0 +1,42 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Clock, Logger } from '@safeloop/contract';
+import type { FastifyBaseLogger, FastifyInstance, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Registry as PromRegistry } from 'prom-client';
+import type { SqlDb } from '../db/index.ts';
+import type { Registry } from '../tenancy/registry.ts';
+import type { AlarmService } from '../alarms/alarm-service.ts';
+import type { LiveHub } from '../notify/live-hub.ts';
+import type { AuthService } from '../auth/auth-service.ts';
+import type { LatestQuery, LatestValue, MinuteAggregate, RawReadingRow } from '../store/telemetry-store.ts';
+
+export type ZApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
+/** What the API reads from the telemetry store (the store engineer's TelemetryStore satisfies it). */
+export interface TelemetryReader {
+  latest(query: LatestQuery): Promise<LatestValue[]>;
+  history(point: string, from: number, to: number, resolution: 'raw' | '1m'): Promise<RawReadingRow[] | MinuteAggregate[]>;
+}
+
+/** Rules as data: list and replace (validation is the rules module's). */
+export interface RulesAccess {
+  list(): Promise<unknown> | unknown;
+  put(rules: unknown, by: { username: string }): Promise<unknown> | unknown;
+}
+
+export interface HttpServerDeps {
+  db: SqlDb;
+  registry: Registry;
+  alarms: AlarmService;
+  liveHub: LiveHub;
+  auth: AuthService;
+  metricsRegistry: PromRegistry;
+  telemetry?: TelemetryReader | undefined;
+  rules?: RulesAccess | undefined;
+  logger: Logger;
+  /** The dashboard folder, served at /. */
+  staticDir?: string | undefined;
+  clock?: Clock | undefined;
+  /** SSE heartbeat interval (default 15 s). */
+  sseHeartbeatMs?: number | undefined;
+}
