@@ -4,11 +4,12 @@
  */
 import type { AlarmLimitInput } from '@safeloop/contract';
 import type { LocalizedText, ModbusPointInput, StatusRegisterInput } from './schema.ts';
+import type { UnitSymbol } from './units.ts';
 
 /** A gas kind with its unit, measuring range and GB/T 50493-2019 alarm set-points (DOMAIN.md §3.1). */
 export interface GasKind {
   name: LocalizedText;
-  unit: string;
+  unit: UnitSymbol;
   range: { min: number; max: number };
   limits: AlarmLimitInput[];
 }

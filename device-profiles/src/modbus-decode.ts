@@ -1,10 +1,10 @@
 /** Modbus registers as read → engineering values with quality (the pipeline in transform.ts). */
 import { SafeLoopError, type AlarmLimit } from '@safeloop/contract';
-import { effectiveLimits, exceededLevels } from './limits.ts';
+import { exceededLevels } from './limits.ts';
 import { decodeRaw, isNumericType, pointSpan } from './register-codec.ts';
 import type { DeviceProfile, ModbusPointDef, ModbusProfile, ModbusTable, StatusRegister } from './schema.ts';
 import { statusVerdict } from './status-registers.ts';
-import { rangeVerdict, scaleValue, worseVerdict, type DecodedPoint, type QualityVerdict } from './transform.ts';
+import { rangeVerdict, resultDecimals, scaleValue, worseVerdict, type DecodedPoint, type QualityVerdict, type RawNumberKind } from './transform.ts';
 
 /** One block as the driver read it: registers as uint16 0..65535, or 0/1 for coils/discrete inputs. */
 export interface ModbusBlockData {
@@ -40,25 +40,78 @@ function wordsValid(table: ModbusTable, words: readonly number[]): boolean {
   return words.every((w) => Number.isInteger(w) && w >= 0 && w <= max);
 }
 
-/** Step 1 to 5 for one point, before status registers are applied. */
-export function decodePointWords(point: ModbusPointDef, words: number[]): Omit<DecodedPoint, 'pointId' | 'exceeded'> {
-  const base = { raw: words, ...(point.unit === undefined ? {} : { unit: point.unit }) };
-  if (!wordsValid(point.table, words)) {
-    return { ...base, value: null, quality: 'bad', reason: 'decode_error', detail: `raw ${point.table} words out of range: ${words.join(',')}` };
+type Decoded = Omit<DecodedPoint, 'pointId' | 'exceeded'>;
+
+/** What decoding a point needs, worked out once per profile (decode runs every poll cycle). */
+interface CompiledPoint {
+  point: ModbusPointDef;
+  span: number;
+  numeric: boolean;
+  kind: RawNumberKind;
+  decimals: number;
+  sentinels: ReadonlySet<number>;
+}
+
+const compiledProfiles = new WeakMap<ModbusProfile, readonly CompiledPoint[]>();
+
+function compile(profile: ModbusProfile): readonly CompiledPoint[] {
+  let compiled = compiledProfiles.get(profile);
+  if (compiled === undefined) {
+    compiled = profile.points.map((point) => ({
+      point,
+      span: pointSpan(point),
+      numeric: isNumericType(point.type),
+      kind: point.type === 'float32' ? 'float32' : point.type === 'float64' ? 'float64' : 'integer',
+      decimals: resultDecimals(point.scale, point.offset),
+      sentinels: new Set(point.sentinels),
+    }));
+    compiledProfiles.set(profile, compiled);
   }
+  return compiled;
+}
+
+function decodeCompiled(c: CompiledPoint, words: number[]): Decoded {
+  const { point } = c;
+  const d: Decoded = { value: null, quality: 'good', raw: words };
+  if (point.unit !== undefined) d.unit = point.unit;
+  if (!wordsValid(point.table, words)) return bad(d, `raw ${point.table} words out of range: ${words.join(',')}`);
   const raw = decodeRaw(point, words);
-  if (typeof raw !== 'number' || !isNumericType(point.type)) return { ...base, value: raw, quality: 'good' };
-  if (!Number.isFinite(raw)) return { ...base, value: null, quality: 'bad', reason: 'decode_error', detail: `raw ${point.type} is ${raw}` };
-  if (point.sentinels.includes(raw)) return { ...base, value: null, quality: 'bad', reason: 'decode_error', detail: `raw value ${raw} is a no-measurement sentinel` };
-  const kind = point.type === 'float32' ? 'float32' : point.type === 'float64' ? 'float64' : 'integer';
-  const value = scaleValue(raw, point.scale, point.offset, kind);
-  return { ...base, value, ...rangeVerdict(value, point.range, point.outOfRange) };
+  if (typeof raw !== 'number' || !c.numeric) {
+    d.value = raw;
+    return d;
+  }
+  if (!Number.isFinite(raw)) return bad(d, `raw ${point.type} is ${raw}`);
+  if (c.sentinels.has(raw)) return bad(d, `raw value ${raw} is a no-measurement sentinel`);
+  const value = scaleValue(raw, point.scale, point.offset, c.kind, c.decimals);
+  d.value = value;
+  if (point.range !== undefined && (value < point.range.min || value > point.range.max)) {
+    const v = rangeVerdict(value, point.range, point.outOfRange);
+    d.quality = v.quality;
+    if (v.reason !== undefined) d.reason = v.reason;
+    if (v.detail !== undefined) d.detail = v.detail;
+  }
+  return d;
+}
+
+function bad(d: Decoded, detail: string): Decoded {
+  d.quality = 'bad';
+  d.reason = 'decode_error';
+  d.detail = detail;
+  return d;
+}
+
+/** Steps 1 to 5 for one point, before status registers are applied. */
+export function decodePointWords(point: ModbusPointDef, words: number[]): Decoded {
+  const kind: RawNumberKind = point.type === 'float32' ? 'float32' : point.type === 'float64' ? 'float64' : 'integer';
+  const c = { point, span: pointSpan(point), numeric: isNumericType(point.type), kind, decimals: resultDecimals(point.scale, point.offset), sentinels: new Set(point.sentinels) };
+  return decodeCompiled(c, words);
 }
 
 function statusVerdicts(profile: ModbusProfile, data: readonly ModbusBlockData[]): Map<string, QualityVerdict> {
   const byPoint = new Map<string, QualityVerdict>();
   const apply = (reg: StatusRegister, verdict: QualityVerdict): void => {
-    for (const id of reg.appliesTo) byPoint.set(id, worseVerdict(byPoint.get(id) ?? { quality: 'good' }, verdict));
+    if (verdict.quality === 'good') return;
+    for (const id of reg.appliesTo) byPoint.set(id, worseVerdict(byPoint.get(id) ?? GOOD, verdict));
   };
   for (const reg of profile.status) {
     const word = sliceBlocks(data, reg.table, reg.address, 1)?.[0];
@@ -73,31 +126,38 @@ function statusVerdicts(profile: ModbusProfile, data: readonly ModbusBlockData[]
   return byPoint;
 }
 
+const GOOD: QualityVerdict = { quality: 'good' };
+
 /**
  * Decode every point whose registers are all inside the given blocks. Points whose block is missing
  * are not returned: the driver knows whether that means comm-loss. A status register covering a
  * returned point that was not read makes that point uncertain (`comm_lost`): its state is unknown.
+ * `opts.limits` are the instance overrides (validate them once with effectiveLimits when loading).
  */
 export function decodeModbusPoints(profile: DeviceProfile, data: readonly ModbusBlockData[], opts: DecodeOptions = {}): DecodedPoint[] {
   const modbus = requireModbus(profile);
   const status = statusVerdicts(modbus, data);
   const out: DecodedPoint[] = [];
-  for (const point of modbus.points) {
-    const words = sliceBlocks(data, point.table, point.address, pointSpan(point));
+  for (const c of compile(modbus)) {
+    const { point } = c;
+    const words = sliceBlocks(data, point.table, point.address, c.span);
     if (words === undefined) continue;
-    const decoded = decodePointWords(point, words);
-    const { quality, reason, detail } = worseVerdict(decoded, status.get(point.id) ?? { quality: 'good' });
-    const limits = effectiveLimits(modbus, point.id, opts.limits);
-    out.push({
+    const decoded = decodeCompiled(c, words);
+    const limits = opts.limits?.[point.id] ?? point.limits;
+    const result: DecodedPoint = {
       pointId: point.id,
       value: decoded.value,
-      ...(decoded.unit === undefined ? {} : { unit: decoded.unit }),
-      quality,
-      ...(reason === undefined ? {} : { reason }),
-      ...(detail === undefined ? {} : { detail }),
+      quality: decoded.quality,
       raw: decoded.raw,
-      exceeded: typeof decoded.value === 'number' ? exceededLevels(decoded.value, limits) : [],
-    });
+      exceeded: typeof decoded.value === 'number' && limits.length > 0 ? exceededLevels(decoded.value, limits) : [],
+    };
+    if (decoded.unit !== undefined) result.unit = decoded.unit;
+    const verdict = status.get(point.id);
+    const final = verdict === undefined ? decoded : worseVerdict(decoded, verdict);
+    result.quality = final.quality;
+    if (final.reason !== undefined) result.reason = final.reason;
+    if (final.detail !== undefined) result.detail = final.detail;
+    out.push(result);
   }
   return out;
 }

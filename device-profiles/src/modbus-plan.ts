@@ -2,7 +2,8 @@
  * Read planning: which Modbus requests fetch a profile's points (and the status registers that
  * qualify them) in as few requests as the protocol allows. Contiguous and near-contiguous spans of
  * one table merge while the gap between them is at most `maxGap` unused registers/bits and the block
- * stays within `maxRegisters` (FC3/FC4 limit 125) or `maxBits` (FC1/FC2 limit 2000).
+ * stays within `maxRegisters` (FC3/FC4 limit 125) or `maxBits` (FC1/FC2 limit 2000). A profile's
+ * `readHints` lower these further for devices that need it (never raise them).
  */
 import { SafeLoopError } from '@safeloop/contract';
 import { findPoint } from './limits.ts';
@@ -41,9 +42,10 @@ function checkLimit(name: string, value: number, min: number, max: number): numb
 
 export function planModbusReads(profile: DeviceProfile, opts: PlanOptions = {}): ModbusReadBlock[] {
   const modbus = requireModbus(profile);
-  const maxRegisters = checkLimit('maxRegisters', opts.maxRegisters ?? 125, 1, 125);
-  const maxBits = checkLimit('maxBits', opts.maxBits ?? 2000, 1, 2000);
-  const maxGap = checkLimit('maxGap', opts.maxGap ?? 8, 0, 2000);
+  const hints = modbus.readHints ?? {};
+  const maxRegisters = Math.min(checkLimit('maxRegisters', opts.maxRegisters ?? 125, 1, 125), hints.maxRegisters ?? 125);
+  const maxBits = Math.min(checkLimit('maxBits', opts.maxBits ?? 2000, 1, 2000), hints.maxBits ?? 2000);
+  const maxGap = Math.min(checkLimit('maxGap', opts.maxGap ?? 8, 0, 2000), hints.maxGap ?? 2000);
   const wanted = opts.pointIds === undefined ? undefined : new Set(opts.pointIds);
   if (wanted !== undefined) for (const id of wanted) findPoint(modbus, id);
 

@@ -1,12 +1,11 @@
 /**
- * Cross-field checks on a structurally valid profile: unique ids, known units, ranges and limits that
+ * Cross-field checks on a structurally valid profile: unique ids, units where needed, ranges and limits that
  * make sense, bit/length fields that fit the type, registers that do not overlap, status registers
  * that cover real points. Attached to DeviceProfileSchema with superRefine; each problem has a path.
  */
 import type { AlarmLimit } from '@safeloop/contract';
 import { isNumericType, pointSpan } from './register-codec.ts';
 import type { ModbusProfile, OpcuaProfile, Range } from './schema.ts';
-import { isKnownUnit } from './units.ts';
 
 export interface SemanticProblem {
   path: (string | number)[];
@@ -31,7 +30,6 @@ export function checkProfileSemantics(profile: ModbusProfile | OpcuaProfile): Se
     else seen.set(point.id, i);
 
     const numeric = 'nodeId' in point ? NUMERIC_OPCUA.has(point.dataType) : isNumericType(point.type);
-    if (point.unit !== undefined && !isKnownUnit(point.unit)) add([...base, 'unit'], `unknown unit "${point.unit}" (see UNITS)`);
     if (numeric) {
       if (point.unit === undefined) add([...base, 'unit'], 'a numeric point needs a unit');
       if (point.range === undefined) add([...base, 'range'], 'a numeric point needs a measuring range');

@@ -61,10 +61,18 @@ export function bytesToRegisters(bytes: Uint8Array, order: ByteOrder): number[] 
 
 export type RawValue = number | boolean | string;
 
+const scratch = new DataView(new ArrayBuffer(8));
+
+/** The value's 16-bit words most significant first, undoing the word order and the byte swap. */
+function wordAt(words: readonly number[], i: number, order: ByteOrder): number {
+  const w = words[wordsLittleEndian(order) ? words.length - 1 - i : i] ?? 0;
+  return bytesSwapped(order) ? swap16(w) : w;
+}
+
 /**
  * Decode registers into the raw typed value. For strings, byte order applies per register (BADC/DCBA
  * swap the two characters of each register) and words are never reordered; text stops at the first NUL
- * and trailing spaces are trimmed.
+ * and trailing spaces are trimmed. Integers are decoded arithmetically (this is the gateway's hot path).
  */
 export function decodeRaw(point: Pick<ModbusPointDef, 'table' | 'type' | 'order' | 'bit'>, words: readonly number[]): RawValue {
   if (point.table === 'coil' || point.table === 'discrete') return words[0] === 1;
@@ -79,29 +87,25 @@ export function decodeRaw(point: Pick<ModbusPointDef, 'table' | 'type' | 'order'
       const end = bytes.indexOf(0);
       return Buffer.from(end === -1 ? bytes : bytes.subarray(0, end)).toString('latin1').trimEnd();
     }
-    case 'int16':
     case 'uint16':
-    case 'int32':
-    case 'uint32':
-    case 'float32':
-    case 'float64': {
-      const bytes = registersToBytes(words, point.order);
-      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      switch (point.type) {
-        case 'int16':
-          return view.getInt16(0);
-        case 'uint16':
-          return view.getUint16(0);
-        case 'int32':
-          return view.getInt32(0);
-        case 'uint32':
-          return view.getUint32(0);
-        case 'float32':
-          return view.getFloat32(0);
-        case 'float64':
-          return view.getFloat64(0);
-      }
+      return wordAt(words, 0, point.order);
+    case 'int16': {
+      const w = wordAt(words, 0, point.order);
+      return w > 0x7fff ? w - 0x10000 : w;
     }
+    case 'uint32':
+      return wordAt(words, 0, point.order) * 0x10000 + wordAt(words, 1, point.order);
+    case 'int32': {
+      const u = wordAt(words, 0, point.order) * 0x10000 + wordAt(words, 1, point.order);
+      return u > 0x7fffffff ? u - 0x100000000 : u;
+    }
+    case 'float32':
+      scratch.setUint16(0, wordAt(words, 0, point.order));
+      scratch.setUint16(2, wordAt(words, 1, point.order));
+      return scratch.getFloat32(0);
+    case 'float64':
+      for (let i = 0; i < 4; i++) scratch.setUint16(i * 2, wordAt(words, i, point.order));
+      return scratch.getFloat64(0);
   }
 }
 

@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { AlarmLimitSchema, IdSchema } from '@safeloop/contract';
 import { checkProfileSemantics } from './profile-semantics.ts';
+import { UNITS } from './units.ts';
 
 export const LocalizedTextSchema = z.strictObject({
   zh: z.string().min(1).max(100),
@@ -45,12 +46,17 @@ export type ByteOrder = z.infer<typeof ByteOrderSchema>;
 export const RangeSchema = z.strictObject({ min: z.number().finite(), max: z.number().finite() });
 export type Range = z.infer<typeof RangeSchema>;
 
+/** A unit symbol from UNITS (the JSON Schema lists them, so editors complete them). */
+export const UnitSchema = z.enum(Object.keys(UNITS) as [keyof typeof UNITS, ...(keyof typeof UNITS)[]], {
+  error: (issue) => `unknown unit ${JSON.stringify(issue.input)} (known: ${Object.keys(UNITS).join(' ')})`,
+});
+
 const pointCommon = {
   id: IdSchema,
   name: LocalizedTextSchema,
   description: z.string().max(500).optional(),
   /** Unit symbol, a key of UNITS; omitted for state points (bool, string). */
-  unit: z.string().optional(),
+  unit: UnitSchema.optional(),
   /** Measuring range (量程) in engineering units; a value outside it gets quality `outOfRange`. */
   range: RangeSchema.optional(),
   /** Quality of a value outside the range (the value itself is kept, so an over-range gas reading still alarms). */
@@ -137,6 +143,18 @@ export const ModbusProfileSchema = z.strictObject({
   protocol: z.literal('modbus'),
   points: z.array(ModbusPointSchema).min(1),
   status: z.array(StatusRegisterSchema).default([]),
+  /**
+   * What the device tolerates in one request. Some devices answer "illegal data address" when a
+   * merged read bridges registers they do not implement: `maxGap: 0` stops the planner bridging.
+   * The planner takes the smaller of these and the driver's own options.
+   */
+  readHints: z
+    .strictObject({
+      maxRegisters: z.number().int().min(1).max(125).optional(),
+      maxBits: z.number().int().min(1).max(2000).optional(),
+      maxGap: z.number().int().min(0).max(2000).optional(),
+    })
+    .optional(),
 });
 export type ModbusProfile = z.infer<typeof ModbusProfileSchema>;
 

@@ -54,12 +54,22 @@ function decimalsOf(x: number): number {
 
 export type RawNumberKind = 'integer' | 'float32' | 'float64';
 
-/** Steps 2–3: raw number → engineering number. */
-export function scaleValue(raw: number, scale: number, offset: number, kind: RawNumberKind): number {
+/** Decimal places an integer raw value keeps after × scale + offset (e.g. 1 for scale 0.1). */
+export function resultDecimals(scale: number, offset: number): number {
+  return Math.min(10, Math.max(decimalsOf(scale), decimalsOf(offset)));
+}
+
+/** Steps 2–3: raw number → engineering number. `decimals` defaults to resultDecimals(scale, offset). */
+export function scaleValue(raw: number, scale: number, offset: number, kind: RawNumberKind, decimals = resultDecimals(scale, offset)): number {
   const v = raw * scale + offset;
   switch (kind) {
-    case 'integer':
-      return Number(v.toFixed(Math.max(decimalsOf(scale), decimalsOf(offset))));
+    case 'integer': {
+      if (decimals === 0) return Math.round(v) + 0;
+      const p = 10 ** decimals;
+      const scaled = v * p;
+      // `+ 0` turns -0 into 0; beyond 2^53 rounding cannot help and the product is returned as is.
+      return Math.abs(scaled) < Number.MAX_SAFE_INTEGER ? Math.round(scaled) / p + 0 : v;
+    }
     case 'float32':
       return Number(v.toPrecision(7));
     case 'float64':

@@ -79,6 +79,16 @@ void describe('planModbusReads', () => {
     assert.deepEqual(planModbusReads(p), [{ table: 'holding', start: 7, count: 1, pointIds: ['b0', 'b1'] }]);
   });
 
+  void test("a profile's readHints lower the driver's limits, never raise them", () => {
+    const base = modbusProfile([u16('a', 0), u16('b', 3), u16('c', 6)]);
+    const hinted = { ...base, readHints: { maxGap: 0, maxRegisters: 2 } } as typeof base;
+    assert.deepEqual(blocks(planModbusReads(base)), ['holding:0+7']);
+    assert.deepEqual(blocks(planModbusReads(hinted)), ['holding:0+1', 'holding:3+1', 'holding:6+1']);
+    assert.deepEqual(blocks(planModbusReads(hinted, { maxGap: 100, maxRegisters: 125 })), ['holding:0+1', 'holding:3+1', 'holding:6+1']);
+    const wide = { ...base, readHints: { maxGap: 50 } } as typeof base;
+    assert.deepEqual(blocks(planModbusReads(wide, { maxGap: 1 })), ['holding:0+1', 'holding:3+1', 'holding:6+1']);
+  });
+
   void test('unknown point ids and impossible limits are refused', () => {
     const p = modbusProfile([u16('a', 0)]);
     assert.throws(() => planModbusReads(p, { pointIds: ['zz'] }), { code: 'PROFILE_POINT_NOT_FOUND' });

@@ -68,7 +68,7 @@ void describe('loadProfileFile', () => {
     const unit = write('unit.json', (p) => {
       p.points[0] = { ...p.points[0], unit: 'furlong' };
     });
-    assert.throws(() => loadProfileFile(unit), /unit\.json: points\.0\.unit: unknown unit "furlong"/);
+    assert.throws(() => loadProfileFile(unit), /unit\.json: points\.0\.unit: unknown unit "furlong" \(known: %LEL/);
   });
 
   void test('a missing file is a ConfigError on (file)', () => {

@@ -1,0 +1,74 @@
+/**
+ * Device-profile decode cost: how much of the gateway's CPU budget the transform pipeline takes.
+ * Run: node --import tsx device-profiles/bench/decode.bench.ts
+ * Prints figures for a synthetic 1,000-point Modbus device (mixed int16 ×0.1 with limits, float32
+ * CDAB, uint32, bit points, one status register per 8 points) and for the 8-channel gas controller.
+ */
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { getProfile } from '../src/library.ts';
+import { decodeModbusPoints, type ModbusBlockData } from '../src/modbus-decode.ts';
+import { encodeModbusPoint } from '../src/modbus-encode.ts';
+import { planModbusReads } from '../src/modbus-plan.ts';
+import { DeviceProfileSchema, type DeviceProfile, type ModbusPointInput, type StatusRegisterInput } from '../src/schema.ts';
+
+function syntheticProfile(n: number): DeviceProfile {
+  const points: ModbusPointInput[] = [];
+  const status: StatusRegisterInput[] = [];
+  let address = 0;
+  for (let i = 0; i < n; i++) {
+    const id = `p${i}`;
+    const name = { zh: id, en: id };
+    switch (i % 4) {
+      case 0:
+        points.push({ id, name, table: 'holding', address, type: 'int16', scale: 0.1, unit: '%LEL', range: { min: 0, max: 100 }, limits: [{ level: 'GAS_1', direction: 'high', value: 25 }, { level: 'GAS_2', direction: 'high', value: 50 }] });
+        address += 1;
+        break;
+      case 1:
+        points.push({ id, name, table: 'holding', address, type: 'float32', order: 'CDAB', unit: 'm', range: { min: 0, max: 20 } });
+        address += 2;
+        break;
+      case 2:
+        points.push({ id, name, table: 'holding', address, type: 'uint32', scale: 0.01, unit: 'mm', range: { min: 0, max: 1e6 } });
+        address += 2;
+        break;
+      default:
+        points.push({ id, name, table: 'holding', address, type: 'bit', bit: 0 });
+        address += 1;
+    }
+    if (i % 8 === 7) {
+      status.push({ id: `s${i}`, table: 'holding', address, codes: [{ value: 0, state: 'normal' }, { value: 3, state: 'fault' }], appliesTo: points.slice(-8).map((p) => p.id) });
+      address += 1;
+    }
+  }
+  return DeviceProfileSchema.parse({ id: 'bench-1000', name: { zh: 'b', en: 'b' }, sector: 'general', protocol: 'modbus', points, status });
+}
+
+function blocksFor(profile: DeviceProfile): ModbusBlockData[] {
+  return planModbusReads(profile).map((b) => ({ table: b.table, start: b.start, values: Array.from({ length: b.count }, (_, i) => (b.start + i) % 400) }));
+}
+
+function time(label: string, iterations: number, fn: () => void): number {
+  for (let i = 0; i < Math.min(50, iterations); i++) fn();
+  const t0 = performance.now();
+  for (let i = 0; i < iterations; i++) fn();
+  const perCallMs = (performance.now() - t0) / iterations;
+  process.stdout.write(`${label.padEnd(58)} ${(perCallMs * 1000).toFixed(1).padStart(10)} µs/call\n`);
+  return perCallMs;
+}
+
+const t0 = performance.now();
+const big = syntheticProfile(1000);
+process.stdout.write(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, node ${process.version}\n`);
+process.stdout.write(`${'parse + validate a 1,000-point profile'.padEnd(58)} ${((performance.now() - t0) * 1000).toFixed(1).padStart(10)} µs (once, cold)\n`);
+time('parse + validate a 1,000-point profile (warm)', 20, () => DeviceProfileSchema.parse(big));
+const plan = planModbusReads(big);
+process.stdout.write(`plan: ${plan.length} reads for ${big.points.length} points (${plan.reduce((s, b) => s + b.count, 0)} registers)\n`);
+time('planModbusReads, 1,000 points', 200, () => planModbusReads(big));
+const data = blocksFor(big);
+const decodeMs = time('decodeModbusPoints, 1,000 points', 500, () => decodeModbusPoints(big, data));
+process.stdout.write(`  → ${Math.round(1000 / decodeMs).toLocaleString('en')} points/ms; 100 devices × 1,000 points per second = ${(decodeMs * 100 / 10).toFixed(2)} % of one core\n`);
+const ctrl = getProfile('generic-gas-controller-8ch');
+const ctrlData = blocksFor(ctrl);
+time('decodeModbusPoints, gas controller (9 points, 9 status)', 5000, () => decodeModbusPoints(ctrl, ctrlData));
+time('encodeModbusPoint, float32 CDAB', 20000, () => encodeModbusPoint(big, 'p1', 12.5));
