@@ -95,11 +95,12 @@ export class IngestWorker {
     });
   }
 
-  /** Run migrations of the store, the outbox and ingest bookkeeping (idempotent; safe from many workers). */
+  /** Run migrations of the store, the outbox, ingest bookkeeping and rules (idempotent; safe from many workers). */
   async migrate(): Promise<void> {
     await this.store.init();
     await this.outbox.init();
     await migrate(this.deps.db, 'ingest', INGEST_MIGRATIONS);
+    if (this.deps.rules) await this.deps.rules.init(this.deps.db);
   }
 
   async start(): Promise<void> {

@@ -6,6 +6,8 @@ import type { OutboxOp } from '../store/alarm-outbox.ts';
 export type Enqueue = (tx: SqlDb, ops: readonly OutboxOp[]) => Promise<number>;
 
 export interface RulesEvaluator {
+  /** Migrations and the stored rule set; run once at worker start. */
+  init(db: SqlDb): Promise<void>;
   /** Before the ingest transaction; may do I/O (site lookups). */
   prepare(gatewayId: string, readings: readonly TelemetryEvent[]): Promise<void>;
   /** Inside the ingest transaction: newly committed readings → alarm decisions (no I/O but the tx). */

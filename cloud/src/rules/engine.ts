@@ -1,0 +1,217 @@
+/**
+ * The rules engine: evaluates newly committed readings inside the ingest transaction against the
+ * current rule set, with pending state in the database (rule_state), and runs due timers.
+ * Decisions go to the AlarmSink through the outbox. Rules can be replaced at runtime
+ * (setRules, or publish() which also stores a new version that every worker picks up).
+ */
+import { errorMessage, systemClock, type Clock, type Logger, type TelemetryEvent } from '@safeloop/contract';
+import { migrate, type SqlDb } from '../db/index.ts';
+import type { OutboxOp } from '../store/alarm-outbox.ts';
+import { compoundHandler } from './compound-rule.ts';
+import type { Enqueue, RulesEvaluator } from './evaluator.ts';
+import { splitSite } from './glob.ts';
+import type { KindHandler } from './kind-handler.ts';
+import { limitHandler } from './limit-rule.ts';
+import { RULES_MIGRATIONS } from './migrations.ts';
+import { rateHandler } from './rate-rule.ts';
+import { latestRuleSet, latestRuleSetVersion, parseRuleSet, saveRuleSet } from './repository.ts';
+import type { Rule, RuleSet, SiteType } from './schema.ts';
+import { fromStateRow, freshState, loadStates, saveStates, type RuleState } from './state.ts';
+import { staleHandler } from './stale-rule.ts';
+import { tailingsHandler } from './tailings-rule.ts';
+
+export interface SiteDirectory {
+  getSite(siteId: string): Promise<{ id: string; type: SiteType } | undefined>;
+}
+
+export interface RulesEngineDeps {
+  logger: Logger;
+  clock?: Clock;
+  /** Needed only by rules scoped with `siteTypes`. */
+  sites?: SiteDirectory;
+  /** How often runTimers() checks the rule_sets table for a newer version. Default 2 s. */
+  reloadCheckMs?: number;
+}
+
+type Evaluable = Exclude<Rule, { kind: 'gateway-offline' }>;
+interface Touch {
+  rule: Evaluable;
+  handler: KindHandler<Evaluable>;
+  key: string;
+}
+
+function handlerFor(rule: Evaluable): KindHandler<Evaluable> {
+  switch (rule.kind) {
+    case 'limit':
+      return limitHandler as KindHandler<Evaluable>;
+    case 'rate':
+      return rateHandler as KindHandler<Evaluable>;
+    case 'compound':
+      return compoundHandler as KindHandler<Evaluable>;
+    case 'tailings-aggregate':
+      return tailingsHandler as KindHandler<Evaluable>;
+    case 'stale':
+      return staleHandler as KindHandler<Evaluable>;
+  }
+}
+
+const SITE_TTL_MS = 60_000;
+
+export class RulesEngine implements RulesEvaluator {
+  private set: RuleSet = { version: 0, rules: [] };
+  private byId = new Map<string, Rule>();
+  private readonly touches = new Map<string, Touch[]>();
+  private readonly siteTypes = new Map<string, { at: number; type: SiteType | undefined }>();
+  private readonly clock: Clock;
+  private readonly logger: Logger;
+  private lastReloadCheck = -Infinity;
+
+  constructor(
+    private readonly deps: RulesEngineDeps,
+    initial?: RuleSet,
+  ) {
+    this.clock = deps.clock ?? systemClock;
+    this.logger = deps.logger.child({ module: 'cloud:rules' });
+    if (initial) this.setRules(initial);
+  }
+
+  static migrate(db: SqlDb): Promise<void> {
+    return migrate(db, 'rules', RULES_MIGRATIONS);
+  }
+
+  async init(db: SqlDb): Promise<void> {
+    await RulesEngine.migrate(db);
+    if ((await latestRuleSetVersion(db)) > this.set.version) await this.loadFromDb(db);
+  }
+
+  get ruleSet(): RuleSet {
+    return this.set;
+  }
+
+  /** Validate and swap in a rule set (in memory; see publish() to persist). */
+  setRules(input: unknown, source = 'rules'): RuleSet {
+    const set = parseRuleSet(input, source);
+    this.set = set;
+    this.byId = new Map(set.rules.map((r) => [r.id, r]));
+    this.touches.clear();
+    this.logger.info({ version: set.version, rules: set.rules.length }, 'rule set loaded');
+    return set;
+  }
+
+  /** Validate, store as a new version (must be newer) and apply. */
+  async publish(db: SqlDb, input: unknown, createdBy: string): Promise<RuleSet> {
+    const set = parseRuleSet(input, 'rules');
+    await saveRuleSet(db, set, createdBy, this.clock.now());
+    return this.setRules(set);
+  }
+
+  /** Apply the newest stored version, if any. */
+  async loadFromDb(db: SqlDb): Promise<RuleSet | undefined> {
+    const set = await latestRuleSet(db);
+    if (set && set.version !== this.set.version) this.setRules(set, 'rule_sets');
+    return set;
+  }
+
+  private applies(rule: Rule, siteId: string): boolean {
+    if (!rule.enabled) return false;
+    if (rule.sites && !rule.sites.includes(siteId)) return false;
+    if (rule.siteTypes) {
+      const type = this.siteTypes.get(siteId)?.type;
+      if (!type || !rule.siteTypes.includes(type)) return false;
+    }
+    return true;
+  }
+
+  private touchesFor(point: string): Touch[] {
+    let t = this.touches.get(point);
+    if (t) return t;
+    const { siteId, rel } = splitSite(point);
+    t = [];
+    for (const rule of this.set.rules) {
+      if (rule.kind === 'gateway-offline' || !this.applies(rule, siteId)) continue;
+      const handler = handlerFor(rule);
+      for (const key of handler.keys(rule, siteId, rel, point)) t.push({ rule, handler, key });
+    }
+    if (this.touches.size > 200_000) this.touches.clear();
+    this.touches.set(point, t);
+    return t;
+  }
+
+  async prepare(_gatewayId: string, readings: readonly TelemetryEvent[]): Promise<void> {
+    if (!this.set.rules.some((r) => r.siteTypes)) return;
+    const now = this.clock.monotonic();
+    const sites = new Set(readings.map((r) => splitSite(r.point).siteId));
+    for (const siteId of sites) {
+      const hit = this.siteTypes.get(siteId);
+      if (hit && now - hit.at < SITE_TTL_MS) continue;
+      let type: SiteType | undefined;
+      try {
+        type = (await this.deps.sites?.getSite(siteId))?.type;
+      } catch (err) {
+        this.logger.warn({ err: errorMessage(err), siteId }, 'site lookup failed; keeping the previous site type');
+        type = hit?.type;
+      }
+      if (hit?.type !== type) for (const p of this.touches.keys()) if (p.startsWith(`${siteId}/`)) this.touches.delete(p);
+      this.siteTypes.set(siteId, { at: now, type });
+    }
+  }
+
+  async evaluate(tx: SqlDb, _gatewayId: string, readings: readonly TelemetryEvent[], now: number): Promise<OutboxOp[]> {
+    if (this.set.rules.length === 0) return [];
+    const perReading: Touch[][] = readings.map((r) => this.touchesFor(r.point));
+    const keys = perReading.flatMap((ts) => ts.map((t) => t.key));
+    if (keys.length === 0) return [];
+    const states = await loadStates(tx, keys);
+    const order = readings.map((r, i) => ({ r, i })).sort((a, b) => a.r.sourceTime - b.r.sourceTime || a.r.seq - b.r.seq);
+    const ops: OutboxOp[] = [];
+    for (const { r, i } of order) {
+      for (const touch of perReading[i]!) {
+        let st = states.get(touch.key);
+        if (!st) {
+          st = freshState(touch.key, touch.rule.id, splitSite(r.point).siteId);
+          states.set(touch.key, st);
+        }
+        ops.push(...touch.handler.apply(touch.rule, st, r, now));
+      }
+    }
+    await saveStates(tx, states.values(), now);
+    return ops;
+  }
+
+  async runTimers(db: SqlDb, now: number, enqueue: Enqueue): Promise<number> {
+    if (this.clock.monotonic() - this.lastReloadCheck >= (this.deps.reloadCheckMs ?? 2000)) {
+      this.lastReloadCheck = this.clock.monotonic();
+      if ((await latestRuleSetVersion(db)) > this.set.version) await this.loadFromDb(db);
+    }
+    return db.transaction(async (tx) => {
+      const rows = await tx.query<Parameters<typeof fromStateRow>[0]>(
+        `SELECT * FROM rule_state WHERE due_at IS NOT NULL AND due_at <= $1 ORDER BY due_at LIMIT 200${tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+        [now],
+      );
+      if (rows.length === 0) return 0;
+      const states: RuleState[] = rows.map(fromStateRow);
+      const ops: OutboxOp[] = [];
+      for (const st of states) {
+        const rule = this.byId.get(st.ruleId);
+        if (!rule || rule.kind === 'gateway-offline' || !rule.enabled) {
+          st.dueAt = null;
+          st.dirty = true;
+          continue;
+        }
+        ops.push(...(await handlerFor(rule).due(rule, st, now, tx)));
+      }
+      await saveStates(tx, states, now);
+      return ops.length > 0 ? enqueue(tx, ops) : 0;
+    });
+  }
+
+  gatewayOfflineGraceMs(siteIds: readonly string[]): number | undefined {
+    let best: number | undefined;
+    for (const rule of this.set.rules) {
+      if (rule.kind !== 'gateway-offline') continue;
+      if (!siteIds.some((s) => this.applies(rule, s))) continue;
+      best = Math.min(best ?? Infinity, rule.graceSec * 1000);
+    }
+    return best;
+  }
+}
