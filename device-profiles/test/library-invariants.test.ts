@@ -42,6 +42,11 @@ void describe('the library as a whole', () => {
     assert.deepEqual(missing, []);
   });
 
+  void test('the README lists every profile', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    assert.deepEqual(profiles.filter((p) => !readme.includes(`| \`${p.id}\` |`)).map((p) => p.id), []);
+  });
+
   void test('library profiles are frozen: a consumer cannot change a limit for everyone', () => {
     const p = getProfile('generic-catalytic-lel');
     assert.throws(() => {
