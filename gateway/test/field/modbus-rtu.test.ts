@@ -47,7 +47,7 @@ const twoBlocks: DeviceProfile = DeviceProfileSchema.parse({
   ],
 });
 
-test('five slaves on one RS-485 line: one source, correct readings from each', async () => {
+void test('five slaves on one RS-485 line: one source, correct readings from each', async () => {
   const profiles = ['generic-catalytic-lel', 'generic-h2s-ec', 'generic-co-ec', 'generic-o2-ec', 'generic-nh3-ec'];
   await withLine(
     profiles.map((profileId, i) => ({ unitId: i + 1, profileId })),
@@ -75,7 +75,7 @@ test('five slaves on one RS-485 line: one source, correct readings from each', a
   );
 });
 
-test('C1: a silent slave on a 5-slave line backs off; neighbours keep ≥ 95 % of their rate; its points go comm_lost within 2 intervals', async () => {
+void test('C1: a silent slave on a 5-slave line backs off; neighbours keep ≥ 95 % of their rate; its points go comm_lost within 2 intervals', async () => {
   // Realistic proportions: a silent slave costs timeout + late-reply guard (2 × 60 ms) of line time, less than one interval.
   const INTERVAL = 200;
   await withLine(
@@ -122,7 +122,7 @@ test('C1: a silent slave on a 5-slave line backs off; neighbours keep ≥ 95 % o
   );
 });
 
-test('C2: a late reply never lands on the wrong register (addresses encoded in values)', async () => {
+void test('C2: a late reply never lands on the wrong register (addresses encoded in values)', async () => {
   await withLine([{ unitId: 7, profileId: 'test-two-blocks', profile: twoBlocks, registerMode: 'address' }], async (pty, sim) => {
     const driver = createModbusRtuDriver({ path: pty.a, baudRate: 19200, parity: 'none', dataBits: 8, stopBits: 1, logger: silentLogger, lateReplyGuardMs: 100 });
     await driver.open({ timeoutMs: 1000 });
@@ -169,7 +169,7 @@ test('C2: a late reply never lands on the wrong register (addresses encoded in v
   });
 });
 
-test('C7: exception, bad CRC and short frame become quality reasons; the line recovers', async () => {
+void test('C7: exception, bad CRC and short frame become quality reasons; the line recovers', async () => {
   await withLine([{ unitId: 1, profileId: 'generic-catalytic-lel' }, { unitId: 2, profileId: 'generic-h2s-ec' }], async (pty, sim) => {
     const rec = recorder();
     const [src] = createFieldSources({

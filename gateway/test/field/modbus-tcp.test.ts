@@ -26,7 +26,7 @@ async function withSim<T>(devices: Parameters<typeof startModbusTcpSimulator>[0]
   }
 }
 
-test('two devices behind one TCP port: one source, correct values, units, quality and times', async () => {
+void test('two devices behind one TCP port: one source, correct values, units, quality and times', async () => {
   await withSim(
     [
       { unitId: 1, profileId: 'generic-catalytic-lel' },
@@ -64,7 +64,7 @@ test('two devices behind one TCP port: one source, correct values, units, qualit
   );
 });
 
-test('a silent unit: timeout, then comm_lost within two poll intervals, neighbour unaffected, recovery', async () => {
+void test('a silent unit: timeout, then comm_lost within two poll intervals, neighbour unaffected, recovery', async () => {
   await withSim(
     [
       { unitId: 1, profileId: 'generic-catalytic-lel' },
@@ -105,7 +105,7 @@ test('a silent unit: timeout, then comm_lost within two poll intervals, neighbou
   );
 });
 
-test('exception and short-frame replies become quality reasons, not zeros or crashes', async () => {
+void test('exception and short-frame replies become quality reasons, not zeros or crashes', async () => {
   await withSim([{ unitId: 1, profileId: 'generic-catalytic-lel' }], async (sim) => {
     const rec = recorder();
     const [src] = createFieldSources({ devices: [tcpDevice('lel1', 'generic-catalytic-lel', sim.port, 1)], defaultSite: 'p', logger: silentLogger, sink: rec.sink });
@@ -130,7 +130,7 @@ test('exception and short-frame replies become quality reasons, not zeros or cra
   });
 });
 
-test('device disconnects and refuses connections, then comes back: reconnect with backoff, no restart', async () => {
+void test('device disconnects and refuses connections, then comes back: reconnect with backoff, no restart', async () => {
   await withSim([{ unitId: 1, profileId: 'generic-catalytic-lel' }], async (sim) => {
     const rec = recorder();
     const [src] = createFieldSources({ devices: [tcpDevice('lel1', 'generic-catalytic-lel', sim.port, 1)], defaultSite: 'p', logger: silentLogger, sink: rec.sink });
@@ -152,13 +152,13 @@ test('device disconnects and refuses connections, then comes back: reconnect wit
   });
 });
 
-test('a request without a timeout is refused (modbus-serial would wait forever)', async () => {
+void test('a request without a timeout is refused (modbus-serial would wait forever)', async () => {
   const driver = createModbusTcpDriver({ host: '127.0.0.1', port: 1, logger: silentLogger });
   await assert.rejects(driver.readBlock(1, { table: 'holding', start: 0, count: 1 }, {} as never), /without a timeout/);
   await assert.rejects(driver.readBlock(1, { table: 'holding', start: 0, count: 1 }, { timeoutMs: 0 }), /without a timeout/);
 });
 
-test('C3: a late TCP reply with an old transaction id is discarded, never used for the next request', async () => {
+void test('C3: a late TCP reply with an old transaction id is discarded, never used for the next request', async () => {
   await withSim([{ unitId: 1, profileId: 'generic-catalytic-lel', registerMode: 'address' }], async (sim) => {
     const driver = createModbusTcpDriver({ host: '127.0.0.1', port: sim.port, logger: silentLogger });
     await driver.open({ timeoutMs: 1000 });
