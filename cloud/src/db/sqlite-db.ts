@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -33,7 +34,8 @@ export class SqliteDb implements SqlDb {
   private readonly db: Database.Database;
   private readonly stmts = new Map<string, { stmt: Database.Statement; order: number[] }>();
   private queue: Promise<unknown> = Promise.resolve();
-  private inTx = false;
+  /** Set inside a transaction's async context only, so a concurrent caller queues instead of joining it. */
+  private readonly txContext = new AsyncLocalStorage<true>();
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -82,21 +84,19 @@ export class SqliteDb implements SqlDb {
   }
 
   transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
-    if (this.inTx) return fn(this); // nested: join the outer transaction
-    const run = async (): Promise<T> => {
-      this.db.exec('BEGIN IMMEDIATE');
-      this.inTx = true;
-      try {
-        const result = await fn(this);
-        this.db.exec('COMMIT');
-        return result;
-      } catch (err) {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        throw err;
-      } finally {
-        this.inTx = false;
-      }
-    };
+    if (this.txContext.getStore()) return fn(this); // nested (same async context): join the outer transaction
+    const run = (): Promise<T> =>
+      this.txContext.run(true, async () => {
+        this.db.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(this);
+          this.db.exec('COMMIT');
+          return result;
+        } catch (err) {
+          if (this.db.inTransaction) this.db.exec('ROLLBACK');
+          throw err;
+        }
+      });
     const p = this.queue.then(run, run);
     this.queue = p.catch(() => undefined);
     return p;
