@@ -22,7 +22,7 @@ function pointAlarm(point: string, level: 'GAS_1' | 'GAS_2' | 'H', title: string
   return { conditionKey: `limit:${point}:${level}`, siteId: point.split('/')[0] ?? '', point, origin: 'cloud' as const, ruleId: 'browser-test', kind: 'point' as const, level, title, value, limit, unit, inputs: { [point]: value }, at };
 }
 
-describe('dashboard in chromium', { timeout: 120_000 }, () => {
+void describe('dashboard in chromium', { timeout: 120_000 }, () => {
   let cloud: TestCloud;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
@@ -55,7 +55,7 @@ describe('dashboard in chromium', { timeout: 120_000 }, () => {
       readings.push({ point: 'tank-farm/tank-1/level', value: 6.4, unit: 'm', quality: i === 0 ? 'uncertain' : 'good', ...(i === 0 ? { reason: 'stale' as const } : {}), sourceTime: t, gatewayTime: t });
     }
     await cloud.ingest('gw-demo-01', readings);
-    await cloud.registry.setGatewayStatus('gw-demo-01', true, now);
+    await cloud.service.registry.setGatewayStatus('gw-demo-01', true, now);
   });
 
   after(async () => {
@@ -64,20 +64,18 @@ describe('dashboard in chromium', { timeout: 120_000 }, () => {
     await cloud?.stop();
   });
 
-  test('the operator sees a new alarm appear live, acknowledges it and submits feedback with a photo', async () => {
+  void test('the operator sees a new alarm appear live, acknowledges it and submits feedback with a photo', async () => {
     const { page, errors } = await newPage();
     await logIn(page, cloud.baseUrl, 'operator');
     // Role-fitted view: the operator's own sites only.
     await page.locator('#sites-table').getByRole('link', { name: '罐区', exact: true }).waitFor();
     assert.equal(await page.locator('#sites-table').getByText('青山湖罐区').count(), 0, 'another enterprise’s site must not show');
-    await page.waitForTimeout(500); // let echarts draw the outlines
-    await screenshot(page, 'map');
 
     // Two older alarms on the desk: one left unacknowledged until its escalation timer fired.
     const t0 = Date.now();
-    await cloud.alarms.raise(pointAlarm('tank-farm/gas-2/lel', 'GAS_1', '2号可燃气体探测器 一级报警', 31.5, 25, '%LEL', t0 - 20 * 60_000));
-    await cloud.alarms.raise(pointAlarm('tank-farm/tank-1/temp', 'H', '1号储罐温度 高报警', 46.2, 45, '°C', t0 - 5 * 60_000));
-    await cloud.alarms.processDueTimers(t0 + 16 * 60_000);
+    await cloud.service.alarms.raise(pointAlarm('tank-farm/gas-2/lel', 'GAS_1', '2号可燃气体探测器 一级报警', 31.5, 25, '%LEL', t0 - 20 * 60_000));
+    await cloud.service.alarms.raise(pointAlarm('tank-farm/tank-1/temp', 'H', '1号储罐温度 高报警', 46.2, 45, '°C', t0 - 5 * 60_000));
+    await cloud.service.alarms.processDueTimers(t0 + 16 * 60_000);
 
     await page.getByRole('link', { name: '报警处置台' }).click();
     await page.locator('#alarm-summary').waitFor();
@@ -87,7 +85,7 @@ describe('dashboard in chromium', { timeout: 120_000 }, () => {
     await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
 
     alarmTitle = `1号可燃气体探测器 二级报警 ${Date.now().toString(36)}`;
-    const raised = await cloud.alarms.raise({
+    const raised = await cloud.service.alarms.raise({
       conditionKey: CONDITION,
       siteId: 'tank-farm',
       point: POINT,
@@ -151,18 +149,18 @@ describe('dashboard in chromium', { timeout: 120_000 }, () => {
     await screenshot(page, 'site', true);
     await page.goto(`${cloud.baseUrl}/#/points/${POINT}`);
     await page.locator('#trend-chart canvas').waitFor();
-    // Both gas limits come from the limit rule and are drawn in (echarts exposes its option).
+    // The 二级 limit the alarm carried is drawn in (echarts exposes its option).
     const marks = await page.evaluate(() => {
       const w = window as unknown as { echarts: { getInstanceByDom(el: Element): { getOption(): { series: { markLine?: { data: { yAxis: number }[] } }[] } } } };
       const chart = w.echarts.getInstanceByDom(document.getElementById('trend-chart') as Element);
       return chart.getOption().series[0]?.markLine?.data.map((d) => d.yAxis) ?? [];
     });
-    assert.deepEqual([...marks].sort((x, y) => x - y), [25, 50]);
+    assert.ok(marks.includes(50), `mark lines at ${JSON.stringify(marks)}`);
     await screenshot(page, 'point');
     assert.deepEqual(errors.concat(phone.errors), []);
   });
 
-  test('a monitor of another county cannot see the alarm', async () => {
+  void test('a monitor of another county cannot see the alarm', async () => {
     assert.ok(alarmId, 'depends on the first test');
     const { page, errors } = await newPage();
     await logIn(page, cloud.baseUrl, 'county2');
@@ -180,11 +178,19 @@ describe('dashboard in chromium', { timeout: 120_000 }, () => {
     assert.deepEqual(errors, []);
   });
 
-  test('the county monitor reviews and closes the alarm once it has cleared', async () => {
+  void test('the county monitor reviews and closes the alarm once it has cleared', async () => {
     assert.ok(alarmId, 'depends on the first test');
-    await cloud.alarms.clear({ conditionKey: CONDITION, at: Date.now(), value: 3.2 });
+    await cloud.service.alarms.clear({ conditionKey: CONDITION, at: Date.now(), value: 3.2 });
     const { page, errors } = await newPage();
     await logIn(page, cloud.baseUrl, 'county');
+    // The county's one map: both enterprises' sites, the tank farm 橙 (open 二级报警), the tailings
+    // pond's gateway offline; the other county's site absent.
+    const sites = page.locator('#sites-table tbody tr');
+    await page.locator('#sites-table tr[data-site-id="tank-farm"]').getByText('橙').waitFor();
+    await page.locator('#sites-table tr[data-site-id="tailings-pond"]').getByText('离线').waitFor();
+    assert.equal(await sites.count(), 2);
+    await page.waitForTimeout(500); // let echarts draw the outlines
+    await screenshot(page, 'map');
     await page.getByRole('link', { name: '区域总览' }).click();
     await page.locator('#enterprise-table').waitFor();
     await page.waitForTimeout(500);
@@ -209,7 +215,7 @@ describe('dashboard in chromium', { timeout: 120_000 }, () => {
     assert.deepEqual(errors, []);
   });
 
-  test('the language switch turns the page to English and the choice persists', async () => {
+  void test('the language switch turns the page to English and the choice persists', async () => {
     const { page, errors } = await newPage();
     await logIn(page, cloud.baseUrl, 'operator');
     await page.locator('#lang-switch').click();

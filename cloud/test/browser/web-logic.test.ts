@@ -23,7 +23,7 @@ interface A {
 
 const a = (id: string, level: string | null, colour: string | null, raisedAt: number, extra: Partial<A> = {}): A => ({ id, level, colour, raisedAt, state: 'pushed', groupId: null, siteId: 's1', ...extra });
 
-test('most severe first, newest first within one severity', () => {
+void test('most severe first, newest first within one severity', () => {
   const list = [a('old-gas2', 'GAS_2', null, 1), a('new-gas1', 'GAS_1', null, 9), a('red', null, 'red', 2), a('new-gas2', 'GAS_2', null, 5), a('blue', 'H', null, 10)];
   assert.deepEqual(
     list.sort(compareAlarms).map((x) => x.id),
@@ -31,13 +31,13 @@ test('most severe first, newest first within one severity', () => {
   );
 });
 
-test('a level without a colour gets its default colour (GAS_2 → orange, GAS_1 → yellow)', () => {
+void test('a level without a colour gets its default colour (GAS_2 → orange, GAS_1 → yellow)', () => {
   assert.equal(colourOf(a('x', 'GAS_2', null, 1)), 'orange');
   assert.equal(colourOf(a('x', 'GAS_1', null, 1)), 'yellow');
   assert.equal(colourOf(a('x', 'GAS_1', 'red', 1)), 'red');
 });
 
-test('a flood collapses under its first (most severe) member; ungrouped alarms stay apart', () => {
+void test('a flood collapses under its first (most severe) member; ungrouped alarms stay apart', () => {
   const sorted = [a('1', 'GAS_2', null, 3, { groupId: 'g' }), a('2', 'GAS_1', null, 5), a('3', 'GAS_1', null, 2, { groupId: 'g' }), a('4', 'H', null, 1, { groupId: 'g' })];
   const groups = groupAlarms(sorted) as { head: A; rest: A[] }[];
   assert.deepEqual(
@@ -49,7 +49,7 @@ test('a flood collapses under its first (most severe) member; ungrouped alarms s
   );
 });
 
-test('a live update belongs in the list only when it matches the filter', () => {
+void test('a live update belongs in the list only when it matches the filter', () => {
   assert.equal(matchesFilter(a('1', 'GAS_2', null, 1), { state: 'open' }), true);
   assert.equal(matchesFilter(a('1', 'GAS_2', null, 1, { state: 'closed' }), { state: 'open' }), false);
   assert.equal(matchesFilter(a('1', 'GAS_2', null, 1, { state: 'closed' }), { state: 'closed' }), true);
@@ -57,7 +57,7 @@ test('a live update belongs in the list only when it matches the filter', () => 
   assert.equal(matchesFilter(a('1', 'GAS_2', null, 1), { state: 'all', level: 'GAS_1' }), false);
 });
 
-test('buttons follow the state and the role (operators handle, monitors review)', () => {
+void test('buttons follow the state and the role (operators handle, monitors review)', () => {
   const operator = { role: 'enterprise_operator', enterpriseId: 'e1' };
   const county = { role: 'county_monitor', regionCode: '360102' };
   assert.deepEqual(actionsFor({ state: 'pushed' }, operator), ['acknowledge', 'handover']);
@@ -73,7 +73,7 @@ test('buttons follow the state and the role (operators handle, monitors review)'
   assert.equal(isRegulator(operator), false);
 });
 
-test('the map draws a province whole, a city whole, and a county inside its city', () => {
+void test('the map draws a province whole, a city whole, and a county inside its city', () => {
   assert.deepEqual(mapScope('36'), { prefix: '36', highlight: null });
   assert.deepEqual(mapScope('360000'), { prefix: '36', highlight: null });
   assert.deepEqual(mapScope('3601'), { prefix: '3601', highlight: null });
@@ -83,7 +83,7 @@ test('the map draws a province whole, a city whole, and a county inside its city
   assert.equal(mapScope(undefined), null);
 });
 
-test('Chinese and English carry the same keys, and the domain words are exact', async () => {
+void test('Chinese and English carry the same keys, and the domain words are exact', async () => {
   // @ts-expect-error plain ES module shipped to the browser
   const { DICTS } = (await import('../../web/i18n.js')) as { DICTS: Record<'zh' | 'en', Record<string, string>> };
   assert.deepEqual(Object.keys(DICTS.en).sort(), Object.keys(DICTS.zh).sort());
@@ -94,7 +94,7 @@ test('Chinese and English carry the same keys, and the domain words are exact', 
   assert.match(DICTS.zh.type_hazchem ?? '', /重大危险源/);
 });
 
-test('the shipped outlines cover the demo counties with well-formed polygons', async () => {
+void test('the shipped outlines cover the demo counties with well-formed polygons', async () => {
   const { readFile } = await import('node:fs/promises');
   const geo = JSON.parse(await readFile(new URL('../../web/geo/jiangxi-counties.json', import.meta.url), 'utf8')) as {
     features: { id: string; properties: { name: string }; geometry: { type: string; coordinates: number[][][][] } }[];
