@@ -46,7 +46,7 @@ export class AwsIotTransport implements UplinkTransport {
       });
       client.on('connectionFailure', (e) => {
         if (connection) return;
-        shutdown(client);
+        void shutdown(client);
         reject(new SafeLoopError('GW_ERR_UPLINK_CONNECT', `uplink: AWS IoT connect to ${endpoint}:${port} failed: ${e.error.toString()}`));
       });
       client.on('disconnection', (e) => connection?.markClosed(`disconnected: ${e.error.toString()}`));
@@ -62,15 +62,33 @@ export class AwsIotTransport implements UplinkTransport {
 
 const shuttingDown = new WeakSet<mqtt5.Mqtt5Client>();
 
-function shutdown(client: mqtt5.Mqtt5Client): void {
-  if (shuttingDown.has(client)) return;
+/**
+ * Stop and release a native client. `graceful` waits (≤ 2 s) for the DISCONNECT to go out before close().
+ * A closed client's native handle is freed by a finaliser (aws-crt-nodejs #600): until the next GC it can
+ * keep a short-lived process alive, which is harmless for the long-running gateway.
+ */
+function shutdown(client: mqtt5.Mqtt5Client, graceful = false): Promise<void> {
+  if (shuttingDown.has(client)) return Promise.resolve();
   shuttingDown.add(client);
-  client.on('stopped', () => setImmediate(() => client.close()));
-  try {
-    client.stop();
-  } catch {
-    client.close();
-  }
+  return new Promise<void>((resolve) => {
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      clearTimeout(timer);
+      setImmediate(() => {
+        client.close();
+        resolve();
+      });
+    };
+    const timer = setTimeout(release, graceful ? 2000 : 0);
+    if (graceful) client.once('stopped', release);
+    try {
+      client.stop();
+    } catch {
+      release();
+    }
+  });
 }
 
 class AwsIotConnection implements TransportConnection {
@@ -96,16 +114,11 @@ class AwsIotConnection implements TransportConnection {
     }
   }
 
-  end(): Promise<void> {
-    if (this.closed) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, 2000);
-      this.client.on('stopped', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      this.markClosed('ended by the gateway');
-    });
+  async end(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await shutdown(this.client, true);
+    this.params.handlers.onClose('ended by the gateway');
   }
 
   destroy(): void {
@@ -115,7 +128,7 @@ class AwsIotConnection implements TransportConnection {
   markClosed(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    shutdown(this.client);
+    void shutdown(this.client);
     this.params.handlers.onClose(reason);
   }
 }

@@ -70,6 +70,7 @@ export class Uplink {
   private closed: (() => void) | undefined;
   private readonly pending = new Map<number, number>();
   private publishId = 0;
+  private recycleReason: string | undefined;
   private bdSeq = -1;
   private sessionStart = 0;
   private lastStatusAt = 0;
@@ -170,7 +171,10 @@ export class Uplink {
           },
         });
         this.conn = conn;
-        if (this.stopping) break;
+        if (this.stopping) {
+          conn.destroy();
+          break;
+        }
         await withTimeout(conn.subscribe(topics.gatewayDown(gw)), this.cfg.publishTimeoutMs);
         await withTimeout(conn.publish(topics.up(gw, 'status'), JSON.stringify(this.status('online'))), this.cfg.publishTimeoutMs);
         this.stats.connects += 1;
@@ -181,10 +185,11 @@ export class Uplink {
         this.delivery.attach();
         await closedPromise;
       } catch (err) {
+        const why = errorMessage(err);
+        if (this.conn) this.recycle(this.conn, why);
         this.stats.connectFailures += 1;
-        this.stats.lastError = errorMessage(err);
-        this.warnRate('connect', (suppressed) => this.log.warn({ err: this.stats.lastError, suppressed }, 'uplink: connection attempt failed'));
-        this.conn?.destroy();
+        this.stats.lastError = why;
+        this.warnRate('connect', (suppressed) => this.log.warn({ err: why, suppressed }, 'uplink: connection attempt failed'));
       }
       this.isConnected = false;
       this.conn = undefined;
@@ -194,9 +199,18 @@ export class Uplink {
       await this.sleep(this.backoff.next());
     }
     this.isConnected = false;
+    this.conn = undefined;
   }
 
-  private onClose(reason: string): void {
+  /** Drop a connection judged broken, remembering why (the transport only knows that we destroyed it). */
+  private recycle(conn: TransportConnection, why: string): void {
+    this.recycleReason = why;
+    conn.destroy();
+  }
+
+  private onClose(closeReason: string): void {
+    const reason = this.recycleReason ?? closeReason;
+    this.recycleReason = undefined;
     const lived = this.clock.monotonic() - this.sessionStart;
     this.stats.lastError = reason;
     if (this.isConnected) this.log.warn({ reason, livedMs: Math.round(lived) }, 'uplink disconnected');
@@ -216,9 +230,8 @@ export class Uplink {
       (err: unknown) => {
         this.pending.delete(id);
         if (this.conn !== conn || this.stopping) return;
-        this.stats.lastError = `publish refused: ${errorMessage(err)}`;
         this.warnRate('publish', (suppressed) => this.log.error({ topic, err: errorMessage(err), suppressed }, 'uplink: publish failed; recycling the connection'));
-        conn.destroy();
+        this.recycle(conn, `publish refused: ${errorMessage(err)}`);
       },
     );
   }
@@ -229,9 +242,8 @@ export class Uplink {
     try {
       for (const startedAt of this.pending.values()) {
         if (now - startedAt > this.cfg.publishTimeoutMs) {
-          this.stats.lastError = `no PUBACK within ${this.cfg.publishTimeoutMs} ms`;
           this.log.warn({ publishTimeoutMs: this.cfg.publishTimeoutMs }, 'uplink: broker stopped acknowledging publishes; link considered dead');
-          this.conn.destroy();
+          this.recycle(this.conn, `no PUBACK within ${this.cfg.publishTimeoutMs} ms`);
           return;
         }
         break; // Map keeps insertion order: the first is the oldest
