@@ -13,5 +13,5 @@ export { planModbusReads, type ModbusReadBlock, type PlanOptions } from './modbu
 export { decodeOpcuaValue } from './opcua-decode.ts';
 export { effectiveLimits, exceededLevels, findPoint } from './limits.ts';
 export { getProfile, listProfiles, nearProfileIds } from './library.ts';
-export { loadProfileFile, validateProfileFiles, type FileProblems } from './profile-files.ts';
+export { loadProfileFile, validateLibraryProfiles, validateProfileFiles, type FileProblems } from './profile-files.ts';
 export { GASES, gasChannel, gasChannelStatusCodes, type GasKind, type GasChannelOptions } from './fragments.ts';
