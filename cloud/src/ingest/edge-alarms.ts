@@ -1,5 +1,5 @@
 /** Edge alarm-stream events → AlarmSink decisions (same condition keys as cloud rules). */
-import { ALARM_LEVEL_LABELS, DEFAULT_COLOUR_FOR_LEVEL, type AlarmEvent, type SystemEvent } from '@safeloop/contract';
+import { ALARM_LEVEL_LABELS, DEFAULT_COLOUR_FOR_LEVEL, type AlarmEvent, type AlarmStreamEvent, type SystemEvent } from '@safeloop/contract';
 import type { OutboxOp } from '../store/alarm-outbox.ts';
 import { siteOf } from '../store/telemetry-store.ts';
 
@@ -58,4 +58,19 @@ export function systemEventOp(gatewayId: string, siteId: string, e: SystemEvent)
       at: e.gatewayTime,
     },
   };
+}
+
+/** Decisions for alarm-stream events applied in sequence order; `onIgnored` hears about clears on bad data. */
+export function opsForAlarmEvents(gatewayId: string, siteId: string, events: readonly AlarmStreamEvent[], onIgnored: (e: AlarmEvent) => void): OutboxOp[] {
+  const ops: OutboxOp[] = [];
+  for (const e of events) {
+    if (e.type === 'system') {
+      ops.push(systemEventOp(gatewayId, siteId, e));
+      continue;
+    }
+    const op = edgeAlarmOp(gatewayId, e);
+    if (op) ops.push(op);
+    else onIgnored(e);
+  }
+  return ops;
 }

@@ -11,7 +11,10 @@ import type { AckMessage, CommandMessage, Logger, Stream } from '@safeloop/contr
 import type { SqlDb } from '../db/index.ts';
 import type { AlarmOutbox, OutboxOp } from '../store/alarm-outbox.ts';
 import type { GatewayDirectory } from './directory.ts';
+import { opsForAlarmEvents } from './edge-alarms.ts';
 import { offlineConditionKey } from './gateway-status.ts';
+import { alarmEventsToApply, telemetryToApply } from './ordered-events.ts';
+import type { RulesEvaluator } from '../rules/evaluator.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { firstMissing, fromRow, hasGap, mergeSeqs, saveStream } from './seq-tracker.ts';
 
@@ -38,6 +41,7 @@ export async function runIngestTimers(deps: {
   db: SqlDb;
   outbox: AlarmOutbox;
   directory: GatewayDirectory;
+  rules?: RulesEvaluator | undefined;
   metrics?: IngestMetrics | undefined;
   logger: Logger;
   reorderTimeoutMs: number;
@@ -103,6 +107,14 @@ export async function runIngestTimers(deps: {
       // A loss is an event, not a lasting condition: it shows as cleared-unacknowledged until handled.
       ops.push({ op: 'clear', input: { conditionKey: key, at: now, reason: 'loss recorded; stream resumed after the gap' } });
       const m = mergeSeqs(missing.toSeq, s.pending, []);
+      // What waited above the hole now applies, in order.
+      if (s.stream === 'telemetry') {
+        const ordered = deps.rules ? await telemetryToApply(tx, s.gatewayId, missing.toSeq, m.ack, []) : [];
+        if (deps.rules && ordered.length > 0) ops.push(...(await deps.rules.evaluate(tx, s.gatewayId, ordered, now)));
+      } else {
+        const ordered = await alarmEventsToApply(tx, s.gatewayId, missing.toSeq, m.ack, []);
+        ops.push(...opsForAlarmEvents(s.gatewayId, siteOf.get(s.gatewayId) ?? s.gatewayId, ordered, () => undefined));
+      }
       s.ackSeq = m.ack;
       s.pending = m.pending;
       s.integrityAlarm = true;

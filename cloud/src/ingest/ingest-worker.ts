@@ -163,6 +163,7 @@ export class IngestWorker {
         db: this.deps.db,
         outbox: this.outbox,
         directory: this.directory,
+        rules: this.deps.rules,
         metrics: this.deps.metrics,
         logger: this.logger,
         reorderTimeoutMs: this.reorderTimeoutMs,

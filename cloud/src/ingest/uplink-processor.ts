@@ -5,13 +5,14 @@
  * sequence bookkeeping → alarm decisions into the outbox. The ack is returned, to be published
  * only after this resolves (i.e. after COMMIT).
  */
-import { errorMessage, rateLimited, type AckMessage, type AlarmBatch, type Clock, type Logger, type TelemetryBatch } from '@safeloop/contract';
+import { errorMessage, rateLimited, type AckMessage, type AlarmBatch, type AlarmEvent, type Clock, type Logger, type TelemetryBatch } from '@safeloop/contract';
 import type { SqlDb } from '../db/index.ts';
 import type { AlarmOutbox, OutboxOp } from '../store/alarm-outbox.ts';
 import { siteOf, type TelemetryStore } from '../store/telemetry-store.ts';
 import type { RulesEvaluator } from '../rules/evaluator.ts';
 import type { GatewayDirectory, GatewayInfo } from './directory.ts';
-import { edgeAlarmOp, systemEventOp } from './edge-alarms.ts';
+import { opsForAlarmEvents } from './edge-alarms.ts';
+import { alarmEventsToApply, telemetryToApply } from './ordered-events.ts';
 import { handleStatus } from './gateway-status.ts';
 import type { IngestMetrics, RejectReason } from './metrics.ts';
 import { applySeqs, lockStream, saveStream } from './seq-tracker.ts';
@@ -87,9 +88,11 @@ export class UplinkProcessor {
     const r = await db.transaction(async (tx) => {
       const stream = await lockStream(tx, gw.id, 'telemetry', receivedAt);
       const fresh = await store.insert(tx, gw.id, events, receivedAt);
-      const ops: OutboxOp[] = rules && fresh.length > 0 ? await rules.evaluate(tx, gw.id, fresh, receivedAt) : [];
       const upd = applySeqs(stream, batch.events.map((e) => e.seq), receivedAt);
       await saveStream(tx, upd.state, receivedAt);
+      // Rules see each reading once, in sequence order, when it becomes contiguous.
+      const ordered = rules ? await telemetryToApply(tx, gw.id, stream.ackSeq, upd.state.ackSeq, events) : [];
+      const ops: OutboxOp[] = rules && ordered.length > 0 ? await rules.evaluate(tx, gw.id, ordered, receivedAt) : [];
       const enqueued = ops.length > 0 ? await outbox.enqueue(tx, ops) : 0;
       return { fresh, ackSeq: upd.state.ackSeq, enqueued };
     });
@@ -114,7 +117,6 @@ export class UplinkProcessor {
     const started = clock.monotonic();
     const r = await db.transaction(async (tx) => {
       const stream = await lockStream(tx, gw.id, 'alarm', receivedAt);
-      const ops: OutboxOp[] = [];
       let inserted = 0;
       for (const e of accepted) {
         const n = await tx.exec(
@@ -123,15 +125,13 @@ export class UplinkProcessor {
         );
         if (n === 0) continue;
         inserted += 1;
-        if (e.type === 'alarm') {
-          metrics?.edgeAlarmEvents.inc({ kind: e.kind });
-          const op = edgeAlarmOp(gw.id, e);
-          if (op) ops.push(op);
-          else this.deps.logger.warn({ gatewayId: gw.id, point: e.point, quality: e.quality, eventId: e.id }, 'edge clear on non-good data ignored: stale or bad data never clears an alarm');
-        } else ops.push(systemEventOp(gw.id, siteId, e));
+        if (e.type === 'alarm') metrics?.edgeAlarmEvents.inc({ kind: e.kind });
       }
       const upd = applySeqs(stream, batch.events.map((e) => e.seq), receivedAt);
       await saveStream(tx, upd.state, receivedAt);
+      // Raise/clear in sequence order, once each: a clear that overtook its raise waits for it.
+      const ordered = await alarmEventsToApply(tx, gw.id, stream.ackSeq, upd.state.ackSeq, accepted);
+      const ops = opsForAlarmEvents(gw.id, siteId, ordered, (e) => this.ignoredClear(gw.id, e));
       const enqueued = ops.length > 0 ? await outbox.enqueue(tx, ops) : 0;
       return { inserted, ackSeq: upd.state.ackSeq, enqueued };
     });
@@ -140,6 +140,10 @@ export class UplinkProcessor {
     const duplicates = accepted.length - r.inserted;
     if (duplicates > 0) metrics?.duplicates.inc({ stream: 'alarm' }, duplicates);
     return { ...this.ackFor(gw.id, 'alarm', r.ackSeq), enqueued: r.enqueued, inserted: r.inserted, duplicates };
+  }
+
+  private ignoredClear(gatewayId: string, e: AlarmEvent): void {
+    this.deps.logger.warn({ gatewayId, point: e.point, quality: e.quality, eventId: e.id }, 'edge clear on non-good data ignored: stale or bad data never clears an alarm');
   }
 
   private ackFor(gatewayId: string, stream: 'telemetry' | 'alarm', ackSeq: number): { ack?: AckMessage } {

@@ -60,4 +60,10 @@ CREATE TABLE telemetry_raw (${RAW_COLUMNS}, PRIMARY KEY (id, source_time)) PARTI
 CREATE INDEX telemetry_raw_point_time ON telemetry_raw (point, source_time);
 ${LATEST_AND_1M}`,
   },
+  {
+    id: 2,
+    name: 'raw readings by gateway and sequence (in-order rule evaluation after a gap fills)',
+    sqlite: 'CREATE INDEX telemetry_raw_gateway_seq ON telemetry_raw (gateway_id, seq)',
+    postgres: 'CREATE INDEX telemetry_raw_gateway_seq ON telemetry_raw (gateway_id, seq)',
+  },
 ];

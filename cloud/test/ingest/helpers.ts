@@ -58,6 +58,8 @@ export class RecordingSink implements AlarmSink {
   readonly raises: AlarmConditionInput[] = [];
   readonly clears: AlarmClearInput[] = [];
   readonly open = new Map<string, AlarmConditionInput>();
+  /** Occurrences opened per condition key (a raise on an open key updates it instead). */
+  readonly occurrences = new Map<string, number>();
   failNext = 0;
   private n = 0;
   raise(input: AlarmConditionInput): Promise<{ alarmId: string; created: boolean }> {
@@ -67,6 +69,7 @@ export class RecordingSink implements AlarmSink {
     }
     this.raises.push(input);
     const created = !this.open.has(input.conditionKey);
+    if (created) this.occurrences.set(input.conditionKey, (this.occurrences.get(input.conditionKey) ?? 0) + 1);
     this.open.set(input.conditionKey, input);
     return Promise.resolve({ alarmId: `a${++this.n}`, created });
   }
