@@ -31,14 +31,14 @@ export function loadSimProfile(profileId: string): DeviceProfile {
 
 export function requireModbusProfile(profile: DeviceProfile): ModbusProfile {
   if (profile.protocol !== 'modbus') {
-    throw new SafeLoopError('RIG_ERR_PROFILE_PROTOCOL', `profile ${profile.id} is an ${profile.protocol} profile; a Modbus simulator cannot serve it`);
+    throw new SafeLoopError('RIG_ERR_PROFILE_PROTOCOL', `profile ${profile.id} is a profile for ${profile.protocol}; a Modbus simulator cannot serve it`);
   }
   return profile;
 }
 
 export function requireOpcuaProfile(profile: DeviceProfile): OpcuaProfile {
   if (profile.protocol !== 'opcua') {
-    throw new SafeLoopError('RIG_ERR_PROFILE_PROTOCOL', `profile ${profile.id} is a ${profile.protocol} profile; the OPC-UA simulator cannot serve it`);
+    throw new SafeLoopError('RIG_ERR_PROFILE_PROTOCOL', `profile ${profile.id} is a profile for ${profile.protocol}; the OPC-UA simulator cannot serve it`);
   }
   return profile;
 }

@@ -71,7 +71,7 @@ export const OpcuaSimulatorConfigSchema = z.strictObject({
   devices: z.array(RigOpcuaDeviceSchema).min(1),
 });
 
-export const SimulatorConfigSchema = z.union([ModbusTcpSimulatorConfigSchema, ModbusRtuSimulatorConfigSchema, OpcuaSimulatorConfigSchema]);
+export const SimulatorConfigSchema = z.discriminatedUnion('kind', [ModbusTcpSimulatorConfigSchema, ModbusRtuSimulatorConfigSchema, OpcuaSimulatorConfigSchema]);
 export type SimulatorConfig = z.infer<typeof SimulatorConfigSchema>;
 
 type Ctx = z.core.$RefinementCtx;
@@ -85,7 +85,7 @@ function checkProfile(ctx: Ctx, path: (string | number)[], profileId: string, pr
     return;
   }
   if (profile.protocol !== protocol) {
-    ctx.addIssue({ code: 'custom', path: [...path, 'profile'], message: `${profileId} is an ${profile.protocol} profile; this simulator serves ${protocol}` });
+    ctx.addIssue({ code: 'custom', path: [...path, 'profile'], message: `${profileId} is a profile for ${profile.protocol}; this simulator serves ${protocol}` });
     return;
   }
   const known = new Set(profile.points.map((p) => p.id));

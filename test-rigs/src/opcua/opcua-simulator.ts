@@ -93,8 +93,6 @@ function namespaceFor(server: OPCUAServer, index: number, nodeId: string): IName
 export async function startOpcuaSimulator(opts: OpcuaSimulatorOptions): Promise<OpcuaSim> {
   const logger = (opts.logger ?? silentLogger).child({ component: 'rig:opcua' });
   const scenario = opts.scenario ?? createScenarioClock(opts.clock ?? systemClock);
-  const ownPki = opts.certificateDir === undefined;
-  const pkiDir = opts.certificateDir ?? (await mkdtemp(join(tmpdir(), 'safeloop-opcua-pki-')));
   const modes = opts.securityModes ?? ['None', 'Sign', 'SignAndEncrypt'];
   const host = opts.host ?? '127.0.0.1';
   const updateMs = opts.updateMs ?? 200;
@@ -124,6 +122,9 @@ export async function startOpcuaSimulator(opts: OpcuaSimulatorOptions): Promise<
       if (!variables.has(`${dev.name}/${pointId}`)) throw new SafeLoopError('RIG_ERR_UNKNOWN_POINT', `profile ${profile.id} (device ${dev.name}) has no point "${pointId}"`);
     }
   }
+
+  const ownPki = opts.certificateDir === undefined;
+  const pkiDir = opts.certificateDir ?? (await mkdtemp(join(tmpdir(), 'safeloop-opcua-pki-')));
 
   const valueOf = (v: SimVariable): PointValue =>
     v.fixed ?? (v.curve === undefined ? restingValue(v.point) : evaluateCurve(v.curve, scenario.elapsedSec(), v.seed));

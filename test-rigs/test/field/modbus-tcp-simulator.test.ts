@@ -173,7 +173,7 @@ void describe('Modbus TCP simulator', () => {
       startModbusTcpSimulator({ devices: [{ unitId: 1, profileId: 'generic-h2s-ec' }, { unitId: 1, profileId: 'generic-h2s-ec' }] }),
       /unit id 1 is used twice/,
     );
-    await assert.rejects(startModbusTcpSimulator({ devices: [{ unitId: 1, profileId: 'generic-tank-gauging-opcua' }] }), /opcua profile/);
+    await assert.rejects(startModbusTcpSimulator({ devices: [{ unitId: 1, profileId: 'generic-tank-gauging-opcua' }] }), /profile for opcua/);
     await assert.rejects(startModbusTcpSimulator({ devices: [{ unitId: 1, profileId: 'no-such-profile' }] }), /no-such-profile/);
   });
 

@@ -1,0 +1,171 @@
+/**
+ * The OPC-UA simulator read with node-opcua-client: profile variables at their node ids with their
+ * data types, values from curves and setValue, subscriptions see changes, restart() keeps port and
+ * nodes (RELIABILITY.md C8), and SignAndEncrypt works with the simulator's own certificate.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  AttributeIds,
+  ClientMonitoredItem,
+  ClientSubscription,
+  DataType,
+  MessageSecurityMode,
+  OPCUACertificateManager,
+  OPCUAClient,
+  SecurityPolicy,
+  StatusCodes,
+  TimestampsToReturn,
+  type ClientSession,
+  type DataValue,
+} from 'node-opcua';
+import { startOpcuaSimulator, type OpcuaSim } from '@safeloop/test-rigs/opcua/index';
+
+const LEVEL = 'ns=1;s=Tank01.Level';
+const TEMPERATURE = 'ns=1;s=Tank01.Temperature';
+const PRESSURE = 'ns=1;s=Tank01.Pressure';
+
+async function withSession<T>(
+  endpoint: string,
+  opts: { mode: MessageSecurityMode; policy: SecurityPolicy; certificateManager?: OPCUACertificateManager },
+  fn: (session: ClientSession) => Promise<T>,
+): Promise<T> {
+  const client = OPCUAClient.create({
+    endpointMustExist: false,
+    securityMode: opts.mode,
+    securityPolicy: opts.policy,
+    connectionStrategy: { maxRetry: 2, initialDelay: 200, maxDelay: 1000 },
+    ...(opts.certificateManager === undefined ? {} : { clientCertificateManager: opts.certificateManager }),
+  });
+  await client.connect(endpoint);
+  try {
+    const session = await client.createSession();
+    try {
+      return await fn(session);
+    } finally {
+      await session.close();
+    }
+  } finally {
+    await client.disconnect();
+  }
+}
+
+const NONE = { mode: MessageSecurityMode.None, policy: SecurityPolicy.None };
+
+let serverPki = '';
+
+void describe('OPC-UA simulator', () => {
+  let sim: OpcuaSim;
+  let clientPki: string;
+
+  before(async () => {
+    clientPki = await mkdtemp(join(tmpdir(), 'safeloop-opcua-client-pki-'));
+    serverPki = await mkdtemp(join(tmpdir(), 'safeloop-opcua-server-pki-'));
+    sim = await startOpcuaSimulator({
+      certificateDir: serverPki,
+      updateMs: 50,
+      devices: [
+        {
+          name: 'Tank01',
+          profileId: 'generic-tank-gauging-opcua',
+          points: { level: { kind: 'constant', value: 9.25 }, pressure: { kind: 'sine', mean: 0.35, amplitude: 0.05, periodSec: 2 } },
+        },
+      ],
+    });
+  });
+  after(async () => {
+    await sim.stop();
+    await rm(clientPki, { recursive: true, force: true });
+  });
+
+  void test('variables sit at the profile node ids with the profile data types and curve values', async () => {
+    await withSession(sim.endpoint, NONE, async (session) => {
+      const values = await session.read([LEVEL, TEMPERATURE, PRESSURE].map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
+      for (const v of values) assert.equal(v.statusCode.value, StatusCodes.Good.value);
+      assert.equal(values[0]?.value.dataType, DataType.Double);
+      assert.equal(values[0]?.value.value, 9.25);
+      const temp = values[1]?.value.value as number;
+      assert.ok(temp > -10 && temp < 45, `resting temperature ${temp} inside L..H`);
+      const pressure = values[2]?.value.value as number;
+      assert.ok(pressure >= 0.3 - 1e-9 && pressure <= 0.4 + 1e-9, `pressure ${pressure}`);
+      const browse = await session.browse('ns=0;i=85');
+      assert.ok(browse.references?.some((r) => r.browseName.name === 'Tank01'), 'a Tank01 folder under Objects');
+    });
+  });
+
+  void test('setValue shows up on a subscription', async () => {
+    await withSession(sim.endpoint, NONE, async (session) => {
+      const sub = ClientSubscription.create(session, { requestedPublishingInterval: 50, publishingEnabled: true, requestedMaxKeepAliveCount: 20, requestedLifetimeCount: 100 });
+      const seen: number[] = [];
+      const item = ClientMonitoredItem.create(sub, { nodeId: LEVEL, attributeId: AttributeIds.Value }, { samplingInterval: 50, queueSize: 10, discardOldest: false }, TimestampsToReturn.Both);
+      item.on('changed', (dv: DataValue) => seen.push(dv.value.value as number));
+      await new Promise((r) => setTimeout(r, 400));
+      sim.setValue('Tank01', 'level', 17.5);
+      const deadline = Date.now() + 5000;
+      while (!seen.includes(17.5) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await sub.terminate();
+      assert.ok(seen.includes(9.25), `initial value seen: ${seen.join(',')}`);
+      assert.ok(seen.includes(17.5), `new value seen: ${seen.join(',')}`);
+    });
+    assert.throws(() => sim.setValue('Tank02', 'level', 1), /no OPC-UA point Tank02\/level/);
+  });
+
+  void test('restart keeps the port and the nodes', async () => {
+    const port = sim.port;
+    await sim.restart();
+    assert.equal(sim.port, port);
+    await withSession(sim.endpoint, NONE, async (session) => {
+      const values = await session.read([LEVEL, TEMPERATURE].map((nodeId) => ({ nodeId, attributeId: AttributeIds.Value })));
+      assert.equal(values[0]?.statusCode.value, StatusCodes.Good.value);
+      assert.equal(values[0]?.value.value, 17.5, 'a value set before the restart is kept');
+      assert.equal(values[1]?.statusCode.value, StatusCodes.Good.value);
+    });
+  });
+
+  void test('SignAndEncrypt (Basic256Sha256) with the simulator certificate', async () => {
+    const certificateManager = new OPCUACertificateManager({ rootFolder: clientPki, automaticallyAcceptUnknownCertificate: true });
+    try {
+      await withSession(sim.endpoint, { mode: MessageSecurityMode.SignAndEncrypt, policy: SecurityPolicy.Basic256Sha256, certificateManager }, async (session) => {
+        const v = await session.read({ nodeId: LEVEL, attributeId: AttributeIds.Value });
+        assert.equal(v.value.value, 17.5);
+      });
+    } finally {
+      await certificateManager.dispose();
+    }
+  });
+
+  void test('two devices with the same node ids are refused before anything starts', async () => {
+    await assert.rejects(
+      startOpcuaSimulator({ devices: [{ name: 'A', profileId: 'generic-tank-gauging-opcua' }, { name: 'B', profileId: 'generic-tank-gauging-opcua' }] }),
+      /both use node id ns=1;s=Tank01.Level/,
+    );
+    await assert.rejects(startOpcuaSimulator({ devices: [{ name: 'A', profileId: 'generic-catalytic-lel' }] }), /profile for modbus/);
+  });
+});
+
+void describe('OPC-UA simulator security modes', () => {
+  after(async () => {
+    await rm(serverPki, { recursive: true, force: true });
+  });
+
+  void test('with securityModes [SignAndEncrypt] a None session is not offered', async () => {
+    // Reuses the first server's certificate folder: no second key generation.
+    const sim = await startOpcuaSimulator({ certificateDir: serverPki, securityModes: ['SignAndEncrypt'], devices: [{ name: 'Tank01', profileId: 'generic-tank-gauging-opcua' }] });
+    try {
+      const client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 0 } });
+      try {
+        await client.connect(sim.endpoint);
+        const endpoints = await client.getEndpoints();
+        assert.ok(endpoints.length > 0);
+        assert.ok(endpoints.every((e) => e.securityMode === MessageSecurityMode.SignAndEncrypt), 'only SignAndEncrypt endpoints');
+      } finally {
+        await client.disconnect();
+      }
+    } finally {
+      await sim.stop();
+    }
+  });
+});
