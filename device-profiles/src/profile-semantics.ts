@@ -81,7 +81,7 @@ function checkLimits(
 }
 
 function checkModbus(profile: ModbusProfile, add: (p: (string | number)[], m: string) => void): void {
-  const spans: { table: string; start: number; end: number; bit: number | undefined; i: number }[] = [];
+  const spans: Span[] = [];
   profile.points.forEach((point, i) => {
     const base = ['points', i];
     const bitTable = point.table === 'coil' || point.table === 'discrete';
@@ -94,15 +94,9 @@ function checkModbus(profile: ModbusProfile, add: (p: (string | number)[], m: st
     if (point.sentinels.length > 0 && !isNumericType(point.type)) add([...base, 'sentinels'], 'sentinels are for numeric types');
     const span = pointSpan(point);
     if (point.address + span > 0x10000) add([...base, 'address'], `registers ${point.address}..${point.address + span - 1} run past 65535`);
-    const bit = point.type === 'bit' ? point.bit : undefined;
-    for (const other of spans) {
-      if (other.table !== point.table || other.end <= point.address || point.address + span <= other.start) continue;
-      const sharedBits = bit !== undefined && other.bit !== undefined && span === 1 && other.end - other.start === 1;
-      if (sharedBits && bit !== other.bit) continue;
-      add([...base, 'address'], `${point.table} ${point.address}..${point.address + span - 1} overlaps points.${other.i} (${other.start}..${other.end - 1})${sharedBits ? ` on the same bit ${bit}` : ''}`);
-    }
-    spans.push({ table: point.table, start: point.address, end: point.address + span, bit, i });
+    spans.push({ table: point.table, start: point.address, end: point.address + span, bit: point.type === 'bit' ? point.bit : undefined, i });
   });
+  checkOverlaps(spans, add);
 
   const ids = new Set(profile.points.map((p) => p.id));
   const statusIds = new Set<string>();
@@ -129,6 +123,30 @@ function checkModbus(profile: ModbusProfile, add: (p: (string | number)[], m: st
       if (!ids.has(id)) add([...base, 'appliesTo', j], `no point "${id}" in this profile`);
     });
   });
+}
+
+interface Span {
+  table: string;
+  start: number;
+  end: number;
+  bit: number | undefined;
+  i: number;
+}
+
+/** Sweep over spans sorted by table and start; the later point in the file gets the problem. */
+function checkOverlaps(spans: Span[], add: (p: (string | number)[], m: string) => void): void {
+  const sorted = [...spans].sort((a, b) => a.table.localeCompare(b.table) || a.start - b.start || a.i - b.i);
+  let open: Span[] = [];
+  for (const s of sorted) {
+    open = open.filter((o) => o.table === s.table && o.end > s.start);
+    for (const o of open) {
+      const bits = s.bit !== undefined && o.bit !== undefined && s.end - s.start === 1 && o.end - o.start === 1;
+      if (bits && s.bit !== o.bit) continue;
+      const [later, earlier] = s.i > o.i ? [s, o] : [o, s];
+      add(['points', later.i, 'address'], `${later.table} ${later.start}..${later.end - 1} overlaps points.${earlier.i} (${earlier.start}..${earlier.end - 1})${bits ? ` on the same bit ${s.bit}` : ''}`);
+    }
+    open.push(s);
+  }
 }
 
 function checkOpcua(profile: OpcuaProfile, add: (p: (string | number)[], m: string) => void): void {
