@@ -8,7 +8,7 @@ const F2 = buildHj212Frame('ST=32;CN=2011;PW=123456;MN=A1;CP=&&DataTime=20210305
 const frames = (evs: ScanEvent[]): string[] => evs.flatMap((e) => (e.type === 'frame' ? [e.bytes.toString()] : []));
 const kinds = (evs: ScanEvent[]): string[] => evs.map((e) => (e.type === 'reject' ? e.reason : e.type));
 
-test('frames fed one byte at a time come out whole', () => {
+void test('frames fed one byte at a time come out whole', () => {
   const s = new Hj212FrameScanner(1024);
   const out: ScanEvent[] = [];
   for (const b of Buffer.from(F1 + F2)) out.push(...s.push(Buffer.from([b])));
@@ -16,21 +16,21 @@ test('frames fed one byte at a time come out whole', () => {
   assert.equal(s.buffered, 0);
 });
 
-test('garbage before and between frames is reported and skipped', () => {
+void test('garbage before and between frames is reported and skipped', () => {
   const s = new Hj212FrameScanner(1024);
   const out = s.push(Buffer.from(`hello${F1}\r\nxx${F2}`));
   assert.deepEqual(frames(out), [F1, F2]);
   assert.deepEqual(kinds(out), ['garbage', 'frame', 'garbage', 'frame']);
 });
 
-test('a frame cut short by the next ## is rejected as truncated; the next one survives', () => {
+void test('a frame cut short by the next ## is rejected as truncated; the next one survives', () => {
   const s = new Hj212FrameScanner(1024);
   const out = s.push(Buffer.from(F1.slice(0, 30) + F2));
   assert.deepEqual(kinds(out), ['truncated', 'frame']);
   assert.deepEqual(frames(out), [F2]);
 });
 
-test('an oversize declared length or a frame without CRLF is rejected once, the rest skipped, buffer bounded', () => {
+void test('an oversize declared length or a frame without CRLF is rejected once, the rest skipped, buffer bounded', () => {
   const s = new Hj212FrameScanner(128);
   const big = `##0999${'x'.repeat(500)}\r\n`;
   const out = [...s.push(Buffer.from(big)), ...s.push(Buffer.from(F1))];
@@ -43,7 +43,15 @@ test('an oversize declared length or a frame without CRLF is rejected once, the 
   assert.deepEqual(frames(s2.push(Buffer.from(F2))), [F2]);
 });
 
-test('a bad header is rejected and scanning resumes', () => {
+void test('a bad header is rejected and scanning resumes', () => {
   const s = new Hj212FrameScanner(1024);
   assert.deepEqual(kinds(s.push(Buffer.from(`##ab12${F1}`))), ['bad_header', 'garbage', 'frame']);
+});
+
+void test('a value containing ## is kept whole when the length field counts bytes', () => {
+  const s = new Hj212FrameScanner(1024);
+  const odd = buildHj212Frame('ST=32;CN=2011;PW=123456;MN=A1;CP=&&DataTime=20210305003817;note=a##b&&');
+  const out: ScanEvent[] = [];
+  for (const b of Buffer.from(odd + F1)) out.push(...s.push(Buffer.from([b])));
+  assert.deepEqual(frames(out), [odd, F1]);
 });

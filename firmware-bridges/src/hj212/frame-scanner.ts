@@ -54,9 +54,19 @@ export class Hj212FrameScanner {
         this.skipping = true;
         continue;
       }
+      // Strict path first: the declared length as a byte count puts CRLF exactly here (a value may
+      // then even contain `##`).
+      const need = 6 + Number(lengthText) + 6;
+      if (this.buf.length >= need && this.buf[need - 2] === 0x0d && this.buf[need - 1] === 0x0a) {
+        events.push({ type: 'frame', bytes: Buffer.from(this.buf.subarray(0, need)) });
+        this.buf = this.buf.subarray(need);
+        continue;
+      }
+      // Lenient path: up to the first CRLF (length counted in characters, or wrong).
       const end = this.buf.indexOf(CRLF, 6);
       const next = this.buf.indexOf(HASHES, 6);
       if (next >= 0 && (end < 0 || next < end)) {
+        if (this.buf.length < need) break; // the `##` may be data; wait until the declared length is here
         events.push({ type: 'reject', reason: 'truncated', detail: 'a new frame started before CRLF' });
         this.buf = this.buf.subarray(next);
         continue;

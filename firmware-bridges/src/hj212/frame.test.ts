@@ -8,7 +8,7 @@ const OFFICIAL = '##0101QN=20160801085857223;ST=32;CN=1062;PW=100000;MN=010000A8
 const S2_SEGMENT = 'ST=32;CN=2011;PW=123456;MN=NJGDKYYC202101q0001w0001;CP=&&DataTime=20210305003817000;ele01-Rtd=1;ele02-Rtd=0&&';
 const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
 
-test('CRC reproduces the official example, the [S2] vector and the empty segment', () => {
+void test('CRC reproduces the official example, the [S2] vector and the empty segment', () => {
   const seg = OFFICIAL.slice(6, -6);
   assert.equal(hj212CrcHex(bytes(seg)), '1C80');
   assert.equal(hj212CrcHex(bytes(S2_SEGMENT)), '8C41');
@@ -16,24 +16,24 @@ test('CRC reproduces the official example, the [S2] vector and the empty segment
   assert.equal(hj212CrcHex(new Uint8Array()), 'FFFF');
 });
 
-test('CRC is not CRC-16/MODBUS (whose value for "123456789" is 4B37)', () => {
+void test('CRC is not CRC-16/MODBUS (whose value for "123456789" is 4B37)', () => {
   assert.notEqual(hj212CrcHex(bytes('123456789')), '4B37');
 });
 
-test('the official example frame parses into its fields', () => {
+void test('the official example frame parses into its fields', () => {
   const r = parseHj212Frame(bytes(OFFICIAL));
   assert.ok(r.ok, JSON.stringify(r));
   assert.deepEqual(r.packet, { qn: '20160801085857223', st: '32', cn: '1062', pw: '100000', mn: '010000A8900016F000169DC0', flag: 5, cp: 'RtdInterval=30' });
 });
 
-test('building from the fields reproduces the official frame byte for byte', () => {
+void test('building from the fields reproduces the official frame byte for byte', () => {
   const seg = buildDataSegment({ qn: '20160801085857223', st: '32', cn: '1062', pw: '100000', mn: '010000A8900016F000169DC0', flag: 5, cp: 'RtdInterval=30' });
   assert.equal(buildHj212Frame(seg), OFFICIAL);
   assert.equal(buildHj212Frame(S2_SEGMENT), `##0109${S2_SEGMENT}8C41\r\n`);
   assert.equal(buildHj212Frame(''), '##0000FFFF\r\n');
 });
 
-test('lenient parse: lower-case CRC, no QN or Flag, character-count length with UTF-8 text', () => {
+void test('lenient parse: lower-case CRC, no QN or Flag, character-count length with UTF-8 text', () => {
   const lower = parseHj212Frame(bytes(`##0109${S2_SEGMENT}8c41\r\n`));
   assert.ok(lower.ok);
   assert.equal(lower.packet.qn, undefined);
@@ -48,7 +48,7 @@ test('lenient parse: lower-case CRC, no QN or Flag, character-count length with 
   assert.equal(buildHj212Frame(seg).slice(2, 6), String(bytes(seg).length).padStart(4, '0'));
 });
 
-test('rejects a wrong CRC, a wrong length, a non-hex CRC, missing CP/CN, an oversize segment', () => {
+void test('rejects a wrong CRC, a wrong length, a non-hex CRC, missing CP/CN, an oversize segment', () => {
   const cases: [string, string][] = [
     [OFFICIAL.replace('1C80', '1C81'), 'bad_crc'],
     [OFFICIAL.replace('##0101', '##0100'), 'bad_length'],
@@ -73,7 +73,7 @@ test('rejects a wrong CRC, a wrong length, a non-hex CRC, missing CP/CN, an over
   assert.ok(parseHj212Frame(bytes(big), 2048).ok);
 });
 
-test('CP: items by ;, fields by , ; DataTime parsed in the logger time zone', () => {
+void test('CP: items by ;, fields by , ; DataTime parsed in the logger time zone', () => {
   const cp = parseCp('DataTime=20210305003817000;a21028-Rtd=1.5,a21028-Flag=N;a21026-Rtd=3');
   assert.equal(cp.get('a21028-Rtd'), '1.5');
   assert.equal(cp.get('a21028-Flag'), 'N');

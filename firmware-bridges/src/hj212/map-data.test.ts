@@ -20,7 +20,7 @@ const logger = Hj212LoggerSchema.parse({
 const now = Date.UTC(2026, 0, 1);
 const map = (cn: string, cp: string) => mapHj212Data({ packet: { cn, cp }, logger, site: 'plant', utcOffsetMinutes: 480, gatewayTime: now });
 
-test('every flag in DOMAIN.md §8 maps to its quality and reason', () => {
+void test('every flag in DOMAIN.md §8 maps to its quality and reason', () => {
   const expected: Record<string, [string, string | undefined]> = {
     N: ['good', undefined],
     T: ['bad', 'out_of_range'],
@@ -43,7 +43,7 @@ test('every flag in DOMAIN.md §8 maps to its quality and reason', () => {
   }
 });
 
-test('real-time data: point paths, units, scale/offset, range, source time in Beijing time', () => {
+void test('real-time data: point paths, units, scale/offset, range, source time in Beijing time', () => {
   const r = map('2011', 'DataTime=20260101080000;a21028-Rtd=150,a21028-Flag=N;a01001-Rtd=300;SB1-RS=4;a99999-Rtd=1');
   assert.ok(r.ok);
   assert.deepEqual(r.unknownCodes, ['a99999']);
@@ -60,7 +60,7 @@ test('real-time data: point paths, units, scale/offset, range, source time in Be
   }
 });
 
-test('minute, hour and day data are historical; fields routed by command', () => {
+void test('minute, hour and day data are historical; fields routed by command', () => {
   for (const cn of ['2051', '2061', '2031']) {
     const r = map(cn, 'DataTime=20260101070000;a21028-Avg=2.5,a21028-Max=4,a21028-Flag=N;a21028-Rtd=9');
     assert.ok(r.ok);
@@ -71,7 +71,7 @@ test('minute, hour and day data are historical; fields routed by command', () =>
   }
 });
 
-test('non-numeric values read bad decode_error, never 0', () => {
+void test('non-numeric values read bad decode_error, never 0', () => {
   const r = map('2011', 'DataTime=20260101080000;a21028-Rtd=NaN;a01001-Rtd=');
   assert.ok(r.ok);
   for (const x of r.readings) {
@@ -81,7 +81,7 @@ test('non-numeric values read bad decode_error, never 0', () => {
   }
 });
 
-test('missing or impossible DataTime rejects the frame; non-data commands are not mapped', () => {
+void test('missing or impossible DataTime rejects the frame; non-data commands are not mapped', () => {
   for (const cp of ['a21028-Rtd=1', 'DataTime=20260231080000;a21028-Rtd=1', 'DataTime=19700101080000;a21028-Rtd=1']) {
     const r = map('2011', cp);
     assert.equal(r.ok ? 'ok' : r.reason, 'bad_datatime', cp);

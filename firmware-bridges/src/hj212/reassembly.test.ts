@@ -4,7 +4,7 @@ import { SplitReassembler } from './reassembly.ts';
 
 const part = (pno: number, pnum: number, cp: string, qn = 'Q1') => ({ qn, cn: '2011', mn: 'M', pw: 'p', flag: 7, pnum, pno, cp });
 
-test('packets in any order are joined in PNO order into one packet without PNUM/PNO', () => {
+void test('packets in any order are joined in PNO order into one packet without PNUM/PNO', () => {
   const r = new SplitReassembler({ timeoutMs: 1000, onExpired: () => assert.fail('no expiry') });
   assert.equal(r.add('M', part(3, 3, 'c=3')).kind, 'pending');
   assert.equal(r.add('M', part(1, 3, 'DataTime=20260101000000;a=1')).kind, 'pending');
@@ -20,7 +20,7 @@ test('packets in any order are joined in PNO order into one packet without PNUM/
   r.stop();
 });
 
-test('an incomplete upload expires and is reported; uploads with different QN stay apart', async () => {
+void test('an incomplete upload expires and is reported; uploads with different QN stay apart', async () => {
   const expired: unknown[] = [];
   const r = new SplitReassembler({ timeoutMs: 50, onExpired: (i) => expired.push(i) });
   r.add('M', part(1, 2, 'a=1', 'Q1'));
@@ -32,7 +32,7 @@ test('an incomplete upload expires and is reported; uploads with different QN st
   r.stop();
 });
 
-test('inconsistent numbering is invalid', () => {
+void test('inconsistent numbering is invalid', () => {
   const r = new SplitReassembler({ timeoutMs: 1000, onExpired: () => undefined });
   const { pnum: _drop, ...noPnum } = part(1, 2, 'a');
   void _drop;

@@ -13,7 +13,7 @@ const at = (timeMs: number, eastMm: number, northMm: number, upMm: number, quali
 });
 const near = (a: number | undefined, b: number, tol: number, msg: string): void => assert.ok(a !== undefined && Math.abs(a - b) <= tol, `${msg}: ${a} vs ${b}`);
 
-test('without averaging every fix becomes a sample in mm', () => {
+void test('without averaging every fix becomes a sample in mm', () => {
   const t = new DisplacementTracker({ baseline, averagingMs: 0, rateWindowMs: 3_600_000, rateUnitMs: 86_400_000 });
   const [s] = t.add(at(T0, 3, 4, -2));
   near(s?.enu?.east, 3, 1e-5, 'east');
@@ -27,7 +27,7 @@ test('without averaging every fix becomes a sample in mm', () => {
   assert.equal(b?.reason, 'no_fix');
 });
 
-test('averaging: a tumbling window emits the mean of its good fixes, ignoring float and no-fix epochs', () => {
+void test('averaging: a tumbling window emits the mean of its good fixes, ignoring float and no-fix epochs', () => {
   const t = new DisplacementTracker({ baseline, averagingMs: 10_000, rateWindowMs: 3_600_000, rateUnitMs: 86_400_000 });
   const out = [
     ...t.add(at(T0, 1, 1, 1)),
@@ -45,7 +45,7 @@ test('averaging: a tumbling window emits the mean of its good fixes, ignoring fl
   assert.match(s?.detail ?? '', /mean of 3 of 5 fixes/);
 });
 
-test('averaging: a window of only float fixes reads uncertain; of no fixes reads bad no_fix', () => {
+void test('averaging: a window of only float fixes reads uncertain; of no fixes reads bad no_fix', () => {
   const t = new DisplacementTracker({ baseline, averagingMs: 5000, rateWindowMs: 3_600_000, rateUnitMs: 86_400_000 });
   t.add(at(T0, 2, 0, 0, 'uncertain'));
   t.add(at(T0 + 1000, 4, 0, 0, 'uncertain'));
@@ -58,7 +58,7 @@ test('averaging: a window of only float fixes reads uncertain; of no fixes reads
   assert.equal(b?.enu, undefined);
 });
 
-test('rate: 10 mm east + 10 mm north over one hour is 339.4 mm/d horizontal; settling 1 mm/h reads −24 mm/d up', () => {
+void test('rate: 10 mm east + 10 mm north over one hour is 339.4 mm/d horizontal; settling 1 mm/h reads −24 mm/d up', () => {
   const t = new DisplacementTracker({ baseline, averagingMs: 0, rateWindowMs: 3_600_000, rateUnitMs: 86_400_000 });
   t.add(at(T0, 0, 0, 0));
   const [half] = t.add(at(T0 + 900_000, 2.5, 2.5, -0.25));

@@ -5,7 +5,7 @@ import { ecefToGeodetic, enuToGeodetic, geodeticToEcef, geodeticToEnu, WGS84_A, 
 const near = (a: number, b: number, tol: number, msg: string): void => assert.ok(Math.abs(a - b) <= tol, `${msg}: ${a} vs ${b}`);
 const DEG = 180 / Math.PI;
 
-test('ECEF of hand-known points (equator/prime meridian, pole, 90°E)', () => {
+void test('ECEF of hand-known points (equator/prime meridian, pole, 90°E)', () => {
   const [x, y, z] = geodeticToEcef({ lat: 0, lon: 0, h: 0 });
   near(x, 6_378_137, 1e-9, 'x');
   near(y, 0, 1e-9, 'y');
@@ -16,7 +16,7 @@ test('ECEF of hand-known points (equator/prime meridian, pole, 90°E)', () => {
   near(east[1], 6_378_237, 1e-6, 'y at 90°E');
 });
 
-test('hand-computed ENU at the equator: 1 m north is Δφ = 1 / (a(1−e²)) rad, 1 m east is Δλ = 1 / a rad', () => {
+void test('hand-computed ENU at the equator: 1 m north is Δφ = 1 / (a(1−e²)) rad, 1 m east is Δλ = 1 / a rad', () => {
   const ref = { lat: 0, lon: 0, h: 0 };
   // Meridian radius at the equator M = a(1 − e²) = 6 335 439.327 m.
   const north = geodeticToEnu({ lat: (1 / 6_335_439.327_083) * DEG, lon: 0, h: 0 }, ref);
@@ -30,7 +30,7 @@ test('hand-computed ENU at the equator: 1 m north is Δφ = 1 / (a(1−e²)) rad
   near(up.up, 0.0123, 1e-9, 'up');
 });
 
-test('mm displacements at a Jiangxi tailings dam match the meridian/prime-vertical radii to 1 µm', () => {
+void test('mm displacements at a Jiangxi tailings dam match the meridian/prime-vertical radii to 1 µm', () => {
   const ref = { lat: 28.6847, lon: 115.8579, h: 52.3 };
   const s2 = Math.sin(ref.lat / DEG) ** 2;
   const M = (WGS84_A * (1 - WGS84_E2)) / (1 - WGS84_E2 * s2) ** 1.5;
@@ -42,7 +42,7 @@ test('mm displacements at a Jiangxi tailings dam match the meridian/prime-vertic
   near(enu.up * 1000, -4.2, 1e-3, 'up mm');
 });
 
-test('enuToGeodetic inverts geodeticToEnu and ecefToGeodetic inverts geodeticToEcef', () => {
+void test('enuToGeodetic inverts geodeticToEnu and ecefToGeodetic inverts geodeticToEcef', () => {
   const ref = { lat: -33.9, lon: 151.2, h: 40 };
   for (const enu of [{ east: 0.001, north: -0.002, up: 0.003 }, { east: 125.5, north: -340.25, up: 12 }]) {
     const back = geodeticToEnu(enuToGeodetic(enu, ref), ref);

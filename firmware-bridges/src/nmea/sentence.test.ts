@@ -6,13 +6,13 @@ import { buildNmeaSentence, formatLatLon, nmeaChecksum, parseNmeaSentence } from
 const GGA = '$GPGGA,123519,4807.038,N,01131.000,E,1,08,0.9,545.4,M,46.9,M,,*47';
 const RMC = '$GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,230394,003.1,W*6A';
 
-test('checksum is the XOR between $ and * (both DOMAIN.md examples)', () => {
+void test('checksum is the XOR between $ and * (both DOMAIN.md examples)', () => {
   assert.equal(nmeaChecksum(GGA.slice(1, GGA.indexOf('*'))), 0x47);
   assert.equal(nmeaChecksum(RMC.slice(1, RMC.indexOf('*'))), 0x6a);
   assert.equal(buildNmeaSentence(GGA.slice(1, -3)), GGA);
 });
 
-test('the GGA example decodes', () => {
+void test('the GGA example decodes', () => {
   const r = parseNmeaSentence(GGA);
   assert.ok(r.ok);
   assert.equal(r.sentence.type, 'GGA');
@@ -28,7 +28,7 @@ test('the GGA example decodes', () => {
   assert.equal(r.sentence.geoidSeparation, 46.9);
 });
 
-test('the RMC example decodes with its date', () => {
+void test('the RMC example decodes with its date', () => {
   const r = parseNmeaSentence(RMC);
   assert.ok(r.ok);
   if (r.sentence.type !== 'RMC') return assert.fail('not RMC');
@@ -37,7 +37,7 @@ test('the RMC example decodes with its date', () => {
   assert.ok(Math.abs((r.sentence.lat ?? 0) - (48 + 7.038 / 60)) < 1e-12);
 });
 
-test('any talker, lower-case checksum, GST, southern/western hemispheres, RTK no-fix with empty fields', () => {
+void test('any talker, lower-case checksum, GST, southern/western hemispheres, RTK no-fix with empty fields', () => {
   const gn = buildNmeaSentence('GNGGA,010203.50,3030.1234567,S,11415.7654321,W,4,20,0.6,12.3456,M,-5.1,M,1.0,0001');
   const r = parseNmeaSentence(gn.replace(/\*([0-9A-F]{2})$/, (_, h: string) => `*${h.toLowerCase()}`));
   assert.ok(r.ok);
@@ -57,7 +57,7 @@ test('any talker, lower-case checksum, GST, southern/western hemispheres, RTK no
   if (bd.sentence.type === 'RMC') assert.equal(bd.sentence.valid, false);
 });
 
-test('bad checksum, missing checksum, malformed and unsupported lines are told apart', () => {
+void test('bad checksum, missing checksum, malformed and unsupported lines are told apart', () => {
   const cases: [string, string][] = [
     [GGA.replace('*47', '*48'), 'bad_checksum'],
     [GGA.replace('545.4', '545.5'), 'bad_checksum'],
@@ -77,7 +77,7 @@ test('bad checksum, missing checksum, malformed and unsupported lines are told a
   }
 });
 
-test('formatLatLon writes 7-decimal minutes that parse back within 1e-9 degrees', () => {
+void test('formatLatLon writes 7-decimal minutes that parse back within 1e-9 degrees', () => {
   for (const deg of [28.6847123456, -0.0000001, 115.9999999999, -179.5]) {
     const isLat = Math.abs(deg) <= 90;
     const [text, hemi] = formatLatLon(deg, isLat);

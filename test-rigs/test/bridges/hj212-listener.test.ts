@@ -47,7 +47,7 @@ const values = (n: number) => ({ 'a21028-Rtd': { value: 1 + n, flag: 'N' }, 'a21
 const rejected = (m: ReturnType<typeof createCountingMetrics>, reason: string, source?: string): number =>
   m.get('bridge_rejected_total', source === undefined ? { reason } : { reason, source });
 
-test('many loggers at once: every bad input rejected, logged with MN/address and counted; good loggers served throughout', async (t) => {
+void test('many loggers at once: every bad input rejected, logged with MN/address and counted; good loggers served throughout', async (t) => {
   const names = ['good', 'split', 'badcrc', 'badlen', 'wrongpw', 'oversize', 'reconn'];
   const h = await startListener({ loggers: names.map((n) => loggerCfg(n)), idleTimeoutSec: 3, maxGarbageBytes: 600 });
   const sims: Hj212LoggerSim[] = [];
@@ -122,7 +122,7 @@ test('many loggers at once: every bad input rejected, logged with MN/address and
   assert.ok(warn.some((e) => e.fields.reason === 'unknown_logger' && e.fields.mn === undefined && e.fields.remote === '127.0.0.1'));
 });
 
-test('an incomplete split upload expires (counted), a complete one after it still reads', async (t) => {
+void test('an incomplete split upload expires (counted), a complete one after it still reads', async (t) => {
   const h = await startListener({ loggers: [loggerCfg('split')], reassemblyTimeoutSec: 1 });
   t.after(() => h.listener.stop());
   const sock = net.connect(h.port, '127.0.0.1');
@@ -139,7 +139,7 @@ test('an incomplete split upload expires (counted), a complete one after it stil
   assert.deepEqual(h.readings.map((r) => [r.point, r.value]), [['plant/split/h2s', 9], ['plant/split/so2', 8]]);
 });
 
-test('minute/hour/day uploads are historical; data flags become quality; unknown codes counted', async (t) => {
+void test('minute/hour/day uploads are historical; data flags become quality; unknown codes counted', async (t) => {
   const h = await startListener({ loggers: [loggerCfg('hist')] });
   t.after(() => h.listener.stop());
   const sims: Hj212LoggerSim[] = [];
@@ -169,7 +169,7 @@ test('minute/hour/day uploads are historical; data flags become quality; unknown
   assert.equal(h.metrics.get('bridge_unknown_codes_total', { code: 'a99001' }), 3);
 });
 
-test('a silent logger reads comm_lost; the connection limit refuses extra connections', async (t) => {
+void test('a silent logger reads comm_lost; the connection limit refuses extra connections', async (t) => {
   const h = await startListener({ loggers: [loggerCfg('quiet', { commLossSec: 1 })], maxConnections: 2 });
   t.after(() => h.listener.stop());
   await waitFor('comm_lost readings', () => h.readings.length > 0, 4000);
