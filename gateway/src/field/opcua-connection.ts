@@ -31,7 +31,7 @@ export function certificateManagerFor(pkiDir: string): Promise<OPCUACertificateM
   let m = managers.get(pkiDir);
   if (!m) {
     m = (async () => {
-      const cm = new OPCUACertificateManager({ rootFolder: pkiDir, automaticallyAcceptUnknownCertificate: false, disableFileWatchers: true });
+      const cm = new OPCUACertificateManager({ rootFolder: pkiDir, automaticallyAcceptUnknownCertificate: false });
       await cm.initialize();
       return cm;
     })();
@@ -41,18 +41,21 @@ export function certificateManagerFor(pkiDir: string): Promise<OPCUACertificateM
   return m;
 }
 
-async function listRejected(dir: string): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
+/** The most recently filed certificate in rejected/ (the one the server just presented, normally). */
+async function newestRejected(dir: string): Promise<string | undefined> {
+  let best: { name: string; mtime: number } | undefined;
   try {
     for (const name of await readdir(dir)) {
       const s = await stat(path.join(dir, name)).catch(() => undefined);
-      if (s?.isFile()) out.set(name, s.mtimeMs);
+      if (s?.isFile() && (!best || s.mtimeMs > best.mtime)) best = { name, mtime: s.mtimeMs };
     }
   } catch {
     // no rejected/ folder yet
   }
-  return out;
+  return best?.name;
 }
+
+const UNTRUSTED = /BadCertificateUntrusted|BadCertificateChainIncomplete|BadSecurityChecksFailed|certificate verification failed/i;
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -85,7 +88,6 @@ export async function connectOpcua(opts: { transport: OpcuaTransport; logger: Lo
   }
   const certificateManager = await certificateManagerFor(pkiDir);
   const rejectedDir = path.join(pkiDir, 'rejected');
-  const before = await listRejected(rejectedDir);
   const client = OPCUAClient.create({
     applicationName: opts.applicationName ?? 'SafeLoopGateway',
     endpointMustExist: false,
@@ -103,18 +105,19 @@ export async function connectOpcua(opts: { transport: OpcuaTransport; logger: Lo
     await withTimeout(client.disconnect(), 5000, 'disconnect').catch(() => undefined);
   };
   try {
-    await withTimeout(client.connect(t.endpoint), timeoutMs + 2000, `connect ${t.endpoint}`);
+    await withTimeout(client.connect(t.endpoint), timeoutMs + 10_000, `connect ${t.endpoint}`);
   } catch (err) {
     await dispose();
-    const after = await listRejected(rejectedDir);
-    const fresh = [...after].filter(([name, mtime]) => before.get(name) !== mtime).map(([name]) => name);
-    if (fresh.length > 0) {
-      const file = fresh[fresh.length - 1] ?? '';
+    const why = err instanceof Error ? err.message : String(err);
+    if (UNTRUSTED.test(why)) {
+      const file = await newestRejected(rejectedDir);
+      const where = file === undefined ? rejectedDir : path.join(rejectedDir, file);
+      const how = file === undefined ? `move its file from ${rejectedDir}/ to ${path.join(pkiDir, 'trusted', 'certs')}/` : trustCommand(pkiDir, file);
       throw new SafeLoopError(
         'GW_ERR_OPCUA_UNTRUSTED_CERT',
-        `OPC-UA server ${t.endpoint} presented a certificate that is not trusted; it was filed as ${path.join(rejectedDir, file)}. ` +
-          `After checking its thumbprint with the plant, trust it with: ${trustCommand(pkiDir, file)}`,
-        { cause: err, details: { endpoint: t.endpoint, rejected: path.join(rejectedDir, file), trustCommand: trustCommand(pkiDir, file) } },
+        `OPC-UA server ${t.endpoint} presented a certificate that is not trusted (${why}); it was filed as ${where}. ` +
+          `After checking its thumbprint with the plant, trust it with: ${how}`,
+        { cause: err, details: { endpoint: t.endpoint, rejected: where, trustCommand: how } },
       );
     }
     throw new SafeLoopError('GW_ERR_OPCUA_CONNECT', `cannot connect to OPC-UA server ${t.endpoint}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });

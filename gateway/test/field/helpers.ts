@@ -1,5 +1,5 @@
 /** Shared helpers for the field I/O tests: a recording sink, polling waits, device instances. */
-import type { Reading } from '@safeloop/contract';
+import type { Logger, Reading } from '@safeloop/contract';
 import { DeviceInstanceSchema, type DeviceInstance } from '../../src/field/config.ts';
 
 export interface Recorder {
@@ -41,4 +41,22 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 export function device(raw: Record<string, unknown>): DeviceInstance {
   return DeviceInstanceSchema.parse(raw);
+}
+
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  obj: Record<string, unknown>;
+  msg: string | undefined;
+}
+
+/** A Logger that keeps what it is told, for tests that assert on operator-facing messages. */
+export function capturingLogger(entries: LogEntry[] = []): Logger & { entries: LogEntry[] } {
+  const make = (bindings: Record<string, unknown>): Logger => ({
+    debug: (obj, msg) => entries.push({ level: 'debug', obj: { ...bindings, ...obj }, msg }),
+    info: (obj, msg) => entries.push({ level: 'info', obj: { ...bindings, ...obj }, msg }),
+    warn: (obj, msg) => entries.push({ level: 'warn', obj: { ...bindings, ...obj }, msg }),
+    error: (obj, msg) => entries.push({ level: 'error', obj: { ...bindings, ...obj }, msg }),
+    child: (b) => make({ ...bindings, ...b }),
+  });
+  return Object.assign(make({}), { entries });
 }
