@@ -1,0 +1,43 @@
+/**
+ * One ingest worker process for the scale-out test: PostgreSQL schema and broker from the
+ * environment, an MQTT 5 shared subscription, the rules engine on, a table-backed sink.
+ * Prints "ready" on stdout once subscribed; runs until killed.
+ */
+import { silentLogger } from '@safeloop/contract';
+import { PgDb } from '../../src/db/index.ts';
+import { IngestWorker } from '../../src/ingest/index.ts';
+import { RulesEngine } from '../../src/rules/index.ts';
+import { MemoryDirectory } from './helpers.ts';
+import { TableSink } from './table-sink.ts';
+
+export const SCALE_RULES = {
+  version: 1,
+  rules: [{ id: 'lel', kind: 'limit', points: ['GT-*/lel'], limits: [{ level: 'GAS_1', direction: 'high', value: 25, deadband: 2 }] }],
+};
+
+const env = (name: string): string => {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} not set`);
+  return v;
+};
+
+const db = new PgDb({ connectionString: env('SCALE_PG_URL'), schema: env('SCALE_PG_SCHEMA'), max: 6 });
+const directory = new MemoryDirectory();
+for (let g = 0; g < Number(env('SCALE_GATEWAYS')); g++) directory.add(`gw${g}`, [`s${g}`]);
+const worker = new IngestWorker({
+  db,
+  mqtt: { url: env('SCALE_MQTT_URL'), clientId: `scale-worker-${process.pid}` },
+  shareGroup: 'ingest',
+  directory,
+  alarms: new TableSink(db),
+  rules: new RulesEngine({ logger: silentLogger }, SCALE_RULES as never),
+  logger: silentLogger,
+  reorderTimeoutMs: 3000,
+  replayTimeoutMs: 30_000,
+  tickMs: 100,
+});
+await worker.start();
+process.stdout.write('ready\n');
+process.on('SIGTERM', () => {
+  void worker.stop().then(() => db.close()).then(() => process.exit(0));
+});
