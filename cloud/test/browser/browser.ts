@@ -40,3 +40,54 @@ export async function logIn(page: Page, baseUrl: string, username: string, passw
   await page.locator('#login-submit').click();
   await page.locator('#sites-heading').waitFor();
 }
+
+/**
+ * Basic accessibility checks on what the page shows now: every form control and button has an
+ * accessible name, and text on chips, badges, buttons and rows has WCAG AA contrast (≥ 4.5:1)
+ * against its effective background. Returns the problems found (empty when all is well).
+ * Plain JavaScript run in the page (a string, so the TypeScript loader adds no helpers to it).
+ */
+const ACCESSIBILITY_AUDIT = `(() => {
+    const problems = [];
+    const describe = (el) => \`\${el.tagName.toLowerCase()}\${el.id ? \`#\${el.id}\` : ''}.\${[...el.classList].join('.')} "\${(el.textContent ?? '').trim().slice(0, 30)}"\`;
+    for (const el of document.querySelectorAll('input, select, textarea, button')) {
+      const c = el;
+      if (c.type === 'hidden' || c.closest('[hidden]')) continue;
+      const named = (c.labels && c.labels.length > 0) || c.getAttribute('aria-label') || c.getAttribute('aria-labelledby') || (el.tagName === 'BUTTON' && (el.textContent ?? '').trim());
+      if (!named) problems.push(\`no accessible name: \${describe(el)}\`);
+    }
+    const parse = (s) => {
+      const m = s.match(/rgba?\\(([^)]+)\\)/);
+      if (!m?.[1]) return [0, 0, 0, 0];
+      const p = m[1].split(',').map((x) => Number(x.trim()));
+      return [p[0] ?? 0, p[1] ?? 0, p[2] ?? 0, p[3] ?? 1];
+    };
+    const lum = ([r, g, b]) => {
+      const f = (v) => {
+        const c = v / 255;
+        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * f(r ?? 0) + 0.7152 * f(g ?? 0) + 0.0722 * f(b ?? 0);
+    };
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement) {
+        const bg = parse(getComputedStyle(e).backgroundColor);
+        if (bg[3] > 0.5) return bg;
+      }
+      return [255, 255, 255, 1];
+    };
+    for (const el of document.querySelectorAll('.chip, .badge, .btn, .alarm-title, .alarm-state, .muted, .quality, th, td, label, a')) {
+      if (!el.offsetParent || !(el.textContent ?? '').trim()) continue;
+      const fg = parse(getComputedStyle(el).color);
+      const bg = background(el);
+      const l1 = lum(fg);
+      const l2 = lum(bg);
+      const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+      if (ratio < 4.5) problems.push(\`contrast \${ratio.toFixed(2)}:1 < 4.5: \${describe(el)}\`);
+    }
+    return problems;
+})()`;
+
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  return page.evaluate<string[]>(ACCESSIBILITY_AUDIT);
+}

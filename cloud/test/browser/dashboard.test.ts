@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { Reading } from '@safeloop/contract';
 import { buildVendor } from '../../web/build-vendor.mjs';
-import { launchBrowser, logIn, screenshot, watchErrors } from './browser.ts';
+import { accessibilityProblems, launchBrowser, logIn, screenshot, watchErrors } from './browser.ts';
 import { startTestCloud, type TestCloud } from './test-cloud.ts';
 
 // A 1×1 PNG, the smallest real photo the feedback form can upload.
@@ -110,6 +110,7 @@ void describe('dashboard in chromium', { timeout: 120_000 }, () => {
     // Most severe first: the new 二级报警 heads the list.
     assert.match((await page.locator('#alarm-list li.alarm-row').first().textContent()) ?? '', /二级报警/);
     await screenshot(page, 'alarm-desk');
+    assert.deepEqual(await accessibilityProblems(page), [], 'alarm desk: names and contrast');
 
     // Phone-size alarm desk (a field worker), while the alarm still waits for acknowledgement.
     const phone = await newPage({ width: 390, height: 844 });
@@ -130,12 +131,15 @@ void describe('dashboard in chromium', { timeout: 120_000 }, () => {
     await dlg.getByLabel('处置结果').fill('浓度回落至 5 %LEL 以下');
     await dlg.getByLabel('处置结论').selectOption('handled');
     await dlg.getByLabel('现场照片').setInputFiles({ name: 'scene.png', mimeType: 'image/png', buffer: PNG_1X1 });
+    assert.deepEqual(await accessibilityProblems(page), [], 'feedback form: names and contrast');
     await dlg.getByRole('button', { name: '提交' }).click();
     await row(page, alarmTitle).locator('.alarm-state', { hasText: '已反馈' }).waitFor();
 
     // The details page shows the feedback and the audit trail.
     await row(page, alarmTitle).locator('.alarm-title').click();
     await page.locator('#feedback-block').getByText('关闭进料阀').waitFor();
+    // The uploaded photo comes back through the authenticated attachment route.
+    await page.locator('#feedback-block img[src^="blob:"]').waitFor();
     assert.ok((await page.locator('#audit-table tbody tr').count()) >= 3, 'raise, acknowledge and feedback are audited');
 
     await page.goto(`${cloud.baseUrl}/#/sites/tank-farm`);
@@ -225,8 +229,15 @@ void describe('dashboard in chromium', { timeout: 120_000 }, () => {
     await page.locator('#filter-state').selectOption('all');
     await row(page, alarmTitle).getByText('Level 2 alarm').waitFor();
     await screenshot(page, 'alarm-desk-en');
+    // Keyboard: Enter on a focused row opens the alarm.
+    await row(page, alarmTitle).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/#\/alarms\/[^/]+$/);
+    await page.locator('#audit-table').waitFor();
+    await page.goBack();
     await page.reload();
     await page.getByRole('heading', { name: 'Alarm desk' }).waitFor();
+    assert.equal(await page.evaluate(() => localStorage.getItem('safeloop.lang')), 'en');
     await page.locator('#lang-switch').click();
     await page.getByRole('heading', { name: '报警处置台' }).waitFor();
     assert.deepEqual(errors, []);
