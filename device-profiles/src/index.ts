@@ -8,7 +8,7 @@ export { checkProfileSemantics, type SemanticProblem } from './profile-semantics
 export type { DecodedPoint, QualityVerdict } from './transform.ts';
 export { pointSpan, registerCount, registersToBytes, bytesToRegisters } from './register-codec.ts';
 export { decodeModbusPoints, type ModbusBlockData, type DecodeOptions } from './modbus-decode.ts';
-export { encodeModbusPoint, type EncodedModbusPoint } from './modbus-encode.ts';
+export { encodeModbusPoint, encodeModbusStatus, type EncodedModbusPoint } from './modbus-encode.ts';
 export { planModbusReads, type ModbusReadBlock, type PlanOptions } from './modbus-plan.ts';
 export { decodeOpcuaValue } from './opcua-decode.ts';
 export { effectiveLimits, exceededLevels, findPoint } from './limits.ts';

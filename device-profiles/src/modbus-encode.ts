@@ -3,7 +3,7 @@ import { SafeLoopError } from '@safeloop/contract';
 import { findPoint } from './limits.ts';
 import { requireModbus } from './modbus-decode.ts';
 import { encodeRaw, integerBounds, isNumericType } from './register-codec.ts';
-import type { DeviceProfile, ModbusPointDef, ModbusTable } from './schema.ts';
+import type { DeviceProfile, DeviceState, ModbusPointDef, ModbusTable } from './schema.ts';
 
 export interface EncodedModbusPoint {
   table: ModbusTable;
@@ -49,4 +49,28 @@ export function encodeModbusPoint(profile: DeviceProfile, pointId: string, engin
     fail(modbus, point, `${engineeringValue} overflows float32`, engineeringValue);
   }
   return { ...at, values: encodeRaw(point, raw) };
+}
+
+/**
+ * The register value that puts a status register in `state` (simulators, fault injection): the first
+ * code listed with that state, else the first flag bit with it; `normal` with neither listed is 0.
+ * Throws PROFILE_ENCODE_INVALID when the register cannot express the state.
+ */
+export function encodeModbusStatus(profile: DeviceProfile, statusId: string, state: DeviceState): EncodedModbusPoint {
+  const modbus = requireModbus(profile);
+  const reg = modbus.status.find((s) => s.id === statusId);
+  if (reg === undefined) {
+    throw new SafeLoopError('PROFILE_POINT_NOT_FOUND', `profile ${profile.id} has no status register "${statusId}"`, {
+      details: { profile: profile.id, statusId, status: modbus.status.map((s) => s.id) },
+    });
+  }
+  const at = { table: reg.table, address: reg.address };
+  const code = reg.codes.find((c) => c.state === state);
+  if (code !== undefined) return { ...at, values: [code.value] };
+  const bit = reg.bits.find((b) => b.state === state);
+  if (bit !== undefined) return { ...at, values: [1 << bit.bit] };
+  if (state === 'normal' && !reg.codes.some((c) => c.value === 0)) return { ...at, values: [0] };
+  throw new SafeLoopError('PROFILE_ENCODE_INVALID', `${profile.id}.${statusId} cannot express state ${state}`, {
+    details: { profile: profile.id, statusId, state },
+  });
 }

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { getProfile, listProfiles } from '../src/library.ts';
 import { decodeModbusPoints, type ModbusBlockData } from '../src/modbus-decode.ts';
-import { encodeModbusPoint } from '../src/modbus-encode.ts';
+import { encodeModbusPoint, encodeModbusStatus } from '../src/modbus-encode.ts';
 import { planModbusReads } from '../src/modbus-plan.ts';
 import { decodeOpcuaValue } from '../src/opcua-decode.ts';
 import { pointSpan } from '../src/register-codec.ts';
@@ -99,6 +99,24 @@ function modbusInvariants(profile: ModbusProfile): void {
   void test('status registers cover points that exist', () => {
     const ids = new Set(profile.points.map((p) => p.id));
     for (const s of profile.status) for (const id of s.appliesTo) assert.ok(ids.has(id), `${s.id} → ${id}`);
+  });
+
+  void test('every state a status register lists reaches the points it covers with the documented quality', () => {
+    const expected = { normal: 'good', alarm: 'good', fault: 'bad', calibration: 'uncertain', maintenance: 'uncertain', warmup: 'uncertain', stopped: 'uncertain' } as const;
+    const values = new Map(profile.points.map((p) => [p.id, sampleValue(p)]));
+    for (const reg of profile.status) {
+      for (const state of new Set([...reg.codes.map((c) => c.state), ...reg.bits.map((b) => b.state)])) {
+        const e = encodeModbusStatus(profile, reg.id, state);
+        const blocks = imageBlocks(profile, values).map((b) =>
+          b.table === e.table && b.start <= e.address && e.address < b.start + b.values.length
+            ? { ...b, values: b.values.map((v, i) => (b.start + i === e.address ? (e.values[0] ?? 0) : v)) }
+            : b,
+        );
+        for (const d of decodeModbusPoints(profile, blocks).filter((x) => reg.appliesTo.includes(x.pointId))) {
+          assert.equal(d.quality, expected[state], `${reg.id}=${state} → ${d.pointId}`);
+        }
+      }
+    }
   });
 
   void test('the read plan covers every point once, within 125 registers per read', () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decodeModbusPoints } from '../src/modbus-decode.ts';
-import { encodeModbusPoint } from '../src/modbus-encode.ts';
+import { encodeModbusPoint, encodeModbusStatus } from '../src/modbus-encode.ts';
 import { decodeOne, modbusProfile } from './helpers.ts';
 
 const gas = modbusProfile(
@@ -169,3 +169,20 @@ void describe('encode is the inverse of decode', () => {
 function pick(d: { value: unknown; quality: string; reason?: string }): unknown[] {
   return [d.value, d.quality, d.reason];
 }
+
+void describe('encodeModbusStatus', () => {
+  void test('codes: the listed value for the state, and it decodes to that state', () => {
+    const e = encodeModbusStatus(gas, 'gasStatus', 'fault');
+    assert.deepEqual(e, { table: 'holding', address: 1, values: [3] });
+    assert.equal(decodeOne(gas, 'gas', block([123, e.values[0] ?? 0, 0, 0])).reason, 'sensor_fault');
+  });
+  void test('bits: the flag bit for the state; normal without a code is 0', () => {
+    assert.deepEqual(encodeModbusStatus(gas, 'flags', 'stopped').values, [0b100]);
+    assert.deepEqual(encodeModbusStatus(gas, 'flags', 'normal').values, [0]);
+    assert.deepEqual(encodeModbusStatus(gas, 'gasStatus', 'normal').values, [0]);
+  });
+  void test('a state the register cannot express, or an unknown register, throws', () => {
+    assert.throws(() => encodeModbusStatus(gas, 'gasStatus', 'warmup'), { code: 'PROFILE_ENCODE_INVALID' });
+    assert.throws(() => encodeModbusStatus(gas, 'nope', 'fault'), { code: 'PROFILE_POINT_NOT_FOUND' });
+  });
+});
