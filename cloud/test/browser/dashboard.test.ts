@@ -219,6 +219,28 @@ void describe('dashboard in chromium', { timeout: 120_000 }, () => {
     assert.deepEqual(errors, []);
   });
 
+  void test('a flood of alarms collapses into one row that expands', async () => {
+    const { page, errors } = await newPage();
+    await logIn(page, cloud.baseUrl, 'mine-operator');
+    await page.getByRole('link', { name: '报警处置台' }).click();
+    await page.locator('#live-status.live-ok').waitFor();
+    const t0 = Date.now();
+    // More than 10 new alarms at one site within 10 minutes is a flood (ISA-18.2 grouping).
+    for (let i = 1; i <= 12; i++) {
+      await cloud.service.alarms.raise(pointAlarm(`tailings-pond/piezometer-${i}/depth`, 'H', `${i}号浸润线监测点 高报警`, 10 + i / 10, 10, 'm', t0 + i));
+    }
+    const toggle = page.locator('#alarm-list .group-toggle');
+    await toggle.getByText('同组另有 11 条').waitFor({ timeout: 15_000 });
+    assert.equal(await page.locator('#alarm-list li.alarm-row').count(), 1, 'one row for the whole flood');
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    await toggle.focus();
+    await page.keyboard.press('Space');
+    await page.locator('#alarm-list li.alarm-row.in-group').nth(10).waitFor();
+    assert.equal(await page.locator('#alarm-list li.alarm-row').count(), 12);
+    assert.equal(await page.locator('#alarm-list .group-toggle').getAttribute('aria-expanded'), 'true');
+    assert.deepEqual(errors, []);
+  });
+
   void test('the language switch turns the page to English and the choice persists', async () => {
     const { page, errors } = await newPage();
     await logIn(page, cloud.baseUrl, 'operator');
