@@ -32,7 +32,8 @@ export function applyValueRules(raw: string | number, rules: ValueRules): RuledV
   if (n === undefined || !Number.isFinite(n)) {
     return { value: null, quality: 'bad', reason: 'decode_error', detail: `not a number: ${String(raw).slice(0, 40)}` };
   }
-  const value = n * rules.scale + rules.offset;
+  // Twelve significant digits drop binary noise from scaling (9999 × 0.1 = 999.9, not 999.9000000000001).
+  const value = rules.scale === 1 && rules.offset === 0 ? n : Number((n * rules.scale + rules.offset).toPrecision(12));
   if (!Number.isFinite(value)) return { value: null, quality: 'bad', reason: 'decode_error', detail: 'value overflow' };
   if (rules.range && (value < rules.range.min || value > rules.range.max)) {
     return { value, quality: 'bad', reason: 'out_of_range', detail: `outside ${rules.range.min}..${rules.range.max}` };

@@ -35,6 +35,7 @@ export class LineLink {
   private discarding = false;
   private lastAlive = 0;
   private silentReported = false;
+  private lastReopen = Number.NEGATIVE_INFINITY;
   /** Count of successful opens (tests and status). */
   opens = 0;
 
@@ -76,12 +77,18 @@ export class LineLink {
     this.silentReported = false;
   }
 
+  /** Silent for commLossMs: report once, then reopen the link once per commLossMs until input returns. */
   private checkSilence(): void {
-    const silent = this.deps.clock.monotonic() - this.lastAlive;
-    if (silent < this.deps.commLossMs || this.silentReported) return;
-    this.silentReported = true;
-    this.deps.onSilent(silent);
-    this.deps.logger.warn({ link: this.describe(), silentMs: Math.round(silent) }, 'no valid input; reopening the link');
+    const now = this.deps.clock.monotonic();
+    const silent = now - this.lastAlive;
+    if (silent < this.deps.commLossMs) return;
+    if (!this.silentReported) {
+      this.silentReported = true;
+      this.deps.onSilent(silent);
+      this.deps.logger.warn({ link: this.describe(), silentMs: Math.round(silent) }, 'no valid input; reopening the link');
+    }
+    if (now - this.lastReopen < this.deps.commLossMs) return;
+    this.lastReopen = now;
     this.close();
     this.scheduleReconnect();
   }
