@@ -4,7 +4,7 @@ import { exceededLevels } from './limits.ts';
 import { decodeRaw, isNumericType, pointSpan } from './register-codec.ts';
 import type { DeviceProfile, ModbusPointDef, ModbusProfile, ModbusTable, StatusRegister } from './schema.ts';
 import { statusVerdict } from './status-registers.ts';
-import { rangeVerdict, resultDecimals, scaleValue, worseVerdict, type DecodedPoint, type QualityVerdict, type RawNumberKind } from './transform.ts';
+import { clipDetail, rangeVerdict, resultDecimals, scaleValue, worseVerdict, type DecodedPoint, type QualityVerdict, type RawNumberKind } from './transform.ts';
 
 /** One block as the driver read it: registers as uint16 0..65535, or 0/1 for coils/discrete inputs. */
 export interface ModbusBlockData {
@@ -156,7 +156,7 @@ export function decodeModbusPoints(profile: DeviceProfile, data: readonly Modbus
     const final = verdict === undefined ? decoded : worseVerdict(decoded, verdict);
     result.quality = final.quality;
     if (final.reason !== undefined) result.reason = final.reason;
-    if (final.detail !== undefined) result.detail = final.detail;
+    if (final.detail !== undefined) result.detail = clipDetail(final.detail);
     out.push(result);
   }
   return out;

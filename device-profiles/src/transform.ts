@@ -37,6 +37,11 @@ export interface QualityVerdict {
   detail?: string;
 }
 
+/** Reading.detail is at most 200 characters (contract); long details (e.g. a 125-register dump) are cut. */
+export function clipDetail(detail: string): string {
+  return detail.length <= 200 ? detail : `${detail.slice(0, 199)}…`;
+}
+
 const QUALITY_RANK: Record<Quality, number> = { good: 0, uncertain: 1, bad: 2 };
 
 /** The worse of two verdicts; on a tie the second (the device's own status) explains it better. */

@@ -186,3 +186,10 @@ void describe('encodeModbusStatus', () => {
     assert.throws(() => encodeModbusStatus(gas, 'nope', 'fault'), { code: 'PROFILE_POINT_NOT_FOUND' });
   });
 });
+
+void test('details stay within the 200 characters a Reading allows', () => {
+  const p = modbusProfile([{ id: 's', name: { zh: 's', en: 's' }, table: 'holding', address: 0, type: 'string', length: 100 }]);
+  const d = decodeOne(p, 's', [{ table: 'holding', start: 0, values: Array.from({ length: 100 }, () => 99999) }]);
+  assert.equal(d.reason, 'decode_error');
+  assert.ok((d.detail ?? '').length <= 200 && (d.detail ?? '').length > 150, `${d.detail?.length}`);
+});
