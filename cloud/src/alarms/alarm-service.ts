@@ -98,8 +98,8 @@ export class AlarmService implements AlarmSink {
         const effects: Effect[] = [];
         const result = await this.deps.db.transaction((tx) => this.raiseIn(tx, input, effects));
         await this.runEffects(effects);
-        if (result.created) await this.processDueTimers(this.deps.clock.now()); // red: ladder steps due at once
-        return result;
+        if (result.immediate) await this.processDueTimers(this.deps.clock.now()); // e.g. red: ladder steps due at once
+        return { alarmId: result.alarmId, created: result.created };
       } catch (err) {
         // Two workers opening the same condition at once: the loser retries and updates the winner's row.
         if (attempt < 2 && isUniqueViolation(err)) continue;
@@ -108,7 +108,7 @@ export class AlarmService implements AlarmSink {
     }
   }
 
-  private async raiseIn(tx: SqlDb, input: AlarmConditionInput, effects: Effect[]): Promise<{ alarmId: string; created: boolean }> {
+  private async raiseIn(tx: SqlDb, input: AlarmConditionInput, effects: Effect[]): Promise<{ alarmId: string; created: boolean; immediate?: boolean }> {
     const now = this.deps.clock.now();
     const existing = await this.queries.openByCondition(input.conditionKey, tx);
     const value = input.value === undefined ? null : JSON.stringify(input.value);
@@ -185,15 +185,16 @@ export class AlarmService implements AlarmSink {
       toState: 'raised',
       details: { ruleId: input.ruleId, origin: input.origin, at: input.at, value: input.value ?? null, limit: input.limit ?? null, inputs: input.inputs },
     });
-    await this.timers.scheduleLadder(tx, created, site?.type, now, 0);
+    const immediate = await this.timers.scheduleLadder(tx, created, site?.type, now, 0);
     const flood = await applyFloodGrouping(tx, created, now);
     const after = await this.queries.require(id, { kind: 'all' }, tx);
     this.metrics.raised.inc();
     effects.push(() => Promise.resolve(this.deps.notifier.alarmChanged(summarize(after))));
     effects.push(async () => {
-      if (flood.groupId === null || flood.started) {
+      // During a flood one notification stands for the group — except red, which always pages people.
+      if (flood.groupId === null || flood.started || after.severity === 'red') {
         const outcome = await this.deps.notifier.notify({
-          reason: flood.started ? 'flood' : 'raised',
+          reason: flood.started && after.severity !== 'red' ? 'flood' : 'raised',
           alarm: summarize(after),
           level: 0,
           targets: ['operator'],
@@ -204,7 +205,7 @@ export class AlarmService implements AlarmSink {
         await this.markPushed(after, { recipients: [], failures: [], flood: flood.groupId, note: 'annunciated through the flood group' });
       }
     });
-    return { alarmId: id, created: true };
+    return { alarmId: id, created: true, immediate };
   }
 
   private async markPushed(a: Alarm, details: Record<string, unknown>): Promise<void> {

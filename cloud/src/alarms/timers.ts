@@ -53,13 +53,17 @@ export class TimerRunner {
     await tx.exec('INSERT INTO alarm_timers (id, alarm_id, kind, step, due_at) VALUES ($1, $2, $3, $4, $5)', [ulid(), alarmId, kind, step, dueAt]);
   }
 
-  /** Insert the escalation steps above `aboveLevel`, due relative to `from`. */
-  async scheduleLadder(tx: SqlDb, a: Alarm, siteType: SiteType | undefined, from: number, aboveLevel: number): Promise<void> {
+  /** Insert the escalation steps above `aboveLevel`, due relative to `from`. True when a step is due at once. */
+  async scheduleLadder(tx: SqlDb, a: Alarm, siteType: SiteType | undefined, from: number, aboveLevel: number): Promise<boolean> {
     const policy = sitePolicy(this.deps.policy, siteType);
+    let immediate = false;
     for (const step of policy.ladders[a.severity]) {
       const level = TARGET_LEVEL[step.target];
-      if (level > aboveLevel) await this.schedule(tx, a.id, 'escalate', level, from + step.afterMin * 60_000);
+      if (level <= aboveLevel) continue;
+      await this.schedule(tx, a.id, 'escalate', level, from + step.afterMin * 60_000);
+      if (step.afterMin === 0) immediate = true;
     }
+    return immediate;
   }
 
   async processDue(now: number, limit: number): Promise<{ fired: number; effects: Effect[] }> {

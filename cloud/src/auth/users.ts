@@ -76,7 +76,7 @@ export function checkUserPlace(u: Pick<NewUser, 'role' | 'regionCode' | 'enterpr
 }
 
 export class UserStore {
-  constructor(private readonly deps: { db: SqlDb; now?: () => number }) {}
+  constructor(private readonly deps: { db: SqlDb; now?: () => number; hashPassword?: (password: string) => Promise<string> }) {}
 
   private now(): number {
     return this.deps.now ? this.deps.now() : Date.now();
@@ -89,7 +89,7 @@ export class UserStore {
   /** Create or update by username (the password is re-hashed). Returns the user id. */
   async upsert(u: NewUser): Promise<string> {
     checkUserPlace(u);
-    const hash = await hashPassword(u.password);
+    const hash = await (this.deps.hashPassword ?? hashPassword)(u.password);
     const now = this.now();
     const regionCode = u.regionCode ? canonicalRegionCode(u.regionCode) : null;
     const existing = await this.deps.db.query<{ id: string }>('SELECT id FROM users WHERE username = $1', [u.username]);

@@ -96,8 +96,9 @@ function siteFromRow(r: SiteRow): Site {
 export class Registry {
   readonly users: UserStore;
 
-  constructor(private readonly deps: { db: SqlDb; now?: () => number }) {
-    this.users = new UserStore({ db: deps.db, ...(deps.now ? { now: deps.now } : {}) });
+  /** `hashPassword` replaces the scrypt hashing of new passwords (tests memoise it to seed fast). */
+  constructor(private readonly deps: { db: SqlDb; now?: () => number; hashPassword?: (password: string) => Promise<string> }) {
+    this.users = new UserStore({ db: deps.db, ...(deps.now ? { now: deps.now } : {}), ...(deps.hashPassword ? { hashPassword: deps.hashPassword } : {}) });
   }
 
   private now(): number {

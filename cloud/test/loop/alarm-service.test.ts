@@ -188,6 +188,28 @@ for (const kind of DB_KINDS) {
       }
     });
 
+    test('a red warning goes up the whole ladder at once and pages people even during a flood', async () => {
+      const h = await openDb(kind);
+      try {
+        const clock = new FakeClock();
+        const registry = await seededRegistry(h.db, clock);
+        const notifier = recordingNotifier();
+        const alarms = new AlarmService({ db: h.db, registry, notifier, logger, clock });
+        await alarms.migrate();
+        for (let i = 0; i < 12; i++) await alarms.raise(gas(clock, 200 + i, 'GAS_1'));
+        assert.equal(notifier.sent.filter((n) => n.reason === 'flood').length, 1, 'flooding');
+        const red = await alarms.raise({ ...gas(clock, 300), kind: 'warning', level: undefined, colour: 'red', conditionKey: 'warning:tank-farm:red', title: '罐区红色预警' } as AlarmConditionInput);
+        const a = await alarms.queries.require(red.alarmId, county.scope);
+        assert.equal(a.escalationLevel, 5, 'province reached at once');
+        assert.equal(a.reviewRequired, true);
+        const forRed = notifier.sent.filter((n) => n.alarm.id === red.alarmId);
+        assert.deepEqual(forRed.map((n) => n.reason), ['raised', 'escalated', 'escalated', 'escalated', 'escalated', 'escalated']);
+        assert.deepEqual(forRed.slice(1).map((n) => n.targets[0]), ['technical', 'principal', 'county', 'city', 'province']);
+      } finally {
+        await h.close();
+      }
+    });
+
     test('flood and chattering are grouped, nothing hidden', async () => {
       const h = await openDb(kind);
       try {

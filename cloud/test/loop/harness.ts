@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { silentLogger, type Clock } from '@safeloop/contract';
 import { SqliteDb, PgDb, createPgSchema, dropPgSchema, type SqlDb } from '../../src/db/index.ts';
 import { Registry, loadSeedFile } from '../../src/tenancy/index.ts';
+import { hashPassword } from '../../src/auth/index.ts';
 
 export const PG_URL = process.env.SAFELOOP_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const DEMO_SEED = fileURLToPath(new URL('../../seed/demo.yaml', import.meta.url));
@@ -48,8 +49,19 @@ export class FakeClock implements Clock {
   }
 }
 
+/** Real scrypt hashes, memoised per password so that seeding a dozen users per test stays cheap. */
+const hashes = new Map<string, Promise<string>>();
+function memoHash(password: string): Promise<string> {
+  let h = hashes.get(password);
+  if (!h) {
+    h = hashPassword(password);
+    hashes.set(password, h);
+  }
+  return h;
+}
+
 export async function seededRegistry(db: SqlDb, clock: Clock): Promise<Registry> {
-  const registry = new Registry({ db, now: () => clock.now() });
+  const registry = new Registry({ db, now: () => clock.now(), hashPassword: memoHash });
   await registry.migrate();
   await registry.applySeed(loadSeedFile(DEMO_SEED));
   return registry;
