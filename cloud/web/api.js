@@ -113,10 +113,11 @@ export function itemsOf(res) {
 /**
  * The live stream. EventSource cannot send headers, so the token travels as ?token=.
  * Listeners: onAlarm(alarm), onLatest(readings[]), onStatus(connected:boolean).
- * EventSource reconnects by itself; every (re)open calls onStatus(true) so views refetch what
- * they may have missed while disconnected.
+ * EventSource reconnects by itself after a dropped connection; every (re)open calls
+ * onStatus(true) so views refetch what they may have missed. When it gives up (the server refused
+ * the stream), onClosed() lets the app decide whether to log in again or retry later.
  */
-export function openStream({ onAlarm, onLatest, onStatus }) {
+export function openStream({ onAlarm, onLatest, onStatus, onClosed }) {
   const s = getSession();
   if (!s || typeof EventSource === 'undefined') return { close: () => undefined };
   const es = new EventSource(`/api/stream${qs({ access_token: s.token })}`);
@@ -128,7 +129,11 @@ export function openStream({ onAlarm, onLatest, onStatus }) {
     }
   };
   es.addEventListener('open', () => onStatus?.(true));
-  es.addEventListener('error', () => onStatus?.(false));
+  es.addEventListener('error', () => {
+    onStatus?.(false);
+    // A refused connection (401, server gone for good) is not retried by EventSource itself.
+    if (es.readyState === EventSource.CLOSED) onClosed?.();
+  });
   es.addEventListener('alarm', (ev) => {
     const data = parse(ev);
     if (data) onAlarm?.(data.alarm ?? data);

@@ -33,6 +33,8 @@ const live = {
   connected: false,
 };
 let stream = null;
+let retryTimer = null;
+const STREAM_RETRY_MS = 5000;
 let cleanupView = null;
 let regionsCache = null;
 
@@ -49,7 +51,17 @@ function emit(kind, payload) {
 
 function startStream() {
   stream?.close();
+  clearTimeout(retryTimer);
   stream = openStream({
+    onClosed: () => {
+      // Probe with a normal request: a 401 sends the user to log-in; anything else retries.
+      retryTimer = setTimeout(() => {
+        if (!getSession()) return;
+        get('/api/me').then(startStream, (err) => {
+          if (err?.status !== 401 && getSession()) startStream();
+        });
+      }, STREAM_RETRY_MS);
+    },
     onAlarm: (a) => emit('alarm', a),
     onLatest: (r) => emit('latest', r),
     onStatus: (ok) => {
@@ -148,6 +160,7 @@ function boot() {
   setLang(getLang());
   setUnauthorisedHandler(() => {
     logout();
+    clearTimeout(retryTimer);
     stream?.close();
     stream = null;
     location.hash = '#/login';
@@ -158,6 +171,7 @@ function boot() {
   });
   document.getElementById('logout').addEventListener('click', () => {
     logout();
+    clearTimeout(retryTimer);
     stream?.close();
     stream = null;
     regionsCache = null;

@@ -112,3 +112,17 @@ void test('the shipped outlines cover the demo counties with well-formed polygon
     }
   }
 });
+
+void test('a trend draws the limits of the limit rules that select its point', async () => {
+  // @ts-expect-error plain ES module shipped to the browser
+  const { ruleApplies } = (await import('../../web/views/limits.js')) as { ruleApplies: (r: unknown, s: unknown, rel: string) => boolean };
+  const rule = { id: 'lel', kind: 'limit', points: ['gas-*/lel'], siteTypes: ['hazchem'], limits: [] };
+  const tank = { id: 'tank-farm', type: 'hazchem' };
+  assert.equal(ruleApplies(rule, tank, 'gas-1/lel'), true);
+  assert.equal(ruleApplies(rule, tank, 'gas-1/h2s'), false);
+  assert.equal(ruleApplies(rule, tank, 'xgas-1/lel'), false, 'a glob matches the whole segment');
+  assert.equal(ruleApplies(rule, { id: 'pond', type: 'tailings' }, 'gas-1/lel'), false, 'other site types');
+  assert.equal(ruleApplies({ ...rule, sites: ['pond'] }, tank, 'gas-1/lel'), false, 'listed sites win over types');
+  assert.equal(ruleApplies({ ...rule, enabled: false }, tank, 'gas-1/lel'), false);
+  assert.equal(ruleApplies({ ...rule, kind: 'rate' }, tank, 'gas-1/lel'), false);
+});

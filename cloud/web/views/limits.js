@@ -7,7 +7,7 @@ function globMatches(glob, rel) {
   return re.test(rel);
 }
 
-function ruleApplies(rule, site, rel) {
+export function ruleApplies(rule, site, rel) {
   if (rule.kind !== 'limit' || rule.enabled === false) return false;
   if (rule.sites && !rule.sites.includes(site.id)) return false;
   if (!rule.sites && rule.siteTypes && !rule.siteTypes.includes(site.type)) return false;
