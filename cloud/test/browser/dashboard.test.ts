@@ -150,6 +150,13 @@ void describe('dashboard in chromium', { timeout: 120_000 }, () => {
     await levelRow.getByText('6.4').waitFor();
     await levelRow.getByText('可疑').waitFor();
     assert.equal(await levelRow.locator('[data-cell="unit"]').textContent(), 'm');
+    // A fresh reading arrives over the live stream and patches the row in place.
+    await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
+    const t1 = Date.now();
+    await cloud.ingest('gw-demo-01', [{ point: 'tank-farm/tank-1/level', value: 7.1, unit: 'm', quality: 'good', sourceTime: t1, gatewayTime: t1 }]);
+    await levelRow.locator('[data-cell="value"]', { hasText: '7.1' }).waitFor();
+    await levelRow.getByText('正常').waitFor();
+    assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true);
     await screenshot(page, 'site', true);
     await page.goto(`${cloud.baseUrl}/#/points/${POINT}`);
     await page.locator('#trend-chart canvas').waitFor();
