@@ -129,6 +129,8 @@ export const StatusRegisterSchema = z.strictObject({
 export type StatusRegister = z.infer<typeof StatusRegisterSchema>;
 
 const profileCommon = {
+  /** Lets a JSON profile name its schema for editors (`"$schema": ".../profile.schema.json"`); ignored. */
+  $schema: z.string().optional(),
   /** Profile id: lower-case words joined by `-` (e.g. `generic-catalytic-lel`). */
   id: z.string().regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'must be lower-case words joined by -').max(64),
   name: LocalizedTextSchema,

@@ -46,8 +46,9 @@ void describe('loadProfileFile', () => {
     assert.deepEqual([d?.value, d?.quality, d?.exceeded], [20, 'good', ['GAS_1']]);
   });
 
-  void test('loads JSON', () => {
+  void test('loads JSON, also with a $schema key for editors', () => {
     assert.equal(loadProfileFile(write('good.json')).id, 'tmp-good');
+    assert.equal(loadProfileFile(write('schema.json', (p) => (p['$schema'] = '../schema/profile.schema.json'))).id, 'tmp-good');
   });
 
   void test('throws ConfigError naming the file and every path', () => {
