@@ -117,7 +117,7 @@ export function itemsOf(res) {
  * onStatus(true) so views refetch what they may have missed. When it gives up (the server refused
  * the stream), onClosed() lets the app decide whether to log in again or retry later.
  */
-export function openStream({ onAlarm, onLatest, onStatus, onClosed }) {
+export function openStream({ onAlarm, onLatest, onStatus, onClosed, onNotification }) {
   const s = getSession();
   if (!s || typeof EventSource === 'undefined') return { close: () => undefined };
   const es = new EventSource(`/api/stream${qs({ access_token: s.token })}`);
@@ -137,6 +137,10 @@ export function openStream({ onAlarm, onLatest, onStatus, onClosed }) {
   es.addEventListener('alarm', (ev) => {
     const data = parse(ev);
     if (data) onAlarm?.(data.alarm ?? data);
+  });
+  es.addEventListener('notification', (ev) => {
+    const data = parse(ev);
+    if (data) onNotification?.(data);
   });
   es.addEventListener('latest', (ev) => {
     const data = parse(ev);

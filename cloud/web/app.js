@@ -1,6 +1,6 @@
 // Boot, hash router, top bar, language switch and the one live-stream hub every view listens to.
 import { getSession, logout, openStream, setUnauthorisedHandler, get } from './api.js';
-import { clear, h } from './dom.js';
+import { clear, h, toast } from './dom.js';
 import { getLang, setLang, t } from './i18n.js';
 import { isRegulator } from './roles.js';
 import { renderLogin } from './views/login.js';
@@ -63,6 +63,13 @@ function startStream() {
       }, STREAM_RETRY_MS);
     },
     onAlarm: (a) => emit('alarm', a),
+    // Notifications addressed to this user (escalations, re-annunciations, floods). On the alarm
+    // desk a newly raised alarm is already announced by the desk itself.
+    onNotification: (n) => {
+      if (n.reason === 'raised' && location.hash.startsWith('#/alarms')) return;
+      const severe = n.alarm?.colour === 'red' || n.alarm?.colour === 'orange' || n.reason === 'escalated';
+      toast(n.text ?? n.alarm?.title ?? n.reason, severe ? 'error' : 'info');
+    },
     onLatest: (r) => emit('latest', r),
     onStatus: (ok) => {
       live.connected = ok;
