@@ -19,6 +19,7 @@ import { createIngestMetrics, IngestWorker } from './ingest/index.ts';
 import { LiveHub, NotificationDispatcher, WebhookOutbox } from './notify/index.ts';
 import { MqttSirenCommander } from './mqtt-siren.ts';
 import { createTelemetryStore, type TelemetryStore } from './store/index.ts';
+import { loadRuleFile, mergeRuleSets, RulesEngine } from './rules/index.ts';
 import { loadSeedFile, Registry } from './tenancy/index.ts';
 
 export interface CloudServiceDeps {
@@ -94,6 +95,12 @@ export class CloudService {
     const store = createTelemetryStore(db, config.store.kind === 'postgres' ? { retentionDays: config.store.retentionDays } : {});
     await store.init();
 
+    const rules = new RulesEngine(
+      { logger: deps.logger, clock, sites: registry },
+      config.ruleFiles.length > 0 ? mergeRuleSets(config.ruleFiles.map((f) => loadRuleFile(path(f)))) : undefined,
+    );
+    await rules.init(db);
+
     const ingest = config.workers.ingest
       ? new IngestWorker({
           db,
@@ -107,6 +114,7 @@ export class CloudService {
           directory: registry,
           alarms,
           store,
+          rules,
           metrics: createIngestMetrics(metricsRegistry),
           logger: deps.logger,
           clock,
@@ -116,7 +124,11 @@ export class CloudService {
 
     const auth = new AuthService({ db, users: registry.users, clock, secret: readOrCreateSecret(dataPath(config.auth.secretFile)), tokenTtlMs: config.auth.tokenTtlSec * 1000 });
     const staticDir = config.web.enabled ? path(config.web.dir ?? join(base, 'cloud/web')) : undefined;
-    const http = await buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, logger: deps.logger, staticDir, clock });
+    const rulesAccess = {
+      list: () => rules.ruleSet,
+      put: (input: unknown, by: { username: string }) => rules.publish(db, input, by.username),
+    };
+    const http = await buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, rules: rulesAccess, logger: deps.logger, staticDir, clock });
 
     const escalation = config.workers.escalation
       ? new EscalationScheduler({ alarms, clock, logger: deps.logger, intervalMs: config.workers.escalationTickSec * 1000 })

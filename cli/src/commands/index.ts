@@ -5,6 +5,7 @@ import { registerRigCommand } from './rig.ts';
 import { registerDemoCommand } from './demo.ts';
 import { registerReadCommand } from './read.ts';
 import { registerProfileCommand } from './profile.ts';
+import { registerSchemaCommand } from './schema.ts';
 
 export function registerCommands(program: Command): void {
   registerDemoCommand(program);
@@ -13,4 +14,5 @@ export function registerCommands(program: Command): void {
   registerRigCommand(program);
   registerReadCommand(program);
   registerProfileCommand(program);
+  registerSchemaCommand(program);
 }

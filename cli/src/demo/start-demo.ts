@@ -13,7 +13,8 @@ import { freePort } from './free-port.ts';
 import { remapPorts } from './remap-ports.ts';
 
 export const REPO_ROOT = resolve(new URL('../../..', import.meta.url).pathname);
-export const DEMO_GATEWAY_CONFIG = join(REPO_ROOT, 'examples/demo-gateway.yaml');
+/** Two edge boxes: the tank farm (示例化工) and the tailings pond (示例矿业) belong to different enterprises. */
+export const DEMO_GATEWAY_CONFIGS = [join(REPO_ROOT, 'examples/demo-gateway.yaml'), join(REPO_ROOT, 'examples/demo-gateway-pond.yaml')];
 export const DEMO_RIG_CONFIG = join(REPO_ROOT, 'test-rigs/plants/demo-plant.yaml');
 export const DEMO_SEED = join(REPO_ROOT, 'cloud/seed/demo.yaml');
 
@@ -32,7 +33,7 @@ export interface RunningDemo {
   url: string;
   mqttUrl: string;
   cloud: CloudService;
-  gateway: GatewayAgent;
+  gateways: GatewayAgent[];
   stop(): Promise<void>;
 }
 
@@ -62,12 +63,12 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
   mkdirSync(dataDir, { recursive: true });
 
   let rigConfig = loadConfigFile(DEMO_RIG_CONFIG, RigConfigSchema);
-  let gatewayConfig = loadConfigFile(DEMO_GATEWAY_CONFIG, GatewayConfigSchema);
+  let gatewayConfigs = DEMO_GATEWAY_CONFIGS.map((file) => ({ file, config: loadConfigFile(file, GatewayConfigSchema) }));
   if (opts.transformRig) rigConfig = opts.transformRig(rigConfig);
   if (opts.randomPorts) {
     const map = await portMap([...collectPorts(rigConfig)]);
     rigConfig = validateConfig(DEMO_RIG_CONFIG, remapPorts(rigConfig, map), RigConfigSchema);
-    gatewayConfig = validateConfig(DEMO_GATEWAY_CONFIG, remapPorts(gatewayConfig, map), GatewayConfigSchema);
+    gatewayConfigs = gatewayConfigs.map(({ file, config }) => ({ file, config: validateConfig(file, remapPorts(config, map), GatewayConfigSchema) }));
   }
 
   const stops: Array<() => Promise<void>> = [];
@@ -98,15 +99,19 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
     const rig = await startRig(rigConfig, { logger });
     stops.push(() => rig.stop());
 
-    const gwConfig = validateConfig(DEMO_GATEWAY_CONFIG, {
-      ...gatewayConfig,
-      journal: { ...gatewayConfig.journal, path: join(dataDir, 'gateway/journal.db') },
-      uplink: { ...gatewayConfig.uplink, url: broker.url },
-    }, GatewayConfigSchema);
-    const gateway = await GatewayAgent.start({ config: gwConfig, logger });
-    stops.push(() => gateway.stop());
+    const gateways: GatewayAgent[] = [];
+    for (const { file, config } of gatewayConfigs) {
+      const gwConfig = validateConfig(file, {
+        ...config,
+        journal: { ...config.journal, path: join(dataDir, `gateway-${config.gateway.id}/journal.db`) },
+        uplink: { ...config.uplink, url: broker.url },
+      }, GatewayConfigSchema);
+      const gateway = await GatewayAgent.start({ config: gwConfig, logger });
+      stops.push(() => gateway.stop());
+      gateways.push(gateway);
+    }
 
-    return { url: cloud.url, mqttUrl: broker.url, cloud, gateway, stop: stopAll };
+    return { url: cloud.url, mqttUrl: broker.url, cloud, gateways, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

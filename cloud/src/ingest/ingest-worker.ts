@@ -6,7 +6,7 @@
  * everything lives in the database, so any worker may die at any moment.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { errorMessage, systemClock, topics, type AckMessage, type Clock, type Logger } from '@safeloop/contract';
+import { errorMessage, systemClock, topics, type AckMessage, type Clock, type Logger, type TelemetryEvent } from '@safeloop/contract';
 import type { AlarmSink } from '../alarms/alarm-sink.ts';
 import { migrate, type SqlDb } from '../db/index.ts';
 import { AlarmOutbox } from '../store/alarm-outbox.ts';
@@ -21,7 +21,9 @@ import { UplinkProcessor } from './uplink-processor.ts';
 
 export interface IngestWorkerDeps {
   db: SqlDb;
-  mqtt: { url: string; tls?: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer }; clientId?: string };
+  mqtt: { url: string; tls?: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer }; clientId?: string; protocolVersion?: 4 | 5 };
+  /** Called after a telemetry batch commits, with the events stored for the first time (live push). */
+  onTelemetryCommitted?: (events: readonly TelemetryEvent[]) => void;
   /** MQTT 5 shared subscription group ('$share/{group}/…'); omit for a single worker. */
   shareGroup?: string;
   directory: GatewayDirectory;
@@ -105,9 +107,9 @@ export class IngestWorker {
 
   async start(): Promise<void> {
     await this.migrate();
-    const { url, tls, clientId } = this.deps.mqtt;
+    const { url, tls, clientId, protocolVersion } = this.deps.mqtt;
     const client = mqtt.connect(url, {
-      protocolVersion: 5,
+      protocolVersion: protocolVersion ?? 5,
       clientId: clientId ?? `safeloop-ingest-${process.pid}-${Math.random().toString(16).slice(2, 10)}`,
       clean: true,
       reconnectPeriod: 1000,
@@ -153,6 +155,11 @@ export class IngestWorker {
     this.queue.length = 0;
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     if (client) await client.endAsync(false);
+  }
+
+  /** The worker's broker connection (the cloud reuses it for commands such as siren silence). */
+  get mqttClient(): MqttClient | undefined {
+    return this.client;
   }
 
   /** One timer pass (exposed for tests). */
@@ -206,6 +213,13 @@ export class IngestWorker {
     try {
       const out = await this.processor.handle(topic, payload, at);
       if (out.ack) this.publishAck(out.ack);
+      if (out.fresh && out.fresh.length > 0 && this.deps.onTelemetryCommitted) {
+        try {
+          this.deps.onTelemetryCommitted(out.fresh);
+        } catch (err) {
+          this.logger.warn({ err: errorMessage(err) }, 'telemetry listener failed');
+        }
+      }
       if (out.enqueued > 0) await this.outbox.dispatch();
     } catch (err) {
       // Not committed, so not acknowledged: the gateway resends. Never crash the worker.

@@ -5,7 +5,7 @@
  * sequence bookkeeping → alarm decisions into the outbox. The ack is returned, to be published
  * only after this resolves (i.e. after COMMIT).
  */
-import { errorMessage, rateLimited, type AckMessage, type AlarmBatch, type AlarmEvent, type Clock, type Logger, type TelemetryBatch } from '@safeloop/contract';
+import { errorMessage, rateLimited, type AckMessage, type AlarmBatch, type AlarmEvent, type Clock, type Logger, type TelemetryBatch, type TelemetryEvent } from '@safeloop/contract';
 import type { SqlDb } from '../db/index.ts';
 import type { AlarmOutbox, OutboxOp } from '../store/alarm-outbox.ts';
 import { siteOf, type TelemetryStore } from '../store/telemetry-store.ts';
@@ -37,6 +37,8 @@ export interface UplinkOutcome {
   inserted: number;
   duplicates: number;
   rejected?: RejectReason;
+  /** Telemetry events stored for the first time by this batch (for live push after commit). */
+  fresh?: readonly TelemetryEvent[];
 }
 
 export class UplinkProcessor {
@@ -101,7 +103,7 @@ export class UplinkProcessor {
     metrics?.readingsIngested.inc(r.fresh.length);
     const duplicates = events.length - r.fresh.length;
     if (duplicates > 0) metrics?.duplicates.inc({ stream: 'telemetry' }, duplicates);
-    return { ...this.ackFor(gw.id, 'telemetry', r.ackSeq), enqueued: r.enqueued, inserted: r.fresh.length, duplicates };
+    return { ...this.ackFor(gw.id, 'telemetry', r.ackSeq), enqueued: r.enqueued, inserted: r.fresh.length, duplicates, fresh: r.fresh };
   }
 
   private async alarms(topic: string, gw: GatewayInfo, batch: AlarmBatch, receivedAt: number): Promise<UplinkOutcome> {

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { AlarmLevelSchema, AlarmLimitSchema, IdSchema, LimitDirectionSchema, WarningColourSchema } from '@safeloop/contract';
 
-export const SITE_TYPES = ['hazchem', 'tailings', 'coal', 'nonCoal'] as const;
+export const SITE_TYPES = ['hazchem', 'tailings', 'coal', 'nonCoal', 'fireworks'] as const;
 export const SiteTypeSchema = z.enum(SITE_TYPES);
 export type SiteType = z.infer<typeof SiteTypeSchema>;
 
