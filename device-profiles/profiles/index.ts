@@ -9,6 +9,7 @@ import genericInplaceInclinometer from './generic-inplace-inclinometer.ts';
 import genericIrLel from './generic-ir-lel.ts';
 import genericMineCo from './generic-mine-co.ts';
 import genericMineMethane from './generic-mine-methane.ts';
+import genericMineMultigas from './generic-mine-multigas.ts';
 import genericNh3Ec from './generic-nh3-ec.ts';
 import genericO2Ec from './generic-o2-ec.ts';
 import genericOpenPathIr from './generic-open-path-ir.ts';
@@ -33,6 +34,7 @@ export const LIBRARY_PROFILE_SOURCES: readonly unknown[] = [
   genericIrLel,
   genericMineCo,
   genericMineMethane,
+  genericMineMultigas,
   genericNh3Ec,
   genericO2Ec,
   genericOpenPathIr,

@@ -92,3 +92,17 @@ goldenModbus('generic-wind-speed', [
   { name: '16 m/s over range', blocks: [input(0, [1600, 0, 0])], expect: [['windSpeed', 16, 'uncertain', 'out_of_range', ['H']], ['reverse', false]] },
   { name: 'probe fault covers both points', blocks: [input(0, [150, 1, 1])], expect: [['windSpeed', 1.5, 'bad', 'sensor_fault'], ['reverse', true, 'bad', 'sensor_fault']] },
 ]);
+
+goldenModbus('generic-mine-multigas', [
+  { name: 'fresh air', blocks: [holding(0, [3, 5, 209, 0, 0, 0])], expect: [['co', 3], ['no2', 0.5], ['o2', 20.9]] },
+  {
+    name: 'after blasting: CO and NO2 high, oxygen low',
+    blocks: [holding(0, [80, 31, 190, 1, 1, 2])],
+    expect: [['co', 80, 'good', undefined, ['H']], ['no2', 3.1, 'good', undefined, ['H']], ['o2', 19, 'good', undefined, ['L']]],
+  },
+  {
+    name: 'NO2 cell fault, O2 sentinel, CO over range',
+    blocks: [holding(0, [1500, 0, 0xffff, 1, 3, 0])],
+    expect: [['co', 1500, 'uncertain', 'out_of_range', ['H']], ['no2', 0, 'bad', 'sensor_fault'], ['o2', null, 'bad', 'decode_error']],
+  },
+]);
