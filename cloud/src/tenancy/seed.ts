@@ -64,3 +64,14 @@ export function loadSeedFile(file: string): Seed {
 export function parseSeedText(file: string, text: string): Seed {
   return validateConfig(file, parseConfigText(file, text), SeedSchema);
 }
+
+/** The logins a seed defines, for the demo to print (username, password, role, place). */
+export function seedLogins(seed: Seed): { username: string; password: string; role: string; place: string; name: string }[] {
+  return seed.users.map((u) => ({
+    username: u.username,
+    password: u.password,
+    role: u.role,
+    name: u.name,
+    place: u.enterpriseId ?? u.regionCode ?? '*',
+  }));
+}

@@ -198,7 +198,8 @@ for (const kind of DB_KINDS) {
         await alarms.migrate();
         for (let i = 0; i < 12; i++) await alarms.raise(gas(clock, 200 + i, 'GAS_1'));
         assert.equal(notifier.sent.filter((n) => n.reason === 'flood').length, 1, 'flooding');
-        const red = await alarms.raise({ ...gas(clock, 300), kind: 'warning', level: undefined, colour: 'red', conditionKey: 'warning:tank-farm:red', title: '罐区红色预警' } as AlarmConditionInput);
+        const { level: _level, ...base } = gas(clock, 300);
+        const red = await alarms.raise({ ...base, kind: 'warning', colour: 'red', conditionKey: 'warning:tank-farm:red', title: '罐区红色预警' });
         const a = await alarms.queries.require(red.alarmId, county.scope);
         assert.equal(a.escalationLevel, 5, 'province reached at once');
         assert.equal(a.reviewRequired, true);

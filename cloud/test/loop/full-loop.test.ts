@@ -132,8 +132,8 @@ for (const kind of DB_KINDS) {
         assert.deepEqual(file.rawPayload, PNG);
         // no API edits the trail
         for (const method of ['PUT', 'PATCH', 'DELETE'] as const) {
-          const r = await s.app.inject({ method, url: `/api/alarms/${leak.alarmId}`, headers: { authorization: `Bearer ${admin.token}` } });
-          assert.equal(r.statusCode, 404);
+          const edit: { statusCode: number } = await s.app.inject({ method, url: `/api/alarms/${leak.alarmId}`, headers: { authorization: `Bearer ${admin.token}` } });
+          assert.equal(edit.statusCode, 404);
         }
 
         // reports
