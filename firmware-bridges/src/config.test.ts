@@ -63,3 +63,24 @@ void test('invalid configs are rejected with the path of the problem', () => {
   assert.ok(issues({ kind: 'nmea', id: 'g', deviceId: 'gnss', transport: { kind: 'tcp', host: 'h', port: 1 }, baseline: { lat: 95, lon: 115, h: 40 } }).some((m) => m.startsWith('baseline.lat')));
   assert.ok(issues({ kind: 'modbus', id: 'x' }).length > 0);
 });
+
+void test('every YAML example in the README and the demo snippet validates', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { parse } = await import('yaml');
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const blocks = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+  assert.equal(blocks.length, 3);
+  let bridges = 0;
+  for (const block of blocks) {
+    const doc = parse(block) as { bridges: unknown[] };
+    for (const b of doc.bridges) {
+      const r = BridgeConfigSchema.safeParse(b);
+      assert.ok(r.success, JSON.stringify(r.error?.issues));
+      bridges += 1;
+    }
+  }
+  assert.equal(bridges, 4);
+  const demo = parse(readFileSync(new URL('../examples/demo-tailings-gnss.yaml', import.meta.url), 'utf8')) as unknown[];
+  assert.equal(demo.length, 1);
+  assert.ok(BridgeConfigSchema.safeParse(demo[0]).success);
+});

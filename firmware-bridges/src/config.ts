@@ -46,7 +46,8 @@ export const Hj212LoggerSchema = z
     /** The 6-character access password (PW) the logger must send. */
     password: z.string().min(1).max(32),
     deviceId: IdSchema,
-    /** Seconds without a valid data frame before the logger's real-time points read bad `comm_lost` (0 = never). */
+    name: z.string().max(100).optional(),
+    /** Seconds without any authenticated frame before the logger's real-time points read bad `comm_lost` (0 = never). */
     commLossSec: z.number().int().min(0).max(86_400).default(300),
     points: z.array(Hj212PointSchema).min(1),
   })
@@ -148,6 +149,7 @@ export const NmeaBridgeSchema = z
     id: IdSchema,
     site: IdSchema.optional(),
     deviceId: IdSchema,
+    name: z.string().max(100).optional(),
     transport: LineTransportSchema,
     /** Installed reference position: WGS-84 latitude/longitude in degrees, ellipsoidal height in m (GGA altitude + geoid separation). */
     baseline: z.object({
@@ -219,6 +221,7 @@ export const LineBridgeSchema = z
     id: IdSchema,
     site: IdSchema.optional(),
     deviceId: IdSchema,
+    name: z.string().max(100).optional(),
     transport: LineTransportSchema,
     parse: LineParseSchema,
     points: z.array(LinePointSchema).min(1),

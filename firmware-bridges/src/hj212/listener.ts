@@ -197,6 +197,8 @@ export class Hj212Listener implements ReadingSource {
     conn.mn = logger.mn;
     conn.idleTimer.refresh();
     conn.garbage = 0;
+    this.lastSeen.set(logger.mn, this.deps.clock.monotonic());
+    if (this.commLost.delete(logger.mn)) this.log.info({ mn: logger.mn }, 'HJ 212 logger back');
     this.count('bridge_frames_total', { source: logger.mn, command: packet.cn });
     if (packet.cn.startsWith('9')) return; // the logger answering one of ours; nothing to read
     if (!isDataCommand(packet.cn)) {
@@ -235,10 +237,6 @@ export class Hj212Listener implements ReadingSource {
       this.limitLog(`unknown:${logger.mn}:${code}`, (suppressed) =>
         this.log.warn({ mn: logger.mn, remote: conn.remote, code, suppressed }, 'HJ 212 code without a mapped point ignored'),
       );
-    }
-    if (packet.cn === '2011') {
-      this.lastSeen.set(logger.mn, this.deps.clock.monotonic());
-      if (this.commLost.delete(logger.mn)) this.log.info({ mn: logger.mn }, 'HJ 212 logger back');
     }
     if (replyNow) this.reply(conn, packet, '9014', '');
     this.emit(mapped.readings);

@@ -119,7 +119,12 @@ export class DisplacementTracker {
     const base = { ...s, horizontalRate: undefined, upRate: undefined };
     if (!s.enu) return { ...base, rateQuality: 'bad', rateReason: s.reason ?? 'no_fix', rateDetail: 'no position' };
     const horizon = s.timeMs - this.opts.rateWindowMs;
-    this.history = this.history.filter((h) => h.timeMs >= horizon && h.timeMs < s.timeMs);
+    // Samples arrive in time order; a receiver clock that jumps back restarts the history.
+    const last = this.history[this.history.length - 1];
+    if (last && last.timeMs >= s.timeMs) this.history = [];
+    let drop = 0;
+    while (drop < this.history.length && (this.history[drop] as { timeMs: number }).timeMs < horizon) drop += 1;
+    if (drop > 0) this.history.splice(0, drop);
     const ref = this.history[0];
     this.history.push({ timeMs: s.timeMs, enu: s.enu, quality: s.quality });
     if (!ref) return { ...base, rateQuality: 'uncertain', rateReason: 'stale', rateDetail: 'rate window filling' };

@@ -1,2 +1,3 @@
 export * from './hj212-logger-sim.ts';
 export * from './gnss-sim.ts';
+export * from './gnss-demo.ts';

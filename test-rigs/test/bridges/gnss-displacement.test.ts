@@ -145,3 +145,27 @@ void test('displacement past its limit raises the alarm in the gateway edge eval
   assert.equal(rate?.quality, 'uncertain');
   assert.equal(rate?.reason, 'stale');
 });
+
+void test('the demo snippet (firmware-bridges/examples) with the demo drift raises H then HH and clears both in one loop', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const { parse } = await import('yaml');
+  const { demoDamDrift, DEMO_DAM_GNSS_BASELINE } = await import('../../src/bridges/index.ts');
+  const snippet = (parse(readFileSync(new URL('../../../firmware-bridges/examples/demo-tailings-gnss.yaml', import.meta.url), 'utf8')) as Record<string, unknown>[])[0] as Record<string, unknown>;
+  // 60× fast time: the 5-minute loop runs in 5 s, one epoch per 3 simulated seconds.
+  const t0 = Date.now();
+  const fast = (): number => t0 + (Date.now() - t0) * 60;
+  const sim = await startGnssSimulator({ tcpPort: 0, baseline: DEMO_DAM_GNSS_BASELINE, drift: demoDamDrift, intervalMs: 50, now: fast });
+  const config = BridgeConfigSchema.parse({ ...snippet, transport: { kind: 'tcp', host: '127.0.0.1', port: sim.port } }) as NmeaBridgeConfig;
+  const col = collector();
+  const source = createBridgeSource(config, { defaultSite: 'unused', logger: recordingLogger(), sink: col.sink, clock: { now: fast, monotonic: () => performance.now() } });
+  t.after(async () => {
+    await source.stop();
+    await sim.stop();
+  });
+  await source.start();
+  const limits = new Map<string, PointLimits>(Object.entries(bridgePointLimits(config)).map(([k, l]) => [`tailings-pond/${k}`, { limits: l }]));
+  const evaluator = new LimitEvaluator(limits);
+  await waitFor('one full loop', () => col.readings.filter((r) => r.point === 'tailings-pond/dam-gnss-01/disp_h').length >= 105, 9000);
+  const events = evaluator.evaluate(col.readings).map((e) => `${e.kind} ${e.level}`);
+  assert.deepEqual(events.slice(0, 4), ['raised H', 'raised HH', 'cleared HH', 'cleared H']);
+});
