@@ -59,17 +59,16 @@ export function firstMissing(s: Pick<StreamState, 'ackSeq' | 'pending' | 'expect
   return { fromSeq: s.ackSeq + 1, toSeq: next ? next[0] - 1 : Math.max(s.expectedSeq, s.ackSeq + 1) };
 }
 
-const FOR_UPDATE = (db: SqlDb): string => (db.dialect === 'postgres' ? ' FOR UPDATE' : '');
-
-/** Create if needed and lock the row; returns its state. */
+/** Create if needed and lock the row (one round trip: the upsert's update takes the row lock); returns its state. */
 export async function lockStream(tx: SqlDb, gatewayId: string, stream: Stream, now: number): Promise<StreamState> {
-  await tx.exec('INSERT INTO ingest_streams (gateway_id, stream, updated_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [gatewayId, stream, now]);
   const rows = await tx.query<StreamRow>(
-    `SELECT ack_seq, pending, expected_seq, gap_since, replay_requested_at, integrity_alarm FROM ingest_streams WHERE gateway_id = $1 AND stream = $2${FOR_UPDATE(tx)}`,
-    [gatewayId, stream],
+    `INSERT INTO ingest_streams (gateway_id, stream, updated_at) VALUES ($1, $2, $3)
+     ON CONFLICT (gateway_id, stream) DO UPDATE SET updated_at = excluded.updated_at
+     RETURNING ack_seq, pending, expected_seq, gap_since, replay_requested_at, integrity_alarm`,
+    [gatewayId, stream, now],
   );
   const r = rows[0];
-  if (!r) throw new Error(`ingest_streams row vanished for ${gatewayId}/${stream}`);
+  if (!r) throw new Error(`ingest_streams row missing for ${gatewayId}/${stream}`);
   return fromRow(gatewayId, stream, r);
 }
 

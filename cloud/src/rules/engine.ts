@@ -9,7 +9,7 @@ import { migrate, type SqlDb } from '../db/index.ts';
 import type { OutboxOp } from '../store/alarm-outbox.ts';
 import { compoundHandler } from './compound-rule.ts';
 import type { Enqueue, RulesEvaluator } from './evaluator.ts';
-import { splitSite } from './glob.ts';
+import { matchesAny, splitSite } from './glob.ts';
 import type { KindHandler } from './kind-handler.ts';
 import { limitHandler } from './limit-rule.ts';
 import { RULES_MIGRATIONS } from './migrations.ts';
@@ -17,7 +17,7 @@ import { rateHandler } from './rate-rule.ts';
 import { latestRuleSet, latestRuleSetVersion, parseRuleSet, saveRuleSet } from './repository.ts';
 import type { Rule, RuleSet, SiteType } from './schema.ts';
 import { fromStateRow, freshState, loadStates, saveStates, type RuleState } from './state.ts';
-import { staleHandler } from './stale-rule.ts';
+import { raiseStale, staleCandidates, staleHandler } from './stale-rule.ts';
 import { tailingsHandler } from './tailings-rule.ts';
 
 export interface SiteDirectory {
@@ -31,6 +31,8 @@ export interface RulesEngineDeps {
   sites?: SiteDirectory;
   /** How often runTimers() checks the rule_sets table for a newer version. Default 2 s. */
   reloadCheckMs?: number;
+  /** How often runTimers() scans latest values for stale-data rules. Default 5 s. */
+  staleScanMs?: number;
 }
 
 type Evaluable = Exclude<Rule, { kind: 'gateway-offline' }>;
@@ -65,6 +67,7 @@ export class RulesEngine implements RulesEvaluator {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private lastReloadCheck = -Infinity;
+  private lastStaleScan = -Infinity;
 
   constructor(
     private readonly deps: RulesEngineDeps,
@@ -139,8 +142,12 @@ export class RulesEngine implements RulesEvaluator {
 
   async prepare(_gatewayId: string, readings: readonly TelemetryEvent[]): Promise<void> {
     if (!this.set.rules.some((r) => r.siteTypes)) return;
+    await this.resolveSites(new Set(readings.map((r) => splitSite(r.point).siteId)));
+  }
+
+  /** Site types for rules scoped by `siteTypes`, cached; looked up outside any transaction. */
+  private async resolveSites(sites: Set<string>): Promise<void> {
     const now = this.clock.monotonic();
-    const sites = new Set(readings.map((r) => splitSite(r.point).siteId));
     for (const siteId of sites) {
       const hit = this.siteTypes.get(siteId);
       if (hit && now - hit.at < SITE_TTL_MS) continue;
@@ -183,7 +190,12 @@ export class RulesEngine implements RulesEvaluator {
       this.lastReloadCheck = this.clock.monotonic();
       if ((await latestRuleSetVersion(db)) > this.set.version) await this.loadFromDb(db);
     }
-    return db.transaction(async (tx) => {
+    let enqueued = 0;
+    if (this.clock.monotonic() - this.lastStaleScan >= (this.deps.staleScanMs ?? 5000)) {
+      this.lastStaleScan = this.clock.monotonic();
+      enqueued += await this.scanStale(db, now, enqueue);
+    }
+    enqueued += await db.transaction(async (tx) => {
       const rows = await tx.query<Parameters<typeof fromStateRow>[0]>(
         `SELECT * FROM rule_state WHERE due_at IS NOT NULL AND due_at <= $1 ORDER BY due_at LIMIT 200${tx.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : ''}`,
         [now],
@@ -203,6 +215,26 @@ export class RulesEngine implements RulesEvaluator {
       await saveStates(tx, states, now);
       return ops.length > 0 ? enqueue(tx, ops) : 0;
     });
+    return enqueued;
+  }
+
+  /** Stale-data rules: an indexed scan of telemetry_latest for points without fresh good data. */
+  private async scanStale(db: SqlDb, now: number, enqueue: Enqueue): Promise<number> {
+    let enqueued = 0;
+    for (const rule of this.set.rules) {
+      if (rule.kind !== 'stale' || !rule.enabled) continue;
+      const candidates = await staleCandidates(db, rule, now - rule.maxAgeSec * 1000);
+      if (candidates.length === 0) continue;
+      if (rule.siteTypes) await this.resolveSites(new Set(candidates.map((c) => c.siteId)));
+      const due = candidates.filter((c) => this.applies(rule, c.siteId) && matchesAny(rule.points, splitSite(c.point).rel));
+      if (due.length === 0) continue;
+      enqueued += await db.transaction(async (tx) => {
+        const { ops, states } = await raiseStale(tx, rule, due, now);
+        await saveStates(tx, states, now);
+        return ops.length > 0 ? enqueue(tx, ops) : 0;
+      });
+    }
+    return enqueued;
   }
 
   gatewayOfflineGraceMs(siteIds: readonly string[]): number | undefined {

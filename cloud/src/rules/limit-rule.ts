@@ -4,7 +4,7 @@
  * stale data neither raises nor clears (and interrupts an off-delay). The condition key is the
  * one the edge uses (`limit:{point}:{level}`), so edge and cloud evaluation never double up.
  */
-import { ALARM_LEVEL_LABELS, DEFAULT_COLOUR_FOR_LEVEL, type AlarmLimit } from '@safeloop/contract';
+import { ALARM_LEVEL_LABELS, DEFAULT_COLOUR_FOR_LEVEL, type AlarmLimit, type TelemetryEvent } from '@safeloop/contract';
 import type { SqlDb } from '../db/index.ts';
 import { limitConditionKey } from '../ingest/edge-alarms.ts';
 import type { OutboxOp } from '../store/alarm-outbox.ts';
@@ -52,6 +52,57 @@ function clear(st: RuleState, lim: AlarmLimit, at: number, reason: string): Outb
   return { op: 'clear', input: { conditionKey: limitConditionKey(pointOf(st), lim.level), at, value: (last?.value as number | undefined) ?? null, reason } };
 }
 
+function applyLimit(rule: LimitRule, st: RuleState, r: TelemetryEvent): OutboxOp[] {
+  const lim = limitOf(rule, st);
+  if (!lim || r.sourceTime < st.lastTime) return [];
+  st.lastTime = r.sourceTime;
+  const v = goodNumber(r);
+
+  if (v === undefined) {
+    // Never clears on bad data; an off-delay countdown has to start again on good data.
+    st.clearingSince = null;
+    st.dueAt = st.active ? null : st.pendingSince !== null ? st.pendingSince + lim.onDelaySec * 1000 : null;
+    return [];
+  }
+  st.data.last = { ...readingInput(r), ...(r.unit ? { unit: r.unit } : {}) };
+  const inAlarm = lim.direction === 'high' ? v >= lim.value : v <= lim.value;
+  const beyondDeadband = lim.direction === 'high' ? v < lim.value - lim.deadband : v > lim.value + lim.deadband;
+  const t = r.sourceTime;
+  if (!st.active) {
+    st.clearingSince = null;
+    if (!inAlarm) {
+      st.pendingSince = null;
+      st.dueAt = null;
+      return [];
+    }
+    st.pendingSince ??= t;
+    if (t - st.pendingSince >= lim.onDelaySec * 1000) {
+      const at = st.pendingSince;
+      st.active = true;
+      st.pendingSince = null;
+      st.dueAt = null;
+      return [raise(rule, st, lim, at)];
+    }
+    st.dueAt = st.pendingSince + lim.onDelaySec * 1000;
+    return [];
+  }
+  st.pendingSince = null;
+  if (!beyondDeadband) {
+    st.clearingSince = null;
+    st.dueAt = null;
+    return [];
+  }
+  st.clearingSince ??= t;
+  if (t - st.clearingSince >= lim.offDelaySec * 1000) {
+    st.active = false;
+    st.clearingSince = null;
+    st.dueAt = null;
+    return [clear(st, lim, t, 'value back within limit and deadband')];
+  }
+  st.dueAt = st.clearingSince + lim.offDelaySec * 1000;
+  return [];
+}
+
 export const limitHandler: KindHandler<LimitRule> = {
   keys(rule, _siteId, rel, point) {
     if (!matchesAny(rule.points, rel)) return [];
@@ -59,54 +110,11 @@ export const limitHandler: KindHandler<LimitRule> = {
   },
 
   apply(rule, st, r, _now) {
-    const lim = limitOf(rule, st);
-    if (!lim || r.sourceTime < st.lastTime) return [];
-    st.lastTime = r.sourceTime;
-    st.dirty = true;
-    const v = goodNumber(r);
-    if (v === undefined) {
-      // Never clears on bad data; an off-delay countdown has to start again on good data.
-      st.clearingSince = null;
-      st.dueAt = st.active ? null : st.pendingSince !== null ? st.pendingSince + lim.onDelaySec * 1000 : null;
-      return [];
-    }
-    st.data.last = { ...readingInput(r), ...(r.unit ? { unit: r.unit } : {}) };
-    const inAlarm = lim.direction === 'high' ? v >= lim.value : v <= lim.value;
-    const beyondDeadband = lim.direction === 'high' ? v < lim.value - lim.deadband : v > lim.value + lim.deadband;
-    const t = r.sourceTime;
-    if (!st.active) {
-      st.clearingSince = null;
-      if (!inAlarm) {
-        st.pendingSince = null;
-        st.dueAt = null;
-        return [];
-      }
-      st.pendingSince ??= t;
-      if (t - st.pendingSince >= lim.onDelaySec * 1000) {
-        const at = st.pendingSince;
-        st.active = true;
-        st.pendingSince = null;
-        st.dueAt = null;
-        return [raise(rule, st, lim, at)];
-      }
-      st.dueAt = st.pendingSince + lim.onDelaySec * 1000;
-      return [];
-    }
-    st.pendingSince = null;
-    if (!beyondDeadband) {
-      st.clearingSince = null;
-      st.dueAt = null;
-      return [];
-    }
-    st.clearingSince ??= t;
-    if (t - st.clearingSince >= lim.offDelaySec * 1000) {
-      st.active = false;
-      st.clearingSince = null;
-      st.dueAt = null;
-      return [clear(st, lim, t, 'value back within limit and deadband')];
-    }
-    st.dueAt = st.clearingSince + lim.offDelaySec * 1000;
-    return [];
+    const before = [st.active, st.pendingSince, st.clearingSince, st.dueAt].join();
+    const ops = applyLimit(rule, st, r);
+    // Steady state (normal value, nothing pending) writes nothing: the hot path stays read-only.
+    if (ops.length > 0 || st.active || st.pendingSince !== null || [st.active, st.pendingSince, st.clearingSince, st.dueAt].join() !== before) st.dirty = true;
+    return ops;
   },
 
   async due(rule, st, now, tx: SqlDb) {

@@ -1,16 +1,23 @@
 /**
  * Stale-data and device comm-loss rules: no fresh good reading of a point within maxAgeSec
- * (measured on the cloud's clock at arrival, so a gateway clock offset does not fake staleness),
- * or a reading marked comm_lost → a system alarm on the point. Fresh good data clears it.
+ * (measured on the cloud's clock at arrival — `telemetry_latest.good_at` — so a gateway clock
+ * offset does not fake staleness), or a reading marked comm_lost → a system alarm on the point.
+ * Fresh good data clears it. The hot path writes nothing for this rule: staleness is found by a
+ * periodic indexed scan of telemetry_latest (scanStale), not by a timer per reading.
  */
+import type { SqlDb } from '../db/index.ts';
 import type { OutboxOp } from '../store/alarm-outbox.ts';
 import { matchesAny } from './glob.ts';
-import { goodNumber, readingInput, type KindHandler } from './kind-handler.ts';
+import { readingInput, type KindHandler } from './kind-handler.ts';
 import type { StaleRule } from './schema.ts';
-import type { RuleState } from './state.ts';
+import { freshState, loadStates, type RuleState } from './state.ts';
 
 function pointOf(st: RuleState): string {
   return st.key.split('|')[2] ?? '';
+}
+
+export function staleKey(ruleId: string, point: string): string {
+  return `stale|${ruleId}|${point}`;
 }
 
 function raise(rule: StaleRule, st: RuleState, at: number, why: string, inputs: Record<string, unknown>): OutboxOp {
@@ -33,34 +40,63 @@ function raise(rule: StaleRule, st: RuleState, at: number, why: string, inputs: 
 
 export const staleHandler: KindHandler<StaleRule> = {
   keys(rule, _siteId, rel, point) {
-    return matchesAny(rule.points, rel) ? [`stale|${rule.id}|${point}`] : [];
+    return matchesAny(rule.points, rel) ? [staleKey(rule.id, point)] : [];
   },
 
-  apply(rule, st, r, now) {
-    st.dirty = true;
-    const good = r.quality === 'good' && (goodNumber(r) !== undefined || typeof r.value !== 'number');
-    if (good) {
-      st.data.lastGoodAt = now;
-      st.dueAt = now + rule.maxAgeSec * 1000;
-      if (st.active) {
-        st.active = false;
-        return [{ op: 'clear', input: { conditionKey: `stale:${pointOf(st)}`, at: r.sourceTime, value: r.value, reason: 'fresh good data' } }];
-      }
-      return [];
+  apply(rule, st, r) {
+    if (r.quality === 'good') {
+      if (!st.active) return [];
+      st.active = false;
+      st.dirty = true;
+      return [{ op: 'clear', input: { conditionKey: `stale:${pointOf(st)}`, at: r.sourceTime, value: r.value, reason: 'fresh good data' } }];
     }
     if (rule.commLoss && r.reason === 'comm_lost' && !st.active) {
       st.active = true;
+      st.dirty = true;
       return [raise(rule, st, r.sourceTime, 'device communication lost', { [pointOf(st)]: readingInput(r) })];
     }
     return [];
   },
 
-  due(rule, st, now) {
-    st.dirty = true;
+  due(_rule, st) {
     st.dueAt = null;
-    if (st.active) return Promise.resolve([]);
-    st.active = true;
-    const lastGoodAt = (st.data.lastGoodAt as number | undefined) ?? null;
-    return Promise.resolve([raise(rule, st, now, `no good reading for ${rule.maxAgeSec} s`, { lastGoodAt, maxAgeSec: rule.maxAgeSec })]);
+    st.dirty = true;
+    return Promise.resolve([]);
   },
 };
+
+/** `device/point` glob → a LIKE pattern over full point paths (a superset; matchesAny refines). */
+function likePattern(glob: string): string {
+  return `%/${glob.replace(/[\\%_]/g, (c) => `\\${c}`).replaceAll('*', '%')}`;
+}
+
+/** Candidate points of a stale rule: no good reading since `cutoff`, no active stale alarm of this rule. */
+export async function staleCandidates(db: SqlDb, rule: StaleRule, cutoff: number, limit = 2000): Promise<{ point: string; siteId: string; goodAt: number }[]> {
+  const likes = rule.points.map((_, i) => `l.point LIKE $${i + 3} ESCAPE '\\'`).join(' OR ');
+  const rows = await db.query<{ point: string; site_id: string; good_at: number }>(
+    `SELECT l.point, l.site_id, l.good_at FROM telemetry_latest l
+     WHERE l.good_at < $1 AND (${likes})
+       AND NOT EXISTS (SELECT 1 FROM rule_state s WHERE s.state_key = $2 || l.point AND s.active = 1)
+     ORDER BY l.good_at LIMIT ${limit}`,
+    [cutoff, `stale|${rule.id}|`, ...rule.points.map(likePattern)],
+  );
+  return rows.map((r) => ({ point: r.point, siteId: r.site_id, goodAt: Number(r.good_at) }));
+}
+
+/** Raise stale alarms for these points (inside a transaction; rows locked so workers agree). */
+export async function raiseStale(tx: SqlDb, rule: StaleRule, points: readonly { point: string; siteId: string; goodAt: number }[], now: number): Promise<{ ops: OutboxOp[]; states: RuleState[] }> {
+  const keys = points.map((p) => staleKey(rule.id, p.point));
+  const existing = await loadStates(tx, keys);
+  const ops: OutboxOp[] = [];
+  const states: RuleState[] = [];
+  for (const p of points) {
+    const key = staleKey(rule.id, p.point);
+    const st = existing.get(key) ?? freshState(key, rule.id, p.siteId);
+    if (st.active) continue;
+    st.active = true;
+    st.dirty = true;
+    states.push(st);
+    ops.push(raise(rule, st, now, `no good reading for ${rule.maxAgeSec} s`, { lastGoodAt: p.goodAt > 0 ? p.goodAt : null, maxAgeSec: rule.maxAgeSec }));
+  }
+  return { ops, states };
+}

@@ -17,7 +17,7 @@ export interface RuleState {
   dueAt: number | null;
   lastTime: number;
   data: Record<string, unknown>;
-  /** Not persisted: set when the row must be written back. */
+  /** Not persisted: set when the row must be written back (a fresh, untouched state is the default and is not stored). */
   dirty: boolean;
 }
 
@@ -51,7 +51,7 @@ export function fromStateRow(r: StateRow): RuleState {
 }
 
 export function freshState(key: string, ruleId: string, siteId: string): RuleState {
-  return { key, ruleId, siteId, active: false, pendingSince: null, clearingSince: null, dueAt: null, lastTime: 0, data: {}, dirty: true };
+  return { key, ruleId, siteId, active: false, pendingSince: null, clearingSince: null, dueAt: null, lastTime: 0, data: {}, dirty: false };
 }
 
 /** Load (and on PostgreSQL lock, in key order) the rows of these keys. */

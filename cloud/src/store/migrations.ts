@@ -66,4 +66,16 @@ ${LATEST_AND_1M}`,
     sqlite: 'CREATE INDEX telemetry_raw_gateway_seq ON telemetry_raw (gateway_id, seq)',
     postgres: 'CREATE INDEX telemetry_raw_gateway_seq ON telemetry_raw (gateway_id, seq)',
   },
+  {
+    id: 3,
+    name: 'time of the last good reading per point (stale-data rules)',
+    sqlite: 'ALTER TABLE telemetry_latest ADD COLUMN good_at BIGINT NOT NULL DEFAULT 0; CREATE INDEX telemetry_latest_good_at ON telemetry_latest (good_at)',
+    postgres: 'ALTER TABLE telemetry_latest ADD COLUMN good_at BIGINT NOT NULL DEFAULT 0; CREATE INDEX telemetry_latest_good_at ON telemetry_latest (good_at)',
+  },
+  {
+    id: 4,
+    name: 'latest values updated in place: no index on good_at (stale scans are periodic), PostgreSQL fillfactor for HOT updates',
+    sqlite: 'DROP INDEX IF EXISTS telemetry_latest_good_at',
+    postgres: 'DROP INDEX IF EXISTS telemetry_latest_good_at; ALTER TABLE telemetry_latest SET (fillfactor = 70)',
+  },
 ];

@@ -9,6 +9,7 @@ import { TELEMETRY_MIGRATIONS } from './migrations.ts';
 import {
   DAY_MS,
   encodeValue,
+  goodPoints,
   minuteAggregates,
   newestPerPoint,
   siteOf,
@@ -26,14 +27,15 @@ SELECT u.id, $1, u.point, u.seq, u.n, u.j, u.q, u.r, u.d, u.st, u.gt, u.h, $2
 FROM json_to_recordset($3::json) AS u(id text, point text, seq bigint, n float8, j text, q text, r text, d text, st bigint, gt bigint, h int)
 ON CONFLICT DO NOTHING RETURNING id`;
 
-const UPSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale)
-SELECT u.point, u.site, $1, u.n, u.j, u.unit, u.q, u.r, u.st, u.gt, u.id, u.h, 0
-FROM json_to_recordset($2::json) AS u(point text, site text, n float8, j text, unit text, q text, r text, st bigint, gt bigint, id text, h int)
+const UPSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale, good_at)
+SELECT u.point, u.site, $1, u.n, u.j, u.unit, u.q, u.r, u.st, u.gt, u.id, u.h, 0, u.ga
+FROM json_to_recordset($2::json) AS u(point text, site text, n float8, j text, unit text, q text, r text, st bigint, gt bigint, id text, h int, ga bigint)
 ON CONFLICT (point) DO UPDATE SET site_id = excluded.site_id, gateway_id = excluded.gateway_id, value_num = excluded.value_num,
   value_json = excluded.value_json, unit = excluded.unit, quality = excluded.quality, reason = excluded.reason,
   source_time = excluded.source_time, gateway_time = excluded.gateway_time, event_id = excluded.event_id,
   historical = excluded.historical,
-  stale = CASE WHEN excluded.historical = 1 THEN telemetry_latest.stale ELSE 0 END
+  stale = CASE WHEN excluded.historical = 1 THEN telemetry_latest.stale ELSE 0 END,
+  good_at = GREATEST(telemetry_latest.good_at, excluded.good_at)
 WHERE excluded.source_time > telemetry_latest.source_time`;
 
 const UPSERT_1M = `INSERT INTO telemetry_1m (point, minute, min, max, sum, count)
@@ -102,11 +104,12 @@ export class PgTelemetryStore implements TelemetryStore {
     if (inserted.length === 0) return [];
     const ids = new Set(inserted.map((r) => r.id));
     const fresh = inserted.length === events.length ? [...events] : events.filter((e) => ids.has(e.id));
+    const good = goodPoints(fresh);
     const latest = newestPerPoint(fresh).map((e) => {
       const v = encodeValue(e.value);
       return {
         point: e.point, site: siteOf(e.point), n: v.num, j: v.json, unit: e.unit ?? null, q: e.quality, r: e.reason ?? null,
-        st: e.sourceTime, gt: e.gatewayTime, id: e.id, h: e.historical === true ? 1 : 0,
+        st: e.sourceTime, gt: e.gatewayTime, id: e.id, h: e.historical === true ? 1 : 0, ga: good.has(e.point) ? receivedAt : 0,
       };
     });
     await tx.exec(UPSERT_LATEST, [gatewayId, JSON.stringify(latest)]);

@@ -5,6 +5,7 @@ import { TELEMETRY_MIGRATIONS } from './migrations.ts';
 import {
   DAY_MS,
   encodeValue,
+  goodPoints,
   minuteAggregates,
   newestPerPoint,
   siteOf,
@@ -20,13 +21,14 @@ import { rowToLatest, rowToRaw, rowToMinute, type LatestRow, type RawRow, type M
 const INSERT_RAW = `INSERT INTO telemetry_raw (id, gateway_id, point, seq, value_num, value_json, quality, reason, detail, source_time, gateway_time, historical, received_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`;
 
-const UPSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0)
+const UPSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale, good_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13)
 ON CONFLICT (point) DO UPDATE SET site_id = excluded.site_id, gateway_id = excluded.gateway_id, value_num = excluded.value_num,
   value_json = excluded.value_json, unit = excluded.unit, quality = excluded.quality, reason = excluded.reason,
   source_time = excluded.source_time, gateway_time = excluded.gateway_time, event_id = excluded.event_id,
   historical = excluded.historical,
-  stale = CASE WHEN excluded.historical = 1 THEN telemetry_latest.stale ELSE 0 END
+  stale = CASE WHEN excluded.historical = 1 THEN telemetry_latest.stale ELSE 0 END,
+  good_at = max(telemetry_latest.good_at, excluded.good_at)
 WHERE excluded.source_time > telemetry_latest.source_time`;
 
 const UPSERT_1M = `INSERT INTO telemetry_1m (point, minute, min, max, sum, count) VALUES ($1, $2, $3, $4, $5, $6)
@@ -61,11 +63,12 @@ export class SqliteTelemetryStore implements TelemetryStore {
       ]);
       if (n > 0) fresh.push(e);
     }
+    const good = goodPoints(fresh);
     for (const e of newestPerPoint(fresh)) {
       const v = encodeValue(e.value);
       await tx.exec(UPSERT_LATEST, [
         e.point, siteOf(e.point), gatewayId, v.num, v.json, e.unit ?? null, e.quality, e.reason ?? null,
-        e.sourceTime, e.gatewayTime, e.id, e.historical === true ? 1 : 0,
+        e.sourceTime, e.gatewayTime, e.id, e.historical === true ? 1 : 0, good.has(e.point) ? receivedAt : 0,
       ]);
     }
     for (const a of minuteAggregates(fresh)) {

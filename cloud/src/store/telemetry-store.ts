@@ -124,6 +124,13 @@ export function minuteAggregates(events: readonly TelemetryEvent[]): { point: st
   return [...acc.values()].sort((a, b) => (a.point < b.point ? -1 : a.point > b.point ? 1 : a.minute - b.minute));
 }
 
+/** Points with at least one good reading among these events. */
+export function goodPoints(events: readonly TelemetryEvent[]): Set<string> {
+  const out = new Set<string>();
+  for (const e of events) if (e.quality === 'good') out.add(e.point);
+  return out;
+}
+
 export function siteOf(point: string): string {
   const i = point.indexOf('/');
   return i < 0 ? point : point.slice(0, i);

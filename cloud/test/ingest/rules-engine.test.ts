@@ -53,7 +53,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       t = await openDb(kind);
       store = createTelemetryStore(t.db);
       await store.init();
-      engine = new RulesEngine({ logger: silentLogger, sites }, RULES as never);
+      engine = new RulesEngine({ logger: silentLogger, sites, staleScanMs: 0 }, RULES as never);
       await engine.init(t.db);
     });
     after(async () => {
@@ -118,7 +118,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     test('D6: a pending on-delay lives in the database — a restarted engine raises it once when due', async () => {
       const p = 's1/TK-2/level';
       assert.deepEqual(await feed([at(p, 19, T0)]), []);
-      const restarted = new RulesEngine({ logger: silentLogger, sites }, RULES as never);
+      const restarted = new RulesEngine({ logger: silentLogger, sites, staleScanMs: 0 }, RULES as never);
       assert.deepEqual(await timers(T0 + 9 * S, restarted), [], 'not yet due');
       assert.deepEqual(summary(await timers(T0 + 10 * S + 1, restarted)), [`raise ${limitConditionKey(p, 'HH')}`]);
       assert.deepEqual(await timers(T0 + 20 * S, restarted), []);

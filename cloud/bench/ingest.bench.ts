@@ -1,0 +1,222 @@
+/**
+ * Ingest benchmarks (rules on: the tank-farm template, every point under a limit and a stale rule).
+ *
+ *   node --import tsx cloud/bench/ingest.bench.ts [--db sqlite|postgres|both] [--seconds 10] [--latency]
+ *
+ * 1. Throughput: uplink batches (500 readings, pre-serialised) through UplinkProcessor —
+ *    validation, idempotent insert, latest + per-minute aggregates, sequence bookkeeping, rules —
+ *    into SQLite (file, WAL, synchronous=FULL) and PostgreSQL; readings/s sustained.
+ * 2. Latency (--latency, PostgreSQL): a real Mosquitto and IngestWorker, 15,000 readings/s of
+ *    background telemetry, and probe readings that cross a cloud limit and edge alarm events;
+ *    time from the gateway's publish to the AlarmSink call (after the ingest commit), p50/p99.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { silentLogger, systemClock, topics, type TelemetryEvent } from '@safeloop/contract';
+import type { AlarmClearInput, AlarmConditionInput, AlarmSink } from '../src/alarms/alarm-sink.ts';
+import { createPgSchema, dropPgSchema, PgDb, SqliteDb, type SqlDb } from '../src/db/index.ts';
+import { createIngestMetrics, IngestWorker, UplinkProcessor } from '../src/ingest/index.ts';
+import { INGEST_MIGRATIONS } from '../src/ingest/migrations.ts';
+import { migrate } from '../src/db/index.ts';
+import { loadRuleFile, RulesEngine } from '../src/rules/index.ts';
+import { AlarmOutbox, createTelemetryStore } from '../src/store/index.ts';
+import { FakeGateway, MemoryDirectory, newId, startMosquitto } from '../test/ingest/helpers.ts';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1]! : dflt;
+};
+const SECONDS = Number(arg('seconds', '10'));
+const WHICH = arg('db', 'both');
+const PG_URL = process.env.SAFELOOP_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+const TEMPLATE = new URL('../rules/templates/hazchem-tank-farm.yaml', import.meta.url).pathname;
+const BATCH = 500;
+const GATEWAYS = 16;
+const POINTS_PER_GATEWAY = 1000;
+const out = (s: string): void => void process.stdout.write(`${s}\n`);
+
+class CountingSink implements AlarmSink {
+  raised = 0;
+  onRaise: ((i: AlarmConditionInput) => void) | undefined;
+  raise(i: AlarmConditionInput): Promise<{ alarmId: string; created: boolean }> {
+    this.raised += 1;
+    this.onRaise?.(i);
+    return Promise.resolve({ alarmId: i.conditionKey, created: true });
+  }
+  clear(_i: AlarmClearInput): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+async function openBenchDb(kind: 'sqlite' | 'postgres'): Promise<{ db: SqlDb; close(): Promise<void> }> {
+  if (kind === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'ingest-bench-'));
+    const db = new SqliteDb(join(dir, 'bench.db'));
+    return { db, close: async () => (await db.close(), rmSync(dir, { recursive: true, force: true })) };
+  }
+  const schema = `bench_ingest_${randomBytes(4).toString('hex')}`;
+  await createPgSchema(PG_URL, schema);
+  const db = new PgDb({ connectionString: PG_URL, schema, max: 8 });
+  return { db, close: async () => (await db.close(), await dropPgSchema(PG_URL, schema)) };
+}
+
+function directory(): MemoryDirectory {
+  const d = new MemoryDirectory();
+  for (let g = 0; g < GATEWAYS; g++) d.add(`gw${g}`, [`site${g}`]);
+  return d;
+}
+
+/** Pre-serialised batches per gateway, round-robin over its points; values below every limit. */
+function makeBatches(batchesPerGateway: number): { topic: string; payload: Buffer }[][] {
+  const t0 = Date.now() - 3600_000;
+  return Array.from({ length: GATEWAYS }, (_, g) =>
+    Array.from({ length: batchesPerGateway }, (_, b) => {
+      const events: TelemetryEvent[] = Array.from({ length: BATCH }, (_, k) => {
+        const n = b * BATCH + k;
+        const t = t0 + n * 5;
+        return { id: newId(t), seq: n + 1, point: `site${g}/GT-${n % POINTS_PER_GATEWAY}/lel`, value: 5 + (n % 7), unit: '%LEL', quality: 'good', sourceTime: t, gatewayTime: t };
+      });
+      return { topic: topics.up(`gw${g}`, 'telemetry'), payload: Buffer.from(JSON.stringify({ v: 1, gatewayId: `gw${g}`, stream: 'telemetry', events })) };
+    }),
+  );
+}
+
+async function throughput(kind: 'sqlite' | 'postgres'): Promise<void> {
+  const { db, close } = await openBenchDb(kind);
+  try {
+    const store = createTelemetryStore(db);
+    await store.init();
+    const sink = new CountingSink();
+    const outbox = new AlarmOutbox({ db, sink, logger: silentLogger });
+    await outbox.init();
+    await migrate(db, 'ingest', INGEST_MIGRATIONS);
+    const rules = new RulesEngine({ logger: silentLogger, sites: { getSite: (id) => Promise.resolve({ id, type: 'hazchem' }) } }, loadRuleFile(TEMPLATE));
+    await rules.init(db);
+    const metrics = createIngestMetrics(new Registry());
+    const processor = new UplinkProcessor({ db, store, outbox, directory: directory(), rules, metrics, logger: silentLogger, clock: systemClock, offlineGraceMs: 60_000 });
+    // Enough batches for 60k readings/s over the run.
+    const perGateway = Math.ceil((60_000 * SECONDS) / BATCH / GATEWAYS) + 2;
+    const batches = makeBatches(perGateway);
+    const concurrency = kind === 'postgres' ? Number(arg('concurrency', '8')) : 1;
+    // Warm-up: one batch per gateway (creates partitions, stream rows, rule state).
+    for (let g = 0; g < GATEWAYS; g++) await processor.handle(batches[g]![0]!.topic, batches[g]![0]!.payload);
+    let readings = 0;
+    let nextBatch = 1;
+    let nextGateway = 0;
+    const started = performance.now();
+    const deadline = started + SECONDS * 1000;
+    // Each lane owns gateways g ≡ lane (mod concurrency), as one gateway's batches arrive in order.
+    await Promise.all(
+      Array.from({ length: concurrency }, async (_, lane) => {
+        let b = 1;
+        let g = lane;
+        while (performance.now() < deadline && b < perGateway) {
+          const item = batches[g]![b]!;
+          const r = await processor.handle(item.topic, item.payload);
+          readings += r.inserted;
+          g += concurrency;
+          if (g >= GATEWAYS) {
+            g = lane;
+            b += 1;
+          }
+        }
+        nextBatch = Math.max(nextBatch, b);
+        nextGateway = g;
+      }),
+    );
+    const secs = (performance.now() - started) / 1000;
+    const rows = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM telemetry_raw');
+    out(`ingest throughput ${kind}: ${Math.round(readings / secs).toLocaleString('en-US')} readings/s sustained over ${secs.toFixed(1)} s (${readings.toLocaleString('en-US')} readings, batches of ${BATCH}, ${GATEWAYS} gateways × ${POINTS_PER_GATEWAY} points, concurrency ${concurrency}, rules: ${rules.ruleSet.rules.length} template rules; rows ${Number(rows[0]?.n)})`);
+    void nextBatch;
+    void nextGateway;
+  } finally {
+    await close();
+  }
+}
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
+}
+
+async function latency(): Promise<void> {
+  const { db, close } = await openBenchDb('postgres');
+  const broker = await startMosquitto();
+  const sink = new CountingSink();
+  const dir = directory();
+  dir.add('probe', ['probe']);
+  const rules = new RulesEngine({ logger: silentLogger, sites: { getSite: (id) => Promise.resolve({ id, type: 'hazchem' }) } }, loadRuleFile(TEMPLATE));
+  const worker = new IngestWorker({ db, mqtt: { url: broker.url }, directory: dir, alarms: sink, rules, logger: silentLogger, concurrency: 4, reorderTimeoutMs: 10_000 });
+  await worker.start();
+  const sentAt = new Map<string, number>();
+  const lat: number[] = [];
+  sink.onRaise = (i) => {
+    const t = sentAt.get(i.conditionKey);
+    if (t !== undefined) {
+      lat.push(performance.now() - t);
+      sentAt.delete(i.conditionKey);
+    }
+  };
+  const gws = await Promise.all(Array.from({ length: GATEWAYS }, (_, g) => FakeGateway.connect(broker.url, `gw${g}`)));
+  const probe = await FakeGateway.connect(broker.url, 'probe');
+  const batchesPerSecond = 15_000 / BATCH;
+  const perGateway = Math.ceil((batchesPerSecond * (SECONDS + 2)) / GATEWAYS) + 1;
+  const batches = makeBatches(perGateway);
+  let sentBatches = 0;
+  let probeSeq = { telemetry: 0, alarm: 0 };
+  let probes = 0;
+  const started = performance.now();
+  const bg = setInterval(() => {
+    // Publish what is due so the background rate stays at 15,000 readings/s.
+    const due = Math.floor(((performance.now() - started) / 1000) * batchesPerSecond);
+    while (sentBatches < due) {
+      const g = sentBatches % GATEWAYS;
+      const b = Math.floor(sentBatches / GATEWAYS);
+      const item = batches[g]?.[b];
+      sentBatches += 1;
+      if (item) void gws[g]!.client.publishAsync(item.topic, item.payload, { qos: 1 });
+    }
+  }, 5);
+  const probeTimer = setInterval(() => {
+    probes += 1;
+    const t = Date.now();
+    if (probes % 2 === 0) {
+      // A reading over the cloud limit (GAS_2 at 50 %LEL) on a fresh point: the cloud rule raises.
+      const point = `probe/GT-${probes}/lel`;
+      sentAt.set(`limit:${point}:GAS_1`, performance.now());
+      probeSeq.telemetry += 1;
+      void probe.publish('telemetry', { v: 1, gatewayId: 'probe', stream: 'telemetry', events: [{ id: newId(t), seq: probeSeq.telemetry, point, value: 60, quality: 'good', sourceTime: t, gatewayTime: t }] });
+    } else {
+      const point = `probe/GE-${probes}/lel`;
+      sentAt.set(`limit:${point}:GAS_2`, performance.now());
+      probeSeq.alarm += 1;
+      void probe.publish('alarm', { v: 1, gatewayId: 'probe', stream: 'alarm', events: [{ id: newId(t), seq: probeSeq.alarm, type: 'alarm', point, kind: 'raised', level: 'GAS_2', direction: 'high', limit: 50, value: 61, quality: 'good', sourceTime: t, gatewayTime: t }] });
+    }
+  }, 100);
+  await new Promise((r) => setTimeout(r, SECONDS * 1000));
+  clearInterval(bg);
+  clearInterval(probeTimer);
+  await new Promise((r) => setTimeout(r, 3000));
+  const stored = await db.query<{ n: number }>("SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id <> 'probe'");
+  const bgRate = Number(stored[0]?.n) / SECONDS;
+  out(
+    `alarm latency postgres (publish → AlarmSink call after commit), ${Math.round(bgRate).toLocaleString('en-US')} readings/s background committed (target 15,000): ` +
+      `p50 ${percentile(lat, 50).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms, max ${Math.max(...lat).toFixed(1)} ms over ${lat.length}/${probes} probes`,
+  );
+  for (const g of [...gws, probe]) await g.close();
+  await worker.stop();
+  await broker.stop();
+  await close();
+  probeSeq = { telemetry: 0, alarm: 0 };
+}
+
+out(`# ingest bench ${new Date().toISOString()} node ${process.version}`);
+if (!args.includes('--latency-only')) {
+  if (WHICH === 'sqlite' || WHICH === 'both') await throughput('sqlite');
+  if (WHICH === 'postgres' || WHICH === 'both') await throughput('postgres');
+}
+if (args.includes('--latency') || args.includes('--latency-only')) await latency();
