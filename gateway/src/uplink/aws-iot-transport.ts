@@ -6,7 +6,7 @@
  * Works against any MQTT 5 broker with client certificates (tested against a local Mosquitto).
  */
 import { existsSync } from 'node:fs';
-import { iot, mqtt5 } from 'aws-iot-device-sdk-v2';
+import type { mqtt5 } from 'aws-iot-device-sdk-v2';
 import { SafeLoopError, errorMessage } from '@safeloop/contract';
 import type { AwsIotUplinkConfig } from './config.ts';
 import type { ConnectParams, TransportConnection, UplinkTransport } from './transport.ts';
@@ -20,7 +20,10 @@ export class AwsIotTransport implements UplinkTransport {
     }
   }
 
-  connect(params: ConnectParams): Promise<TransportConnection> {
+  async connect(params: ConnectParams): Promise<TransportConnection> {
+    // loaded on first use: the native aws-crt module costs seconds of start-up that mqtt.js gateways never need
+    sdk ??= import('aws-iot-device-sdk-v2');
+    const { iot, mqtt5 } = await sdk;
     const { tls, endpoint, port } = this.config;
     const builder = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath(endpoint, tls.cert, tls.key);
     builder.withCertificateAuthorityFromPath(undefined, tls.ca);
@@ -37,7 +40,7 @@ export class AwsIotTransport implements UplinkTransport {
     builder.withPingTimeoutMs(Math.max(1000, Math.round(params.keepaliveSec * 500)));
     builder.withMinReconnectDelayMs(3_600_000);
     const client = new mqtt5.Mqtt5Client(builder.build());
-    return new Promise((resolve, reject) => {
+    return new Promise<TransportConnection>((resolve, reject) => {
       let connection: AwsIotConnection | undefined;
       client.on('error', () => undefined);
       client.on('connectionSuccess', () => {
@@ -61,6 +64,9 @@ export class AwsIotTransport implements UplinkTransport {
 }
 
 const shuttingDown = new WeakSet<mqtt5.Mqtt5Client>();
+let sdk: Promise<typeof import('aws-iot-device-sdk-v2')> | undefined;
+/** QoS 1 (mqtt5.QoS.AtLeastOnce) without loading the SDK at import time. */
+const AT_LEAST_ONCE = 1 as mqtt5.QoS;
 
 /**
  * Stop and release a native client. `graceful` waits (≤ 2 s) for the DISCONNECT to go out before close().
@@ -100,14 +106,14 @@ class AwsIotConnection implements TransportConnection {
   ) {}
 
   async subscribe(filter: string): Promise<void> {
-    const suback = await this.client.subscribe({ subscriptions: [{ topicFilter: filter, qos: mqtt5.QoS.AtLeastOnce }] });
+    const suback = await this.client.subscribe({ subscriptions: [{ topicFilter: filter, qos: AT_LEAST_ONCE }] });
     const code = suback.reasonCodes[0] ?? 0x80;
     if (code >= 0x80) throw new SafeLoopError('GW_ERR_UPLINK_SUBSCRIBE', `uplink: subscription to ${filter} refused (reason ${code})`);
   }
 
   async publish(topic: string, payload: string): Promise<void> {
     if (this.closed) throw new SafeLoopError('GW_ERR_UPLINK_CLOSED', 'uplink: connection closed');
-    const res = await this.client.publish({ topicName: topic, payload: Buffer.from(payload), qos: mqtt5.QoS.AtLeastOnce });
+    const res = await this.client.publish({ topicName: topic, payload: Buffer.from(payload), qos: AT_LEAST_ONCE });
     const code = res?.reasonCode ?? 0;
     if (code >= 0x80) {
       throw new SafeLoopError('GW_ERR_UPLINK_PUBLISH_REFUSED', `uplink: publish to ${topic} refused (reason ${code}${res?.reasonString ? ` ${res.reasonString}` : ''})`);

@@ -53,8 +53,8 @@ export class Cloud {
       directory: new Directory(),
       alarms: nullSink,
       logger: silentLogger,
-      reorderTimeoutMs: 1500,
-      replayTimeoutMs: 6000,
+      reorderTimeoutMs: 1000,
+      replayTimeoutMs: 3000,
       offlineGraceMs: 60_000,
       tickMs: 200,
     });
