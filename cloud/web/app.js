@@ -100,6 +100,7 @@ function renderChrome(route) {
   const bar = document.getElementById('topbar');
   document.getElementById('skip-link').textContent = t('skipToMain');
   document.getElementById('brand').textContent = t('appName');
+  document.title = `SafeLoop · ${t('appName')}`;
   document.getElementById('lang-switch').textContent = t('langSwitch');
   document.getElementById('lang-switch').setAttribute('aria-label', `${t('language')}: ${t('langSwitch')}`);
   document.getElementById('logout').textContent = t('logout');

@@ -55,7 +55,7 @@ const zh = {
   colQuality: '质量', colSourceTime: '采集时间', quality_good: '正常', quality_uncertain: '可疑', quality_bad: '无效',
   device: '设备', profile: '设备型号', protocol: '协议', address: '地址', limits: '报警限值',
   gwHealth: '网关状态', online: '在线', offline: '离线', backlog: '待上传', lastSeen: '最后通信', clockDrift: '时钟偏差',
-  trend: '趋势', range1h: '1 小时', range24h: '24 小时', range7d: '7 天', trendRange: '时间范围', noHistory: '该时间段没有数据',
+  trend: '趋势', range1h: '1 小时', range24h: '24 小时', range7d: '7 天', trendRange: '时间范围', noHistory: '该时间段没有数据', minimum: '最小值', maximum: '最大值',
   // overview
   overviewTitle: '区域总览', enterprisesByStatus: '企业按状态', enterprises: '企业', sites: '场所',
   mtta: '平均确认时长', overdueCount: '超时报警', feedbackCompletion: '反馈完成率', gwOfflineHours: '网关离线时长',
@@ -107,7 +107,7 @@ const en = {
   colQuality: 'Quality', colSourceTime: 'Measured at', quality_good: 'Good', quality_uncertain: 'Uncertain', quality_bad: 'Bad',
   device: 'Device', profile: 'Profile', protocol: 'Protocol', address: 'Address', limits: 'Alarm limits',
   gwHealth: 'Gateway health', online: 'Online', offline: 'Offline', backlog: 'Backlog', lastSeen: 'Last seen', clockDrift: 'Clock drift',
-  trend: 'Trend', range1h: '1 hour', range24h: '24 hours', range7d: '7 days', trendRange: 'Time range', noHistory: 'No data in this period',
+  trend: 'Trend', range1h: '1 hour', range24h: '24 hours', range7d: '7 days', trendRange: 'Time range', noHistory: 'No data in this period', minimum: 'Minimum', maximum: 'Maximum',
   overviewTitle: 'Region overview', enterprisesByStatus: 'Enterprises by status', enterprises: 'Enterprises', sites: 'Sites',
   mtta: 'Mean time to acknowledge', overdueCount: 'Overdue alarms', feedbackCompletion: 'Feedback completion', gwOfflineHours: 'Gateway offline time',
   statsPeriod: 'Period: last {d} days', minutes: '{n} min', hours: '{n} h', noRegion: 'This role has no region overview.',

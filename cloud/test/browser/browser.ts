@@ -2,7 +2,7 @@
  * Debian chromium through playwright-core, with the flags that keep it quiet and offline
  * (RECIPES.md), and screenshot helpers: test-results/screenshots/ always, docs/screenshots/ too.
  */
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
@@ -17,13 +17,20 @@ export async function launchBrowser(): Promise<Browser> {
   });
 }
 
-/** Save a screenshot as a test artifact and as the current picture the README links. */
+/**
+ * Save a screenshot as a test artifact (test-results/screenshots/). The picture the README links
+ * (docs/screenshots/) is written when missing or when SAFELOOP_UPDATE_SCREENSHOTS=1, so an ordinary
+ * test run leaves the tracked files alone.
+ */
 export async function screenshot(page: Page, name: string, fullPage = false): Promise<void> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  mkdirSync(DOCS_DIR, { recursive: true });
   const file = join(SCREENSHOT_DIR, `${name}.png`);
   await page.screenshot({ path: file, fullPage });
-  copyFileSync(file, join(DOCS_DIR, `${name}.png`));
+  const doc = join(DOCS_DIR, `${name}.png`);
+  if (process.env.SAFELOOP_UPDATE_SCREENSHOTS === '1' || !existsSync(doc)) {
+    mkdirSync(DOCS_DIR, { recursive: true });
+    copyFileSync(file, doc);
+  }
 }
 
 /** Collect page errors so a test can assert the page ran without uncaught exceptions. */

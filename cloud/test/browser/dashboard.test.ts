@@ -167,6 +167,13 @@ void describe('dashboard in chromium', { timeout: 120_000 }, () => {
       return chart.getOption().series[0]?.markLine?.data.map((d) => d.yAxis) ?? [];
     });
     assert.ok(marks.includes(50), `mark lines at ${JSON.stringify(marks)}`);
+    // 24 hours comes as per-minute aggregates: the average line plus a min/max envelope.
+    await page.locator('#trend-range').selectOption('24h');
+    await page.waitForFunction(() => {
+      const w = window as unknown as { echarts: { getInstanceByDom(el: Element): { getOption(): { series: { name: string; data: unknown[] }[] } } } };
+      const series = w.echarts.getInstanceByDom(document.getElementById('trend-chart') as Element).getOption().series;
+      return series.length === 3 && series.every((x) => x.data.length >= 60);
+    });
     await screenshot(page, 'point');
     assert.deepEqual(errors.concat(phone.errors), []);
   });

@@ -49,6 +49,11 @@ export async function renderPoint(root, { siteId, deviceId, pointId }, { live })
         return { value: [x, typeof y === 'number' ? y : null], quality: r.quality ?? 'good' };
       })
       .filter((d) => Number.isFinite(d.value[0]));
+    // Per-minute aggregates also carry min and max: draw them as a faint envelope.
+    const envelope = (key) =>
+      rows.filter((r) => typeof r[key] === 'number').map((r) => [Number(r.minute ?? r.t ?? r.bucket), r[key]]);
+    const mins = envelope('min');
+    const maxs = envelope('max');
     note.textContent = data.length === 0 ? t('noHistory') : '';
     chart?.setOption(
       {
@@ -76,6 +81,12 @@ export async function renderPoint(root, { siteId, deviceId, pointId }, { live })
               })),
             },
           },
+          ...[
+            [t('minimum'), mins],
+            [t('maximum'), maxs],
+          ]
+            .filter(([, d]) => d.length > 0)
+            .map(([name, d]) => ({ type: 'line', name, data: d, showSymbol: false, lineStyle: { color: '#90a4ae', width: 1, type: 'dotted' }, silent: true })),
         ],
       },
       true,
