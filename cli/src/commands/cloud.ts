@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { loadConfigFile } from '@safeloop/contract';
-import { CloudConfigSchema, CloudService } from '@safeloop/cloud';
+import { CloudConfigSchema } from '@safeloop/cloud/config';
 import { createLogger } from '../logger.ts';
 import { onShutdown } from '../shutdown.ts';
-import { REPO_ROOT } from '../demo/start-demo.ts';
+import { REPO_ROOT } from '../repo-root.ts';
 
 export function registerCloudCommand(program: Command): void {
   program
@@ -23,6 +23,7 @@ export function registerCloudCommand(program: Command): void {
         return;
       }
       const logger = createLogger({ level: opts.logLevel, name: 'safeloop-cloud' });
+      const { CloudService } = await import('@safeloop/cloud');
       const cloud = await CloudService.start(config, { logger, repoRoot: REPO_ROOT });
       process.stdout.write(`SafeLoop cloud listening on ${cloud.url}\n`);
       onShutdown(() => cloud.stop());

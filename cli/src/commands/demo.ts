@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../logger.ts';
 import { onShutdown } from '../shutdown.ts';
-import { startDemo } from '../demo/start-demo.ts';
 
 const LOGINS = [
   ['operator', 'safeloop', '企业值班员 enterprise operator (示例化工)'],
@@ -27,6 +26,7 @@ export function registerDemoCommand(program: Command): void {
       const logFile = join(dataDir, 'demo.log');
       const logger = createLogger({ level: opts.logLevel, file: logFile, name: 'safeloop-demo' });
       process.stdout.write('SafeLoop demo starting…\n');
+      const { startDemo } = await import('../demo/start-demo.ts');
       const demo = await startDemo({ dataDir, httpPort: Number(opts.port), mqttPort: Number(opts.mqttPort), logger });
       const lines = [
         '',

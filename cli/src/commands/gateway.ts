@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfigFile } from '@safeloop/contract';
-import { GatewayAgent, GatewayConfigSchema } from '@safeloop/gateway';
+import { GatewayConfigSchema } from '@safeloop/gateway/config';
 import { createLogger } from '../logger.ts';
 import { onShutdown } from '../shutdown.ts';
 
@@ -22,6 +22,7 @@ export function registerGatewayCommand(program: Command): void {
         return;
       }
       const logger = createLogger({ level: opts.logLevel, name: 'safeloop-gateway' });
+      const { GatewayAgent } = await import('@safeloop/gateway');
       const agent = await GatewayAgent.start({ config, logger });
       onShutdown(() => agent.stop());
     });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { SafeLoopError } from '@safeloop/contract';
-import { formatReadTable, readDeviceOnce, TransportSchema, type Transport } from '@safeloop/gateway/field';
+import { TransportSchema, type Transport } from '@safeloop/gateway/field-config';
 
 interface ReadOptions {
   profile: string;
@@ -48,6 +48,7 @@ export function registerReadCommand(program: Command): void {
       '\nExamples:\n  safeloop read --profile generic-catalytic-lel --tcp 192.168.1.20:502 --unit 1\n  safeloop read --profile generic-piezometer --serial /dev/ttyUSB0 --baud 9600 --parity even --unit 7\n  safeloop read --profile generic-tank-gauging-opcua --opcua opc.tcp://10.0.0.5:4840 --json',
     )
     .action(async (opts: ReadOptions) => {
+      const { formatReadTable, readDeviceOnce } = await import('@safeloop/gateway/field');
       const rows = await readDeviceOnce({ profileId: opts.profile, transport: transportFrom(opts), timeoutMs: Number(opts.timeout) });
       process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatReadTable(rows)}\n`);
       if (rows.some((r) => r.quality === 'bad')) process.exitCode = 3;

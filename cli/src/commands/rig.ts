@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfigFile } from '@safeloop/contract';
-import { RigConfigSchema, startRig } from '@safeloop/test-rigs';
+import { RigConfigSchema } from '@safeloop/test-rigs/rig-config';
 import { createLogger } from '../logger.ts';
 import { onShutdown } from '../shutdown.ts';
 
@@ -14,6 +14,7 @@ export function registerRigCommand(program: Command): void {
     .action(async (opts: { config: string; logLevel: string }) => {
       const config = loadConfigFile(opts.config, RigConfigSchema);
       const logger = createLogger({ level: opts.logLevel, name: 'safeloop-rig' });
+      const { startRig } = await import('@safeloop/test-rigs');
       const rig = await startRig(config, { logger });
       process.stdout.write(`rig running: ${JSON.stringify(rig.endpoints)}\n`);
       onShutdown(() => rig.stop());

@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { CloudConfigSchema } from '@safeloop/cloud';
+import { CloudConfigSchema } from '@safeloop/cloud/config';
 import { DeviceProfileSchema } from '@safeloop/device-profiles';
-import { GatewayConfigSchema } from '@safeloop/gateway';
-import { RigConfigSchema } from '@safeloop/test-rigs';
+import { GatewayConfigSchema } from '@safeloop/gateway/config';
+import { RigConfigSchema } from '@safeloop/test-rigs/rig-config';
 
 const SCHEMAS: Record<string, z.ZodType> = {
   gateway: GatewayConfigSchema,
