@@ -66,6 +66,12 @@ void describe('dashboard in chromium', { timeout: 120_000 }, () => {
 
   void test('the operator sees a new alarm appear live, acknowledges it and submits feedback with a photo', async () => {
     const { page, errors } = await newPage();
+    // Everything the page loads comes from the cloud itself: no tiles, fonts or scripts from outside.
+    const outside: string[] = [];
+    page.on('request', (req) => {
+      const url = req.url();
+      if (!url.startsWith(cloud.baseUrl) && !url.startsWith('data:') && !url.startsWith('blob:')) outside.push(url);
+    });
     await logIn(page, cloud.baseUrl, 'operator');
     // Role-fitted view: the operator's own sites only.
     await page.locator('#sites-table').getByRole('link', { name: '罐区', exact: true }).waitFor();
@@ -158,6 +164,11 @@ void describe('dashboard in chromium', { timeout: 120_000 }, () => {
     await levelRow.getByText('正常').waitFor();
     assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true);
     await screenshot(page, 'site', true);
+    // Device page: its points and the limits drawn from the alarms it raised.
+    await page.getByRole('link', { name: 'gas-1', exact: true }).click();
+    await page.locator('#device-profile').waitFor();
+    await page.locator('#device-latest tr[data-point="tank-farm/gas-1/lel"]').waitFor();
+    await page.getByRole('cell', { name: '二级报警' }).waitFor();
     await page.goto(`${cloud.baseUrl}/#/points/${POINT}`);
     await page.locator('#trend-chart canvas').waitFor();
     // The 二级 limit the alarm carried is drawn in (echarts exposes its option).
@@ -176,6 +187,7 @@ void describe('dashboard in chromium', { timeout: 120_000 }, () => {
     });
     await screenshot(page, 'point');
     assert.deepEqual(errors.concat(phone.errors), []);
+    assert.deepEqual(outside, [], 'requests outside the cloud');
   });
 
   void test('a monitor of another county cannot see the alarm', async () => {
