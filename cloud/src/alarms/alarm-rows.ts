@@ -52,6 +52,8 @@ export interface AlarmRow {
   shelved_occurrences: number;
   group_id: string | null;
   chattering: number;
+  latched: number;
+  returned_at: number | null;
   version: number;
 }
 
@@ -107,6 +109,8 @@ export function alarmFromRow(r: AlarmRow): Alarm {
     shelvedOccurrences: Number(r.shelved_occurrences),
     groupId: r.group_id,
     chattering: Number(r.chattering) === 1,
+    latched: Number(r.latched) === 1,
+    returnedAt: num(r.returned_at),
     version: Number(r.version),
   };
 }

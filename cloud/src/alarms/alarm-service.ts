@@ -27,6 +27,7 @@ import {
   closePlan,
   feedbackPlan,
   handoverPlan,
+  resetPlan,
   reviewPlan,
   shelvePlan,
   startHandlingPlan,
@@ -114,7 +115,24 @@ export class AlarmService implements AlarmSink {
     const value = input.value === undefined ? null : JSON.stringify(input.value);
     if (existing) {
       if (existing.condition === 'active') {
-        await tx.exec('UPDATE alarms SET value_json = $2, last_active_at = $3 WHERE id = $1', [existing.id, value, Math.max(input.at, existing.lastActiveAt)]);
+        await tx.exec('UPDATE alarms SET value_json = $2, last_active_at = $3, returned_at = NULL WHERE id = $1', [
+          existing.id,
+          value,
+          Math.max(input.at, existing.lastActiveAt),
+        ]);
+        if (existing.returnedAt !== null) {
+          // latched, had returned to normal, abnormal again before anyone reset it
+          await appendAudit(tx, {
+            alarmId: existing.id,
+            at: now,
+            actor: { userId: 'system', username: input.origin, role: 'system', scope: { kind: 'all' } },
+            action: 'reactivated',
+            outcome: 'ok',
+            fromState: existing.state,
+            toState: existing.state,
+            details: { latched: true, returnedAt: existing.returnedAt, at: input.at, value: input.value ?? null },
+          });
+        }
         return { alarmId: existing.id, created: false };
       }
       const shelved = existing.shelveKind !== null;
@@ -147,8 +165,8 @@ export class AlarmService implements AlarmSink {
     await tx.exec(
       `INSERT INTO alarms (id, condition_key, occurrence, site_id, enterprise_id, region_code, point, origin, rule_id, kind, level, colour,
          severity, rank, review_required, title, value_json, limit_value, unit, inputs_json, state, condition,
-         raised_at, created_at, updated_at, last_active_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 'raised', 'active', $21, $22, $22, $21)`,
+         raised_at, created_at, updated_at, last_active_at, latched)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 'raised', 'active', $21, $22, $22, $21, $23)`,
       [
         id,
         input.conditionKey,
@@ -172,6 +190,7 @@ export class AlarmService implements AlarmSink {
         JSON.stringify(input.inputs),
         input.at,
         now,
+        input.latched ? 1 : 0,
       ],
     );
     const created = await this.queries.require(id, { kind: 'all' }, tx);
@@ -226,6 +245,24 @@ export class AlarmService implements AlarmSink {
       const now = this.deps.clock.now();
       const a = await this.queries.openByCondition(input.conditionKey, tx);
       if (!a || a.condition === 'cleared') return;
+      if (a.latched) {
+        if (a.returnedAt !== null) return;
+        // E9: a latched alarm stays active; it only notes the return to normal and waits for a reset.
+        await tx.exec('UPDATE alarms SET returned_at = $2, updated_at = $3, version = version + 1 WHERE id = $1', [a.id, input.at, now]);
+        await appendAudit(tx, {
+          alarmId: a.id,
+          at: now,
+          actor: { userId: 'system', username: 'rules', role: 'system', scope: { kind: 'all' } },
+          action: 'returned_to_normal',
+          outcome: 'ok',
+          fromState: a.state,
+          toState: a.state,
+          details: { latched: true, at: input.at, value: input.value ?? null, reason: input.reason ?? null },
+        });
+        const latchedNow = await this.queries.require(a.id, { kind: 'all' }, tx);
+        effects.push(() => Promise.resolve(this.deps.notifier.alarmChanged(summarize(latchedNow))));
+        return;
+      }
       await tx.exec(
         "UPDATE alarms SET condition = 'cleared', cleared_at = $2, value_json = COALESCE($3, value_json), updated_at = $4, version = version + 1 WHERE id = $1 AND condition = 'active'",
         [a.id, input.at, input.value === undefined ? null : JSON.stringify(input.value), now],
@@ -383,6 +420,11 @@ export class AlarmService implements AlarmSink {
   async suppress(alarmId: string, actor: Actor, body: { reason: string; minutes: number }): Promise<Alarm> {
     const ctx = await this.ctx(alarmId, actor);
     return this.act(alarmId, actor, 'suppress', (a) => shelvePlan(a, actor, { ...ctx, now: this.deps.clock.now() }, 'suppressed', body));
+  }
+
+  /** E9: reset a latched alarm whose process value has returned to normal (condition → cleared). */
+  async reset(alarmId: string, actor: Actor, body: { note?: string | undefined } = {}): Promise<Alarm> {
+    return this.act(alarmId, actor, 'reset', (a) => resetPlan(a, { now: this.deps.clock.now(), notifier: this.deps.notifier }, body.note));
   }
 
   /** End a shelve/suppression early; re-annunciates as unacknowledged when still active. */

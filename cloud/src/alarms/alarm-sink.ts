@@ -29,6 +29,11 @@ export interface AlarmConditionInput {
   inputs: Record<string, unknown>;
   /** When the condition became true (source time), epoch ms. */
   at: number;
+  /**
+   * Latched (OPC UA Part 9 / E9): when the condition returns to normal the alarm stays active until
+   * an authorised person resets it. Optional; default false.
+   */
+  latched?: boolean;
 }
 
 export interface AlarmClearInput {

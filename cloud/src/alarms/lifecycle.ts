@@ -118,6 +118,21 @@ export function closePlan(a: Alarm, actor: Actor, ctx: { now: number; notifier: 
   };
 }
 
+export function resetPlan(a: Alarm, ctx: { now: number; notifier: AlarmNotifier }, note?: string): Plan {
+  if (a.state === 'closed') throw illegal(a, 'reset', 'open');
+  if (!a.latched || a.condition !== 'active') {
+    throw new SafeLoopError('CLOUD_ERR_ILLEGAL_TRANSITION', `alarm ${a.id} is not a latched active alarm; nothing to reset`);
+  }
+  if (a.returnedAt === null) {
+    throw new SafeLoopError('CLOUD_ERR_ALARM_ACTIVE', `alarm ${a.id} cannot be reset: the process value has not returned to normal`);
+  }
+  return {
+    set: { condition: 'cleared', cleared_at: ctx.now, returned_at: null },
+    details: { condition: { from: 'active', to: 'cleared' }, returnedAt: a.returnedAt, note: note ?? null },
+    effects: (after) => [() => ctx.notifier.siren(summarize(after), 'reset')],
+  };
+}
+
 export function shelvePlan(
   a: Alarm,
   actor: Actor,

@@ -61,6 +61,9 @@ const PG_AUDIT = `
     name TEXT NOT NULL, mime TEXT NOT NULL, size INTEGER NOT NULL, data BYTEA NOT NULL, created_at BIGINT NOT NULL);
 `;
 
+const LATCH = 'ALTER TABLE alarms ADD COLUMN latched INTEGER NOT NULL DEFAULT 0; ALTER TABLE alarms ADD COLUMN returned_at BIGINT;';
+
 export const ALARM_MIGRATIONS: readonly Migration[] = [
   { id: 1, name: 'alarms-feedback-groups-timers-audit', sqlite: ALARMS + SQLITE_AUDIT, postgres: ALARMS + PG_AUDIT },
+  { id: 2, name: 'latched-alarms', sqlite: LATCH, postgres: LATCH },
 ];

@@ -24,6 +24,8 @@ export interface AlarmSummary {
   shelveKind: Alarm['shelveKind'];
   groupId: string | null;
   chattering: boolean;
+  latched: boolean;
+  returnedAt: number | null;
   reviewRequired: boolean;
   version: number;
   updatedAt: number;
@@ -52,6 +54,8 @@ export function summarize(a: Alarm): AlarmSummary {
     shelveKind: a.shelveKind,
     groupId: a.groupId,
     chattering: a.chattering,
+    latched: a.latched,
+    returnedAt: a.returnedAt,
     reviewRequired: a.reviewRequired,
     version: a.version,
     updatedAt: a.updatedAt,

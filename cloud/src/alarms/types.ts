@@ -70,6 +70,10 @@ export interface Alarm {
   shelvedOccurrences: number;
   groupId: string | null;
   chattering: boolean;
+  /** Latched: stays active after returning to normal until reset. */
+  latched: boolean;
+  /** Latched and back to normal at this time, awaiting a reset. */
+  returnedAt: number | null;
   version: number;
 }
 

@@ -86,5 +86,6 @@ export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
   app.post('/api/alarms/:id/close', { schema: { ...act, body: NoteBody } }, async (req) => alarmView(await svc.close(req.params.id, actorOf(req), req.body)));
   app.post('/api/alarms/:id/shelve', { schema: { ...act, body: ShelveBody } }, async (req) => alarmView(await svc.shelve(req.params.id, actorOf(req), req.body)));
   app.post('/api/alarms/:id/suppress', { schema: { ...act, body: ShelveBody } }, async (req) => alarmView(await svc.suppress(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/reset', { schema: { ...act, body: NoteBody } }, async (req) => alarmView(await svc.reset(req.params.id, actorOf(req), req.body)));
   app.post('/api/alarms/:id/unshelve', { schema: { ...act, body: NoteBody } }, async (req) => alarmView(await svc.unshelve(req.params.id, actorOf(req))));
 }

@@ -188,6 +188,47 @@ for (const kind of DB_KINDS) {
       }
     });
 
+    test('E9: a latched alarm stays active after returning to normal until reset; E2: re-activation is recorded', async () => {
+      const h = await openDb(kind);
+      try {
+        const clock = new FakeClock();
+        const registry = await seededRegistry(h.db, clock);
+        const notifier = recordingNotifier();
+        const alarms = new AlarmService({ db: h.db, registry, notifier, logger, clock });
+        await alarms.migrate();
+        const manager: Actor = { userId: 'u-m', username: 'manager', role: 'enterprise_manager', ip: '10.0.0.7', scope: { kind: 'enterprise', enterpriseId: 'ent-demo-chem' } };
+        const input = { ...gas(clock, 50, 'GAS_1'), latched: true };
+        const { alarmId } = await alarms.raise(input);
+        assert.equal(await codeOf(alarms.reset(alarmId, manager)), 'CLOUD_ERR_ALARM_ACTIVE', 'value still abnormal');
+        await alarms.clear({ conditionKey: input.conditionKey, at: clock.advance(1000) });
+        let a = await alarms.queries.require(alarmId, manager.scope);
+        assert.equal(a.condition, 'active', 'latched: still active');
+        assert.ok(a.returnedAt !== null);
+        assert.equal(await codeOf(alarms.reset(alarmId, operator)), 'CLOUD_ERR_FORBIDDEN', 'operators do not reset latches');
+        await alarms.reset(alarmId, manager, { note: '现场确认后复位' });
+        a = await alarms.queries.require(alarmId, manager.scope);
+        assert.equal(a.condition, 'cleared');
+        assert.deepEqual(notifier.sirens, [`${alarmId}:reset`]);
+        assert.equal(await codeOf(alarms.reset(alarmId, manager)), 'CLOUD_ERR_ILLEGAL_TRANSITION');
+
+        // E2: raise → ack → clear → re-activate before close: same alarm, explicit record
+        const plain = gas(clock, 51, 'GAS_1');
+        const r = await alarms.raise(plain);
+        await alarms.acknowledge(r.alarmId, operator);
+        await alarms.clear({ conditionKey: plain.conditionKey, at: clock.advance(1000) });
+        const again = await alarms.raise({ ...plain, at: clock.advance(120_000) });
+        assert.deepEqual(again, { alarmId: r.alarmId, created: false });
+        const trail = (await alarms.queries.audit(r.alarmId)).map((e) => e.action);
+        assert.deepEqual(trail, ['raised', 'pushed', 'acknowledge', 'cleared', 'reactivated']);
+        const b = await alarms.queries.require(r.alarmId, operator.scope);
+        assert.equal(b.condition, 'active');
+        assert.equal(b.reactivations, 1);
+        assert.equal(b.state, 'acknowledged');
+      } finally {
+        await h.close();
+      }
+    });
+
     test('a red warning goes up the whole ladder at once and pages people even during a flood', async () => {
       const h = await openDb(kind);
       try {
