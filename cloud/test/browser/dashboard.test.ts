@@ -22,7 +22,7 @@ function pointAlarm(point: string, level: 'GAS_1' | 'GAS_2' | 'H', title: string
   return { conditionKey: `limit:${point}:${level}`, siteId: point.split('/')[0] ?? '', point, origin: 'cloud' as const, ruleId: 'browser-test', kind: 'point' as const, level, title, value, limit, unit, inputs: { [point]: value }, at };
 }
 
-void describe('dashboard in chromium', { timeout: 120_000 }, () => {
+void describe('dashboard in chromium', { timeout: 170_000 }, () => {
   let cloud: TestCloud;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
