@@ -38,7 +38,7 @@ const zh = {
   actReview: '审核', actClose: '关闭', actShelve: '搁置', actDetails: '详情',
   actionDone: '{action}：已完成', actionFailed: '{action}失败：{msg}', conflict: '该报警状态已被他人更新，已刷新。',
   newAlarm: '新报警：{title}', totalAlarms: '共 {n} 条', noAlarms: '当前没有未关闭的报警',
-  prevPage: '上一页', nextPage: '下一页', pageOf: '第 {p} / {n} 页',
+  pagination: '分页', prevPage: '上一页', nextPage: '下一页', pageOf: '第 {p} / {n} 页',
   // forms
   cancel: '取消', submit: '提交', required: '必填',
   handoverTitle: '转交报警', handoverTo: '转交给（用户编号）', note: '备注',
@@ -93,7 +93,7 @@ const en = {
   actReview: 'Review', actClose: 'Close', actShelve: 'Shelve', actDetails: 'Details',
   actionDone: '{action}: done', actionFailed: '{action} failed: {msg}', conflict: 'Someone else changed this alarm; the list was refreshed.',
   newAlarm: 'New alarm: {title}', totalAlarms: '{n} in total', noAlarms: 'No open alarms',
-  prevPage: 'Previous page', nextPage: 'Next page', pageOf: 'Page {p} of {n}',
+  pagination: 'Pages', prevPage: 'Previous page', nextPage: 'Next page', pageOf: 'Page {p} of {n}',
   cancel: 'Cancel', submit: 'Submit', required: 'required',
   handoverTitle: 'Hand over alarm', handoverTo: 'Hand over to (user id)', note: 'Note',
   feedbackTitle: 'Handling feedback', cause: 'Cause', measures: 'Measures taken', result: 'Result', disposition: 'Disposition',

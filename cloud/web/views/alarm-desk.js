@@ -38,7 +38,7 @@ export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
   );
   const summary = h('p', { class: 'muted', id: 'alarm-summary', 'aria-live': 'polite' });
   const list = h('ul', { class: 'alarm-list', id: 'alarm-list', 'aria-label': t('alarmsTitle') });
-  const pager = h('nav', { class: 'pager', 'aria-label': t('pageOf', { p: '', n: '' }) });
+  const pager = h('nav', { class: 'pager', 'aria-label': t('pagination') });
   root.append(h('div', { class: 'page-head' }, h('h1', {}, t('alarmsTitle')), summary), filters, list, pager);
 
   async function load() {
