@@ -30,8 +30,9 @@ export async function waitUntil(targetMs: number, signal?: { stopped: boolean })
   for (;;) {
     const remaining = targetMs - performance.now();
     if (remaining <= 0 || signal?.stopped === true) return;
-    if (remaining > 2) {
-      await new Promise<void>((resolve) => setTimeout(resolve, remaining - 1.5));
+    if (remaining > 4) {
+      // Timers fire late on a busy machine: sleep short of the target, then spin on setImmediate.
+      await new Promise<void>((resolve) => setTimeout(resolve, remaining - 3));
     } else {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }

@@ -6,6 +6,7 @@
 import { SafeLoopError, silentLogger, type Logger } from '@safeloop/contract';
 import { CurveSchema, evaluateCurve, seedFromName, type Curve } from '../scenario/curve.ts';
 import type { ScenarioClock } from '../scenario/scenario-clock.ts';
+import { fastEncodeNumeric } from './fast-encode.ts';
 import { FaultSchema, MODBUS_EXCEPTION, type Fault, type FaultKind } from './faults.ts';
 import {
   encodePoint,
@@ -48,6 +49,44 @@ function coerce(p: ModbusPointDef, value: PointValue): PointValue {
   return typeof value === 'boolean' ? (value ? 1 : 0) : value;
 }
 
+/** A point with its last encoded value; `single` is a one-point profile so encoding is O(1). */
+interface PointSlot {
+  point: ModbusPointDef;
+  single: ModbusProfile;
+  last: PointValue | undefined;
+  encoded: number[] | undefined;
+  table: ModbusTable;
+  address: number;
+  /** Registers (or bits) the point occupies. */
+  span: number;
+  refreshedAt: number;
+  generation: number;
+}
+
+/** A register several sources share: bit points OR-ed together, plus status registers. */
+interface ComposedRegister {
+  table: ModbusTable;
+  address: number;
+  bits: PointSlot[];
+  status: StatusRegister[];
+}
+
+function composeRegisters(slots: readonly PointSlot[], status: readonly StatusRegister[]): ComposedRegister[] {
+  const byKey = new Map<string, ComposedRegister>();
+  const at = (table: ModbusTable, address: number): ComposedRegister => {
+    const key = `${table}:${address}`;
+    let c = byKey.get(key);
+    if (c === undefined) {
+      c = { table, address, bits: [], status: [] };
+      byKey.set(key, c);
+    }
+    return c;
+  };
+  for (const slot of slots) if (isBitInRegister(slot.point)) at(slot.point.table, slot.point.address).bits.push(slot);
+  for (const reg of status) at(reg.table, reg.address).status.push(reg);
+  return [...byKey.values()];
+}
+
 export type ReadResult = { ok: true; values: number[] } | { ok: false; exception: number };
 
 const REGISTER_TABLES: readonly ModbusTable[] = ['holding', 'input'];
@@ -75,6 +114,9 @@ export class SimulatedModbusDevice {
   private readonly points: ModbusPointDef[];
   private readonly statusRegisters: StatusRegister[];
   private readonly statusValues = new Map<string, number>();
+  private readonly slots: PointSlot[];
+  private readonly pointById: Map<string, ModbusPointDef>;
+  private readonly composed: ComposedRegister[];
   private readonly curves = new Map<string, Curve>();
   private readonly fixed = new Map<string, PointValue>();
   private readonly seeds = new Map<string, number>();
@@ -85,8 +127,12 @@ export class SimulatedModbusDevice {
   private readonly refreshMs: number;
   private readonly monotonic: () => number;
   private faultList: Fault[] = [];
-  private computedAt = Number.NEGATIVE_INFINITY;
-  private dirty = true;
+  /** Bumped by every change (setValue, setCurve, setStatus, writes, faults): slots older than it are stale. */
+  private generation = 1;
+  /** Slots per table sorted by address, for reads that refresh only what they cover. */
+  private readonly slotsByTable = new Map<ModbusTable, PointSlot[]>();
+  /** Longest point (registers); bounds the search for points that start before a read. */
+  private maxSpan = 1;
   private readonly encodeFailures = new Set<string>();
   requests = 0;
 
@@ -107,6 +153,23 @@ export class SimulatedModbusDevice {
       this.statusRegisters = this.profile.status;
     }
     for (const reg of this.statusRegisters) this.statusValues.set(reg.id, normalStatusValue(reg));
+    this.pointById = new Map(this.points.map((p) => [p.id, p]));
+    const profile = this.profile;
+    this.slots =
+      profile === undefined
+        ? []
+        : this.points.map((point) => ({
+            point,
+            single: { ...profile, points: [point] },
+            last: undefined,
+            encoded: undefined,
+            table: point.table,
+            address: point.address,
+            span: 1,
+            refreshedAt: Number.NEGATIVE_INFINITY,
+            generation: 0,
+          }));
+    this.composed = composeRegisters(this.slots, this.statusRegisters);
     for (const p of this.points) this.seeds.set(p.id, seedFromName(`${spec.unitId}/${p.id}`));
     for (const [pointId, curve] of Object.entries(spec.points ?? {})) this.setCurve(pointId, curve);
     this.faultList = (spec.faults ?? []).map((f) => FaultSchema.parse(f));
@@ -125,21 +188,21 @@ export class SimulatedModbusDevice {
   setFault(fault: Fault | null): void {
     const wasStuck = this.fault('stuck') !== undefined;
     this.faultList = fault === null ? [] : [FaultSchema.parse(fault)];
-    if (fault?.kind === 'stuck' && !wasStuck) this.refresh(true);
-    if (fault?.kind !== 'stuck') this.dirty = true;
+    if (fault?.kind === 'stuck' && !wasStuck) this.refreshAll();
+    if (fault?.kind !== 'stuck') this.generation += 1;
   }
 
   setCurve(pointId: string, curve: Curve): void {
     this.requirePoint(pointId);
     this.curves.set(pointId, CurveSchema.parse(curve));
     this.fixed.delete(pointId);
-    this.dirty = true;
+    this.generation += 1;
   }
 
   setValue(pointId: string, value: PointValue): void {
     this.requirePoint(pointId);
     this.fixed.set(pointId, value);
-    this.dirty = true;
+    this.generation += 1;
   }
 
   /**
@@ -154,7 +217,7 @@ export class SimulatedModbusDevice {
     const raw = typeof state === 'number' ? state : statusValueFor(reg, state);
     if (raw === undefined) throw new SafeLoopError('RIG_ERR_BAD_STATE', `status register ${statusId} has no code or bit for state "${String(state)}"`);
     this.statusValues.set(statusId, raw & 0xffff);
-    this.dirty = true;
+    this.generation += 1;
   }
 
   /** The engineering value a point has now (before encoding). */
@@ -172,9 +235,9 @@ export class SimulatedModbusDevice {
       }
       return { ok: true, values };
     }
-    this.refresh(false);
     const image = this.images.get(table);
     if (image === undefined || address + count > image.size) return { ok: false, exception: MODBUS_EXCEPTION.illegalDataAddress };
+    if (this.fault('stuck') === undefined) this.refreshRange(table, address, address + count, false);
     return { ok: true, values: Array.from(image.data.subarray(address, address + count)) };
   }
 
@@ -191,12 +254,12 @@ export class SimulatedModbusDevice {
       this.writes.set(table, overlay);
     }
     values.forEach((v, i) => overlay.set(address + i, table === 'coil' ? (v ? 1 : 0) : v & 0xffff));
-    this.dirty = true;
+    this.generation += 1;
     return { ok: true, values: [...values] };
   }
 
   private requirePoint(pointId: string): ModbusPointDef {
-    const p = this.points.find((x) => x.id === pointId);
+    const p = this.pointById.get(pointId);
     if (p === undefined) {
       throw new SafeLoopError('RIG_ERR_UNKNOWN_POINT', `profile ${this.profileId} (unit ${this.unitId}) has no Modbus point "${pointId}"`, {
         details: { unitId: this.unitId, profileId: this.profileId, pointId },
@@ -216,63 +279,87 @@ export class SimulatedModbusDevice {
   /** Table sizes from the map: one past the last register any point (at its resting value) uses. */
   private sizeTables(): void {
     const sizes = new Map<ModbusTable, number>();
-    if (this.profile !== undefined) {
-      for (const p of this.points) {
-        const enc = this.safeEncode(p, restingValue(p));
-        if (enc === undefined) continue;
-        sizes.set(enc.table, Math.max(sizes.get(enc.table) ?? 0, enc.address + enc.values.length));
-      }
+    for (const slot of this.slots) {
+      const enc = this.safeEncode(slot, restingValue(slot.point));
+      if (enc === undefined) continue;
+      slot.table = enc.table;
+      slot.address = enc.address;
+      slot.span = enc.values.length;
+      this.maxSpan = Math.max(this.maxSpan, slot.span);
+      sizes.set(enc.table, Math.max(sizes.get(enc.table) ?? 0, enc.address + enc.values.length));
+      const list = this.slotsByTable.get(enc.table) ?? [];
+      list.push(slot);
+      this.slotsByTable.set(enc.table, list);
     }
+    for (const list of this.slotsByTable.values()) list.sort((a, b) => a.address - b.address);
     for (const reg of this.statusRegisters) sizes.set(reg.table, Math.max(sizes.get(reg.table) ?? 0, reg.address + 1));
     for (const [table, size] of sizes) this.images.set(table, { data: new Uint16Array(size), size });
   }
 
-  private safeEncode(p: ModbusPointDef, value: PointValue): { table: ModbusTable; address: number; values: number[] } | undefined {
-    if (this.profile === undefined) return undefined;
+  private safeEncode(slot: PointSlot, value: PointValue): { table: ModbusTable; address: number; values: number[] } | undefined {
+    const fast = fastEncodeNumeric(slot.point, value);
+    if (fast !== undefined) return { table: slot.point.table, address: slot.point.address, values: fast };
     try {
-      return encodePoint(this.profile, p.id, value);
+      return encodePoint(slot.single, slot.point.id, value);
     } catch (err) {
-      if (!this.encodeFailures.has(p.id)) {
-        this.encodeFailures.add(p.id);
-        this.logger.warn({ point: p.id, value, err }, 'point value cannot be encoded; its registers keep their last value');
+      if (!this.encodeFailures.has(slot.point.id)) {
+        this.encodeFailures.add(slot.point.id);
+        this.logger.warn({ point: slot.point.id, value, err }, 'point value cannot be encoded; its registers keep their last value');
       }
       return undefined;
     }
   }
 
-  private refresh(force: boolean): void {
-    if (this.fault('stuck') !== undefined && !force) return;
+  private refreshAll(): void {
+    for (const [table, image] of this.images) this.refreshRange(table, 0, image.size, true);
+  }
+
+  /**
+   * Bring registers [start, end) of a table up to date: points there whose value is older than
+   * refreshMs (or than the last change) are re-evaluated, and re-encoded only if the value changed;
+   * registers shared by bit points and status registers are recomposed; master writes go on top.
+   * Only what a request covers is computed, so a 1,000-point device costs a 125-register read little.
+   */
+  private refreshRange(table: ModbusTable, start: number, end: number, force: boolean): void {
+    const image = this.images.get(table);
+    if (image === undefined) return;
     const now = this.monotonic();
-    if (!force && !this.dirty && now - this.computedAt < this.refreshMs) return;
-    this.computedAt = now;
-    this.dirty = false;
-    for (const image of this.images.values()) image.data.fill(0);
-    for (const p of this.points) {
-      const enc = this.safeEncode(p, this.currentValue(p));
+    const slots = this.slotsByTable.get(table) ?? [];
+    let lo = 0;
+    let hi = slots.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const s = slots[mid];
+      if (s !== undefined && s.address + this.maxSpan <= start) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < slots.length; i++) {
+      const slot = slots[i];
+      if (slot === undefined || slot.address >= end) break;
+      if (slot.address + slot.span <= start) continue;
+      if (!force && slot.generation === this.generation && now - slot.refreshedAt < this.refreshMs) continue;
+      slot.refreshedAt = now;
+      slot.generation = this.generation;
+      const value = this.currentValue(slot.point);
+      if (slot.encoded !== undefined && Object.is(value, slot.last)) continue;
+      const enc = this.safeEncode(slot, value);
       if (enc === undefined) continue;
-      const image = this.images.get(enc.table);
-      if (image === undefined) continue;
-      const or = isBitInRegister(p);
-      enc.values.forEach((v, i) => {
-        const a = enc.address + i;
-        if (a >= image.size) return;
-        if (or) {
-          image.data[a] = ((image.data[a] ?? 0) | v) & 0xffff;
-        } else {
-          image.data[a] = v & 0xffff;
-        }
-      });
+      slot.last = value;
+      slot.encoded = enc.values;
+      if (isBitInRegister(slot.point)) continue;
+      for (let k = 0; k < enc.values.length; k++) {
+        const a = enc.address + k;
+        if (a < image.size) image.data[a] = (enc.values[k] ?? 0) & 0xffff;
+      }
     }
-    for (const reg of this.statusRegisters) {
-      const image = this.images.get(reg.table);
-      const raw = this.statusValues.get(reg.id) ?? 0;
-      if (image === undefined) continue;
-      image.data[reg.address] = reg.table === 'coil' || reg.table === 'discrete' ? (raw ? 1 : 0) : ((image.data[reg.address] ?? 0) | raw) & 0xffff;
+    for (const c of this.composed) {
+      if (c.table !== table || c.address < start || c.address >= end || c.address >= image.size) continue;
+      let word = 0;
+      for (const slot of c.bits) word |= slot.encoded?.[0] ?? 0;
+      for (const reg of c.status) word |= this.statusValues.get(reg.id) ?? 0;
+      image.data[c.address] = table === 'coil' || table === 'discrete' ? (word ? 1 : 0) : word & 0xffff;
     }
-    for (const [table, overlay] of this.writes) {
-      const image = this.images.get(table);
-      if (image === undefined) continue;
-      for (const [a, v] of overlay) if (a < image.size) image.data[a] = v;
-    }
+    const overlay = this.writes.get(table);
+    if (overlay !== undefined) for (const [a, v] of overlay) if (a >= start && a < end && a < image.size) image.data[a] = v;
   }
 }
