@@ -37,7 +37,7 @@ export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
 
   app.get('/api/alarms/export.csv', { schema: { tags: ['alarms'], querystring: AlarmListQuery } }, async (req, reply) => {
     const scope = principalOf(req).scope;
-    const alarms = await q.listAll(scope, filterOf(req.query));
+    const alarms = await q.listAll(scope, filterOf(req.query), 10_000);
     const rows = [];
     for (const a of alarms) {
       const fb = await q.feedback(a.id);
@@ -60,6 +60,15 @@ export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
     const a = await q.require(req.params.id, principalOf(req).scope);
     const [audit, feedback] = await Promise.all([q.audit(a.id), q.feedback(a.id)]);
     return { ...alarmView(a), audit, feedback };
+  });
+
+  /** People of the alarm's enterprise who can take it over (for the handover form). */
+  app.get('/api/alarms/:id/assignees', { schema: { tags: ['alarms'], params: AlarmIdParams } }, async (req) => {
+    const a = await q.require(req.params.id, principalOf(req).scope);
+    const users = await deps.registry.users.list({ kind: 'enterprise', enterpriseId: a.enterpriseId });
+    return users
+      .filter((u) => !u.disabled && (u.role === 'enterprise_operator' || u.role === 'enterprise_manager'))
+      .map((u) => ({ id: u.id, username: u.username, name: u.name, role: u.role, ...(u.duty ? { duty: u.duty } : {}) }));
   });
 
   app.get('/api/alarms/:id/attachments/:attachmentId', { schema: { tags: ['alarms'], params: z.object({ id: z.string().max(64), attachmentId: z.string().max(64) }) } }, async (req, reply) => {

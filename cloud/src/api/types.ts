@@ -37,6 +37,8 @@ export interface HttpServerDeps {
   /** The dashboard folder, served at /. */
   staticDir?: string | undefined;
   clock?: Clock | undefined;
+  /** Trust X-Forwarded-For from a reverse proxy for the audit's source IP (default false). */
+  trustProxy?: boolean | string | undefined;
   /** SSE heartbeat interval (default 15 s). */
   sseHeartbeatMs?: number | undefined;
 }

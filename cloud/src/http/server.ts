@@ -23,7 +23,7 @@ export type { HttpServerDeps, TelemetryReader, RulesAccess } from '../api/types.
 const PUBLIC_API = new Set(['/api/auth/login', '/api/openapi.json']);
 
 export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: false }).withTypeProvider<ZodTypeProvider>();
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: deps.trustProxy ?? false }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler(deps.logger));

@@ -56,9 +56,11 @@ for (const kind of DB_KINDS) {
         const ack = await operator.post(`/api/alarms/${leak.alarmId}/acknowledge`, { note: '已到现场' }, '10.1.2.3');
         assert.equal(ack.status, 200, ack.text);
         assert.deepEqual(s.siren.sent.map((c) => [c.gatewayId, c.action]), [['gw-demo-01', 'silence']]);
-        const managerRow = await s.registry.users.rowByUsername('manager');
-        assert.ok(managerRow);
-        const ho = await operator.post(`/api/alarms/${leak.alarmId}/handover`, { toUserId: managerRow.id, note: '交技术负责人处理' });
+        const assignees = (await operator.get(`/api/alarms/${leak.alarmId}/assignees`)).body as { id: string; username: string }[];
+        assert.deepEqual(assignees.map((u) => u.username).sort(), ['manager', 'operator', 'principal']);
+        const managerId = assignees.find((u) => u.username === 'manager')?.id;
+        assert.ok(managerId);
+        const ho = await operator.post(`/api/alarms/${leak.alarmId}/handover`, { toUserId: managerId, note: '交技术负责人处理' });
         assert.equal(ho.status, 200, ho.text);
         assert.equal((await manager.post(`/api/alarms/${leak.alarmId}/start-handling`, {})).status, 200);
         s.clock.advance(5 * 60_000);

@@ -52,6 +52,7 @@ function calls(now: number): Call[] {
     read('GET point history', (v) => `/api/points/history?point=${v.site}/gd-1/conc&from=${now - 3_600_000}&to=${now}`),
     read('GET gateway', (v) => `/api/gateways/${v.gateway}`),
     read('GET alarm', (v) => `/api/alarms/${v.alarmId}`),
+    read('GET assignees', (v) => `/api/alarms/${v.alarmId}/assignees`),
     read('GET attachment', (v) => `/api/alarms/${v.alarmId}/attachments/${v.attachmentId}`),
     update('acknowledge', {}),
     update('handover', { toUserId: 'nobody' }),
