@@ -4,6 +4,7 @@
  * anything is read from it; every rejection is logged with the logger's MN (or remote address) and
  * counted. Nothing a peer sends can stop the listener or another logger's connection.
  */
+import { timingSafeEqual } from 'node:crypto';
 import net from 'node:net';
 import { errorMessage, pointPath, rateLimited, type Clock, type Logger, type Reading, type ReadingSink, type ReadingSource } from '@safeloop/contract';
 import type { Hj212BridgeConfig, Hj212Logger } from '../config.ts';
@@ -189,7 +190,7 @@ export class Hj212Listener implements ReadingSource {
       this.reply(conn, packet, '9011', `QnRtn=${QN_RTN.mn}`);
       return;
     }
-    if (packet.pw !== logger.password) {
+    if (!samePassword(packet.pw, logger.password)) {
       this.reject('wrong_password', 'PW does not match the logger profile', logger.mn, conn.remote);
       this.reply(conn, packet, '9011', `QnRtn=${QN_RTN.password}`);
       return;
@@ -316,4 +317,12 @@ export class Hj212Listener implements ReadingSource {
       this.log.error({ err: errorMessage(err) }, 'metrics sink failed');
     }
   }
+}
+
+/** Constant-time password comparison (no early exit on the first differing character). */
+function samePassword(sent: string | undefined, expected: string): boolean {
+  if (sent === undefined) return false;
+  const a = Buffer.from(sent, 'utf8');
+  const b = Buffer.from(expected, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
 }

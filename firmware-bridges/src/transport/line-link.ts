@@ -96,7 +96,12 @@ export class LineLink {
   private async open(): Promise<void> {
     if (this.stopped) return;
     try {
-      this.closer = this.deps.transport.kind === 'serial' ? await this.openSerial(this.deps.transport) : await this.openTcp(this.deps.transport);
+      const closer = this.deps.transport.kind === 'serial' ? await this.openSerial(this.deps.transport) : await this.openTcp(this.deps.transport);
+      if (this.stopped) {
+        closer(); // stopped while the open was in flight
+        return;
+      }
+      this.closer = closer;
       this.opens += 1;
       this.backoffMs = this.deps.reconnectMinMs;
       this.deps.logger.info({ link: this.describe() }, 'link open');
@@ -159,6 +164,7 @@ export class LineLink {
       const socket = net.connect({ host: t.host, port: t.port });
       let closed = false;
       const timer = setTimeout(() => socket.destroy(new Error('connect timeout')), 10_000);
+      timer.unref();
       socket.once('error', (err) => {
         clearTimeout(timer);
         reject(err);
