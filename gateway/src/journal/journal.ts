@@ -184,8 +184,8 @@ export class Journal {
         seq += 1;
       }
       this.stmt.setNext.run(seq, 'telemetry');
+      this.enforceWithin();
     });
-    this.enforceBudget();
   }
 
   /** Journal alarm/system events; committed (synchronous=FULL) before this returns. Throws if they are invalid or the disk fails. */
@@ -193,8 +193,7 @@ export class Journal {
     this.assertOpen();
     if (events.length === 0) return;
     const bodies = events.map((e, i) => alarmBody(e, i));
-    this.insertAlarmBodies(bodies);
-    this.enforceBudget();
+    this.insertAlarmBodies(bodies, true);
   }
 
   /** Rows after `afterSeq` (default: the acknowledged point) in seq order. */
@@ -318,7 +317,7 @@ export class Journal {
     this.db.close();
   }
 
-  private insertAlarmBodies(bodies: readonly { gatewayTime: number; body: string }[]): void {
+  private insertAlarmBodies(bodies: readonly { gatewayTime: number; body: string }[], enforce = false): void {
     this.write('journal alarm events', () => {
       const st = this.streamState('alarm');
       let seq = st.next_seq;
@@ -328,7 +327,17 @@ export class Journal {
         seq += 1;
       }
       this.stmt.setNext.run(seq, 'alarm');
+      if (enforce) this.enforceWithin();
     });
+  }
+
+  /** Budget check inside the caller's write transaction, as a savepoint: a failure undoes only the trim. */
+  private enforceWithin(): void {
+    try {
+      this.db.transaction(() => this.budget.enforce())();
+    } catch (err) {
+      this.warnRate('budget', (suppressed) => this.log.error({ err: errorMessage(err), suppressed }, 'journal: disk budget check failed'));
+    }
   }
 
   private enforceBudget(): void {
