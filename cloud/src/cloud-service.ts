@@ -124,6 +124,11 @@ export class CloudService {
 
     const auth = new AuthService({ db, users: registry.users, clock, secret: readOrCreateSecret(dataPath(config.auth.secretFile)), tokenTtlMs: config.auth.tokenTtlSec * 1000 });
     const staticDir = config.web.enabled ? path(config.web.dir ?? join(base, 'cloud/web')) : undefined;
+    if (staticDir && !config.web.dir) {
+      // The dashboard's browser libraries (echarts) are copied from node_modules; no network needed.
+      const { buildVendor } = (await import('../web/build-vendor.mjs')) as { buildVendor: () => string[] };
+      buildVendor();
+    }
     const rulesAccess = {
       list: () => rules.ruleSet,
       put: (input: unknown, by: { username: string }) => rules.publish(db, input, by.username),
