@@ -1,0 +1,90 @@
+/**
+ * Statistics and site overview: alarms by level, mean times, overdue counts, feedback completion,
+ * gateway offline hours per month (China time, split at the month boundary), gateway online flag.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { DB_KINDS } from './harness.ts';
+import { buildStack, login } from './stack.ts';
+
+type Stats = {
+  total: number;
+  byLevel: { level: string; count: number }[];
+  bySeverity: Record<string, number>;
+  meanTimeToAcknowledgeSec: number | null;
+  meanTimeToCloseSec: number | null;
+  overdue: { acknowledge: number; feedback: number };
+  feedbackCompletionRate: number | null;
+  gatewayOfflineHours: { month: string; hours: number }[];
+};
+
+for (const kind of DB_KINDS) {
+  describe(`stats on ${kind}`, () => {
+    test('per region and enterprise, with gateway offline hours per month', async () => {
+      const s = await buildStack(kind);
+      try {
+        // 2026-10-31 20:00 China time = 12:00 UTC; the gateway goes offline for 10 hours across the month boundary.
+        s.clock.t = Date.UTC(2026, 9, 31, 12, 0, 0);
+        const start = s.clock.now();
+        await s.registry.setGatewayStatus('gw-demo-01', true, start - 3_600_000);
+        await s.registry.setGatewayStatus('gw-demo-01', false, start);
+        await s.registry.setGatewayStatus('gw-demo-01', true, start + 10 * 3_600_000);
+        await s.registry.setGatewayStatus('gw-other-01', false, start + 3_600_000); // still offline
+
+        const [operator, county, county2, city] = await Promise.all(['operator', 'county', 'county2', 'city'].map((u) => login(s.app, u)));
+        assert.ok(operator && county && county2 && city);
+        const raise = (n: number, level: 'GAS_1' | 'GAS_2', site = 'tank-farm') =>
+          s.alarms.raise({ conditionKey: `k${n}`, siteId: site, point: `${site}/gd-${n}/conc`, origin: 'cloud', ruleId: 'r', kind: 'point', level, title: `t${n}`, value: 1, inputs: {}, at: s.clock.now() });
+        const a1 = await raise(1, 'GAS_1');
+        const a2 = await raise(2, 'GAS_2');
+        await raise(3, 'GAS_1', 'other-tanks');
+        s.clock.advance(2 * 60_000);
+        assert.equal((await operator.post(`/api/alarms/${a1.alarmId}/acknowledge`, {})).status, 200);
+        s.clock.advance(8 * 60_000);
+        assert.equal((await operator.post(`/api/alarms/${a2.alarmId}/acknowledge`, {})).status, 200); // 10 min: overdue
+        await s.alarms.clear({ conditionKey: 'k1', at: s.clock.now() });
+        await s.alarms.clear({ conditionKey: 'k2', at: s.clock.now() });
+        assert.equal((await operator.post(`/api/alarms/${a1.alarmId}/feedback`, { cause: 'c', measures: 'm', result: 'r', disposition: 'false_alarm' })).status, 200);
+        assert.equal((await operator.post(`/api/alarms/${a1.alarmId}/close`, {})).status, 200, 'GAS_1 closes without review');
+        s.clock.advance(40 * 60_000); // a2's feedback is now overdue (30 min after clearing)
+        s.clock.t = start + 11 * 3_600_000; // after the gateway came back
+
+        const range = `from=${start - 86_400_000}&to=${start + 2 * 86_400_000}`;
+        const st = (await county.get(`/api/stats?${range}`)).body as Stats;
+        assert.equal(st.total, 2, 'county 360102 sees its two alarms, not the other county');
+        assert.deepEqual(Object.fromEntries(st.byLevel.map((b) => [b.level, b.count])), { GAS_1: 1, GAS_2: 1 });
+        assert.deepEqual(st.bySeverity, { red: 0, orange: 1, normal: 1 });
+        assert.equal(st.meanTimeToAcknowledgeSec, 360, '(2 min + 10 min) / 2');
+        assert.equal(st.meanTimeToCloseSec, 600);
+        assert.deepEqual(st.overdue, { acknowledge: 1, feedback: 1 });
+        assert.equal(st.feedbackCompletionRate, 0.5);
+        assert.deepEqual(st.gatewayOfflineHours, [
+          { month: '2026-10', hours: 4 },
+          { month: '2026-11', hours: 6 },
+        ]);
+
+        const c2 = (await county2.get(`/api/stats?${range}`)).body as Stats;
+        assert.equal(c2.total, 1);
+        const offline2 = c2.gatewayOfflineHours.reduce((sum, m) => sum + m.hours, 0);
+        assert.equal(offline2, 10, 'gw-other-01 offline from start + 1 h until now (start + 11 h)');
+        assert.equal((await county2.get(`/api/stats?regionCode=360102&${range}`)).status, 403);
+        assert.equal((await county2.get(`/api/stats?enterpriseId=ent-demo-chem&${range}`)).status, 404);
+        const byEnt = (await city.get(`/api/stats?enterpriseId=ent-demo-chem&${range}`)).body as Stats;
+        assert.equal(byEnt.total, 2);
+        const cityAll = (await city.get(`/api/stats?${range}`)).body as Stats;
+        assert.equal(cityAll.total, 3);
+
+        const sites = (await county.get('/api/sites')).body as { id: string; worstColour: string | null; openAlarms: number; gatewayOnline: boolean; enterpriseName: string }[];
+        assert.deepEqual(
+          sites.map((x) => [x.id, x.worstColour, x.openAlarms, x.gatewayOnline]),
+          [
+            ['tailings-pond', null, 0, false],
+            ['tank-farm', 'orange', 1, true],
+          ],
+        );
+      } finally {
+        await s.close();
+      }
+    });
+  });
+}
