@@ -15,7 +15,12 @@ export const FUNCTION_CODE = {
   writeSingleRegister: 0x06,
   writeMultipleCoils: 0x0f,
   writeMultipleRegisters: 0x10,
+  /** Encapsulated interface transport; MEI type 0x0E is Read Device Identification (43/14). */
+  encapsulatedInterface: 0x2b,
 } as const;
+
+/** MEI type of Read Device Identification inside function 43. */
+const MEI_READ_DEVICE_ID = 0x0e;
 
 /** Largest quantities the spec allows per function (Modbus Application Protocol v1.1b3 §6). */
 const MAX_BITS_READ = 2000;
@@ -58,6 +63,7 @@ export function requestPduLength(pdu: Buffer): number | undefined {
   const fc = pdu[0];
   if (fc === undefined) return undefined;
   if (fc >= 1 && fc <= 6) return 5;
+  if (fc === FUNCTION_CODE.encapsulatedInterface) return 4;
   if (fc === FUNCTION_CODE.writeMultipleCoils || fc === FUNCTION_CODE.writeMultipleRegisters) {
     const byteCount = pdu[5];
     return byteCount === undefined ? undefined : 6 + byteCount;
@@ -122,9 +128,34 @@ export function answerPdu(device: SimulatedModbusDevice, pdu: Buffer): Buffer {
       const result = device.write(coils ? 'coil' : 'holding', address, values);
       return result.ok ? pdu.subarray(0, 5) : exceptionPdu(fc, result.exception);
     }
+    case FUNCTION_CODE.encapsulatedInterface:
+      return answerDeviceIdentification(device, pdu);
     default:
       return exceptionPdu(fc, MODBUS_EXCEPTION.illegalFunction);
   }
+}
+
+/**
+ * Read Device Identification (43/14), basic category only (objects 0 vendor, 1 product code,
+ * 2 revision), stream access (code 1) and individual access (code 4). A device without an
+ * `identification` answers illegal function, as most field devices do.
+ */
+function answerDeviceIdentification(device: SimulatedModbusDevice, pdu: Buffer): Buffer {
+  const fc = FUNCTION_CODE.encapsulatedInterface;
+  const id = device.identification;
+  if (pdu[1] !== MEI_READ_DEVICE_ID || id === undefined) return exceptionPdu(fc, MODBUS_EXCEPTION.illegalFunction);
+  if (pdu.length !== 4) return exceptionPdu(fc, MODBUS_EXCEPTION.illegalDataValue);
+  const code = pdu[2] ?? 0;
+  const first = pdu[3] ?? 0;
+  const objects = [id.vendorName, id.productCode, id.revision];
+  if (code !== 1 && code !== 4) return exceptionPdu(fc, MODBUS_EXCEPTION.illegalDataValue);
+  if (code === 4 && first > 2) return exceptionPdu(fc, MODBUS_EXCEPTION.illegalDataAddress);
+  const ids = code === 4 ? [first] : [0, 1, 2].filter((i) => i >= (first > 2 ? 0 : first));
+  const parts = ids.map((i) => {
+    const text = Buffer.from(objects[i] ?? '', 'latin1').subarray(0, 64);
+    return Buffer.concat([Buffer.from([i, text.length]), text]);
+  });
+  return Buffer.concat([Buffer.from([fc, MEI_READ_DEVICE_ID, code, 0x01, 0x00, 0x00, parts.length]), ...parts]);
 }
 
 /** The short-frame personality: cut a good reply so its byte count promises more than it carries. */

@@ -39,6 +39,8 @@ export interface SimDevice {
    * profile's values, so a reply landing on the wrong request is detectable (RELIABILITY.md C2).
    */
   registerMode?: 'profile' | 'address';
+  /** Read Device Identification (43/14) basic objects; absent = the device answers illegal function. */
+  identification?: { vendorName: string; productCode: string; revision: string };
 }
 
 /** Curves are numeric: a boolean point is on at ≥ 0.5; a text point shows the number as text. */
@@ -110,6 +112,7 @@ export interface SimDeviceDeps {
 export class SimulatedModbusDevice {
   readonly unitId: number;
   readonly profileId: string;
+  readonly identification: SimDevice['identification'];
   private readonly profile: ModbusProfile | undefined;
   private readonly points: ModbusPointDef[];
   private readonly statusRegisters: StatusRegister[];
@@ -139,6 +142,7 @@ export class SimulatedModbusDevice {
   constructor(spec: SimDevice, private readonly deps: SimDeviceDeps) {
     this.unitId = spec.unitId;
     this.profileId = spec.profileId;
+    this.identification = spec.identification;
     this.addressMode = spec.registerMode === 'address';
     this.logger = (deps.logger ?? silentLogger).child({ unitId: spec.unitId, profile: spec.profileId });
     this.refreshMs = deps.refreshMs ?? 100;

@@ -1,0 +1,169 @@
+/**
+ * Raw request/reply probes for the bus scan: one PDU out, whatever comes back classified. Unlike
+ * the polling drivers these accept any function code (43/14 too) and report garbled bytes instead of
+ * hiding them, because "bytes arrived but no valid frame" is how a wrong baud rate or parity shows.
+ * One request at a time; every request has a timeout; close() releases the port or socket.
+ */
+import net from 'node:net';
+import { SerialPort } from 'serialport';
+import { SafeLoopError } from '@safeloop/contract';
+import { rtuCrcOk, rtuFrame } from '../field/modbus-frame.ts';
+import { rtuFrameLength } from './modbus-device-id.ts';
+import { charMs, type LineSetting } from './scan-plan.ts';
+
+export type ProbeOutcome =
+  | { kind: 'reply'; pdu: Buffer; ms: number }
+  | { kind: 'timeout' }
+  /** Bytes arrived but made no valid frame for this request (CRC, framing, another unit). */
+  | { kind: 'garbled'; bytes: number };
+
+export interface ModbusProbe {
+  readonly description: string;
+  request(unitId: number, pdu: Buffer, timeoutMs: number): Promise<ProbeOutcome>;
+  close(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Open an RTU probe on a serial port at one line setting. */
+export async function openRtuProbe(path: string, s: LineSetting): Promise<ModbusProbe> {
+  const port = new SerialPort({ path, baudRate: s.baudRate, parity: s.parity, dataBits: s.dataBits, stopBits: s.stopBits, autoOpen: false });
+  await new Promise<void>((resolve, reject) =>
+    port.open((err) => (err ? reject(new SafeLoopError('GW_ERR_SERIAL_OPEN', `cannot open ${path}: ${err.message}`, { cause: err })) : resolve())),
+  );
+  const ch = charMs(s);
+  const gapMs = s.baudRate > 19200 ? 1.75 : 3.5 * ch;
+  let rx: Buffer = Buffer.alloc(0);
+  let onBytes: (() => void) | undefined;
+  let lastRx = 0;
+  port.on('data', (chunk: Buffer) => {
+    lastRx = performance.now();
+    if (!onBytes) return; // late bytes between requests: dropped
+    rx = rx.length === 0 ? chunk : Buffer.concat([rx, chunk]);
+    onBytes();
+  });
+  port.on('error', () => undefined);
+  let busy = false;
+  return {
+    description: `${path} ${s.baudRate} ${s.parity}`,
+    async request(unitId, pdu, timeoutMs) {
+      if (busy) throw new Error('probe: one request at a time');
+      busy = true;
+      try {
+        // The line must be quiet for the inter-frame gap (and a late reply to the previous probe must be over).
+        while (performance.now() - lastRx < Math.max(gapMs, 2)) await sleep(Math.max(1, gapMs));
+        const frame = rtuFrame(unitId, pdu);
+        rx = Buffer.alloc(0);
+        const started = performance.now();
+        const budget = timeoutMs + (frame.length + 8) * ch;
+        return await new Promise<ProbeOutcome>((resolve) => {
+          const done = (o: ProbeOutcome): void => {
+            clearTimeout(timer);
+            onBytes = undefined;
+            resolve(o);
+          };
+          const timer = setTimeout(() => done(rx.length > 0 ? { kind: 'garbled', bytes: rx.length } : { kind: 'timeout' }), budget);
+          onBytes = () => {
+            const len = rtuFrameLength(rx);
+            if (len === undefined) return;
+            if (len === null || len > 256) return; // not a frame we know: let the timeout call it garbled
+            if (rx.length < len) return;
+            const f = rx.subarray(0, len);
+            const fc = pdu[0] ?? 0;
+            if (rtuCrcOk(f) && f[0] === unitId && ((f[1] ?? 0) & 0x7f) === fc) {
+              done({ kind: 'reply', pdu: Buffer.from(f.subarray(1, len - 2)), ms: performance.now() - started });
+            }
+            // else: keep listening until the timeout, which reports the bytes as garbled
+          };
+          port.write(frame);
+        });
+      } finally {
+        busy = false;
+      }
+    },
+    async close() {
+      onBytes = undefined;
+      if (port.isOpen) await new Promise<void>((resolve) => port.close(() => resolve()));
+    },
+  };
+}
+
+/** Open a Modbus TCP probe (MBAP framing, transaction ids checked). */
+export async function openTcpProbe(host: string, port: number, connectTimeoutMs = 3000): Promise<ModbusProbe> {
+  const socket = await new Promise<net.Socket>((resolve, reject) => {
+    const s = net.connect({ host, port });
+    const timer = setTimeout(() => {
+      s.destroy();
+      reject(new SafeLoopError('GW_ERR_FIELD_DISCONNECTED', `cannot connect to ${host}:${port}: no connection within ${connectTimeoutMs} ms`));
+    }, connectTimeoutMs);
+    s.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new SafeLoopError('GW_ERR_FIELD_DISCONNECTED', `cannot connect to ${host}:${port}: ${err.message}`, { cause: err }));
+    });
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.setNoDelay(true);
+      resolve(s);
+    });
+  });
+  socket.on('error', () => undefined);
+  let rx: Buffer = Buffer.alloc(0);
+  let tid = Math.floor(Math.random() * 0xffff);
+  let waiting: { tid: number; unitId: number; done: (o: ProbeOutcome) => void; started: number } | undefined;
+  let closed = false;
+  socket.on('close', () => {
+    closed = true;
+    waiting?.done({ kind: 'garbled', bytes: 0 });
+  });
+  socket.on('data', (chunk: Buffer) => {
+    rx = rx.length === 0 ? chunk : Buffer.concat([rx, chunk]);
+    while (rx.length >= 7) {
+      const len = rx.readUInt16BE(4);
+      if (rx.readUInt16BE(2) !== 0 || len < 2 || len > 254) {
+        rx = Buffer.alloc(0);
+        return;
+      }
+      if (rx.length < 6 + len) return;
+      const t = rx.readUInt16BE(0);
+      const unit = rx[6] ?? -1;
+      const pdu = Buffer.from(rx.subarray(7, 6 + len));
+      rx = rx.subarray(6 + len);
+      const w = waiting;
+      if (w && w.tid === t && w.unitId === unit) w.done({ kind: 'reply', pdu, ms: performance.now() - w.started });
+    }
+  });
+  return {
+    description: `tcp ${host}:${port}`,
+    async request(unitId, pdu, timeoutMs) {
+      if (waiting) throw new Error('probe: one request at a time');
+      if (closed) return { kind: 'garbled', bytes: 0 };
+      tid = (tid + 1) & 0xffff;
+      const frame = Buffer.alloc(7 + pdu.length);
+      frame.writeUInt16BE(tid, 0);
+      frame.writeUInt16BE(0, 2);
+      frame.writeUInt16BE(pdu.length + 1, 4);
+      frame[6] = unitId;
+      pdu.copy(frame, 7);
+      return await new Promise<ProbeOutcome>((resolve) => {
+        const timer = setTimeout(() => w.done({ kind: 'timeout' }), timeoutMs);
+        const w = {
+          tid,
+          unitId,
+          started: performance.now(),
+          done: (o: ProbeOutcome) => {
+            clearTimeout(timer);
+            waiting = undefined;
+            resolve(o);
+          },
+        };
+        waiting = w;
+        socket.write(frame);
+      });
+    },
+    async close() {
+      closed = true;
+      socket.destroy();
+      await Promise.resolve();
+    },
+  };
+}
