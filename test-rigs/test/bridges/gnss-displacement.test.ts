@@ -169,3 +169,27 @@ void test('the demo snippet (firmware-bridges/examples) with the demo drift rais
   const events = evaluator.evaluate(col.readings).map((e) => `${e.kind} ${e.level}`);
   assert.deepEqual(events.slice(0, 4), ['raised H', 'raised HH', 'cleared HH', 'cleared H']);
 });
+
+void test('serial receiver unplugged and replugged (pty removed and re-created at the same path): comm_lost, then readings resume', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'safeloop-gnss-replug-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const path = join(dir, 'ttyGNSS');
+  let sim = await startGnssSimulator({ ptyPath: path, baseline, intervalMs: 100, drift: { startMm: { north: 4 } } });
+  const config = BridgeConfigSchema.parse({
+    kind: 'nmea', id: 'replug', deviceId: 'dam-gnss-1', transport: { kind: 'serial', path, baudRate: 115200 }, baseline,
+    commLossSec: 1, reconnectMinMs: 100, reconnectMaxMs: 400, points: [{ quantity: 'north', pointId: 'disp_n' }],
+  }) as NmeaBridgeConfig;
+  const col = collector();
+  const source = createBridgeSource(config, { defaultSite: 'pond', logger: recordingLogger(), sink: col.sink });
+  t.after(async () => {
+    await source.stop();
+    await sim.stop();
+  });
+  await source.start();
+  await waitFor('readings before unplug', () => col.readings.some((r) => r.quality === 'good'));
+  await sim.stop(); // unplug: socat exits, the link path disappears
+  await waitFor('comm_lost after unplug', () => col.readings.some((r) => r.reason === 'comm_lost'), 5000);
+  const n = col.readings.length;
+  sim = await startGnssSimulator({ ptyPath: path, baseline, intervalMs: 100, drift: { startMm: { north: 9 } } }); // replug
+  await waitFor('readings after replug', () => col.readings.slice(n).some((r) => r.quality === 'good' && Math.abs((r.value as number) - 9) < 0.2), 8000);
+});
