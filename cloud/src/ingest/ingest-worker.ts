@@ -56,12 +56,17 @@ export class IngestWorker {
   private readonly logger: Logger;
   private client: MqttClient | undefined;
   private readonly queue: { topic: string; payload: Buffer; at: number }[] = [];
+  /** Alarm and status messages jump the telemetry queue (a telemetry backlog must not delay alarms). */
+  private readonly priority: { topic: string; payload: Buffer; at: number }[] = [];
   private active = 0;
+  private activeTelemetry = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = false;
   private readonly lastAck = new Map<string, number>();
+  /** SQLite: one connection, so message processing and the timer pass never interleave. */
+  private serial: Promise<unknown> = Promise.resolve();
   private readonly reorderTimeoutMs: number;
   private readonly replayTimeoutMs: number;
   private readonly offlineGraceMs: number;
@@ -153,6 +158,7 @@ export class IngestWorker {
     const client = this.client;
     this.client = undefined;
     this.queue.length = 0;
+    this.priority.length = 0;
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     if (client) await client.endAsync(false);
   }
@@ -162,8 +168,19 @@ export class IngestWorker {
     return this.client;
   }
 
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.deps.db.dialect !== 'sqlite') return fn();
+    const run = this.serial.then(fn, fn);
+    this.serial = run.catch(() => undefined);
+    return run;
+  }
+
   /** One timer pass (exposed for tests). */
-  async tick(): Promise<void> {
+  tick(): Promise<void> {
+    return this.exclusive(() => this.tickOnce());
+  }
+
+  private async tickOnce(): Promise<void> {
     try {
       const now = this.clock.now();
       const r = await runIngestTimers({
@@ -189,27 +206,45 @@ export class IngestWorker {
 
   private enqueue(topic: string, payload: Buffer): void {
     if (this.stopped) return;
-    if (this.queue.length >= (this.deps.maxQueued ?? 5000)) {
+    const item = { topic, payload, at: this.clock.now() };
+    if (!topic.endsWith('/up/telemetry')) {
+      this.priority.push(item);
+    } else if (this.queue.length >= (this.deps.maxQueued ?? 5000)) {
       this.deps.metrics?.rejected.inc({ reason: 'overloaded' });
       return; // not acknowledged: the gateway resends it
+    } else {
+      this.queue.push(item);
     }
-    this.queue.push({ topic, payload, at: this.clock.now() });
     this.pump();
   }
 
   private pump(): void {
-    while (this.active < this.concurrency && this.queue.length > 0 && !this.stopped) {
-      const item = this.queue.shift()!;
+    // Telemetry may use all lanes but one, so an alarm never waits behind a telemetry backlog.
+    const telemetryLanes = Math.max(1, this.concurrency - 1);
+    while (this.active < this.concurrency && !this.stopped) {
+      let item = this.priority.shift();
+      const telemetry = item === undefined;
+      if (telemetry) {
+        if (this.activeTelemetry >= telemetryLanes) break;
+        item = this.queue.shift();
+      }
+      if (!item) break;
       this.active += 1;
+      if (telemetry) this.activeTelemetry += 1;
       void this.process(item.topic, item.payload, item.at).finally(() => {
         this.active -= 1;
-        if (this.active === 0 && (this.queue.length === 0 || this.stopped)) for (const w of this.idleWaiters.splice(0)) w();
+        if (telemetry) this.activeTelemetry -= 1;
+        if (this.active === 0 && (this.queue.length + this.priority.length === 0 || this.stopped)) for (const w of this.idleWaiters.splice(0)) w();
         this.pump();
       });
     }
   }
 
-  private async process(topic: string, payload: Buffer, at: number): Promise<void> {
+  private process(topic: string, payload: Buffer, at: number): Promise<void> {
+    return this.exclusive(() => this.processOnce(topic, payload, at));
+  }
+
+  private async processOnce(topic: string, payload: Buffer, at: number): Promise<void> {
     try {
       const out = await this.processor.handle(topic, payload, at);
       if (out.ack) this.publishAck(out.ack);

@@ -17,7 +17,7 @@ import { rateHandler } from './rate-rule.ts';
 import { latestRuleSet, latestRuleSetVersion, parseRuleSet, saveRuleSet } from './repository.ts';
 import type { Rule, RuleSet, SiteType } from './schema.ts';
 import { fromStateRow, freshState, loadStates, saveStates, type RuleState } from './state.ts';
-import { raiseStale, staleCandidates, staleHandler } from './stale-rule.ts';
+import { clearFreshStale, raiseStale, staleCandidates, staleHandler } from './stale-rule.ts';
 import { tailingsHandler } from './tailings-rule.ts';
 
 export interface SiteDirectory {
@@ -165,7 +165,11 @@ export class RulesEngine implements RulesEvaluator {
 
   async evaluate(tx: SqlDb, _gatewayId: string, readings: readonly TelemetryEvent[], now: number): Promise<OutboxOp[]> {
     if (this.set.rules.length === 0) return [];
-    const perReading: Touch[][] = readings.map((r) => this.touchesFor(r.point));
+    // A good reading cannot raise a stale rule, and the periodic scan clears those: skip its state.
+    const perReading: Touch[][] = readings.map((r) => {
+      const all = this.touchesFor(r.point);
+      return r.quality === 'good' ? all.filter((t) => t.rule.kind !== 'stale') : all;
+    });
     const keys = perReading.flatMap((ts) => ts.map((t) => t.key));
     if (keys.length === 0) return [];
     const states = await loadStates(tx, keys);
@@ -223,6 +227,11 @@ export class RulesEngine implements RulesEvaluator {
     let enqueued = 0;
     for (const rule of this.set.rules) {
       if (rule.kind !== 'stale' || !rule.enabled) continue;
+      enqueued += await db.transaction(async (tx) => {
+        const { ops, states } = await clearFreshStale(tx, rule, now - rule.maxAgeSec * 1000, now);
+        await saveStates(tx, states, now);
+        return ops.length > 0 ? enqueue(tx, ops) : 0;
+      });
       const candidates = await staleCandidates(db, rule, now - rule.maxAgeSec * 1000);
       if (candidates.length === 0) continue;
       if (rule.siteTypes) await this.resolveSites(new Set(candidates.map((c) => c.siteId)));

@@ -2,8 +2,9 @@
  * Stale-data and device comm-loss rules: no fresh good reading of a point within maxAgeSec
  * (measured on the cloud's clock at arrival — `telemetry_latest.good_at` — so a gateway clock
  * offset does not fake staleness), or a reading marked comm_lost → a system alarm on the point.
- * Fresh good data clears it. The hot path writes nothing for this rule: staleness is found by a
- * periodic indexed scan of telemetry_latest (scanStale), not by a timer per reading.
+ * Fresh good data clears it. The hot path neither reads nor writes state for this rule on good
+ * data: staleness and its end are found by a periodic scan of telemetry_latest, not by a timer per
+ * reading (so a stale alarm clears within one scan period of good data returning).
  */
 import type { SqlDb } from '../db/index.ts';
 import type { OutboxOp } from '../store/alarm-outbox.ts';
@@ -97,6 +98,28 @@ export async function raiseStale(tx: SqlDb, rule: StaleRule, points: readonly { 
     st.dirty = true;
     states.push(st);
     ops.push(raise(rule, st, now, `no good reading for ${rule.maxAgeSec} s`, { lastGoodAt: p.goodAt > 0 ? p.goodAt : null, maxAgeSec: rule.maxAgeSec }));
+  }
+  return { ops, states };
+}
+
+/** Active stale alarms of this rule whose point has had good data since `cutoff`: clear them. */
+export async function clearFreshStale(tx: SqlDb, rule: StaleRule, cutoff: number, now: number): Promise<{ ops: OutboxOp[]; states: RuleState[] }> {
+  const prefix = `stale|${rule.id}|`;
+  const rows = await tx.query<{ state_key: string; good_at: number }>(
+    `SELECT s.state_key, l.good_at FROM rule_state s JOIN telemetry_latest l ON l.point = substr(s.state_key, $3)
+     WHERE s.rule_id = $1 AND s.active = 1 AND substr(s.state_key, 1, $4) = $2 AND l.good_at >= $5`,
+    [rule.id, prefix, prefix.length + 1, prefix.length, cutoff],
+  );
+  if (rows.length === 0) return { ops: [], states: [] };
+  const locked = await loadStates(tx, rows.map((r) => r.state_key));
+  const ops: OutboxOp[] = [];
+  const states: RuleState[] = [];
+  for (const st of locked.values()) {
+    if (!st.active) continue;
+    st.active = false;
+    st.dirty = true;
+    states.push(st);
+    ops.push({ op: 'clear', input: { conditionKey: `stale:${pointOf(st)}`, at: now, reason: 'fresh good data' } });
   }
   return { ops, states };
 }

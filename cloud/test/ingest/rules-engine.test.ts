@@ -179,7 +179,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(colourOf(await feed([at(pz(4), 9, T0 + 5 * S)])), ['clear']);
     });
 
-    test('stale data: no fresh good reading within maxAge → alarm; comm_lost raises at once; fresh good data clears', async () => {
+    test('stale data: no fresh good reading within maxAge → alarm; comm_lost raises at once; fresh good data clears at the next scan', async () => {
       const p = 's1/ST-1/v';
       const now = Date.now();
       assert.deepEqual(await feed([at(p, 1, now)], now), []);
@@ -188,7 +188,9 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(summary(ops), [`raise stale:${p}`]);
       assert.ok(ops[0]!.op === 'raise' && ops[0]!.input.kind === 'system');
       assert.deepEqual(await timers(now + 3000), [], 'raised once');
-      assert.deepEqual(summary(await feed([at(p, 2, now + 3000)], now + 3000)), [`clear stale:${p}`]);
+      assert.deepEqual(await feed([at(p, 2, now + 3000)], now + 3000), [], 'the hot path does not touch stale state');
+      assert.deepEqual(summary(await timers(now + 3000)), [`clear stale:${p}`], 'the next scan clears it');
+      assert.deepEqual(await timers(now + 3500), []);
       const q = 's1/ST-2/v';
       assert.deepEqual(summary(await feed([at(q, null, now, { quality: 'bad', reason: 'comm_lost' })], now)), [`raise stale:${q}`]);
     });
