@@ -18,6 +18,7 @@ import { buildHttpServer } from './http/server.ts';
 import { createIngestMetrics, IngestWorker } from './ingest/index.ts';
 import { LiveHub, NotificationDispatcher, WebhookOutbox } from './notify/index.ts';
 import { MqttSirenCommander } from './mqtt-siren.ts';
+import { startProvisioning, type ProvisioningOptions, type ProvisioningParts } from './provisioning/index.ts';
 import { createTelemetryStore, type TelemetryStore } from './store/index.ts';
 import { loadRuleFile, mergeRuleSets, RulesEngine } from './rules/index.ts';
 import { loadSeedFile, Registry } from './tenancy/index.ts';
@@ -27,6 +28,8 @@ export interface CloudServiceDeps {
   clock?: Clock;
   /** Relative paths in the config (seed, rule files, web dir) resolve against this; default cwd. */
   repoRoot?: string;
+  /** Gateway provisioning (CA under the data dir, claim codes, renewal endpoint, remote config). */
+  provisioning?: ProvisioningOptions;
 }
 
 function readOrCreateSecret(file: string): string {
@@ -56,6 +59,7 @@ export class CloudService {
       broker?: EmbeddedBroker | undefined;
       siren: MqttSirenCommander;
       logger: Logger;
+      provisioning: ProvisioningParts;
     },
   ) {}
 
@@ -122,6 +126,10 @@ export class CloudService {
         })
       : undefined;
 
+    const provisioning = await startProvisioning(
+      { db, registry, alarms, clock, logger: deps.logger, dataDir: dirname(dataPath(config.auth.secretFile)), brokerUrl: config.mqtt.url },
+      deps.provisioning,
+    );
     const auth = new AuthService({ db, users: registry.users, clock, secret: readOrCreateSecret(dataPath(config.auth.secretFile)), tokenTtlMs: config.auth.tokenTtlSec * 1000 });
     const staticDir = config.web.enabled ? path(config.web.dir ?? join(base, 'cloud/web')) : undefined;
     if (staticDir && !config.web.dir) {
@@ -133,7 +141,7 @@ export class CloudService {
       list: () => rules.ruleSet,
       put: (input: unknown, by: { username: string }) => rules.publish(db, input, by.username),
     };
-    const http = await buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, rules: rulesAccess, logger: deps.logger, staticDir, clock });
+    const http = await buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, rules: rulesAccess, logger: deps.logger, staticDir, clock, provisioning: provisioning.provisioning, remoteConfig: provisioning.remoteConfig });
 
     const escalation = config.workers.escalation
       ? new EscalationScheduler({ alarms, clock, logger: deps.logger, intervalMs: config.workers.escalationTickSec * 1000 })
@@ -149,6 +157,7 @@ export class CloudService {
       broker,
       siren,
       logger,
+      provisioning,
     });
     liveHub.subscribe({
       userId: '__cloud_service__',
@@ -161,7 +170,9 @@ export class CloudService {
       if (ingest) {
         await ingest.start();
         siren.attach(ingest.mqttClient);
+        if (ingest.mqttClient) provisioning.remoteConfig.attach(ingest.mqttClient);
       }
+      provisioning.expiryWatch.start();
       escalation?.start();
       webhooks.start();
     } catch (err) {
@@ -187,6 +198,7 @@ export class CloudService {
     const { logger } = this.parts;
     const steps: Array<[string, () => Promise<unknown>]> = [
       ['http', () => this.parts.http.close()],
+      ['provisioning', () => this.parts.provisioning.stop()],
       ['escalation', () => this.parts.escalation?.stop() ?? Promise.resolve()],
       ['webhooks', () => this.parts.webhooks.stop()],
       ['ingest', () => this.parts.ingest?.stop() ?? Promise.resolve()],

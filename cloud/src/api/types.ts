@@ -8,6 +8,8 @@ import type { Registry } from '../tenancy/registry.ts';
 import type { AlarmService } from '../alarms/alarm-service.ts';
 import type { LiveHub } from '../notify/live-hub.ts';
 import type { AuthService } from '../auth/auth-service.ts';
+import type { ProvisioningService } from '../provisioning/provisioning-service.ts';
+import type { RemoteConfigService } from '../provisioning/remote-config.ts';
 import type { LatestQuery, LatestValue, MinuteAggregate, RawReadingRow } from '../store/telemetry-store.ts';
 
 export type ZApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -41,4 +43,10 @@ export interface HttpServerDeps {
   trustProxy?: boolean | string | undefined;
   /** SSE heartbeat interval (default 15 s). */
   sseHeartbeatMs?: number | undefined;
+  /** Gateway claim codes, certificates and revocation (cloud/src/provisioning). */
+  provisioning?: ProvisioningService | undefined;
+  /** Desired gateway configuration (cloud/src/provisioning). */
+  remoteConfig?: RemoteConfigService | undefined;
+  /** Claim attempts per client address per minute and in total (defaults 10 / 120). */
+  claimRateLimit?: { perAddress: number; total: number } | undefined;
 }

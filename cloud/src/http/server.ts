@@ -14,13 +14,15 @@ import { registerAdminRoutes } from '../api/routes-admin.ts';
 import { registerAlarmRoutes } from '../api/routes-alarms.ts';
 import { registerAuthRoutes } from '../api/routes-auth.ts';
 import { registerSiteRoutes } from '../api/routes-sites.ts';
+import { registerCommissioningRoutes } from '../commissioning/routes.ts';
+import { registerProvisioningRoutes } from '../provisioning/routes.ts';
 import { setPrincipal } from './context.ts';
 import { errorHandler, sendError } from './errors.ts';
 import { registerStream } from './sse.ts';
 
 export type { HttpServerDeps, TelemetryReader, RulesAccess } from '../api/types.ts';
 
-const PUBLIC_API = new Set(['/api/auth/login', '/api/openapi.json']);
+const PUBLIC_API = new Set(['/api/auth/login', '/api/openapi.json', '/api/provision/claim']);
 
 export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy: deps.trustProxy ?? false }).withTypeProvider<ZodTypeProvider>();
@@ -72,6 +74,8 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     registerSiteRoutes(api, deps);
     registerAlarmRoutes(api, deps);
     registerAdminRoutes(api, deps);
+    registerProvisioningRoutes(api, deps);
+    registerCommissioningRoutes(api, deps);
     registerStream(api, deps);
   });
 

@@ -1,0 +1,185 @@
+/**
+ * The desired configuration of each gateway, versioned. Every change is validated against the gateway's
+ * own config schema, audited (who, when, from where, diff) and pushed as a `config` command on the
+ * gateway's command topic; the gateway reports the version it runs in its status messages, and a gateway
+ * that comes online with an older version gets the desired one again.
+ */
+import { CommandMessageSchema, PROTOCOL_VERSION, StatusMessageSchema, SafeLoopError, errorMessage, parsePayload, parseTopic, topics, type Clock, type Logger, type StatusMessage } from '@safeloop/contract';
+import { GatewayConfigSchema } from '@safeloop/gateway/config';
+import type { SqlDb } from '../db/index.ts';
+import type { Registry } from '../tenancy/registry.ts';
+import type { Scope } from '../tenancy/scope.ts';
+import { jsonDiff, type DiffEntry } from './config-diff.ts';
+
+/** What the service publishes through (the ingest worker's MQTT client satisfies it). */
+export interface CommandPublisher {
+  publish(topic: string, payload: string, opts: { qos: 1 }, cb: (err?: Error) => void): unknown;
+}
+
+/** An MQTT client the service can listen on for status messages. */
+export interface StatusSource extends CommandPublisher {
+  on(event: 'message', cb: (topic: string, payload: Buffer) => void): unknown;
+}
+
+export interface DesiredConfig {
+  gatewayId: string;
+  version: number;
+  config: unknown;
+  updatedBy: string;
+  updatedAt: number;
+  reportedVersion?: number;
+  reportedAt?: number;
+  pushedAt?: number;
+}
+
+export interface ConfigAuditEntry {
+  gatewayId: string;
+  version: number;
+  at: number;
+  by: string;
+  ip?: string;
+  diff: DiffEntry[];
+}
+
+interface DesiredRow {
+  gateway_id: string;
+  version: number;
+  config: string;
+  updated_by: string;
+  updated_at: number;
+  reported_version: number | null;
+  reported_at: number | null;
+  pushed_at: number | null;
+}
+
+export interface RemoteConfigDeps {
+  db: SqlDb;
+  registry: Registry;
+  clock: Clock;
+  logger: Logger;
+}
+
+export class RemoteConfigService {
+  private publisher: CommandPublisher | undefined;
+
+  constructor(private readonly deps: RemoteConfigDeps) {}
+
+  /** Publish commands through this client and learn reported versions from the status messages it receives. */
+  attach(client: StatusSource): void {
+    this.publisher = client;
+    client.on('message', (topic, payload) => {
+      const t = parseTopic(topic);
+      if (!t || t.direction !== 'up' || t.channel !== 'status') return;
+      const parsed = parsePayload(StatusMessageSchema, payload);
+      if (!parsed.ok || parsed.value.gatewayId !== t.gatewayId) return;
+      this.onStatus(parsed.value).catch((err: unknown) => this.deps.logger.error({ gatewayId: t.gatewayId, err: errorMessage(err) }, 'config status handling failed'));
+    });
+  }
+
+  /** Validate, version, audit and push a new desired configuration. */
+  async put(gatewayId: string, config: unknown, by: { username: string; ip?: string | undefined; scope: Scope }): Promise<DesiredConfig> {
+    const gw = await this.deps.registry.getGatewayDetail(gatewayId, by.scope);
+    if (!gw) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `gateway ${gatewayId} not found`);
+    const parsed = GatewayConfigSchema.safeParse(config);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new SafeLoopError('CLOUD_ERR_VALIDATION', `config.${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'} (${parsed.error.issues.length} issue(s))`);
+    }
+    if (parsed.data.gateway.id !== gatewayId) throw new SafeLoopError('CLOUD_ERR_VALIDATION', `config.gateway.id: is ${parsed.data.gateway.id}, must be ${gatewayId}`);
+    if (!gw.siteIds.includes(parsed.data.gateway.siteId)) {
+      throw new SafeLoopError('CLOUD_ERR_VALIDATION', `config.gateway.siteId: ${parsed.data.gateway.siteId} is not a site of gateway ${gatewayId} (${gw.siteIds.join(', ')})`);
+    }
+    const now = this.deps.clock.now();
+    const version = await this.deps.db.transaction(async (tx) => {
+      const prev = (await tx.query<DesiredRow>('SELECT * FROM gateway_desired_config WHERE gateway_id = $1', [gatewayId]))[0];
+      const v = (prev?.version ?? 0) + 1;
+      const diff = jsonDiff(prev ? (JSON.parse(prev.config) as unknown) : undefined, config);
+      if (prev) {
+        await tx.exec('UPDATE gateway_desired_config SET version = $2, config = $3, updated_by = $4, updated_at = $5, pushed_at = NULL WHERE gateway_id = $1', [
+          gatewayId,
+          v,
+          JSON.stringify(config),
+          by.username,
+          now,
+        ]);
+      } else {
+        await tx.exec('INSERT INTO gateway_desired_config (gateway_id, version, config, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5)', [
+          gatewayId,
+          v,
+          JSON.stringify(config),
+          by.username,
+          now,
+        ]);
+      }
+      await tx.exec('INSERT INTO gateway_config_audit (gateway_id, version, at, by_user, ip, diff) VALUES ($1, $2, $3, $4, $5, $6)', [
+        gatewayId,
+        v,
+        now,
+        by.username,
+        by.ip ?? null,
+        JSON.stringify(diff),
+      ]);
+      return v;
+    });
+    this.deps.logger.info({ gatewayId, version, by: by.username }, 'desired gateway configuration changed');
+    await this.push(gatewayId);
+    const desired = await this.get(gatewayId);
+    if (!desired) throw new SafeLoopError('CLOUD_ERR_INTERNAL', `desired config of ${gatewayId} vanished`);
+    return desired;
+  }
+
+  async get(gatewayId: string, scope?: Scope): Promise<DesiredConfig | undefined> {
+    if (scope && !(await this.deps.registry.getGatewayDetail(gatewayId, scope))) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `gateway ${gatewayId} not found`);
+    const r = (await this.deps.db.query<DesiredRow>('SELECT * FROM gateway_desired_config WHERE gateway_id = $1', [gatewayId]))[0];
+    if (!r) return undefined;
+    return {
+      gatewayId: r.gateway_id,
+      version: Number(r.version),
+      config: JSON.parse(r.config) as unknown,
+      updatedBy: r.updated_by,
+      updatedAt: Number(r.updated_at),
+      ...(r.reported_version !== null ? { reportedVersion: Number(r.reported_version) } : {}),
+      ...(r.reported_at !== null ? { reportedAt: Number(r.reported_at) } : {}),
+      ...(r.pushed_at !== null ? { pushedAt: Number(r.pushed_at) } : {}),
+    };
+  }
+
+  async audit(gatewayId: string, scope: Scope): Promise<ConfigAuditEntry[]> {
+    if (!(await this.deps.registry.getGatewayDetail(gatewayId, scope))) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `gateway ${gatewayId} not found`);
+    const rows = await this.deps.db.query<{ gateway_id: string; version: number; at: number; by_user: string; ip: string | null; diff: string }>(
+      'SELECT * FROM gateway_config_audit WHERE gateway_id = $1 ORDER BY version',
+      [gatewayId],
+    );
+    return rows.map((r) => ({ gatewayId: r.gateway_id, version: Number(r.version), at: Number(r.at), by: r.by_user, ...(r.ip !== null ? { ip: r.ip } : {}), diff: JSON.parse(r.diff) as DiffEntry[] }));
+  }
+
+  /** Record the version a gateway reports; a gateway coming online behind the desired version gets it again. */
+  async onStatus(status: StatusMessage): Promise<void> {
+    if (status.configVersion !== undefined) {
+      await this.deps.db.exec('UPDATE gateway_desired_config SET reported_version = $2, reported_at = $3 WHERE gateway_id = $1', [
+        status.gatewayId,
+        status.configVersion,
+        this.deps.clock.now(),
+      ]);
+    }
+    if (status.state !== 'online') return;
+    const d = await this.get(status.gatewayId);
+    if (d && (status.configVersion ?? 0) < d.version) await this.push(status.gatewayId);
+  }
+
+  /** Publish the desired configuration as a `config` command (QoS 1). No client attached → stays pending. */
+  async push(gatewayId: string): Promise<boolean> {
+    const d = await this.get(gatewayId);
+    const publisher = this.publisher;
+    if (!d || !publisher) return false;
+    const cmd = CommandMessageSchema.parse({ v: PROTOCOL_VERSION, id: `config-${d.version}-${this.deps.clock.now()}`.slice(0, 64), type: 'config', version: d.version, config: d.config });
+    try {
+      await new Promise<void>((resolve, reject) => publisher.publish(topics.down(gatewayId, 'cmd'), JSON.stringify(cmd), { qos: 1 }, (err) => (err ? reject(err) : resolve())));
+    } catch (err) {
+      this.deps.logger.warn({ gatewayId, version: d.version, err: errorMessage(err) }, 'config push failed; retried when the gateway next comes online');
+      return false;
+    }
+    await this.deps.db.exec('UPDATE gateway_desired_config SET pushed_at = $2 WHERE gateway_id = $1', [gatewayId, this.deps.clock.now()]);
+    return true;
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Provisioning routes (registered by buildHttpServer through registerProvisioningRoutes):
+ *   POST /api/sites/:id/claim-codes        create a one-time claim code (admin, enterprise manager, field technician)
+ *   POST /api/provision/claim              redeem it with a CSR (no bearer token: the code is the credential; rate-limited)
+ *   GET  /api/gateways/:id/certificates    certificate inventory
+ *   POST /api/gateways/:id/revoke          revoke every certificate of a gateway, rewrite the CRL
+ *   GET|PUT /api/gateways/:id/config       desired configuration (versioned, validated, audited, pushed)
+ *   GET  /api/gateways/:id/config/audit    who changed what, when
+ */
+import { SafeLoopError, IdSchema } from '@safeloop/contract';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { principalOf } from '../http/context.ts';
+import { ERROR_STATUS, sendError } from '../http/errors.ts';
+import type { Principal } from '../auth/auth-service.ts';
+import type { Role } from '../auth/roles.ts';
+import type { ZApp } from '../api/types.ts';
+import type { ProvisioningService } from './provisioning-service.ts';
+import type { RemoteConfigService } from './remote-config.ts';
+import { AttemptLimiter } from './rate-limit.ts';
+
+export interface ProvisioningRouteDeps {
+  provisioning?: ProvisioningService | undefined;
+  remoteConfig?: RemoteConfigService | undefined;
+  clock?: { now(): number } | undefined;
+  /** Claim attempts per client address per minute (default 10) and in total (default 120). */
+  claimRateLimit?: { perAddress: number; total: number } | undefined;
+}
+
+/** Roles that may register gateways, revoke them and change their configuration (within their scope). */
+export const PROVISIONING_ROLES: readonly Role[] = ['admin', 'enterprise_manager', 'field_technician'];
+
+const STATUS: Record<string, number> = {
+  ...ERROR_STATUS,
+  CLOUD_ERR_CLAIM_UNKNOWN: 404,
+  CLOUD_ERR_CLAIM_USED: 409,
+  CLOUD_ERR_CLAIM_EXPIRED: 410,
+};
+
+const IdParams = z.object({ id: IdSchema });
+const ClaimCodeBody = z.object({ ttlMinutes: z.number().int().min(5).max(7 * 24 * 60).default(24 * 60) });
+const ClaimBody = z.object({
+  code: z.string().min(4).max(64),
+  gatewayId: IdSchema.optional(),
+  csrPem: z.string().min(100).max(16_384),
+});
+const RevokeBody = z.object({ reason: z.string().min(1).max(500).default('revoked by an operator') });
+const ConfigBody = z.object({ config: z.record(z.string(), z.unknown()) });
+
+function requireProvisioningRole(p: Principal): void {
+  if (!PROVISIONING_ROLES.includes(p.user.role)) throw new SafeLoopError('CLOUD_ERR_FORBIDDEN', `role ${p.user.role} may not register or configure gateways`);
+}
+
+async function answer<T>(reply: FastifyReply, fn: () => Promise<T>): Promise<T | FastifyReply> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof SafeLoopError && STATUS[err.code] !== undefined && ERROR_STATUS[err.code] === undefined) {
+      return sendError(reply, STATUS[err.code] ?? 500, err.code, err.message);
+    }
+    throw err;
+  }
+}
+
+export function registerProvisioningRoutes(app: ZApp, deps: ProvisioningRouteDeps): void {
+  const provisioning = (): ProvisioningService => {
+    if (!deps.provisioning) throw new SafeLoopError('CLOUD_ERR_UNAVAILABLE', 'gateway provisioning is not enabled on this cloud');
+    return deps.provisioning;
+  };
+  const remoteConfig = (): RemoteConfigService => {
+    if (!deps.remoteConfig) throw new SafeLoopError('CLOUD_ERR_UNAVAILABLE', 'remote configuration is not enabled on this cloud');
+    return deps.remoteConfig;
+  };
+  const limiter = new AttemptLimiter({
+    perKey: deps.claimRateLimit?.perAddress ?? 10,
+    global: deps.claimRateLimit?.total ?? 120,
+    windowMs: 60_000,
+    now: () => (deps.clock ? deps.clock.now() : Date.now()),
+  });
+
+  app.post('/api/sites/:id/claim-codes', { schema: { tags: ['provisioning'], params: IdParams, body: ClaimCodeBody } }, async (req, reply) => {
+    const p = principalOf(req);
+    requireProvisioningRole(p);
+    const created = await provisioning().createClaimCode(req.params.id, p.scope, p.user.username, req.body.ttlMinutes);
+    return reply.code(201).send(created);
+  });
+
+  app.post('/api/provision/claim', { schema: { tags: ['provisioning'], body: ClaimBody, security: [] } }, async (req, reply) => {
+    if (!limiter.take(req.ip)) return sendError(reply, 429, 'CLOUD_ERR_RATE_LIMITED', 'too many claim attempts; wait a minute');
+    return answer(reply, () => provisioning().claim(req.body));
+  });
+
+  app.get('/api/gateways/:id/certificates', { schema: { tags: ['provisioning'], params: IdParams } }, async (req) =>
+    provisioning().listCertificates(req.params.id, principalOf(req).scope),
+  );
+
+  app.post('/api/gateways/:id/revoke', { schema: { tags: ['provisioning'], params: IdParams, body: RevokeBody } }, async (req) => {
+    const p = principalOf(req);
+    requireProvisioningRole(p);
+    return provisioning().revokeGateway(req.params.id, p.scope, p.user.username, req.body.reason);
+  });
+
+  app.get('/api/gateways/:id/config', { schema: { tags: ['provisioning'], params: IdParams } }, async (req) => {
+    const d = await remoteConfig().get(req.params.id, principalOf(req).scope);
+    if (!d) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `gateway ${req.params.id} has no desired configuration yet`);
+    return d;
+  });
+
+  app.put('/api/gateways/:id/config', { schema: { tags: ['provisioning'], params: IdParams, body: ConfigBody } }, async (req) => {
+    const p = principalOf(req);
+    requireProvisioningRole(p);
+    return remoteConfig().put(req.params.id, req.body.config, { username: p.user.username, ip: req.ip, scope: p.scope });
+  });
+
+  app.get('/api/gateways/:id/config/audit', { schema: { tags: ['provisioning'], params: IdParams } }, async (req) =>
+    remoteConfig().audit(req.params.id, principalOf(req).scope),
+  );
+}
