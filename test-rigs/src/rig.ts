@@ -4,10 +4,9 @@
  */
 import { SafeLoopError, systemClock, type Clock, type Logger } from '@safeloop/contract';
 import { createScenarioClock, type ScenarioClock } from './scenario/scenario-clock.ts';
-import { startModbusTcpSimulator } from './modbus/tcp-simulator.ts';
+import { startModbusTcpSimulator, type ModbusTcpSim } from './modbus/tcp-simulator.ts';
 import { startModbusRtuSimulator, type ModbusRtuSim } from './modbus/rtu-simulator.ts';
 import { createPtyPair, type PtyPair } from './modbus/pty-pair.ts';
-import type { ModbusSim } from './modbus/sim-fleet.ts';
 import type { SimDevice } from './modbus/sim-device.ts';
 import { startOpcuaSimulator, type OpcuaSim } from './opcua/opcua-simulator.ts';
 import { RigConfigSchema, type RigConfig, type RigModbusDevice, type SimulatorConfig } from './rig-config.ts';
@@ -21,7 +20,7 @@ export type RigEndpoint =
 export interface Rig {
   readonly endpoints: readonly RigEndpoint[];
   /** Modbus simulators by name (default name `<kind>-<index>`), for fault injection. */
-  readonly modbus: ReadonlyMap<string, ModbusSim | ModbusRtuSim>;
+  readonly modbus: ReadonlyMap<string, ModbusTcpSim | ModbusRtuSim>;
   readonly opcua: ReadonlyMap<string, OpcuaSim>;
   readonly scenario: ScenarioClock;
   stop(): Promise<void>;
@@ -45,7 +44,7 @@ export async function startRig(config: RigConfig, deps: RigDeps): Promise<Rig> {
   const logger = deps.logger.child({ component: 'rig', plant: cfg.plant?.name });
   const scenario = createScenarioClock(deps.clock ?? systemClock);
   const endpoints: RigEndpoint[] = [];
-  const modbus = new Map<string, ModbusSim | ModbusRtuSim>();
+  const modbus = new Map<string, ModbusTcpSim | ModbusRtuSim>();
   const opcua = new Map<string, OpcuaSim>();
   const stoppers: (() => Promise<void>)[] = [];
 

@@ -31,7 +31,18 @@ interface Slot {
   done: boolean;
 }
 
-export async function startModbusTcpSimulator(opts: ModbusTcpSimulatorOptions): Promise<ModbusSim> {
+/** The TCP simulator's handle: a ModbusSim that can also stop listening for a while. */
+export interface ModbusTcpSim extends ModbusSim {
+  /**
+   * Close the listening socket and drop every connection: connects are refused (ECONNREFUSED), as
+   * while a device reboots (RELIABILITY.md C4). Devices and their state are kept.
+   */
+  pause(): Promise<void>;
+  /** Listen again on the same port. */
+  resume(): Promise<void>;
+}
+
+export async function startModbusTcpSimulator(opts: ModbusTcpSimulatorOptions): Promise<ModbusTcpSim> {
   const logger = (opts.logger ?? silentLogger).child({ component: 'rig:modbus-tcp' });
   const scenario = opts.scenario ?? createScenarioClock(opts.clock ?? systemClock);
   const fleet = new SimFleet(opts.devices, { scenario, logger, ...(opts.refreshMs === undefined ? {} : { refreshMs: opts.refreshMs }) });
@@ -138,10 +149,26 @@ export async function startModbusTcpSimulator(opts: ModbusTcpSimulatorOptions): 
     socket.on('close', () => sockets.delete(socket));
   };
 
-  const server = net.createServer(serve);
-  server.on('error', (err) => logger.error({ err }, 'modbus tcp simulator server error'));
-  server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1');
-  await once(server, 'listening'); // rejects on 'error' (e.g. port in use)
+  const host = opts.host ?? '127.0.0.1';
+  const listen = async (port: number): Promise<net.Server> => {
+    const srv = net.createServer(serve);
+    srv.on('error', (err) => logger.error({ err }, 'modbus tcp simulator server error'));
+    srv.listen(port, host);
+    await once(srv, 'listening'); // rejects on 'error' (e.g. port in use)
+    return srv;
+  };
+  const dropConnections = (): void => {
+    for (const t of timers) clearTimeout(t);
+    timers.clear();
+    for (const s of sockets) s.destroy();
+    sockets.clear();
+  };
+  const close = async (srv: net.Server | undefined): Promise<void> => {
+    if (srv === undefined) return;
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
+  };
+
+  let server: net.Server | undefined = await listen(opts.port ?? 0);
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   logger.info({ port, units: fleet.all().map((d) => d.unitId) }, 'modbus tcp simulator listening');
@@ -149,14 +176,23 @@ export async function startModbusTcpSimulator(opts: ModbusTcpSimulatorOptions): 
   return {
     port,
     ...fleet.handle(),
+    pause: async () => {
+      const srv = server;
+      server = undefined;
+      dropConnections();
+      await close(srv);
+    },
+    resume: async () => {
+      if (stopped || server !== undefined) return;
+      server = await listen(port);
+    },
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      for (const t of timers) clearTimeout(t);
-      timers.clear();
-      for (const s of sockets) s.destroy();
-      sockets.clear();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      dropConnections();
+      const srv = server;
+      server = undefined;
+      await close(srv);
     },
   };
 }

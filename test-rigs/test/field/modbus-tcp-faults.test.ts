@@ -4,13 +4,13 @@
  */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startModbusTcpSimulator, type ModbusSim } from '@safeloop/test-rigs/modbus/index';
+import { startModbusTcpSimulator, type ModbusTcpSim } from '@safeloop/test-rigs/modbus/index';
 import { createManualClock } from '@safeloop/test-rigs/scenario/index';
 import { closeClient, mbap, rawConnection, rejection, tcpClient } from './helpers.ts';
 
 void describe('Modbus TCP fault personalities', () => {
   const clock = createManualClock(1_000_000);
-  let sim: ModbusSim;
+  let sim: ModbusTcpSim;
 
   before(async () => {
     sim = await startModbusTcpSimulator({
@@ -122,6 +122,20 @@ void describe('Modbus TCP fault personalities', () => {
       assert.deepEqual((await client.readHoldingRegisters(0, 1)).data, [40], 'back after the fault is cleared');
     } finally {
       await closeClient(client);
+    }
+  });
+
+  void test('pause refuses connections (a rebooting device) and resume listens again on the same port with the same state', async () => {
+    sim.setValue(2, 'gas', 6.5);
+    await sim.pause();
+    await assert.rejects(tcpClient(sim.port, 2), /ECONNREFUSED/);
+    await sim.resume();
+    const client = await tcpClient(sim.port, 2);
+    try {
+      assert.deepEqual((await client.readHoldingRegisters(0, 1)).data, [65]);
+    } finally {
+      await closeClient(client);
+      sim.setCurve(2, 'gas', { kind: 'constant', value: 4 });
     }
   });
 
