@@ -67,6 +67,18 @@ const CONFLICT_CODES = new Set([
   'CLOUD_ERR_FORBIDDEN',
 ]);
 
+/** Before/after of the columns an action sets (binary values left out). */
+function changedColumns(a: Alarm, set: Record<string, SqlParam>): Record<string, { from: unknown; to: unknown }> {
+  const row = a as unknown as Record<string, unknown>;
+  const out: Record<string, { from: unknown; to: unknown }> = {};
+  for (const [col, to] of Object.entries(set)) {
+    if (Buffer.isBuffer(to)) continue;
+    const key = col.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    out[key] = { from: row[key] ?? null, to: typeof to === 'bigint' ? Number(to) : to };
+  }
+  return out;
+}
+
 function isUniqueViolation(err: unknown): boolean {
   const e = err as { code?: string };
   return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE';
@@ -317,7 +329,7 @@ export class AlarmService implements AlarmSink {
             outcome: 'ok',
             fromState: a.state,
             toState: p.to ?? a.state,
-            details: { ...(p.details ?? {}), version: a.version + 1 },
+            details: { ...(p.details ?? {}), changed: changedColumns(a, p.set ?? {}), version: a.version + 1 },
           });
           if (p.also) await p.also(tx, a);
           const after = await this.queries.require(a.id, { kind: 'all' }, tx);

@@ -69,6 +69,7 @@ export class AuthService {
     const ok = row ? await verifyPassword(password, row.password_hash) : (await verifyPassword(password, await DUMMY_HASH_PROMISE), false);
     if (!row || !ok || row.disabled === 1) {
       const count = (f?.count ?? 0) + 1;
+      if (this.failures.size > 10_000) this.failures.clear(); // bounded memory under a username-spraying attack
       this.failures.set(username, { count, until: count >= 5 ? now + 60_000 : 0 });
       throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'wrong username or password');
     }

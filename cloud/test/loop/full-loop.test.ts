@@ -125,7 +125,10 @@ for (const kind of DB_KINDS) {
           ['raised/cloud', 'pushed/notifier', 'acknowledge/operator', 'handover/operator', 'start-handling/manager', 'cleared/rules', 'feedback/manager', 'review/county', 'close/county'],
         );
         assert.deepEqual(detail.audit.filter((e) => e.outcome === 'rejected').map((e) => `${e.action}/${e.actorName}`), ['close/operator', 'review/manager']);
-        assert.equal(detail.audit.find((e) => e.action === 'acknowledge')?.sourceIp, '10.1.2.3');
+        const ackEntry = detail.audit.find((e) => e.action === 'acknowledge') as unknown as { sourceIp: string; details: { changed: Record<string, { from: unknown; to: unknown }> } };
+        assert.equal(ackEntry.sourceIp, '10.1.2.3');
+        assert.deepEqual(ackEntry.details.changed.state, { from: 'pushed', to: 'acknowledged' });
+        assert.deepEqual(ackEntry.details.changed.ackedBy, { from: null, to: 'operator' });
         assert.equal(detail.audit.find((e) => e.action === 'review' && e.outcome === 'ok')?.actorRole, 'county_monitor');
         const photo = detail.feedback[0]?.attachments[0];
         assert.ok(photo);
