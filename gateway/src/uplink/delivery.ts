@@ -241,7 +241,11 @@ export class Delivery {
     if (!this.retryTimer) {
       this.retryTimer = setTimeout(() => {
         this.retryTimer = undefined;
-        this.pump();
+        try {
+          this.pump();
+        } catch (err) {
+          this.deps.logger.error({ err: err instanceof Error ? err.message : String(err) }, 'uplink: reading the journal failed');
+        }
       }, wait);
     }
     return true;

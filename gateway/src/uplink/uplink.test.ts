@@ -196,4 +196,28 @@ void describe('Uplink over mqtt.js (shared Mosquitto)', () => {
     await r.acker.stop();
     r.journal.close();
   });
+  void it('notices two gateways flapping on one client id (A7) and says so', async () => {
+    const a = await rig();
+    const journal = Journal.open({ config: JournalConfigSchema.parse({ path: join(dir, `${a.gw}-twin.db`) }), logger: silentLogger });
+    const twin = new Uplink({
+      config: UplinkConfigSchema.parse({ transport: 'mqtt', url: URL, allowInsecure: true, keepaliveSec: 5, delivery: { reconnectMinMs: 100, reconnectMaxMs: 300 } }),
+      gatewayId: a.gw,
+      siteId: 'site1',
+      journal,
+      logger: silentLogger,
+    });
+    try {
+      await a.acker.waitFor(() => a.uplink.connected, 5000, 'first connected');
+      await twin.start();
+      await a.acker.waitFor(
+        () => a.uplink.metrics().suspectedClientIdConflict || twin.metrics().suspectedClientIdConflict,
+        15_000,
+        'client id conflict suspected',
+      );
+    } finally {
+      await twin.stop();
+      journal.close();
+      await a.close();
+    }
+  });
 });

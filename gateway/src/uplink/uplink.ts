@@ -45,12 +45,16 @@ export interface UplinkMetrics extends DeliveryCounters {
   connects: number;
   connectFailures: number;
   rejectedDownlinks: number;
+  /** Three or more sessions in a row ended within 5 s of connecting (client id used twice?). */
+  suspectedClientIdConflict: boolean;
   lastError?: string;
   bdSeq: number;
 }
 
 const TICK_MS = 100;
 const STABLE_SESSION_MS = 30_000;
+const SHORT_SESSION_MS = 5_000;
+const SHORT_SESSIONS_ALERT = 3;
 
 export class Uplink {
   private readonly log: Logger;
@@ -71,10 +75,17 @@ export class Uplink {
   private readonly pending = new Map<number, number>();
   private publishId = 0;
   private recycleReason: string | undefined;
+  private shortSessions = 0;
   private bdSeq = -1;
   private sessionStart = 0;
   private lastStatusAt = 0;
-  private stats = { connects: 0, connectFailures: 0, rejectedDownlinks: 0, lastError: undefined as string | undefined };
+  private stats = {
+    connects: 0,
+    connectFailures: 0,
+    rejectedDownlinks: 0,
+    lastError: undefined as string | undefined,
+    suspectedClientIdConflict: false,
+  };
 
   constructor(private readonly deps: UplinkDeps) {
     this.log = deps.logger.child({ module: 'gateway:uplink' });
@@ -145,6 +156,7 @@ export class Uplink {
       connects: this.stats.connects,
       connectFailures: this.stats.connectFailures,
       rejectedDownlinks: this.stats.rejectedDownlinks,
+      suspectedClientIdConflict: this.stats.suspectedClientIdConflict,
       ...(this.stats.lastError === undefined ? {} : { lastError: this.stats.lastError }),
       bdSeq: this.bdSeq,
     };
@@ -202,6 +214,25 @@ export class Uplink {
     this.conn = undefined;
   }
 
+  /**
+   * Sessions that keep ending within seconds of the birth usually mean a second client with the same id
+   * (two gateways sharing one identity take each other over forever): say so loudly.
+   */
+  private noteSessionLength(livedMs: number, reason: string): void {
+    this.shortSessions = livedMs < SHORT_SESSION_MS ? this.shortSessions + 1 : 0;
+    if (this.shortSessions >= SHORT_SESSIONS_ALERT) {
+      this.stats.suspectedClientIdConflict = true;
+      this.warnRate('flap', (suppressed) =>
+        this.log.error(
+          { sessions: this.shortSessions, reason, clientId: this.deps.config.clientId ?? this.deps.gatewayId, suppressed },
+          'uplink: connections keep dropping right after connect — another client may be using this client id',
+        ),
+      );
+    } else if (this.shortSessions === 0) {
+      this.stats.suspectedClientIdConflict = false;
+    }
+  }
+
   /** Drop a connection judged broken, remembering why (the transport only knows that we destroyed it). */
   private recycle(conn: TransportConnection, why: string): void {
     this.recycleReason = why;
@@ -215,6 +246,7 @@ export class Uplink {
     this.stats.lastError = reason;
     if (this.isConnected) this.log.warn({ reason, livedMs: Math.round(lived) }, 'uplink disconnected');
     if (this.isConnected && lived >= STABLE_SESSION_MS) this.backoff.reset();
+    if (this.isConnected) this.noteSessionLength(lived, reason);
     this.isConnected = false;
     this.delivery.detach();
     this.closed?.();
