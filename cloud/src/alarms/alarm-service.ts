@@ -72,7 +72,7 @@ function changedColumns(a: Alarm, set: Record<string, SqlParam>): Record<string,
   const row = a as unknown as Record<string, unknown>;
   const out: Record<string, { from: unknown; to: unknown }> = {};
   for (const [col, to] of Object.entries(set)) {
-    if (Buffer.isBuffer(to)) continue;
+    if (Buffer.isBuffer(to) || col === 'updated_at') continue;
     const key = col.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
     out[key] = { from: row[key] ?? null, to: typeof to === 'bigint' ? Number(to) : to };
   }
@@ -329,7 +329,7 @@ export class AlarmService implements AlarmSink {
             outcome: 'ok',
             fromState: a.state,
             toState: p.to ?? a.state,
-            details: { ...(p.details ?? {}), changed: changedColumns(a, p.set ?? {}), version: a.version + 1 },
+            details: { ...(p.details ?? {}), changed: changedColumns(a, set), version: a.version + 1 },
           });
           if (p.also) await p.also(tx, a);
           const after = await this.queries.require(a.id, { kind: 'all' }, tx);
