@@ -12,3 +12,4 @@ export * from './commission-plan.ts';
 export * from './commission.ts';
 export * from './report.ts';
 export { browseOpcua, browseSession, formatBrowseTree, browseVariables, type BrowseNode, type BrowseOptions } from './opcua-browse.ts';
+export * from './transport-spec.ts';

@@ -13,7 +13,7 @@ export const DEFAULT_BAUDS: readonly number[] = [9600, 19200, 4800, 38400, 11520
 export interface LineSetting {
   baudRate: number;
   parity: Parity;
-  /** 8 data bits; 2 stop bits without parity, 1 with (Modbus over serial line §2.5.1 keeps 11 bits a character). */
+  /** 8 data bits, 1 stop bit: what field devices ship with (8N1 / 8E1 / 8O1) and the gateway's default. */
   dataBits: 8;
   stopBits: 1 | 2;
 }
@@ -62,7 +62,7 @@ export function parseParities(text: string): Parity[] {
 
 /** Every baud × parity, in the order given (bauds outer: changing parity is cheaper to reason about per baud). */
 export function lineSettings(bauds: readonly number[], parities: readonly Parity[]): LineSetting[] {
-  return bauds.flatMap((baudRate) => parities.map((parity) => ({ baudRate, parity, dataBits: 8 as const, stopBits: parity === 'none' ? (2 as const) : (1 as const) })));
+  return bauds.flatMap((baudRate) => parities.map((parity) => ({ baudRate, parity, dataBits: 8 as const, stopBits: 1 as const })));
 }
 
 /** Milliseconds one character takes on the line (start + 8 data + parity + stop bits). */

@@ -60,13 +60,17 @@ export function isAnalog(p: PointFacts): boolean {
   return p.numeric && p.unit !== undefined && p.type !== 'bool' && p.type !== 'bit' && p.type !== 'string';
 }
 
-/** Plausible: finite, inside the range when there is one, and not a denormal-looking float. */
-export function plausible(value: number, p: Pick<PointFacts, 'range' | 'type'>): boolean {
+/**
+ * Plausible: finite, not a vanishing non-zero float (what a swapped exponent byte produces), and
+ * inside the range — with 5 % of the span to spare unless `strict` (alternatives must fit exactly).
+ */
+export function plausible(value: number, p: Pick<PointFacts, 'range' | 'type'>, strict = false): boolean {
   if (!Number.isFinite(value)) return false;
-  if ((p.type === 'float32' || p.type === 'float64') && value !== 0 && Math.abs(value) < 1e-20) return false;
+  const span = p.range ? Math.max(Math.abs(p.range.max - p.range.min), Number.MIN_VALUE) : 1;
+  if ((p.type === 'float32' || p.type === 'float64') && value !== 0 && Math.abs(value) < Math.max(1e-20, span * 1e-9)) return false;
   if (p.range) {
-    const span = p.range.max - p.range.min;
-    return value >= p.range.min - span * 0.05 && value <= p.range.max + span * 0.05;
+    const slack = strict ? 0 : span * 0.05;
+    return value >= p.range.min - slack && value <= p.range.max + slack;
   }
   return Math.abs(value) < 1e9;
 }
@@ -106,7 +110,7 @@ export function guessByteOrder(p: PointFacts, samples: readonly PointSample[]): 
   return candidateOrders(p).find((o) =>
     raws.every((r) => {
       const v = decodeWith(p, r, o);
-      return v !== undefined && plausible(v, p);
+      return v !== undefined && plausible(v, p, true);
     }),
   );
 }
@@ -142,7 +146,8 @@ export function checkPoint(p: PointFacts, samples: readonly PointSample[], opts:
   }
   const uncertain = samples.filter((s) => s.quality === 'uncertain' && s.reason !== 'out_of_range');
   if (uncertain.length > 0) {
-    flags.push({ kind: 'quality', severity: 'warning', message: `${uncertain.length} of ${n} reads uncertain: ${uncertain[0]?.reason ?? ''}${uncertain[0]?.detail ? ` (${uncertain[0].detail})` : ''}` });
+    const why = [uncertain[0]?.reason, uncertain[0]?.detail].filter((x) => x !== undefined && x !== '').join(': ');
+    flags.push({ kind: 'quality', severity: 'warning', message: `${uncertain.length} of ${n} reads uncertain${why ? ` (${why})` : ''}` });
   }
 
   let inRange: boolean | null = null;
