@@ -135,8 +135,8 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       try {
         h.sink.failNext = 2;
         await gw.publish('alarm', { v: 1, gatewayId: 'gwF', stream: 'alarm', events: [alarmEvent('siteF/gas/lel', 1, 'raised', 40)] });
-        await waitFor(() => gw.ackSeq('alarm') === 1, 10_000, 'ack');
-        await waitFor(() => h.sink.raises.some((r) => r.conditionKey === 'limit:siteF/gas/lel:GAS_1'), 15_000, 'retried raise');
+        await waitFor(() => gw.ackSeq('alarm') === 1, 20_000, 'ack');
+        await waitFor(() => h.sink.raises.some((r) => r.conditionKey === 'limit:siteF/gas/lel:GAS_1'), 25_000, 'retried raise');
         assert.equal(await h.worker.outbox.pending(), 0);
       } finally {
         await gw.close();

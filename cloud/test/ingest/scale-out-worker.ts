@@ -8,12 +8,8 @@ import { PgDb } from '../../src/db/index.ts';
 import { IngestWorker } from '../../src/ingest/index.ts';
 import { RulesEngine } from '../../src/rules/index.ts';
 import { MemoryDirectory } from './helpers.ts';
-import { TableSink } from './table-sink.ts';
+import { SCALE_RULES, TableSink } from './table-sink.ts';
 
-export const SCALE_RULES = {
-  version: 1,
-  rules: [{ id: 'lel', kind: 'limit', points: ['GT-*/lel'], limits: [{ level: 'GAS_1', direction: 'high', value: 25, deadband: 2 }] }],
-};
 
 const env = (name: string): string => {
   const v = process.env[name];

@@ -15,7 +15,6 @@ import { IngestWorker } from '../../src/ingest/index.ts';
 import { RulesEngine } from '../../src/rules/index.ts';
 import { count, FakeGateway, MemoryDirectory, openDb, reading, startMosquitto, waitFor, type TestDb } from './helpers.ts';
 import { createSinkTable, TableSink } from './table-sink.ts';
-import { SCALE_RULES } from './scale-out-worker.ts';
 
 const GATEWAYS = 3;
 const BATCHES = 60;

@@ -37,3 +37,9 @@ export class TableSink implements AlarmSink {
     });
   }
 }
+
+/** The rule set the scale-out workers run. */
+export const SCALE_RULES = {
+  version: 1,
+  rules: [{ id: 'lel', kind: 'limit', points: ['GT-*/lel'], limits: [{ level: 'GAS_1', direction: 'high', value: 25, deadband: 2 }] }],
+};
