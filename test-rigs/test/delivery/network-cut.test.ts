@@ -92,3 +92,24 @@ void it('black-hole then restore, then resets with publishes in flight: nothing 
   assert.equal(counts.alarm, 5 + 80 + 15);
   assert.equal(counts.telemetry, 500 + 1600 + 3000);
 });
+
+void it('an idle half-open link (nothing to publish) is noticed by the keepalive within 1.5 × keepalive + 2 s', async () => {
+  const b = await startTestMosquitto();
+  const p = await NetFaultProxy.start({ target: { host: '127.0.0.1', port: b.port } });
+  const g = await startGateway({ gatewayId: 'gwidle', url: p.url, journalPath: join(tmp.dir, 'idle.db'), keepaliveSec: KEEPALIVE_SEC });
+  try {
+    await waitUntil(() => g.uplink.connected, 5000, 'connected');
+    await new Promise((r) => setTimeout(r, 500));
+    p.blackhole();
+    const cutAt = Date.now();
+    await waitUntil(() => !g.uplink.connected, 1.5 * KEEPALIVE_SEC * 1000 + 4000, 'idle dead link noticed');
+    const after = Date.now() - cutAt;
+    assert.ok(after <= 1.5 * KEEPALIVE_SEC * 1000 + 2000, `noticed after ${after} ms`);
+    p.restore();
+    await waitUntil(() => g.uplink.connected, 8000, 'reconnected');
+  } finally {
+    await g.stop();
+    await p.stop();
+    await b.stop();
+  }
+});
