@@ -22,6 +22,11 @@ export function registerAuthRoutes(app: ZApp, deps: HttpServerDeps): void {
     return { token: r.token, expiresAt: r.expiresAt, user: meOf({ user: r.user, scope: { kind: 'all' }, via: 'session' }) };
   });
 
+  app.post('/api/auth/logout', { schema: { tags: ['auth'] } }, async (req, reply) => {
+    await deps.auth.logout(req.headers.authorization);
+    return reply.code(204).send();
+  });
+
   app.get('/api/me', { schema: { tags: ['auth'] } }, async (req) => {
     const p = principalOf(req);
     return { ...meOf(p), scope: p.scope };

@@ -54,7 +54,7 @@ export class AuthService {
   issueToken(user: User): { token: string; expiresAt: number } {
     const iat = this.deps.clock.now();
     const exp = iat + (this.deps.tokenTtlMs ?? 12 * 3_600_000);
-    const payload = b64url(JSON.stringify({ sub: user.id, iat, exp }));
+    const payload = b64url(JSON.stringify({ sub: user.id, iat, exp, jti: randomBytes(12).toString('base64url') }));
     return { token: `v1.${payload}.${this.sign(payload)}`, expiresAt: exp };
   }
 
@@ -80,10 +80,23 @@ export class AuthService {
 
   /** Authorization header value → principal, or a 401 SafeLoopError. */
   async authenticate(authorization: string | undefined): Promise<Principal> {
+    return (await this.verify(authorization)).principal;
+  }
+
+  /** Log out: the session token stops working (API tokens are revoked with revokeApiToken). */
+  async logout(authorization: string | undefined): Promise<void> {
+    const { jti, exp } = await this.verify(authorization);
+    if (jti === undefined) return;
+    const now = this.deps.clock.now();
+    await this.deps.db.exec('DELETE FROM revoked_sessions WHERE expires_at < $1', [now]);
+    await this.deps.db.exec('INSERT INTO revoked_sessions (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING', [jti, exp ?? now]);
+  }
+
+  private async verify(authorization: string | undefined): Promise<{ principal: Principal; jti?: string; exp?: number }> {
     const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
     if (!m || !m[1]) throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'missing bearer token');
     const token = m[1];
-    if (token.startsWith('slt_')) return this.authenticateApiToken(token);
+    if (token.startsWith('slt_')) return { principal: await this.authenticateApiToken(token) };
     const parts = token.split('.');
     if (parts.length !== 3 || parts[0] !== 'v1') throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'malformed token');
     const [, payload, sig] = parts as [string, string, string];
@@ -92,17 +105,19 @@ export class AuthService {
     if (expected.length !== got.length || !timingSafeEqual(expected, got)) {
       throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'bad token signature');
     }
-    let claims: { sub?: unknown; exp?: unknown };
+    let claims: { sub?: unknown; exp?: unknown; jti?: unknown };
     try {
-      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown; exp?: unknown };
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown; exp?: unknown; jti?: unknown };
     } catch {
       throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'malformed token');
     }
     if (typeof claims.exp !== 'number' || claims.exp <= this.deps.clock.now()) throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'token expired');
-    if (typeof claims.sub !== 'string') throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'malformed token');
+    if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string') throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'malformed token');
+    const revoked = await this.deps.db.query('SELECT 1 FROM revoked_sessions WHERE jti = $1', [claims.jti]);
+    if (revoked.length > 0) throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'logged out');
     const user = await this.deps.users.getById(claims.sub);
     if (!user || user.disabled) throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'user unknown or disabled');
-    return { user, scope: scopeForUser(user), via: 'session' };
+    return { principal: { user, scope: scopeForUser(user), via: 'session' }, jti: claims.jti, exp: claims.exp };
   }
 
   /** A new API token for a user (shown once). */

@@ -16,4 +16,9 @@ export const AUTH_MIGRATIONS: readonly Migration[] = [
         token_hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL, expires_at BIGINT, revoked INTEGER NOT NULL DEFAULT 0);
     `),
   },
+  {
+    id: 2,
+    name: 'revoked-sessions',
+    ...both('CREATE TABLE revoked_sessions (jti TEXT PRIMARY KEY, expires_at BIGINT NOT NULL)'),
+  },
 ];

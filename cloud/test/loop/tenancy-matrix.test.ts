@@ -173,6 +173,11 @@ for (const kind of DB_KINDS) {
         assert.equal((await s.app.inject({ method: 'GET', url: '/api/alarms' })).statusCode, 401);
         const forged = `${operator.token.slice(0, -2)}xx`;
         assert.equal((await s.app.inject({ method: 'GET', url: '/api/alarms', headers: { authorization: `Bearer ${forged}` } })).statusCode, 401);
+        const leaving = await login(s.app, 'manager');
+        assert.equal((await leaving.get('/api/me')).status, 200);
+        assert.equal((await leaving.post('/api/auth/logout')).status, 204);
+        assert.equal((await leaving.get('/api/me')).status, 401, 'logged-out session refused');
+        assert.equal((await operator.get('/api/me')).status, 200, 'other sessions unaffected');
         s.clock.advance(13 * 3_600_000);
         assert.equal((await operator.get('/api/me')).status, 401, 'session tokens expire');
         const wrong = await s.app.inject({ method: 'POST', url: '/api/auth/login', payload: { username: 'operator', password: 'nope' } });
