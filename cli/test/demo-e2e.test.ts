@@ -72,7 +72,7 @@ test('demo stack: every device reports, the gas ramp raises 一级 and 二级, c
       return (await r.json()) as T;
     };
 
-    const expectedDevices = ['tank-farm/gas-01', 'tank-farm/gas-02', 'tank-farm/h2s-01', 'tank-farm/tank-01', 'tailings-pond/pond-level', 'tailings-pond/piezo-01', 'tailings-pond/rain-01'];
+    const expectedDevices = ['tank-farm/gas-01', 'tank-farm/gas-02', 'tank-farm/h2s-01', 'tank-farm/tank-01', 'tailings-pond/pond-level', 'tailings-pond/piezo-01', 'tailings-pond/rain-01', 'tailings-pond/dam-gnss-01'];
     await until('readings from every simulated device', 60_000, async () => {
       const latest = [
         ...(await api<Array<{ point: string; quality: string }>>('/api/sites/tank-farm/latest')),

@@ -6,6 +6,8 @@ import { registerDemoCommand } from './demo.ts';
 import { registerReadCommand } from './read.ts';
 import { registerProfileCommand } from './profile.ts';
 import { registerSchemaCommand } from './schema.ts';
+import { registerProvisionCommand } from './provision.ts';
+import { registerFieldProvisionCommands } from './provision-field.ts';
 
 export function registerCommands(program: Command): void {
   registerDemoCommand(program);
@@ -15,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerReadCommand(program);
   registerProfileCommand(program);
   registerSchemaCommand(program);
+  registerProvisionCommand(program, [registerFieldProvisionCommands]);
 }

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { loadConfigFile, validateConfig, type Logger } from '@safeloop/contract';
 import { CloudConfigSchema, CloudService, startEmbeddedBroker, type EmbeddedBroker } from '@safeloop/cloud';
 import { GatewayAgent, GatewayConfigSchema } from '@safeloop/gateway';
-import { RigConfigSchema, startRig, type RigConfig } from '@safeloop/test-rigs';
+import { DEMO_DAM_GNSS_BASELINE, demoDamDrift, RigConfigSchema, startGnssSimulator, startRig, type RigConfig } from '@safeloop/test-rigs';
 import { freePort } from './free-port.ts';
 import { remapPorts } from './remap-ports.ts';
 
@@ -17,6 +17,8 @@ export const REPO_ROOT = resolve(new URL('../../..', import.meta.url).pathname);
 export const DEMO_GATEWAY_CONFIGS = [join(REPO_ROOT, 'examples/demo-gateway.yaml'), join(REPO_ROOT, 'examples/demo-gateway-pond.yaml')];
 export const DEMO_RIG_CONFIG = join(REPO_ROOT, 'test-rigs/plants/demo-plant.yaml');
 export const DEMO_SEED = join(REPO_ROOT, 'cloud/seed/demo.yaml');
+/** The dam-crest GNSS receiver (NMEA over a serial server) the pond gateway reads. */
+export const DEMO_GNSS_PORT = 15030;
 
 export interface DemoOptions {
   dataDir: string;
@@ -65,8 +67,10 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
   let rigConfig = loadConfigFile(DEMO_RIG_CONFIG, RigConfigSchema);
   let gatewayConfigs = DEMO_GATEWAY_CONFIGS.map((file) => ({ file, config: loadConfigFile(file, GatewayConfigSchema) }));
   if (opts.transformRig) rigConfig = opts.transformRig(rigConfig);
+  let gnssPort = DEMO_GNSS_PORT;
   if (opts.randomPorts) {
-    const map = await portMap([...collectPorts(rigConfig)]);
+    const map = await portMap([...collectPorts(rigConfig), DEMO_GNSS_PORT]);
+    gnssPort = map.get(DEMO_GNSS_PORT) ?? DEMO_GNSS_PORT;
     rigConfig = validateConfig(DEMO_RIG_CONFIG, remapPorts(rigConfig, map), RigConfigSchema);
     gatewayConfigs = gatewayConfigs.map(({ file, config }) => ({ file, config: validateConfig(file, remapPorts(config, map), GatewayConfigSchema) }));
   }
@@ -98,6 +102,8 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
 
     const rig = await startRig(rigConfig, { logger });
     stops.push(() => rig.stop());
+    const gnss = await startGnssSimulator({ tcpPort: gnssPort, host: '127.0.0.1', baseline: DEMO_DAM_GNSS_BASELINE, drift: demoDamDrift });
+    stops.push(() => gnss.stop());
 
     const gateways: GatewayAgent[] = [];
     for (const { file, config } of gatewayConfigs) {
