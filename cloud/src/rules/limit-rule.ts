@@ -37,7 +37,7 @@ function raise(rule: LimitRule, st: RuleState, lim: AlarmLimit, at: number): Out
       kind: 'point',
       level: lim.level,
       colour: rule.colours?.[lim.level] ?? DEFAULT_COLOUR_FOR_LEVEL[lim.level],
-      title: `${rule.title ?? ALARM_LEVEL_LABELS[lim.level].en} ${point}`,
+      title: `${rule.title ?? `${ALARM_LEVEL_LABELS[lim.level].zh} / ${ALARM_LEVEL_LABELS[lim.level].en}`}: ${point}`,
       value: (last?.value as number | undefined) ?? null,
       limit: lim.value,
       ...(unit !== undefined ? { unit } : {}),
