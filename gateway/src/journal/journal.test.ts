@@ -9,7 +9,7 @@ import { JournalConfigSchema } from './config.ts';
 import type { JournalConfigInput } from './config.ts';
 import { entryEvent } from './entry.ts';
 import { Journal } from './journal.ts';
-import { MIGRATIONS } from './migrations.ts';
+import { MIGRATIONS, migrate } from './migrations.ts';
 import { alarm, reading } from './test-helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'safeloop-journal-'));
@@ -194,6 +194,35 @@ void describe('Journal', () => {
     j.ack('alarm', k - 1);
     j.appendAlarmEvents([alarm(k + 1)]);
     assert.equal(j.stats().health, 'ok');
+    j.close();
+  });
+  void it('runs each migration in its own transaction: a failing one leaves the previous version intact', () => {
+    const db = new Database(join(dir, 'mig-fail.db'));
+    const broken = [
+      ...MIGRATIONS,
+      { version: 2, name: '0002_broken', sql: 'CREATE TABLE half_done (x INTEGER); INSERT INTO no_such_table VALUES (1);' },
+    ];
+    assert.throws(() => migrate(db, broken), /no such table/);
+    assert.equal(db.pragma('user_version', { simple: true }), 1);
+    assert.deepEqual(db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'half_done'").get(), { n: 0 });
+    db.close();
+  });
+
+  void it('another process holding the write lock: BEGIN IMMEDIATE waits busyTimeoutMs, then a clear busy error; no crash', () => {
+    const path = join(dir, 'busy.db');
+    const j = open({ busyTimeoutMs: 100 }, path);
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    assert.throws(
+      () => j.appendAlarmEvents([alarm(1)]),
+      (err: unknown) => err instanceof SafeLoopError && err.code === 'GW_ERR_JOURNAL_BUSY',
+    );
+    assert.equal(j.stats().health, 'failing');
+    other.exec('ROLLBACK');
+    other.close();
+    j.appendAlarmEvents([alarm(1)]);
+    assert.equal(j.stats().health, 'ok');
+    assert.equal(j.stats().backlog.alarm, 1);
     j.close();
   });
 });
