@@ -35,6 +35,8 @@ export const ModbusRtuTransportSchema = z.object({
   timeoutMs: z.number().int().min(50).max(60000).default(500),
   /** Quiet time after a failed request before the next one, so a late reply is discarded (default min(timeout, 100 ms)). */
   lateReplyGuardMs: z.number().int().min(0).max(60000).optional(),
+  /** After a timeout the unit is not asked again until its late reply arrives or this window ends (default max(1 s, 3 × timeout)). */
+  lateReplyWindowMs: z.number().int().min(0).max(600000).optional(),
   ...blockOptions,
 });
 

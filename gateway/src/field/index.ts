@@ -14,6 +14,7 @@ export { createModbusTcpDriver } from './modbus-tcp-driver.ts';
 export { createModbusRtuDriver, interFrameGapMs, bitsPerChar, type RtuLineOptions } from './modbus-rtu-driver.ts';
 export type { ModbusDriver, DriverCounters, RequestOptions, WriteRequest } from './modbus-driver.ts';
 export { createOpcuaSource, type OpcuaSource, type OpcuaSourceOptions } from './opcua-source.ts';
-export { connectOpcua, defaultPkiDir, trustCommand, type OpcuaTransport } from './opcua-connection.ts';
+export type { OpcuaTransport, OpcuaConnection } from './opcua-connection.ts';
+export { defaultPkiDir, trustCommand } from './opcua-pki.ts';
 export { FieldRequestError, MODBUS_EXCEPTION_TEXT, FIELD_ERROR_CODES, type RequestFailureReason } from './errors.ts';
 export * from './config.ts';

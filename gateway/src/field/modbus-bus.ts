@@ -2,21 +2,21 @@
  * The per-bus core: one physical Modbus bus (an RS-485 line or a TCP host:port), many devices.
  *
  * - Deadline-based polling: each device has an absolute next deadline advanced by its interval, so
- *   polling does not drift; a deadline missed by a whole interval is skipped (and counted), never
- *   burst-replayed.
+ *   polling does not drift; after a stall one missed deadline is caught up, older ones are skipped
+ *   (and counted), never burst-replayed.
  * - One request at a time on the bus; ad-hoc jobs (test reads, guarded writes) go through a bounded
  *   queue and run between polls.
  * - A device that stops answering aborts its own cycle at the first timeout and backs off
  *   (interval × 2^n, capped), so its neighbours keep their rate; its points go `bad` with `timeout`,
- *   then `comm_lost` once it has been silent for commLossIntervals × its poll interval (default 2),
- *   checked by a watchdog that does not depend on polling.
+ *   then `comm_lost` once it has been silent for commLossIntervals × its poll interval (default 2)
+ *   with at least one unanswered request, checked by a watchdog that does not depend on polling.
  * - Connection loss (TCP RST/refused, serial port gone) → reconnect with backoff; repeated timeouts
  *   of every device on the bus (half-open link, unplugged adapter) close and reopen the link.
  */
 import type { Clock, Logger, Reading, ReadingSink, ReadingSource } from '@safeloop/contract';
 import { SafeLoopError, rateLimited, systemClock } from '@safeloop/contract';
 import { FieldRequestError, toRequestError } from './errors.ts';
-import type { ModbusDriver } from './modbus-driver.ts';
+import type { DriverCounters, ModbusDriver } from './modbus-driver.ts';
 import { badReadings, decodeDevicePoints, toReading, type BlockResult, type ModbusDevicePlan } from './modbus-device.ts';
 
 export interface ModbusBusOptions {
@@ -54,7 +54,7 @@ export interface DeviceStats {
 export interface ModbusBus extends ReadingSource {
   /** Run a job on the bus between polls (bounded queue; throws GW_ERR_BUS_QUEUE_FULL when full). */
   run<T>(job: (driver: ModbusDriver, signal: AbortSignal) => Promise<T>): Promise<T>;
-  stats(): { busId: string; devices: DeviceStats[]; connectFailures: number; reconnects: number };
+  stats(): { busId: string; devices: DeviceStats[]; connectFailures: number; reconnects: number; driver: Readonly<DriverCounters> };
 }
 
 interface DeviceState {
@@ -135,7 +135,8 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
    */
   function watchdog(now: number): void {
     for (const d of devices) {
-      if (d.commLost) continue;
+      // Only a device that was asked and did not answer is lost; one the bus had no time to poll is merely late.
+      if (d.commLost || d.failures === 0) continue;
       if (now >= d.lastAnswer + commLossMs(d)) {
         d.commLost = true;
         d.stats.state = 'comm_lost';
@@ -184,11 +185,15 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
     }
   }
 
+  /**
+   * Next deadline = this deadline + interval (no drift). A bus that fell behind keeps at most one
+   * deadline due (one catch-up poll, so a short stall costs nothing); older ones are skipped and counted.
+   */
   function advanceDeadline(d: DeviceState, now: number): void {
     const interval = d.plan.pollIntervalMs;
     d.nextDue += interval;
-    if (d.nextDue <= now) {
-      const missed = Math.floor((now - d.nextDue) / interval) + 1;
+    if (d.nextDue + interval <= now) {
+      const missed = Math.floor((now - d.nextDue) / interval);
       d.stats.skipped += missed;
       d.nextDue += missed * interval;
     }
@@ -207,6 +212,8 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
       for (let i = 0; i < d.plan.blocks.length && running; i++) {
         const r = await readBlockWithRetry(d, i);
         results.push(r);
+        // Any reply (even an exception) proves the device is alive; a long cycle must not look like silence.
+        if (!(r instanceof FieldRequestError) || (r.reason !== 'timeout' && r.reason !== 'comm_lost')) d.lastAnswer = clock.monotonic();
         if (r instanceof FieldRequestError && (r.reason === 'timeout' || r.reason === 'comm_lost')) {
           silent = r;
           break;
@@ -216,8 +223,6 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
     if (!running) return;
     const end = clock.monotonic();
     if (end > d.nextDue) d.stats.overran += 1;
-    const answered = results.some((r) => !(r instanceof FieldRequestError) || (r.reason !== 'timeout' && r.reason !== 'comm_lost'));
-    if (answered) d.lastAnswer = end;
     if (silent) {
       while (results.length < d.plan.blocks.length) results.push(silent);
       onSilent(d, silent, end);
@@ -344,6 +349,7 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
       devices: devices.map((d) => ({ ...d.stats })),
       connectFailures: totalConnectFailures,
       reconnects: Math.max(0, reconnects - 1),
+      driver: driver.counters(),
     }),
   };
 }

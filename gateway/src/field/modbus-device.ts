@@ -77,7 +77,7 @@ export interface BlockResult {
  * `bad` reading with the failure's reason and value null (never a zero, never the last value).
  */
 export function decodeDevicePoints(
-  plan: Pick<ModbusDevicePlan, 'profile' | 'blocks' | 'pointIds' | 'units' | 'instance'>,
+  plan: Pick<ModbusDevicePlan, 'profile' | 'blocks' | 'pointIds' | 'units'> & { instance: Pick<DeviceInstance, 'limits'> },
   results: readonly (BlockResult | FieldRequestError)[],
 ): DecodedPoint[] {
   const okBlocks: BlockResult[] = [];

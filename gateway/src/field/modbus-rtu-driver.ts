@@ -8,6 +8,10 @@
  *   request is skipped (it is a late reply to something else), never used.
  * - Bad CRC → `crc_error`; a frame that stops short before the timeout → `short_frame`; nothing →
  *   `timeout`. After any failure the receive buffer is flushed.
+ * - A unit that timed out is *suspect* until its late reply has been seen and discarded, or for
+ *   `lateReplyWindowMs` (default max(1 s, 3 × timeout)): requests to it fail fast with `timeout`
+ *   instead of being sent, because RTU has no transaction id and a late reply to the previous request
+ *   would otherwise be taken as the answer to the next one (RELIABILITY.md C2).
  */
 import { SerialPort } from 'serialport';
 import type { Logger } from '@safeloop/contract';
@@ -35,6 +39,8 @@ export interface RtuLineOptions {
   stopBits: 1 | 2;
   /** Quiet time required after a failed request before the next one (late-reply guard). */
   lateReplyGuardMs?: number;
+  /** How long a unit that timed out is not asked again unless its late reply arrives first. */
+  lateReplyWindowMs?: number;
 }
 
 /** Bits per character on the line: start + data + parity + stop. */
@@ -72,11 +78,18 @@ export function createModbusRtuDriver(opts: RtuLineOptions & { logger: Logger })
   let busy = false;
   let lastActivity = 0;
   let requiredQuietMs = gapMs;
+  /** Units that timed out and may still send a late reply: unit id → until when (performance.now()). */
+  const suspect = new Map<number, number>();
+
+  function clearSuspect(unitId: number | undefined): void {
+    if (unitId !== undefined && suspect.delete(unitId)) log.debug({ busId, unitId }, 'late reply seen and discarded; unit may be asked again');
+  }
 
   function onData(chunk: Buffer): void {
     lastActivity = performance.now();
     if (!waiter) {
       counters.lateFrames += 1;
+      clearSuspect(chunk[0]);
       log.debug({ busId, bytes: chunk.length }, 'discarded bytes that arrived while no request was waiting');
       return;
     }
@@ -134,6 +147,7 @@ export function createModbusRtuDriver(opts: RtuLineOptions & { logger: Logger })
 
   function skipFrame(length: number, why: string): void {
     counters.lateFrames += 1;
+    clearSuspect(rx[0]);
     log.debug({ busId, why }, 'skipped a frame that does not answer the pending request');
     rx = rx.subarray(length);
   }
@@ -145,11 +159,17 @@ export function createModbusRtuDriver(opts: RtuLineOptions & { logger: Logger })
     w?.reject(err);
   }
 
+  /**
+   * Wait until the line has been quiet for the required time. The last 2 ms are waited by yielding
+   * to the event loop (setImmediate) instead of a timer, whose ≥ 1 ms granularity would cost a
+   * noticeable share of the line at 115200 baud, where the whole gap is 1.75 ms.
+   */
   async function waitForQuiet(): Promise<void> {
     for (;;) {
-      const quietFor = performance.now() - lastActivity;
-      if (quietFor >= requiredQuietMs) break;
-      await sleep(Math.max(1, Math.ceil(requiredQuietMs - quietFor)));
+      const remaining = requiredQuietMs - (performance.now() - lastActivity);
+      if (remaining <= 0) break;
+      if (remaining > 2) await sleep(remaining - 1.5);
+      else await new Promise<void>((resolve) => setImmediate(resolve));
     }
     requiredQuietMs = gapMs;
   }
@@ -159,6 +179,13 @@ export function createModbusRtuDriver(opts: RtuLineOptions & { logger: Logger })
     if (busy) throw new Error(`${busId}: a request is already outstanding (the bus core must serialise)`);
     const p = port;
     if (!open || !p) throw new FieldRequestError('comm_lost', 'serial port not open');
+    const until = suspect.get(unitId);
+    if (until !== undefined) {
+      if (performance.now() < until) {
+        throw new FieldRequestError('timeout', `unit ${unitId} timed out before and its late reply has not arrived; not asked again yet`);
+      }
+      suspect.delete(unitId);
+    }
     busy = true;
     try {
       await waitForQuiet();
@@ -221,6 +248,7 @@ export function createModbusRtuDriver(opts: RtuLineOptions & { logger: Logger })
       if (err instanceof FieldRequestError) {
         if (err.reason === 'crc_error') counters.crcErrors += 1;
         if (err.reason === 'exception') counters.exceptions += 1;
+        if (err.reason === 'timeout') suspect.set(unitId, performance.now() + (opts.lateReplyWindowMs ?? Math.max(1000, 3 * timeoutMs)));
         if (err.reason === 'timeout' || err.reason === 'crc_error' || err.reason === 'short_frame') {
           requiredQuietMs = Math.max(gapMs, opts.lateReplyGuardMs ?? Math.min(timeoutMs, 100));
           lastActivity = performance.now();

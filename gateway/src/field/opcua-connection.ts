@@ -4,19 +4,15 @@
  * the error names the exact command that trusts it. Security mode None is used only when configured.
  */
 import { readdir, stat } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import { MessageSecurityMode, OPCUAClient, SecurityPolicy, type ClientSession } from 'node-opcua-client';
 import { SafeLoopError, type Logger } from '@safeloop/contract';
 import type { Transport } from './config.ts';
+import { defaultPkiDir, trustCommand } from './opcua-pki.ts';
 
 export type OpcuaTransport = Extract<Transport, { kind: 'opcua' }>;
 
-/** Where the client's PKI lives when the config names none (outside the application folder). */
-export function defaultPkiDir(): string {
-  return path.join(os.homedir(), '.config', 'safeloop', 'pki', 'opcua-client');
-}
 
 export interface OpcuaConnection {
   client: OPCUAClient;
@@ -73,10 +69,6 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   });
 }
 
-/** The command a person runs to trust a rejected server certificate. */
-export function trustCommand(pkiDir: string, file: string): string {
-  return `mv '${path.join(pkiDir, 'rejected', file)}' '${path.join(pkiDir, 'trusted', 'certs')}/'`;
-}
 
 export async function connectOpcua(opts: { transport: OpcuaTransport; logger: Logger; applicationName?: string }): Promise<OpcuaConnection> {
   const t = opts.transport;

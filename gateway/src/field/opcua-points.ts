@@ -1,7 +1,7 @@
 /**
  * OPC-UA device instances → the points the client monitors or reads, and DataValue → Reading.
  */
-import { AttributeIds, type DataValue } from 'node-opcua-client';
+import type { DataValue } from 'node-opcua-client';
 import { EpochMsSchema, SafeLoopError, pointPath, type AlarmLimit, type Reading } from '@safeloop/contract';
 import { decodeOpcuaValue, getProfile, type DecodedPoint, type DeviceProfile, type OpcuaPointDef, type OpcuaProfile } from '@safeloop/device-profiles';
 import type { DeviceInstance } from './config.ts';
@@ -35,8 +35,11 @@ export function opcuaPointRefs(instance: DeviceInstance, defaultSite: string, re
   }));
 }
 
+/** OPC-UA attribute id of a variable's Value (Part 6, AttributeIds.Value), kept here so this module does not load node-opcua. */
+const VALUE_ATTRIBUTE = 13;
+
 export function readValueIds(refs: readonly OpcuaPointRef[]): { nodeId: string; attributeId: number }[] {
-  return refs.map((r) => ({ nodeId: r.point.nodeId, attributeId: AttributeIds.Value }));
+  return refs.map((r) => ({ nodeId: r.point.nodeId, attributeId: VALUE_ATTRIBUTE }));
 }
 
 function epochOrUndefined(d: Date | null | undefined): number | undefined {

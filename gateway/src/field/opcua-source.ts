@@ -6,11 +6,13 @@
  * server restart, node-opcua #1059): on connection loss every point goes `bad`/`comm_lost` at once,
  * the client is torn down, and a fresh client, session and subscriptions are built with backoff.
  * The first value of each point after an outage carries reason `gap`.
+ * node-opcua is loaded on the first connect, so a gateway without OPC-UA devices never pays its
+ * memory (≈ 50 MB).
  */
-import { TimestampsToReturn, type ClientMonitoredItemGroup, type ClientSubscription, type DataValue } from 'node-opcua-client';
+import type { ClientMonitoredItemGroup, ClientSubscription, DataValue } from 'node-opcua-client';
 import { systemClock, type Clock, type Logger, type Reading, type ReadingSink, type ReadingSource } from '@safeloop/contract';
 import { rateLimited } from '@safeloop/contract';
-import { connectOpcua, type OpcuaConnection, type OpcuaTransport } from './opcua-connection.ts';
+import type { OpcuaConnection, OpcuaTransport } from './opcua-connection.ts';
 import { commLostReading, dataValueToReading, readValueIds, type OpcuaPointRef } from './opcua-points.ts';
 
 export interface OpcuaDeviceGroup {
@@ -149,6 +151,7 @@ export function createOpcuaSource(opts: OpcuaSourceOptions): OpcuaSource {
   }
 
   async function subscribe(gen: number, c: OpcuaConnection): Promise<void> {
+    const { TimestampsToReturn } = await import('node-opcua-client');
     const fastest = Math.min(...opts.devices.map((d) => d.samplingIntervalMs || d.pollIntervalMs));
     const sub = await c.session.createSubscription2({
       requestedPublishingInterval: Math.max(50, fastest),
@@ -178,6 +181,7 @@ export function createOpcuaSource(opts: OpcuaSourceOptions): OpcuaSource {
     if (!running) return;
     const gen = ++generation;
     try {
+      const { connectOpcua } = await import('./opcua-connection.ts');
       const c = await connectOpcua({ transport: opts.transport, logger: log });
       if (!running || gen !== generation) {
         await c.close();

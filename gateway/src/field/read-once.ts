@@ -11,7 +11,6 @@ import { decodeDevicePoints, loadModbusProfile, planBlocks, type BlockResult, ty
 import type { ModbusDriver } from './modbus-driver.ts';
 import { createModbusRtuDriver } from './modbus-rtu-driver.ts';
 import { createModbusTcpDriver } from './modbus-tcp-driver.ts';
-import { connectOpcua } from './opcua-connection.ts';
 import { decodeDataValue, loadOpcuaProfile, readValueIds, type OpcuaPointRef } from './opcua-points.ts';
 import type { FieldRequestError } from './errors.ts';
 
@@ -40,9 +39,8 @@ async function readModbusOnce(o: ReadDeviceOnceOptions, driver: ModbusDriver, un
         results.push(toRequestError(err));
       }
     }
-    const instance = { limits: {} } as const;
     return decodeDevicePoints(
-      { profile, blocks, pointIds: profile.points.map((p) => p.id), units: new Map(profile.points.map((p) => [p.id, p.unit])), instance: instance as never },
+      { profile, blocks, pointIds: profile.points.map((p) => p.id), units: new Map(profile.points.map((p) => [p.id, p.unit])), instance: { limits: {} } },
       results,
     );
   } finally {
@@ -63,6 +61,7 @@ export async function readDeviceOnce(o: ReadDeviceOnceOptions): Promise<ReadRow[
     case 'opcua': {
       const profile = loadOpcuaProfile(o.profileId, 'safeloop read', o.resolveProfile);
       const transport = o.timeoutMs === undefined ? t : { ...t, timeoutMs: o.timeoutMs };
+      const { connectOpcua } = await import('./opcua-connection.ts');
       const conn = await connectOpcua({ transport, logger, applicationName: 'SafeLoopRead' });
       try {
         const refs: OpcuaPointRef[] = profile.points.map((point) => ({ deviceId: 'read', site: 'read', point, path: `read/read/${point.id}`, limits: point.limits }));

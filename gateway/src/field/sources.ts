@@ -73,8 +73,16 @@ export function createModbusDriverFor(d: DeviceInstance, logger: Logger): Modbus
     case 'modbus-tcp':
       return createModbusTcpDriver({ host: t.host, port: t.port, logger });
     case 'modbus-rtu': {
-      const line = { path: t.path, baudRate: t.baudRate, parity: t.parity, dataBits: t.dataBits, stopBits: t.stopBits, logger };
-      return createModbusRtuDriver(t.lateReplyGuardMs === undefined ? line : { ...line, lateReplyGuardMs: t.lateReplyGuardMs });
+      return createModbusRtuDriver({
+        path: t.path,
+        baudRate: t.baudRate,
+        parity: t.parity,
+        dataBits: t.dataBits,
+        stopBits: t.stopBits,
+        logger,
+        ...(t.lateReplyGuardMs === undefined ? {} : { lateReplyGuardMs: t.lateReplyGuardMs }),
+        ...(t.lateReplyWindowMs === undefined ? {} : { lateReplyWindowMs: t.lateReplyWindowMs }),
+      });
     }
     case 'opcua':
       throw configError(`device ${d.id} is OPC-UA, not Modbus`, { device: d.id });

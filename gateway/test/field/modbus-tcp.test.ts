@@ -163,13 +163,14 @@ void test('C3: a late TCP reply with an old transaction id is discarded, never u
     const driver = createModbusTcpDriver({ host: '127.0.0.1', port: sim.port, logger: silentLogger });
     await driver.open({ timeoutMs: 1000 });
     try {
-      sim.setFault(1, { kind: 'lateReply', ms: 150 });
+      // Reply 400 ms late to a request that gives up after 100 ms (generous margins for a loaded machine).
+      sim.setFault(1, { kind: 'lateReply', ms: 400 });
       await assert.rejects(driver.readBlock(1, { table: 'holding', start: 0, count: 4 }, { timeoutMs: 100 }), (e: unknown) => e instanceof FieldRequestError && e.reason === 'timeout');
       sim.setFault(1, null);
       // Same unit, function and length; the late reply to the first request arrives while this one waits.
       const values = await driver.readBlock(1, { table: 'holding', start: 100, count: 4 }, { timeoutMs: 500 });
       assert.deepEqual(values, [100, 101, 102, 103]);
-      await waitFor('late frame counted', () => driver.counters().tidMismatches >= 1, 1000);
+      await waitFor('late frame counted', () => driver.counters().tidMismatches >= 1, 3000);
     } finally {
       await driver.close();
     }
