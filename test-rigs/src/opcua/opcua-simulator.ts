@@ -16,6 +16,7 @@ import {
   SecurityPolicy,
   StatusCodes,
   resolveNodeId,
+  type StatusCode,
   type INamespace,
   type UAVariable,
 } from 'node-opcua';
@@ -59,6 +60,11 @@ export interface OpcuaSim {
   readonly certificateFile: string;
   setValue(deviceName: string, pointId: string, value: PointValue): void;
   setCurve(deviceName: string, pointId: string, curve: Curve): void;
+  /**
+   * The status code the variable's values carry from now on, by name (`Good`, `BadSensorFailure`,
+   * `UncertainLastUsableValue`, `BadCommunicationError`, …); the value keeps following its curve.
+   */
+  setStatusCode(deviceName: string, pointId: string, statusName: string): void;
   /** Shut the server down and start it again on the same port with the same nodes. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -72,6 +78,7 @@ interface SimVariable {
   fixed: PointValue | undefined;
   node: UAVariable | undefined;
   lastRaw: unknown;
+  status: StatusCode;
 }
 
 const MODE: Record<OpcuaSecurityMode, MessageSecurityMode> = {
@@ -116,6 +123,7 @@ export async function startOpcuaSimulator(opts: OpcuaSimulatorOptions): Promise<
         fixed: undefined,
         node: undefined,
         lastRaw: undefined,
+        status: StatusCodes.Good,
       });
     }
     for (const pointId of Object.keys(dev.points ?? {})) {
@@ -135,7 +143,7 @@ export async function startOpcuaSimulator(opts: OpcuaSimulatorOptions): Promise<
     const raw = toRawOpcuaValue(v.point, value);
     if (!force && raw === v.lastRaw) return;
     v.lastRaw = raw;
-    v.node.setValueFromSource(toVariant(v.point, value), StatusCodes.Good, new Date());
+    v.node.setValueFromSource(toVariant(v.point, value), v.status, new Date());
   };
 
   let server: OPCUAServer | undefined;
@@ -236,6 +244,13 @@ export async function startOpcuaSimulator(opts: OpcuaSimulatorOptions): Promise<
       v.curve = CurveSchema.parse(curve);
       v.fixed = undefined;
       push(v, false);
+    },
+    setStatusCode: (deviceName, pointId, statusName) => {
+      const v = find(deviceName, pointId);
+      const code = (StatusCodes as unknown as Record<string, StatusCode | undefined>)[statusName];
+      if (code === undefined || typeof code !== 'object') throw new SafeLoopError('RIG_ERR_OPCUA', `unknown OPC-UA status code name "${statusName}"`);
+      v.status = code;
+      push(v, true);
     },
     restart: async () => {
       if (stopped) throw new SafeLoopError('RIG_ERR_OPCUA', 'OPC-UA simulator already stopped');

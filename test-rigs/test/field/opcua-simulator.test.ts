@@ -1,20 +1,17 @@
 /**
  * The OPC-UA simulator read with node-opcua-client: profile variables at their node ids with their
  * data types, values from curves and setValue, subscriptions see changes, restart() keeps port and
- * nodes (RELIABILITY.md C8), and SignAndEncrypt works with the simulator's own certificate.
+ * nodes (RELIABILITY.md C8). Security modes are in opcua-security.test.ts.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   AttributeIds,
+  type OPCUACertificateManager,
   ClientMonitoredItem,
   ClientSubscription,
   DataType,
   MessageSecurityMode,
-  OPCUACertificateManager,
   OPCUAClient,
   SecurityPolicy,
   StatusCodes,
@@ -55,17 +52,12 @@ async function withSession<T>(
 
 const NONE = { mode: MessageSecurityMode.None, policy: SecurityPolicy.None };
 
-let serverPki = '';
-
 void describe('OPC-UA simulator', () => {
   let sim: OpcuaSim;
-  let clientPki: string;
 
   before(async () => {
-    clientPki = await mkdtemp(join(tmpdir(), 'safeloop-opcua-client-pki-'));
-    serverPki = await mkdtemp(join(tmpdir(), 'safeloop-opcua-server-pki-'));
     sim = await startOpcuaSimulator({
-      certificateDir: serverPki,
+      securityModes: ['None'],
       updateMs: 50,
       devices: [
         {
@@ -78,7 +70,6 @@ void describe('OPC-UA simulator', () => {
   });
   after(async () => {
     await sim.stop();
-    await rm(clientPki, { recursive: true, force: true });
   });
 
   void test('variables sit at the profile node ids with the profile data types and curve values', async () => {
@@ -113,6 +104,18 @@ void describe('OPC-UA simulator', () => {
     assert.throws(() => sim.setValue('Tank02', 'level', 1), /no OPC-UA point Tank02\/level/);
   });
 
+  void test('setStatusCode makes the values carry that status; Good restores it', async () => {
+    await withSession(sim.endpoint, NONE, async (session) => {
+      sim.setStatusCode('Tank01', 'temperature', 'BadSensorFailure');
+      const bad = await session.read({ nodeId: TEMPERATURE, attributeId: AttributeIds.Value });
+      assert.equal(bad.statusCode.value, StatusCodes.BadSensorFailure.value);
+      sim.setStatusCode('Tank01', 'temperature', 'Good');
+      const good = await session.read({ nodeId: TEMPERATURE, attributeId: AttributeIds.Value });
+      assert.equal(good.statusCode.value, StatusCodes.Good.value);
+    });
+    assert.throws(() => sim.setStatusCode('Tank01', 'temperature', 'NoSuchCode'), /unknown OPC-UA status code name/);
+  });
+
   void test('restart keeps the port and the nodes', async () => {
     const port = sim.port;
     await sim.restart();
@@ -125,47 +128,11 @@ void describe('OPC-UA simulator', () => {
     });
   });
 
-  void test('SignAndEncrypt (Basic256Sha256) with the simulator certificate', async () => {
-    const certificateManager = new OPCUACertificateManager({ rootFolder: clientPki, automaticallyAcceptUnknownCertificate: true });
-    try {
-      await withSession(sim.endpoint, { mode: MessageSecurityMode.SignAndEncrypt, policy: SecurityPolicy.Basic256Sha256, certificateManager }, async (session) => {
-        const v = await session.read({ nodeId: LEVEL, attributeId: AttributeIds.Value });
-        assert.equal(v.value.value, 17.5);
-      });
-    } finally {
-      await certificateManager.dispose();
-    }
-  });
-
   void test('two devices with the same node ids are refused before anything starts', async () => {
     await assert.rejects(
       startOpcuaSimulator({ devices: [{ name: 'A', profileId: 'generic-tank-gauging-opcua' }, { name: 'B', profileId: 'generic-tank-gauging-opcua' }] }),
       /both use node id ns=1;s=Tank01.Level/,
     );
     await assert.rejects(startOpcuaSimulator({ devices: [{ name: 'A', profileId: 'generic-catalytic-lel' }] }), /profile for modbus/);
-  });
-});
-
-void describe('OPC-UA simulator security modes', () => {
-  after(async () => {
-    await rm(serverPki, { recursive: true, force: true });
-  });
-
-  void test('with securityModes [SignAndEncrypt] a None session is not offered', async () => {
-    // Reuses the first server's certificate folder: no second key generation.
-    const sim = await startOpcuaSimulator({ certificateDir: serverPki, securityModes: ['SignAndEncrypt'], devices: [{ name: 'Tank01', profileId: 'generic-tank-gauging-opcua' }] });
-    try {
-      const client = OPCUAClient.create({ endpointMustExist: false, connectionStrategy: { maxRetry: 0 } });
-      try {
-        await client.connect(sim.endpoint);
-        const endpoints = await client.getEndpoints();
-        assert.ok(endpoints.length > 0);
-        assert.ok(endpoints.every((e) => e.securityMode === MessageSecurityMode.SignAndEncrypt), 'only SignAndEncrypt endpoints');
-      } finally {
-        await client.disconnect();
-      }
-    } finally {
-      await sim.stop();
-    }
   });
 });
