@@ -97,7 +97,7 @@ void describe('field visit: scan, browse, commission, report to the cloud', { ti
 
   let lineScan: ScanResult | undefined;
 
-  void test('scan the RS-485 line: three devices found at 38400 8E1 only, identification where supported', async () => {
+  void test('scan the RS-485 line: three devices found at 38400 8E1 only, identification where supported', async (t) => {
     const g = gate as LineGate;
     const progress: number[] = [];
     const plan = { settings: lineSettings([9600, 38400], ['none', 'even']), units: Array.from({ length: 12 }, (_, i) => i + 1), timeoutMs: 60 };
@@ -111,6 +111,7 @@ void describe('field visit: scan, browse, commission, report to the cloud', { ti
       onProgress: (p) => progress.push(p.etaMs),
     });
     const r = lineScan;
+    t.diagnostic(`RS-485 scan: ${r.probes} unit probes over ${r.settings.length} settings in ${r.elapsedMs} ms`);
     assert.deepEqual(r.found.map((d) => d.unitId), [3, 7, 11]);
     for (const d of r.found) assert.deepEqual({ baud: d.line?.baudRate, parity: d.line?.parity }, { baud: 38400, parity: 'even' }, `unit ${d.unitId}`);
     assert.deepEqual(r.workingSettings.map((s) => `${s.baudRate}/${s.parity}`), ['38400/even']);
@@ -132,9 +133,10 @@ void describe('field visit: scan, browse, commission, report to the cloud', { ti
     assert.match(text, /SafeLoop Sim \/ RL-20 \/ 3\.0/);
   });
 
-  void test('scan unit ids behind a Modbus TCP gateway: an exception reply counts as present', async () => {
+  void test('scan unit ids behind a Modbus TCP gateway: an exception reply counts as present', async (t) => {
     const s = tcp as ModbusSim;
     const r = await scanTcpGateway({ host: '127.0.0.1', port: s.port, units: [1, 2, 3, 4, 5, 6], timeoutMs: 80 });
+    t.diagnostic(`TCP scan: ${r.probes} unit probes in ${r.elapsedMs} ms`);
     assert.deepEqual(r.found.map((d) => d.unitId), [1, 5]);
     assert.equal(r.found[0]?.identification?.productCode, 'LEL-100');
     assert.equal(r.found[1]?.answeredBy[0]?.answer, 'exception');
