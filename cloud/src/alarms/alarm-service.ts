@@ -9,7 +9,7 @@ import type { Registry as PromRegistry } from 'prom-client';
 import { ulid } from 'ulid';
 import { migrate, type SqlDb, type SqlParam } from '../db/index.ts';
 import { roleMay, type Action } from '../auth/roles.ts';
-import type { Registry } from '../tenancy/registry.ts';
+import type { Registry, Site } from '../tenancy/registry.ts';
 import type { AlarmNotifier } from '../notify/types.ts';
 import type { AlarmClearInput, AlarmConditionInput, AlarmSink } from './alarm-sink.ts';
 import { appendAudit } from './alarm-rows.ts';
@@ -109,7 +109,9 @@ export class AlarmService implements AlarmSink {
     for (let attempt = 0; ; attempt++) {
       try {
         const effects: Effect[] = [];
-        const result = await this.deps.db.transaction((tx) => this.raiseIn(tx, input, effects));
+        // Looked up before the transaction: inside it we use only the transaction's connection.
+        const site = await this.deps.registry.getSite(input.siteId);
+        const result = await this.deps.db.transaction((tx) => this.raiseIn(tx, input, site, effects));
         await this.runEffects(effects);
         if (result.immediate) await this.processDueTimers(this.deps.clock.now()); // e.g. red: ladder steps due at once
         return { alarmId: result.alarmId, created: result.created };
@@ -121,7 +123,7 @@ export class AlarmService implements AlarmSink {
     }
   }
 
-  private async raiseIn(tx: SqlDb, input: AlarmConditionInput, effects: Effect[]): Promise<{ alarmId: string; created: boolean; immediate?: boolean }> {
+  private async raiseIn(tx: SqlDb, input: AlarmConditionInput, site: Site | undefined, effects: Effect[]): Promise<{ alarmId: string; created: boolean; immediate?: boolean }> {
     const now = this.deps.clock.now();
     const existing = await this.queries.openByCondition(input.conditionKey, tx);
     const value = input.value === undefined ? null : JSON.stringify(input.value);
@@ -169,7 +171,6 @@ export class AlarmService implements AlarmSink {
       return { alarmId: existing.id, created: false };
     }
 
-    const site = await this.deps.registry.getSite(input.siteId);
     if (!site) this.log.error({ siteId: input.siteId, conditionKey: input.conditionKey }, 'alarm for an unknown site: recorded, visible to administrators only');
     const severity = severityOf(input.level, input.colour);
     const id = ulid();

@@ -44,9 +44,8 @@ export class TimerRunner {
     },
   ) {}
 
-  async policyFor(a: Alarm): Promise<SitePolicy> {
-    const site = await this.deps.registry.getSite(a.siteId);
-    return sitePolicy(this.deps.policy, site?.type);
+  async policyFor(a: Alarm, db: SqlDb = this.deps.db): Promise<SitePolicy> {
+    return sitePolicy(this.deps.policy, await siteTypeOf(db, a.siteId));
   }
 
   async schedule(tx: SqlDb, alarmId: string, kind: TimerKind, step: number, dueAt: number): Promise<void> {
@@ -156,16 +155,14 @@ export class TimerRunner {
       details: { shelveKind: a.shelveKind, shelvedUntil: a.shelvedUntil, occurrencesWhileShelved: a.shelvedOccurrences, reannunciated: reannunciate },
     });
     if (!reannunciate) return 'unshelved (cleared, not re-annunciated)';
-    const site = await this.deps.registry.getSite(a.siteId);
     const after = await this.deps.queries.require(a.id, { kind: 'all' }, tx);
-    await this.scheduleLadder(tx, after, site?.type, now, after.escalationLevel);
+    await this.scheduleLadder(tx, after, await siteTypeOf(tx, a.siteId), now, after.escalationLevel);
     this.pushEffects(effects, after, 'reannunciated', after.escalationLevel, targetsUpTo(after.escalationLevel));
     return 'unshelved and re-annunciated';
   }
 
   async rescheduleAfterReannunciation(tx: SqlDb, a: Alarm, now: number): Promise<void> {
-    const site = await this.deps.registry.getSite(a.siteId);
-    await this.scheduleLadder(tx, a, site?.type, now, a.escalationLevel);
+    await this.scheduleLadder(tx, a, await siteTypeOf(tx, a.siteId), now, a.escalationLevel);
   }
 
   async notifyReannunciated(after: Alarm): Promise<void> {
@@ -213,6 +210,15 @@ export class TimerRunner {
       });
     });
   }
+}
+
+/**
+ * A site's type read through the given connection: inside a transaction we never reach for a second
+ * pooled connection (N concurrent transactions each waiting for one would deadlock the pool).
+ */
+export async function siteTypeOf(db: SqlDb, siteId: string): Promise<SiteType | undefined> {
+  const rows = await db.query<{ type: string }>('SELECT type FROM sites WHERE id = $1', [siteId]);
+  return rows[0]?.type as SiteType | undefined;
 }
 
 /** The operator plus whoever the ladder has reached. */
