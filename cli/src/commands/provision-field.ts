@@ -43,7 +43,11 @@ interface ScanOptions {
 
 async function runScan(opts: ScanOptions, io: ProvisionIo): Promise<void> {
   if ((opts.serial === undefined) === (opts.tcp === undefined)) throw new SafeLoopError('CLI_USAGE', 'give exactly one of --serial PATH or --tcp HOST[:PORT]');
-  const c = await import('@safeloop/gateway/commissioning/index');
+  const c = {
+    ...(await import('@safeloop/gateway/commissioning/scan-plan')),
+    ...(await import('@safeloop/gateway/commissioning/scan')),
+    ...(await import('@safeloop/gateway/commissioning/scan-format')),
+  };
   const timeoutMs = positiveInt(opts.timeout, '--timeout');
   const { SingleBar, Presets } = await import('cli-progress');
   const drawBar = io.progress ?? process.stderr.isTTY;
@@ -105,7 +109,7 @@ interface BrowseCliOptions {
 
 async function runBrowse(opts: BrowseCliOptions, io: ProvisionIo): Promise<void> {
   const { OpcuaTransportSchema } = await import('@safeloop/gateway/field-config');
-  const c = await import('@safeloop/gateway/commissioning/index');
+  const c = await import('@safeloop/gateway/commissioning/opcua-browse');
   const parsed = OpcuaTransportSchema.safeParse({
     kind: 'opcua',
     endpoint: opts.opcua,
@@ -142,7 +146,7 @@ interface CommissionCliOptions {
 /** Interactive plan when no --plan is given on a terminal: one device at a time. */
 async function promptPlan(io: ProvisionIo): Promise<unknown> {
   const { createInterface } = await import('node:readline/promises');
-  const c = await import('@safeloop/gateway/commissioning/index');
+  const c = await import('@safeloop/gateway/commissioning/transport-spec');
   const { listProfiles } = await import('@safeloop/device-profiles');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
@@ -167,7 +171,11 @@ async function promptPlan(io: ProvisionIo): Promise<unknown> {
 }
 
 async function runCommission(opts: CommissionCliOptions, io: ProvisionIo): Promise<void> {
-  const c = await import('@safeloop/gateway/commissioning/index');
+  const c = {
+    ...(await import('@safeloop/gateway/commissioning/commission-plan')),
+    ...(await import('@safeloop/gateway/commissioning/commission')),
+    ...(await import('@safeloop/gateway/commissioning/report')),
+  };
   const { validateConfig } = await import('@safeloop/contract');
   const upload = [opts.cloud, opts.token, opts.site].filter((x) => x !== undefined).length;
   if (upload !== 0 && upload !== 3) throw new SafeLoopError('CLI_USAGE', 'uploading needs all of --cloud URL, --token TOKEN and --site ID');
