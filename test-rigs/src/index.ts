@@ -5,3 +5,4 @@ export * from './rig-config.ts';
 export * from './rig.ts';
 export * from './bridges/index.ts';
 export * from './netfault/index.ts';
+export * from './mosquitto/index.ts';

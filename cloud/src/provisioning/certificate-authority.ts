@@ -164,7 +164,8 @@ export class CertificateAuthority {
       signingAlgorithm: EC_ALG,
     });
     const tmp = `${this.crlFile}.tmp`;
-    writeFileSync(tmp, `${crl.toString('pem')}\n`, { mode: 0o644 });
+    // openssl (and so Mosquitto) wants the 'X509 CRL' PEM label
+    writeFileSync(tmp, `${x509.PemConverter.encode(crl.rawData, 'X509 CRL')}\n`, { mode: 0o644 });
     renameSync(tmp, this.crlFile);
     return this.crlFile;
   }

@@ -1,0 +1,1 @@
+export { startSecureMosquitto, mosquittoAcl, type SecureMosquitto, type SecureMosquittoOptions } from './secure-mosquitto.ts';
