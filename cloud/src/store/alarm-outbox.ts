@@ -109,8 +109,12 @@ export class AlarmOutbox {
   }
 
   /** Rows still waiting (tests and metrics). */
-  async pending(): Promise<number> {
-    const r = await this.deps.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM alarm_outbox');
+  /** Decisions committed but not yet delivered (all, or those of one condition). */
+  async pending(conditionKey?: string): Promise<number> {
+    const r =
+      conditionKey === undefined
+        ? await this.deps.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM alarm_outbox')
+        : await this.deps.db.query<{ n: number }>('SELECT COUNT(*) AS n FROM alarm_outbox WHERE condition_key = $1', [conditionKey]);
     return Number(r[0]?.n ?? 0);
   }
 

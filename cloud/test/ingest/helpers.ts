@@ -180,8 +180,11 @@ export class FakeGateway {
   }
 }
 
+/** Waits scale up on a loaded machine (CI runs several test files at once); passing waits are not slowed. */
+const WAIT_SCALE = Number(process.env.SAFELOOP_TEST_WAIT_SCALE ?? '4');
+
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + timeoutMs * WAIT_SCALE;
   for (;;) {
     if (await cond()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

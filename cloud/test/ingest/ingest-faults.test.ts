@@ -135,7 +135,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       const raised: AlarmEvent = { id: newId(), seq: 1, type: 'alarm', point: 'siteK/gas/lel', kind: 'raised', level: 'GAS_2', direction: 'high', limit: 50, value: 55, quality: 'good', sourceTime: Date.now(), gatewayTime: Date.now() };
       const alarmOut = await w1.processor.handle('safeloop/v1/gwK/up/alarm', Buffer.from(JSON.stringify({ v: 1, gatewayId: 'gwK', stream: 'alarm', events: [raised] })));
       assert.equal(alarmOut.enqueued, 1);
-      assert.equal(await w1.outbox.pending(), 1, 'decision committed, not yet delivered');
+      assert.equal(await w1.outbox.pending('limit:siteK/gas/lel:GAS_2'), 1, 'decision committed, not yet delivered');
       // The gateway got no ack, so it resends through the broker to the surviving worker.
       const gw = await FakeGateway.connect(h.broker.url, 'gwK');
       try {

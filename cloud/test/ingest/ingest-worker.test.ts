@@ -137,7 +137,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         await gw.publish('alarm', { v: 1, gatewayId: 'gwF', stream: 'alarm', events: [alarmEvent('siteF/gas/lel', 1, 'raised', 40)] });
         await waitFor(() => gw.ackSeq('alarm') === 1, 20_000, 'ack');
         await waitFor(() => h.sink.raises.some((r) => r.conditionKey === 'limit:siteF/gas/lel:GAS_1'), 25_000, 'retried raise');
-        assert.equal(await h.worker.outbox.pending(), 0);
+        await waitFor(async () => (await h.worker.outbox.pending('limit:siteF/gas/lel:GAS_1')) === 0, 10_000, 'outbox row removed after delivery');
       } finally {
         await gw.close();
       }

@@ -92,7 +92,7 @@ function startWorker(): Promise<ChildProcess> {
   });
   procs.push(p);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('worker did not become ready')), 20_000);
+    const timer = setTimeout(() => reject(new Error('worker did not become ready')), 90_000);
     createInterface({ input: p.stdout! }).on('line', (line) => {
       if (line === 'ready') {
         clearTimeout(timer);

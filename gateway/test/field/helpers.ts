@@ -28,7 +28,7 @@ export function recorder(): Recorder {
 }
 
 export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const until = Date.now() + timeoutMs;
+  const until = Date.now() + timeoutMs * Number(process.env.SAFELOOP_TEST_WAIT_SCALE ?? '4'); // generous on a loaded CI machine
   for (;;) {
     const v = probe();
     if (v !== undefined && v !== false) return v;

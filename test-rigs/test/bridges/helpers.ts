@@ -28,7 +28,7 @@ export function collector(): { readings: Reading[]; sink: (r: readonly Reading[]
 }
 
 export async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + timeoutMs * Number(process.env.SAFELOOP_TEST_WAIT_SCALE ?? '4'); // generous on a loaded CI machine
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);
