@@ -93,10 +93,13 @@ void describe('OPC-UA simulator', () => {
       const seen: number[] = [];
       const item = ClientMonitoredItem.create(sub, { nodeId: LEVEL, attributeId: AttributeIds.Value }, { samplingInterval: 50, queueSize: 10, discardOldest: false }, TimestampsToReturn.Both);
       item.on('changed', (dv: DataValue) => seen.push(dv.value.value as number));
-      await new Promise((r) => setTimeout(r, 400));
+      const waitFor = async (value: number): Promise<void> => {
+        const deadline = Date.now() + 15_000;
+        while (!seen.includes(value) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      };
+      await waitFor(9.25); // the initial notification, before the value changes
       sim.setValue('Tank01', 'level', 17.5);
-      const deadline = Date.now() + 5000;
-      while (!seen.includes(17.5) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await waitFor(17.5);
       await sub.terminate();
       assert.ok(seen.includes(9.25), `initial value seen: ${seen.join(',')}`);
       assert.ok(seen.includes(17.5), `new value seen: ${seen.join(',')}`);
