@@ -65,14 +65,14 @@ void describe('Modbus TCP fault personalities', () => {
   });
 
   void test('lateReply: the reply comes after the delay without holding back later replies', async () => {
-    sim.setFault(1, { kind: 'lateReply', ms: 150 });
+    sim.setFault(1, { kind: 'lateReply', ms: 600 });
     const raw = await rawConnection(sim.port);
     try {
       raw.send(Buffer.concat([mbap(1, 1, [0x03, 0, 0, 0, 1]), mbap(2, 2, [0x03, 0, 0, 0, 1])]));
-      const first = await raw.waitFor(11, 100);
+      const first = await raw.waitFor(11, 500);
       assert.equal(first.length, 11);
       assert.equal(first.readUInt16BE(0), 2, 'unit 2 answered first');
-      const all = await raw.waitFor(22, 1000);
+      const all = await raw.waitFor(22, 2000);
       assert.equal(all.readUInt16BE(11), 1, 'then the late reply to transaction 1');
     } finally {
       raw.close();
