@@ -10,35 +10,51 @@
 import { systemClock, errorMessage, rateLimited, type Clock, type Logger, type Reading, type ReadingSource, type CommandMessage } from '@safeloop/contract';
 import { createBridgeSources } from '@safeloop/firmware-bridges';
 import type { GatewayConfig } from './config.ts';
-import { LimitEvaluator } from './edge-rules/index.ts';
+import { LimitEvaluator, type NewAlarmEvent } from './edge-rules/index.ts';
 import { createFieldSources } from './field/index.ts';
 import { Journal, ReportByException } from './journal/index.ts';
 import { collectPointLimits } from './point-limits.ts';
 import { Uplink } from './uplink/index.ts';
+import { RemoteConfigApplier } from './remote-config/index.ts';
 
 export interface GatewayAgentDeps {
   config: GatewayConfig;
   logger: Logger;
   clock?: Clock;
+  /** After a remote config change, how long until some device must answer (else roll back). */
+  remoteConfigHealthWindowMs?: number;
 }
 
 export class GatewayAgent {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly journal: Journal;
-  private readonly evaluator: LimitEvaluator;
-  private readonly rbe: ReportByException;
+  private evaluator: LimitEvaluator;
+  private rbe: ReportByException;
   private readonly uplink: Uplink;
-  private readonly sources: ReadingSource[];
+  private sources: ReadingSource[];
+  private readonly remoteConfig: RemoteConfigApplier;
   private readonly logOnce = rateLimited(30_000);
   private stopped = false;
   private readingsSeen = 0;
 
   private constructor(private readonly deps: GatewayAgentDeps) {
-    const { config } = deps;
-    this.logger = deps.logger.child({ module: 'gateway:agent', gatewayId: config.gateway.id });
+    this.logger = deps.logger.child({ module: 'gateway:agent', gatewayId: deps.config.gateway.id });
     this.clock = deps.clock ?? systemClock;
-    this.journal = Journal.open({ config: config.journal, logger: deps.logger, clock: this.clock });
+    this.journal = Journal.open({ config: deps.config.journal, logger: deps.logger, clock: this.clock });
+    this.remoteConfig = new RemoteConfigApplier({
+      initial: deps.config,
+      applySources: (cfg) => this.replaceSources(cfg),
+      report: (r) => {
+        this.journal.appendAlarmEvents([{ type: 'system', code: r.code, message: r.message, details: r.details, gatewayTime: this.clock.now() }]);
+        this.uplink.notify();
+      },
+      logger: deps.logger,
+      clock: this.clock,
+      stateFile: `${deps.config.journal.path}.remote-config.json`,
+      healthWindowMs: deps.remoteConfigHealthWindowMs,
+    });
+    const config = this.remoteConfig.config;
     this.evaluator = new LimitEvaluator(collectPointLimits(config));
     this.rbe = new ReportByException({ config: config.report });
     this.uplink = new Uplink({
@@ -49,13 +65,36 @@ export class GatewayAgent {
       logger: deps.logger,
       clock: this.clock,
       onCommand: (cmd) => this.onCommand(cmd),
+      statusExtras: () => (this.remoteConfig.configVersion !== undefined ? { configVersion: this.remoteConfig.configVersion } : {}),
     });
+    this.sources = this.createSources(config);
+  }
+
+  private createSources(config: GatewayConfig): ReadingSource[] {
     const sink = (readings: readonly Reading[]): void => this.accept(readings);
     const defaultSite = config.gateway.siteId;
-    this.sources = [
-      ...createFieldSources({ devices: config.devices.filter((d) => d.enabled), defaultSite, logger: deps.logger, clock: this.clock, sink }),
-      ...createBridgeSources({ bridges: config.bridges, defaultSite, logger: deps.logger, clock: this.clock, sink }),
+    return [
+      ...createFieldSources({ devices: config.devices.filter((d) => d.enabled), defaultSite, logger: this.deps.logger, clock: this.clock, sink }),
+      ...createBridgeSources({ bridges: config.bridges, defaultSite, logger: this.deps.logger, clock: this.clock, sink }),
     ];
+  }
+
+  /** Remote config: stop the sources, start ones for `config` (journal and uplink stay open). */
+  private async replaceSources(config: GatewayConfig): Promise<{ failedToStart: string[] }> {
+    await Promise.allSettled(this.sources.map((s) => s.stop()));
+    this.evaluator = new LimitEvaluator(collectPointLimits(config));
+    this.rbe = new ReportByException({ config: config.report });
+    this.sources = this.createSources(config);
+    const failedToStart: string[] = [];
+    for (const source of this.sources) {
+      try {
+        await source.start();
+      } catch (err) {
+        failedToStart.push(source.id);
+        this.logger.error({ source: source.id, err: errorMessage(err) }, 'source failed to start');
+      }
+    }
+    return { failedToStart };
   }
 
   /** Open the journal, connect the uplink (in the background) and start every source. */
@@ -82,16 +121,46 @@ export class GatewayAgent {
     return this.journal.stats();
   }
 
+  /** Alarm events evaluated but not yet committed to the journal (only while the disk is failing). */
+  private readonly unjournaledAlarms: NewAlarmEvent[] = [];
+  private alarmRetryTimer: NodeJS.Timeout | undefined;
+
+  /** Commit held alarm events; on failure keep them and retry on a timer and with the next readings. */
+  private flushUnjournaledAlarms(): void {
+    if (this.unjournaledAlarms.length === 0) return;
+    try {
+      this.journal.appendAlarmEvents(this.unjournaledAlarms);
+      this.unjournaledAlarms.length = 0;
+      if (this.alarmRetryTimer) clearInterval(this.alarmRetryTimer);
+      this.alarmRetryTimer = undefined;
+    } catch (err) {
+      this.logOnce('journal-alarm', (suppressed) =>
+        this.logger.error({ err: errorMessage(err), held: this.unjournaledAlarms.length, suppressed }, 'could not journal alarm events; holding them in memory and retrying'),
+      );
+      this.alarmRetryTimer ??= setInterval(() => {
+        this.flushUnjournaledAlarms();
+        this.uplink.notify();
+      }, 2000);
+      throw err;
+    }
+  }
+
+  /** Alarm events waiting for the journal (visible for health checks and tests). */
+  get heldAlarmEvents(): number {
+    return this.unjournaledAlarms.length;
+  }
+
   /** The sink every source pushes into. Synchronous: SQLite commits here, publishing happens later. */
   private accept(readings: readonly Reading[]): void {
     if (this.stopped || readings.length === 0) return;
     this.readingsSeen += readings.length;
+    this.remoteConfig.observe(readings);
     try {
       const alarmEvents = this.evaluator.evaluate(readings);
-      if (alarmEvents.length > 0) {
-        this.journal.appendAlarmEvents(alarmEvents);
-        for (const e of alarmEvents) this.logger.warn({ point: e.point, level: e.level, kind: e.kind, value: e.value }, 'edge alarm');
-      }
+      for (const e of alarmEvents) this.logger.warn({ point: e.point, level: e.level, kind: e.kind, value: e.value }, 'edge alarm');
+      // Alarm events that could not be journaled (disk failing) are held and retried first: never lost.
+      this.unjournaledAlarms.push(...alarmEvents);
+      this.flushUnjournaledAlarms();
       const toSend = this.rbe.filter(readings);
       if (toSend.length > 0) this.journal.appendTelemetry(toSend);
       this.uplink.notify();
@@ -109,7 +178,7 @@ export class GatewayAgent {
         this.logger.warn({ action: cmd.action, point: cmd.point }, 'siren command received (no local siren output configured)');
         return;
       case 'config':
-        this.logger.warn({ version: cmd.version }, 'remote configuration received; remote apply is not enabled on this gateway');
+        this.remoteConfig.handle(cmd).catch((err: unknown) => this.logger.error({ version: cmd.version, err: errorMessage(err) }, 'remote configuration failed'));
         return;
       case 'replay':
       case 'rebirth':
@@ -122,6 +191,12 @@ export class GatewayAgent {
     if (this.stopped) return;
     this.stopped = true;
     await Promise.allSettled(this.sources.map((s) => s.stop()));
+    if (this.alarmRetryTimer) clearInterval(this.alarmRetryTimer);
+    try {
+      this.flushUnjournaledAlarms();
+    } catch {
+      this.logger.error({ held: this.unjournaledAlarms.length }, 'stopping with alarm events the journal could not take');
+    }
     await this.uplink.stop();
     this.journal.close();
     this.logger.info({}, 'gateway stopped');

@@ -1,0 +1,1 @@
+export { RemoteConfigApplier, mergeRemoteConfig, type RemoteConfigApplierDeps, type ConfigReport } from './remote-config-applier.ts';
