@@ -208,7 +208,9 @@ void describe('Modbus RTU line timing', () => {
       for (let i = 0; i < n; i++) await client.readHoldingRegisters(0, 10);
       const perRequest = (performance.now() - t0) / n;
       assert.ok(perRequest >= expectedMs - 1, `${perRequest.toFixed(1)} ms per request, line needs ${expectedMs.toFixed(1)} ms`);
-      assert.ok(perRequest < expectedMs + 60, `${perRequest.toFixed(1)} ms per request is far above the line time`);
+      // Upper bound only catches gross pacing errors (e.g. a unit mix-up): a loaded machine adds
+      // scheduling delay to every transaction, so no tight bound holds here (see BENCHMARKS.md).
+      assert.ok(perRequest < 4 * expectedMs + 50, `${perRequest.toFixed(1)} ms per request is far above the line time`);
       assert.ok(lineLimitPerSec(8, 25, 9600) < 1000 / expectedMs, 'the limit also counts the gap after the reply');
       // Two requests written back to back: the second arrives while the line is still busy.
       const violations = sim.lineStats().gapViolations;
