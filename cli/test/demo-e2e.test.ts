@@ -82,6 +82,13 @@ test('demo stack: every device reports, the gas ramp raises 一级 and 二级, c
       return expectedDevices.every((d) => good.has(d)) ? true : undefined;
     });
 
+    const sites = await api<Array<{ id: string; gatewayOnline: boolean }>>('/api/sites');
+    assert.deepEqual(
+      sites.filter((x) => x.id === 'tank-farm' || x.id === 'tailings-pond').map((x) => [x.id, x.gatewayOnline]).sort(),
+      [['tailings-pond', true], ['tank-farm', true]],
+      'both demo gateways online',
+    );
+
     const alarms = await until('一级 and 二级 alarms on gas-01', 60_000, async () => {
       const page = await api<{ items: Array<{ point?: string; level?: string }> }>('/api/alarms?state=all&siteId=tank-farm&pageSize=100');
       const levels = new Set(page.items.filter((a) => a.point?.startsWith('tank-farm/gas-01/')).map((a) => a.level));

@@ -123,6 +123,7 @@ export class CloudService {
           logger: deps.logger,
           clock,
           onTelemetryCommitted: (readings) => liveHub.publishLatest(readings),
+          onGatewayStatus: (gatewayId, online, at) => registry.setGatewayStatus(gatewayId, online, at),
         })
       : undefined;
 

@@ -37,10 +37,11 @@ export async function handleStatus(deps: {
   gateway: GatewayInfo;
   msg: StatusMessage;
   now: number;
-}): Promise<{ enqueued: number; claimIgnored?: string }> {
+}): Promise<{ enqueued: number; claimIgnored?: string; transition?: { online: boolean; at: number } }> {
   const { db, store, outbox, gateway, msg, now, logger } = deps;
   const claimIgnored = msg.siteId !== undefined && !gateway.siteIds.includes(msg.siteId) ? msg.siteId : undefined;
   const grace = deps.rules?.gatewayOfflineGraceMs(gateway.siteIds) ?? deps.offlineGraceMs;
+  let transition: { online: boolean; at: number } | undefined;
   const enqueued = await db.transaction(async (tx) => {
     await tx.exec("INSERT INTO gateway_state (gateway_id, site_id, state, state_at, last_seen) VALUES ($1, $2, 'unknown', 0, $3) ON CONFLICT DO NOTHING", [
       gateway.id,
@@ -64,6 +65,7 @@ export async function handleStatus(deps: {
           "UPDATE gateway_state SET state = 'online', bd_seq = $2, state_at = $3, last_seen = $4, offline_due = NULL, offline_alarm = 0, status = $5 WHERE gateway_id = $1",
           [gateway.id, msg.bdSeq, msg.time, now, JSON.stringify(msg)],
         );
+        transition = { online: true, at: msg.time };
         if (Number(row.offline_alarm) === 1) {
           ops.push({ op: 'clear', input: { conditionKey: offlineConditionKey(gateway.id), at: msg.time, reason: `birth bdSeq ${msg.bdSeq}` } });
         }
@@ -82,6 +84,7 @@ export async function handleStatus(deps: {
           now,
           now + grace,
         ]);
+        transition = { online: false, at: Math.max(msg.time, Number(row.state_at)) };
         const n = await store.markGatewayStale(tx, gateway.id);
         logger.warn({ gatewayId: gateway.id, bdSeq: msg.bdSeq, stalePoints: n }, 'gateway offline: points marked stale');
         break;
@@ -102,5 +105,5 @@ export async function handleStatus(deps: {
     }
     return ops.length > 0 ? outbox.enqueue(tx, ops) : 0;
   });
-  return claimIgnored === undefined ? { enqueued } : { enqueued, claimIgnored };
+  return { enqueued, ...(claimIgnored === undefined ? {} : { claimIgnored }), ...(transition ? { transition } : {}) };
 }

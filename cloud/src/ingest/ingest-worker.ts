@@ -24,6 +24,8 @@ export interface IngestWorkerDeps {
   mqtt: { url: string; tls?: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer }; clientId?: string; protocolVersion?: 4 | 5 };
   /** Called after a telemetry batch commits, with the events stored for the first time (live push). */
   onTelemetryCommitted?: (events: readonly TelemetryEvent[]) => void;
+  /** Called after a gateway birth or death commits. */
+  onGatewayStatus?: (gatewayId: string, online: boolean, at: number) => Promise<void>;
   /** MQTT 5 shared subscription group ('$share/{group}/…'); omit for a single worker. */
   shareGroup?: string;
   directory: GatewayDirectory;
@@ -94,6 +96,7 @@ export class IngestWorker {
       store: this.store,
       outbox: this.outbox,
       directory: this.directory,
+      onGatewayStatus: deps.onGatewayStatus,
       rules: deps.rules,
       metrics: deps.metrics,
       logger: this.logger,

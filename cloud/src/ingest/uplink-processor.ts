@@ -23,6 +23,8 @@ export interface UplinkProcessorDeps {
   store: TelemetryStore;
   outbox: AlarmOutbox;
   directory: GatewayDirectory;
+  /** Called after a birth or an honoured death commits (the tenancy registry keeps online history). */
+  onGatewayStatus?: ((gatewayId: string, online: boolean, at: number) => Promise<void>) | undefined;
   rules?: RulesEvaluator | undefined;
   metrics?: IngestMetrics | undefined;
   logger: Logger;
@@ -66,6 +68,13 @@ export class UplinkProcessor {
       case 'status': {
         const r = await handleStatus({ ...this.deps, gateway: gw, msg: v.msg, now: receivedAt });
         if (r.claimIgnored) await this.reject(topic, gw.id, 'wrong_tenant', `status claims site ${r.claimIgnored} not served by ${gw.id}`, undefined);
+        if (r.transition && this.deps.onGatewayStatus) {
+          try {
+            await this.deps.onGatewayStatus(gw.id, r.transition.online, r.transition.at);
+          } catch (err) {
+            this.deps.logger.warn({ err: errorMessage(err), gatewayId: gw.id }, 'gateway status listener failed');
+          }
+        }
         return { enqueued: r.enqueued, inserted: 0, duplicates: 0 };
       }
     }
