@@ -20,7 +20,33 @@ export type ProbeOutcome =
 export interface ModbusProbe {
   readonly description: string;
   request(unitId: number, pdu: Buffer, timeoutMs: number): Promise<ProbeOutcome>;
+  /**
+   * Unit ids of valid frames that answered no pending request since the last call: late replies of
+   * slow devices (probed, timed out, answered anyway). The scan re-probes them with a longer timeout.
+   */
+  takeStrays(): number[];
   close(): Promise<void>;
+}
+
+/**
+ * Find valid RTU frames anywhere in `buf` (re-synchronising after garbage): the first one that
+ * `wanted` accepts is returned; every other valid frame's unit id goes to `strays`.
+ */
+export function findRtuFrames(buf: Buffer, wanted: ((f: Buffer) => boolean) | undefined, strays: Set<number>): Buffer | undefined {
+  let i = 0;
+  while (i + 4 <= buf.length) {
+    const sub = buf.subarray(i);
+    const len = rtuFrameLength(sub);
+    if (typeof len === 'number' && len >= 4 && len <= 256 && len <= sub.length && rtuCrcOk(sub.subarray(0, len))) {
+      const f = sub.subarray(0, len);
+      if (wanted?.(f) === true) return f;
+      strays.add(f[0] ?? 0);
+      i += len;
+      continue;
+    }
+    i += 1;
+  }
+  return undefined;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -36,9 +62,15 @@ export async function openRtuProbe(path: string, s: LineSetting): Promise<Modbus
   let rx: Buffer = Buffer.alloc(0);
   let onBytes: (() => void) | undefined;
   let lastRx = 0;
+  let idle: Buffer = Buffer.alloc(0);
+  const strays = new Set<number>();
   port.on('data', (chunk: Buffer) => {
     lastRx = performance.now();
-    if (!onBytes) return; // late bytes between requests: dropped
+    if (!onBytes) {
+      // Between requests: a late reply to an earlier probe. Kept to learn which unit was slow.
+      idle = Buffer.concat([idle, chunk]).subarray(-512);
+      return;
+    }
     rx = rx.length === 0 ? chunk : Buffer.concat([rx, chunk]);
     onBytes();
   });
@@ -53,6 +85,8 @@ export async function openRtuProbe(path: string, s: LineSetting): Promise<Modbus
         // The line must be quiet for the inter-frame gap (and a late reply to the previous probe must be over).
         while (performance.now() - lastRx < Math.max(gapMs, 2)) await sleep(Math.max(1, gapMs));
         const frame = rtuFrame(unitId, pdu);
+        if (idle.length > 0) findRtuFrames(idle, undefined, strays);
+        idle = Buffer.alloc(0);
         rx = Buffer.alloc(0);
         const started = performance.now();
         const budget = timeoutMs + (frame.length + 8) * ch;
@@ -62,24 +96,33 @@ export async function openRtuProbe(path: string, s: LineSetting): Promise<Modbus
             onBytes = undefined;
             resolve(o);
           };
-          const timer = setTimeout(() => done(rx.length > 0 ? { kind: 'garbled', bytes: rx.length } : { kind: 'timeout' }), budget);
+          const timer = setTimeout(() => {
+            findRtuFrames(rx, undefined, strays);
+            done(rx.length > 0 ? { kind: 'garbled', bytes: rx.length } : { kind: 'timeout' });
+          }, budget);
+          const fc = pdu[0] ?? 0;
+          const wanted = (f: Buffer): boolean => f[0] === unitId && ((f[1] ?? 0) & 0x7f) === fc;
           onBytes = () => {
-            const len = rtuFrameLength(rx);
-            if (len === undefined) return;
-            if (len === null || len > 256) return; // not a frame we know: let the timeout call it garbled
-            if (rx.length < len) return;
-            const f = rx.subarray(0, len);
-            const fc = pdu[0] ?? 0;
-            if (rtuCrcOk(f) && f[0] === unitId && ((f[1] ?? 0) & 0x7f) === fc) {
-              done({ kind: 'reply', pdu: Buffer.from(f.subarray(1, len - 2)), ms: performance.now() - started });
-            }
-            // else: keep listening until the timeout, which reports the bytes as garbled
+            const local = new Set<number>();
+            const f = findRtuFrames(rx, wanted, local);
+            if (f === undefined) return; // more bytes may come; the timeout reports what did not fit
+            for (const u of local) strays.add(u);
+            done({ kind: 'reply', pdu: Buffer.from(f.subarray(1, f.length - 2)), ms: performance.now() - started });
           };
           port.write(frame);
         });
       } finally {
         busy = false;
       }
+    },
+    takeStrays() {
+      if (idle.length > 0 && !onBytes) {
+        findRtuFrames(idle, undefined, strays);
+        idle = Buffer.alloc(0);
+      }
+      const out = [...strays];
+      strays.clear();
+      return out;
     },
     async close() {
       onBytes = undefined;
@@ -111,6 +154,7 @@ export async function openTcpProbe(host: string, port: number, connectTimeoutMs 
   let tid = Math.floor(Math.random() * 0xffff);
   let waiting: { tid: number; unitId: number; done: (o: ProbeOutcome) => void; started: number } | undefined;
   let closed = false;
+  const strays = new Set<number>();
   socket.on('close', () => {
     closed = true;
     waiting?.done({ kind: 'garbled', bytes: 0 });
@@ -130,6 +174,7 @@ export async function openTcpProbe(host: string, port: number, connectTimeoutMs 
       rx = rx.subarray(6 + len);
       const w = waiting;
       if (w && w.tid === t && w.unitId === unit) w.done({ kind: 'reply', pdu, ms: performance.now() - w.started });
+      else strays.add(unit);
     }
   });
   return {
@@ -159,6 +204,11 @@ export async function openTcpProbe(host: string, port: number, connectTimeoutMs 
         waiting = w;
         socket.write(frame);
       });
+    },
+    takeStrays() {
+      const out = [...strays];
+      strays.clear();
+      return out;
     },
     async close() {
       closed = true;

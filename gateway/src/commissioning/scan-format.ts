@@ -18,7 +18,7 @@ export function formatScanResult(r: ScanResult): string {
     lines.push('');
     lines.push('unit  line settings          answered by                                   identification (vendor / product / revision)');
     for (const d of r.found) {
-      lines.push(`${String(d.unitId).padEnd(5)} ${(d.line ? lineText(d.line) : '—').padEnd(22)} ${d.answeredBy.map((a) => a.text).join('; ').padEnd(45)} ${idText(d.identification, d.identificationSupport)}`);
+      lines.push(`${String(d.unitId).padEnd(5)} ${(d.line ? lineText(d.line) : '—').padEnd(22)} ${d.answeredBy.map((a) => a.text).join('; ').padEnd(45)} ${idText(d.identification, d.identificationSupport)}${d.slow ? '  (answered late: raise --timeout and the device timeout)' : ''}`);
     }
   }
   if (r.workingSettings.length > 0) lines.push('', `Line settings that worked: ${r.workingSettings.map(lineText).join(', ')}`);

@@ -29,6 +29,29 @@ export interface FoundDevice {
   /** `yes` with identification, `no` when the device refused 43/14, `silent` when it did not answer it. */
   identificationSupport: 'yes' | 'no' | 'silent';
   replyMs: number;
+  /** It answered only after the probe timeout (seen as a late reply, confirmed with a longer one): raise the timeout. */
+  slow?: true;
+}
+
+/** How much longer the confirming probe of a late-answering unit waits. */
+export const SLOW_RETRY_FACTOR = 5;
+
+/**
+ * Units that answered late (valid frames after their probe timed out) and are not found yet:
+ * probe each again with a longer timeout. Returns the devices confirmed.
+ */
+async function confirmLate(probe: ModbusProbe, late: Set<number>, isWanted: (u: number) => boolean, timeoutMs: number, opts: { viaGateway?: boolean }): Promise<FoundDevice[]> {
+  const out: FoundDevice[] = [];
+  for (const u of [...late].sort((a, b) => a - b)) {
+    if (!isWanted(u)) continue;
+    const r = await probeUnit(probe, u, timeoutMs * SLOW_RETRY_FACTOR, opts);
+    if (r.device) {
+      r.device.slow = true;
+      out.push(r.device);
+    }
+  }
+  late.clear();
+  return out;
 }
 
 export interface SettingSummary {
@@ -128,6 +151,7 @@ export async function scanSerialLine(opts: { path: string; plan: ScanPlan; openP
     const summary: SettingSummary = { setting, probes: 0, answered: 0, garbled: 0 };
     settings.push(summary);
     const probe = await open(opts.path, setting);
+    const late = new Set<number>();
     try {
       for (let i = 0; i < todo.length; i++) {
         if (opts.signal?.aborted === true) {
@@ -136,6 +160,7 @@ export async function scanSerialLine(opts: { path: string; plan: ScanPlan; openP
         }
         const unitId = todo[i] as number;
         const r = await probeUnit(probe, unitId, plan.timeoutMs);
+        for (const u of probe.takeStrays()) late.add(u);
         probes += 1;
         summary.probes += 1;
         if (r.garbled) summary.garbled += 1;
@@ -157,6 +182,14 @@ export async function scanSerialLine(opts: { path: string; plan: ScanPlan; openP
           found: found.size,
         });
       }
+      for (const u of probe.takeStrays()) late.add(u);
+      const confirmed = await confirmLate(probe, late, (u) => plan.units.includes(u) && !found.has(u), plan.timeoutMs, {});
+      for (const d of confirmed) {
+        d.line = setting;
+        found.set(d.unitId, d);
+        summary.answered += 1;
+        opts.onFound?.(d);
+      }
     } finally {
       await probe.close();
     }
@@ -176,6 +209,7 @@ export async function scanTcpGateway(
   const found: FoundDevice[] = [];
   const summary: SettingSummary = { probes: 0, answered: 0, garbled: 0 };
   let aborted = false;
+  const late = new Set<number>();
   try {
     for (let i = 0; i < opts.units.length; i++) {
       if (opts.signal?.aborted === true) {
@@ -184,6 +218,7 @@ export async function scanTcpGateway(
       }
       const unitId = opts.units[i] as number;
       const r = await probeUnit(probe, unitId, opts.timeoutMs, { viaGateway: true });
+      for (const u of probe.takeStrays()) late.add(u);
       summary.probes += 1;
       if (r.garbled) summary.garbled += 1;
       if (r.device) {
@@ -194,6 +229,13 @@ export async function scanTcpGateway(
       const left = opts.units.length - i - 1;
       opts.onProgress?.({ done: i + 1, total: opts.units.length, etaMs: left * opts.timeoutMs, unitId, found: found.length });
     }
+    for (const u of probe.takeStrays()) late.add(u);
+    for (const d of await confirmLate(probe, late, (u) => opts.units.includes(u) && !found.some((f) => f.unitId === u), opts.timeoutMs, { viaGateway: true })) {
+      found.push(d);
+      summary.answered += 1;
+      opts.onFound?.(d);
+    }
+    found.sort((a, b) => a.unitId - b.unitId);
   } finally {
     await probe.close();
   }
