@@ -26,6 +26,8 @@ export interface SecureMosquittoOptions {
   crlFile?: string;
   /** Identities (certificate CN) with the cloud's wide rights. Default ['cloud-ingest']. */
   cloudIdentities?: readonly string[];
+  /** Extra ACL text appended verbatim (e.g. `user aws-claim` with `$aws/...` rights for a fleet-provisioning test). */
+  extraAcl?: string;
 }
 
 export interface SecureMosquitto {
@@ -72,7 +74,7 @@ export async function startSecureMosquitto(opts: SecureMosquittoOptions): Promis
     chmodSync(crl, 0o644);
   };
   copyCrl();
-  const acl = file('acl', mosquittoAcl(opts.cloudIdentities ?? ['cloud-ingest']));
+  const acl = file('acl', `${mosquittoAcl(opts.cloudIdentities ?? ['cloud-ingest'])}${opts.extraAcl ?? ''}\n`);
   const port = await freePort();
   const conf = file(
     'mosquitto.conf',
