@@ -147,7 +147,7 @@ interface CommissionCliOptions {
 async function promptPlan(io: ProvisionIo): Promise<unknown> {
   const { createInterface } = await import('node:readline/promises');
   const c = await import('@safeloop/gateway/commissioning/transport-spec');
-  const { listProfiles } = await import('@safeloop/device-profiles');
+  const { listProfiles, nearProfileIds } = await import('@safeloop/device-profiles');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const technician = (await rl.question('Technician name: ')).trim();
@@ -157,6 +157,11 @@ async function promptPlan(io: ProvisionIo): Promise<unknown> {
       const id = (await rl.question(`Device ${devices.length + 1} id (empty to finish): `)).trim();
       if (id === '') break;
       const profile = (await rl.question('  profile: ')).trim();
+      if (!listProfiles().some((p) => p.id === profile)) {
+        const near = nearProfileIds(profile);
+        io.err(`  unknown profile "${profile}"${near.length > 0 ? ` (did you mean ${near.join(', ')}?)` : ''} — device skipped\n`);
+        continue;
+      }
       const spec = await rl.question('  transport (rtu:PATH:BAUD:PARITY:UNIT | tcp:HOST:PORT:UNIT | opc.tcp://…): ');
       try {
         devices.push({ id, profile, transport: c.parseTransportSpec(spec) });

@@ -3,7 +3,7 @@
  * (value, unit, quality, inside the measuring range, suspicious-reading flags). Reading goes through
  * the field module's `readDeviceOnce`, the same decode path the gateway polls with.
  */
-import { errorMessage, systemClock, type Clock } from '@safeloop/contract';
+import { SafeLoopError, errorMessage, systemClock, type Clock } from '@safeloop/contract';
 import { getProfile, type DeviceProfile, type Range } from '@safeloop/device-profiles';
 import type { DeviceInstance, Transport } from '../field/config.ts';
 import { readDeviceOnce, type ReadDeviceOnceOptions, type ReadRow } from '../field/read-once.ts';
@@ -156,6 +156,14 @@ export async function commissionDevices(plan: CommissionPlan, deps: CommissionDe
     resolveProfile: deps.resolveProfile ?? getProfile,
     sleep: deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms))),
   };
+  // Every profile exists and fits its transport before anything is read (a plan error is not a device fault).
+  plan.devices.forEach((d, i) => {
+    const profile = inner.resolveProfile(d.profile);
+    const wants = d.transport.kind === 'opcua' ? 'opcua' : 'modbus';
+    if (profile.protocol !== wants) {
+      throw new SafeLoopError('GW_ERR_PROFILE_PROTOCOL', `plan devices[${i}] (${d.id}): profile ${d.profile} is ${profile.protocol}, the transport is ${d.transport.kind}`);
+    }
+  });
   const devices: CommissionedDevice[] = [];
   for (const instance of plan.devices) {
     const d = await commissionDevice(plan, instance, inner);

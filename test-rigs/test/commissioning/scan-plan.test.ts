@@ -90,3 +90,15 @@ void test('transport shorthands parse through the gateway schema, with clear err
   assert.throws(() => parseTransportSpec('rtu:/dev/ttyUSB0:9600:none:0'), /unitId/);
   assert.throws(() => parseTransportSpec('serial:/dev/x'), /starts with rtu:, tcp: or opc\.tcp/);
 });
+
+void test('a commissioning plan with a profile that does not fit its transport is refused before anything is read', async () => {
+  const { commissionDevices, CommissionPlanSchema } = await import('@safeloop/gateway/commissioning/index');
+  const plan = CommissionPlanSchema.parse({ devices: [{ id: 'd1', profile: 'generic-tank-gauging-opcua', transport: { kind: 'modbus-tcp', host: '127.0.0.1', unitId: 1 } }] });
+  let reads = 0;
+  await assert.rejects(
+    commissionDevices(plan, { technician: 't', readOnce: () => { reads += 1; return Promise.resolve([]); } }),
+    /devices\[0\] \(d1\): profile generic-tank-gauging-opcua is opcua, the transport is modbus-tcp/,
+  );
+  assert.equal(reads, 0);
+  assert.throws(() => CommissionPlanSchema.parse({ devices: [plan.devices[0], plan.devices[0]] }), /used twice/);
+});
