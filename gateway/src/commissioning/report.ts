@@ -122,16 +122,22 @@ ${r.devices.map(deviceHtml).join('\n')}
 `;
 }
 
+/** Summary JSON budget, under the cloud's 64 KiB limit. */
+export const SUMMARY_BUDGET_CHARS = 60_000;
+
 export function buildReport(r: CommissionResult): CommissioningReport {
   const flagged = r.devices.flatMap((d) => [
-    ...(d.error !== undefined ? [{ device: d.id, point: '*', kind: 'no_reading', severity: 'error', message: d.error.slice(0, 300) }] : []),
-    ...d.points.flatMap((p) => p.flags.map((f) => ({ device: d.id, point: p.pointId, kind: f.kind, severity: f.severity, message: f.message.slice(0, 300) }))),
+    ...(d.error !== undefined ? [{ device: d.id, point: '*', kind: 'no_reading', severity: 'error', message: d.error.slice(0, 160) }] : []),
+    ...d.points.flatMap((p) => p.flags.map((f) => ({ device: d.id, point: p.pointId, kind: f.kind, severity: f.severity, message: f.message.slice(0, 160) }))),
   ]);
+  // The cloud takes at most 64 KiB of summary JSON: keep the first flags that fit (the report has all).
+  const kept = flagged.slice(0, 400);
+  while (kept.length > 0 && JSON.stringify({ ...r.summary, flagged: kept }).length > SUMMARY_BUDGET_CHARS) kept.pop();
   return {
     technician: r.technician,
     performedAt: r.performedAt,
     ...(r.gatewayId ? { gatewayId: r.gatewayId } : {}),
-    summary: { ...r.summary, flagged: flagged.slice(0, 500) },
+    summary: { ...r.summary, flagged: kept },
     markdown: renderMarkdown(r),
     html: renderHtml(r),
   };

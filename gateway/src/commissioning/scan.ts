@@ -182,6 +182,8 @@ export async function scanSerialLine(opts: { path: string; plan: ScanPlan; openP
           found: found.size,
         });
       }
+      // A late reply to the last probes may still be on its way: give it one timeout.
+      if (!aborted) await new Promise((r) => setTimeout(r, plan.timeoutMs));
       for (const u of probe.takeStrays()) late.add(u);
       const confirmed = await confirmLate(probe, late, (u) => plan.units.includes(u) && !found.has(u), plan.timeoutMs, {});
       for (const d of confirmed) {
@@ -229,6 +231,7 @@ export async function scanTcpGateway(
       const left = opts.units.length - i - 1;
       opts.onProgress?.({ done: i + 1, total: opts.units.length, etaMs: left * opts.timeoutMs, unitId, found: found.length });
     }
+    if (!aborted) await new Promise((r) => setTimeout(r, opts.timeoutMs));
     for (const u of probe.takeStrays()) late.add(u);
     for (const d of await confirmLate(probe, late, (u) => opts.units.includes(u) && !found.some((f) => f.unitId === u), opts.timeoutMs, { viaGateway: true })) {
       found.push(d);

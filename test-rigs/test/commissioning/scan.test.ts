@@ -94,3 +94,13 @@ void test('a slow device answering after the probe timeout is caught from its la
     await sim.stop();
   }
 });
+
+void test('the last unit of the range answering late is still caught', async () => {
+  const sim = await startModbusTcpSimulator({ host: '127.0.0.1', devices: [{ unitId: 4, profileId: 'generic-co-ec', faults: [{ kind: 'slow', ms: 70 }] }] });
+  try {
+    const r = await scanTcpGateway({ host: '127.0.0.1', port: sim.port, units: [1, 2, 3, 4], timeoutMs: 50 });
+    assert.deepEqual(r.found.map((d) => [d.unitId, d.slow === true]), [[4, true]]);
+  } finally {
+    await sim.stop();
+  }
+});

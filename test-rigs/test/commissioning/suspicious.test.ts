@@ -97,3 +97,16 @@ void test('plausibility: NaN, infinities and denormal floats are implausible; wi
   assert.equal(plausible(5e8, { type: 'int32' }), true);
   assert.equal(plausible(5e9, { type: 'int32' }), false);
 });
+
+void test('the report summary stays under the cloud limit however many points are flagged', async () => {
+  const { buildReport, SUMMARY_BUDGET_CHARS } = await import('@safeloop/gateway/commissioning/index');
+  const points = Array.from({ length: 800 }, (_, i) => ({
+    pointId: `p${i}`, name: 'x', value: 0, quality: 'good' as const, values: [0, 0, 0], inRange: true,
+    flags: [{ kind: 'stuck_zero' as const, severity: 'warning' as const, message: 'm'.repeat(400) }],
+  }));
+  const device = { id: 'd', profile: 'generic-co-ec', transport: 't', instance: {} as never, points };
+  const report = buildReport({ technician: 't', performedAt: 1_764_000_000_000, reads: 3, devices: [device], summary: { devices: 1, points: 800, flaggedPoints: 800, errors: 0, warnings: 800, passed: false } });
+  const size = JSON.stringify(report.summary).length;
+  assert.ok(size <= SUMMARY_BUDGET_CHARS && report.summary.flagged.length > 100, `${size} chars, ${report.summary.flagged.length} flags`);
+  assert.equal(report.summary.flagged[0]?.message.length, 160);
+});
