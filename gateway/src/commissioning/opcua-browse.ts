@@ -4,7 +4,7 @@
  * through the field module (connectOpcua), so an untrusted server certificate is refused exactly as
  * the gateway would refuse it, with the trust command in the error.
  */
-import { AttributeIds, BrowseDirection, DataType, NodeClass, NodeClassMask, resolveNodeId, type ClientSession, type ReferenceDescription } from 'node-opcua-client';
+import type { ClientSession, ReferenceDescription } from 'node-opcua-client';
 import { silentLogger, type Logger } from '@safeloop/contract';
 import type { OpcuaTransport } from '../field/opcua-connection.ts';
 
@@ -34,13 +34,16 @@ export interface BrowseOptions {
 
 const SERVER_NODE = 'ns=0;i=2253';
 
-function className(c: NodeClass): BrowseNode['nodeClass'] {
-  return (NodeClass[c] as BrowseNode['nodeClass'] | undefined) ?? 'Unspecified';
+/** node-opcua loads only when a browse runs (it takes seconds), not when this module is imported. */
+type Ua = typeof import('node-opcua-client');
+
+function className(ua: Ua, c: number): BrowseNode['nodeClass'] {
+  return ((ua.NodeClass as unknown as Record<number, string | undefined>)[c] as BrowseNode['nodeClass'] | undefined) ?? 'Unspecified';
 }
 
-function dataTypeName(nodeId: { namespace: number; value: unknown; toString(): string }): string {
+function dataTypeName(ua: Ua, nodeId: { namespace: number; value: unknown; toString(): string }): string {
   if (nodeId.namespace === 0 && typeof nodeId.value === 'number') {
-    const name = (DataType as unknown as Record<number, string | undefined>)[nodeId.value];
+    const name = (ua.DataType as unknown as Record<number, string | undefined>)[nodeId.value];
     if (name !== undefined) return name;
   }
   return nodeId.toString();
@@ -55,13 +58,13 @@ function plainValue(v: unknown): unknown {
   return v;
 }
 
-async function children(session: ClientSession, nodeId: string): Promise<ReferenceDescription[]> {
+async function children(ua: Ua, session: ClientSession, nodeId: string): Promise<ReferenceDescription[]> {
   const r = await session.browse({
     nodeId,
-    browseDirection: BrowseDirection.Forward,
+    browseDirection: ua.BrowseDirection.Forward,
     referenceTypeId: 'HierarchicalReferences',
     includeSubtypes: true,
-    nodeClassMask: NodeClassMask.Object | NodeClassMask.Variable | NodeClassMask.Method,
+    nodeClassMask: ua.NodeClassMask.Object | ua.NodeClassMask.Variable | ua.NodeClassMask.Method,
     resultMask: 63,
   });
   return r.references ?? [];
@@ -69,14 +72,15 @@ async function children(session: ClientSession, nodeId: string): Promise<Referen
 
 /** Walk the address space of an open session. */
 export async function browseSession(session: ClientSession, opts: BrowseOptions = {}): Promise<BrowseNode> {
+  const ua = await import('node-opcua-client');
   const depth = opts.depth ?? 3;
   const maxNodes = opts.maxNodes ?? 2000;
   const startId = opts.startNodeId ?? 'ns=0;i=85';
   let count = 0;
-  const root: BrowseNode = { nodeId: resolveNodeId(startId).toString(), browseName: startId === 'ns=0;i=85' ? 'Objects' : startId, nodeClass: 'Object', children: [] };
+  const root: BrowseNode = { nodeId: ua.resolveNodeId(startId).toString(), browseName: startId === 'ns=0;i=85' ? 'Objects' : startId, nodeClass: 'Object', children: [] };
 
   async function fill(node: BrowseNode, level: number): Promise<void> {
-    const refs = (await children(session, node.nodeId)).filter((r) => opts.includeServer === true || r.nodeId.toString() !== SERVER_NODE);
+    const refs = (await children(ua, session, node.nodeId)).filter((r) => opts.includeServer === true || r.nodeId.toString() !== SERVER_NODE);
     if (level >= depth) {
       if (refs.length > 0) node.truncated = true;
       return;
@@ -88,18 +92,18 @@ export async function browseSession(session: ClientSession, opts: BrowseOptions 
         break;
       }
       count += 1;
-      kids.push({ nodeId: r.nodeId.toString(), browseName: r.browseName.toString(), nodeClass: className(r.nodeClass), children: [] });
+      kids.push({ nodeId: r.nodeId.toString(), browseName: r.browseName.toString(), nodeClass: className(ua, r.nodeClass), children: [] });
     }
     const vars = kids.filter((k) => k.nodeClass === 'Variable');
     if (vars.length > 0) {
       const values = await session.read(vars.flatMap((v) => [
-        { nodeId: v.nodeId, attributeId: AttributeIds.Value },
-        { nodeId: v.nodeId, attributeId: AttributeIds.DataType },
+        { nodeId: v.nodeId, attributeId: ua.AttributeIds.Value },
+        { nodeId: v.nodeId, attributeId: ua.AttributeIds.DataType },
       ]));
       vars.forEach((v, i) => {
         const value = values[i * 2];
         const type = values[i * 2 + 1];
-        if (type?.value.value) v.dataType = dataTypeName(type.value.value as { namespace: number; value: unknown; toString(): string });
+        if (type?.value.value) v.dataType = dataTypeName(ua, type.value.value as { namespace: number; value: unknown; toString(): string });
         if (value) {
           if (value.statusCode.isGood()) v.value = plainValue(value.value.value);
           else v.status = value.statusCode.name;
