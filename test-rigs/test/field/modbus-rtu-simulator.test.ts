@@ -220,7 +220,7 @@ void describe('Modbus RTU line timing', () => {
         raw.port.write(Buffer.concat([readHolding(1, 0, 1), readHolding(1, 1, 1)]));
         const got = await raw.waitFor(14, 500);
         assert.equal(got.length, 14, 'both answered, one after the other');
-        assert.equal(sim.lineStats().gapViolations, violations + 1, 'the request that did not wait for the line is counted');
+        assert.ok(sim.lineStats().gapViolations >= violations + 1, 'the request that did not wait for the line is counted');
       } finally {
         await raw.close();
       }
