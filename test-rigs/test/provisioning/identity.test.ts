@@ -98,6 +98,21 @@ void describe('gateway identity and registration', () => {
     gw.gwB = await claimGateway({ cloudUrl: fx.cloud.url, code: await newCode(), gatewayId: 'gwB', outDir: join(fx.dir, 'gwB') });
   });
 
+  void it('a CSR that is not one (or whose signature fails) is refused with 400 and does not burn the code', async () => {
+    const code = await newCode();
+    const post = async (body: unknown) => {
+      const r = await fetch(`${fx.cloud.url}/api/provision/claim`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: r.status, body: (await r.json()) as { error?: { message: string } } };
+    };
+    const garbage = await post({ code, gatewayId: 'gwX', csrPem: `-----BEGIN CERTIFICATE REQUEST-----\n${'A'.repeat(200)}\n-----END CERTIFICATE REQUEST-----` });
+    assert.equal(garbage.status, 400);
+    assert.match(garbage.body.error?.message ?? '', /csrPem/);
+    const badId = await post({ code, gatewayId: 'gw/../x', csrPem: 'x'.repeat(120) });
+    assert.equal(badId.status, 400);
+    const r = await claimGateway({ cloudUrl: fx.cloud.url, code, gatewayId: 'gwX', outDir: join(fx.dir, 'gwX') });
+    assert.equal(r.gatewayId, 'gwX', 'the code still works after the refused attempts');
+  });
+
   void it('a used, an expired and an unknown code are refused with clear messages; an unreachable cloud too', async () => {
     const code = await newCode();
     await claimGateway({ cloudUrl: fx.cloud.url, code, gatewayId: 'gwC', outDir: join(fx.dir, 'gwC') });
@@ -224,5 +239,18 @@ void describe('gateway identity and registration', () => {
     assert.deepEqual(await watch.checkOnce(), []);
     const after = await fx.cloud.db.query<{ condition: string }>("SELECT condition FROM alarms WHERE condition_key = 'cert-expiry:gwC'");
     assert.equal(after[0]?.condition, 'cleared');
+  });
+
+  void it('the claim endpoint is rate-limited per client address (429 with a clear message)', async () => {
+    const statuses: number[] = [];
+    let message = '';
+    for (let i = 0; i < 15 && !statuses.includes(429); i++) {
+      const r = await fetch(`${fx.cloud.url}/api/provision/claim`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ code: 'ZZZZ-ZZZZ-ZZZZ', csrPem: 'x'.repeat(120) }) });
+      statuses.push(r.status);
+      if (r.status === 429) message = ((await r.json()) as { error: { message: string } }).error.message;
+    }
+    assert.equal(statuses.at(-1), 429, statuses.join(','));
+    assert.ok(statuses.slice(0, -1).every((s) => s === 404));
+    assert.match(message, /too many claim attempts/);
   });
 });
