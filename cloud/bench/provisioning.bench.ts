@@ -37,10 +37,10 @@ try {
   console.log(`claim on SQLite (lookup, sign, registry, certificate row): ${claimMs.toFixed(2)} ms each, ${(1000 / claimMs).toFixed(0)}/s`);
 
   for (const n of [100, 1000]) {
-  const revoked = Array.from({ length: n }, (_, i) => ({ serial: (0x10000000 + i).toString(16), revokedAt: Date.now() }));
-  t = performance.now();
-  await ca.writeCrl(revoked);
-  console.log(`CRL with ${revoked.length} revoked serials: ${(performance.now() - t).toFixed(0)} ms`);
+    const revoked = Array.from({ length: n }, (_, i) => ({ serial: (0x10000000 + i).toString(16), revokedAt: Date.now() }));
+    t = performance.now();
+    await ca.writeCrl(revoked);
+    console.log(`CRL with ${revoked.length} revoked serials: ${(performance.now() - t).toFixed(0)} ms`);
   }
   await db.close();
 } finally {
