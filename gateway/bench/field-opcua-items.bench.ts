@@ -1,0 +1,134 @@
+/**
+ * OPC-UA subscription benchmark (issue 3): N monitored items sampled every 100 ms.
+ * The OPC-UA server (test-rigs simulator) runs in a child process that changes every variable every
+ * 100 ms (a ramp, so each sample differs), so only the gateway's own CPU and memory are measured here.
+ *
+ *   node --import tsx gateway/bench/field-opcua-items.bench.ts [seconds=30] [items=10000]
+ *
+ * Prints: readings/s received, the share of the server's changes that arrived (lost changes = the rest),
+ * gateway CPU % of one core, RSS, and the server's CPU.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { silentLogger, type Reading } from '@safeloop/contract';
+import { DeviceProfileSchema, type DeviceProfile } from '@safeloop/device-profiles';
+import { createFieldSources, DeviceInstanceSchema } from '../src/field/index.ts';
+
+const PROFILE_ID = 'bench-opcua-items';
+const UPDATE_MS = 100;
+
+function itemsProfile(n: number): DeviceProfile {
+  const name = { zh: '基准点', en: 'bench point' };
+  return DeviceProfileSchema.parse({
+    id: PROFILE_ID,
+    name: { zh: '基准OPC-UA设备', en: 'bench OPC-UA device' },
+    sector: 'general',
+    protocol: 'opcua',
+    points: Array.from({ length: n }, (_, i) => ({ id: `p${i}`, name, nodeId: `ns=1;s=Bench.p${i}`, dataType: 'Double', unit: '%', range: { min: 0, max: 1e12 } })),
+  });
+}
+
+async function runServer(n: number): Promise<void> {
+  const { startOpcuaSimulator } = await import('@safeloop/test-rigs');
+  const profile = itemsProfile(n);
+  const points = Object.fromEntries(profile.points.map((p, i) => [p.id, { kind: 'ramp' as const, from: i, to: i + 1e9, durationSec: 1e6 }]));
+  const sim = await startOpcuaSimulator({ port: 0, securityModes: ['None'], updateMs: UPDATE_MS, devices: [{ name: 'Bench', profileId: PROFILE_ID, profile, points }] });
+  process.stdout.write(`${JSON.stringify({ endpoint: sim.endpoint })}\n`);
+  await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
+  await sim.stop();
+  process.exit(0);
+}
+
+function procCpuMs(pid: number | undefined): number {
+  if (pid === undefined) return 0;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+async function main(): Promise<void> {
+  const seconds = Number(process.argv[2] ?? 30);
+  const items = Number(process.argv[3] ?? 10_000);
+  const server = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--server', String(items)], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const endpoint = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('server did not start')), 180_000);
+    createInterface({ input: server.stdout }).on('line', (line) => {
+      if (line.startsWith('{')) {
+        clearTimeout(t);
+        resolve((JSON.parse(line) as { endpoint: string }).endpoint);
+      }
+    });
+  });
+
+  const profile = itemsProfile(items);
+  let received = 0;
+  let bad = 0;
+  const perPoint = new Map<string, number>();
+  const sink = (readings: readonly Reading[]): void => {
+    received += readings.length;
+    for (const r of readings) {
+      if (r.quality !== 'good') bad++;
+      perPoint.set(r.point, (perPoint.get(r.point) ?? 0) + 1);
+    }
+  };
+  const device = DeviceInstanceSchema.parse({
+    id: 'bench',
+    profile: PROFILE_ID,
+    pollIntervalMs: 1000,
+    transport: { kind: 'opcua', endpoint, securityMode: 'None', securityPolicy: 'None', useSubscription: true, samplingIntervalMs: UPDATE_MS, queueSize: 20 },
+  });
+  const sources = createFieldSources({ devices: [device], defaultSite: 'bench', logger: silentLogger, sink, resolveProfile: (id) => (id === PROFILE_ID ? profile : undefined) });
+  for (const s of sources) await s.start();
+
+  // Wait until every item has reported once (subscription fully set up), then measure.
+  const warmDeadline = Date.now() + 180_000;
+  while (perPoint.size < items && Date.now() < warmDeadline) await new Promise((r) => setTimeout(r, 500));
+  received = 0;
+  bad = 0;
+  perPoint.clear();
+  const cpu0 = process.cpuUsage();
+  const srvCpu0 = procCpuMs(server.pid);
+  const t0 = performance.now();
+  let rssMax = 0;
+  while (performance.now() - t0 < seconds * 1000) {
+    await new Promise((r) => setTimeout(r, 1000));
+    rssMax = Math.max(rssMax, process.memoryUsage().rss);
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const gatewayCpu = ((cpu.user + cpu.system) / 1000 / (elapsed * 1000)) * 100;
+  const serverCpu = ((procCpuMs(server.pid) - srvCpu0) / (elapsed * 1000)) * 100;
+  const expected = items * (1000 / UPDATE_MS) * elapsed;
+  // Every item is changed on the same server tick, so the best-served item saw every tick; any item
+  // with fewer readings lost changes (or the subscription dropped them).
+  const counts = [...perPoint.values()];
+  const best = Math.max(...counts);
+  const worst = Math.min(...counts);
+  const lostVsBest = best * items - received;
+  for (const s of sources) await s.stop();
+  server.kill('SIGTERM');
+
+  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  process.stdout.write(
+    [
+      `OPC-UA ${items} monitored items, sampling ${UPDATE_MS} ms, server changes every item every ${UPDATE_MS} ms, ${elapsed.toFixed(1)} s measured`,
+      `  items reporting:        ${perPoint.size} / ${items}`,
+      `  readings received:      ${received} (${(received / elapsed).toFixed(0)}/s), not good: ${bad}`,
+      `  changes arrived:        ${((received / expected) * 100).toFixed(1)} % of the nominal ${expected.toFixed(0)} (server ticks may run late under load)`,
+      `  per item:               best ${best}, worst ${worst} readings; lost vs the best-served item: ${lostVsBest} (${((lostVsBest / (best * items)) * 100).toFixed(2)} %)`,
+      `  gateway CPU:            ${gatewayCpu.toFixed(1)} % of one core, RSS max ${(rssMax / 1048576).toFixed(0)} MB`,
+      `  server CPU:             ${serverCpu.toFixed(1)} % of one core (separate process)`,
+      `  load average:           ${load}`,
+      '',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
+
+if (process.argv[2] === '--server') await runServer(Number(process.argv[3] ?? 10_000));
+else await main();
