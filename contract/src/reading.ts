@@ -90,3 +90,40 @@ export interface ReadingSource {
   start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+const QUALITY_SET: ReadonlySet<string> = new Set(QUALITIES);
+const REASON_SET: ReadonlySet<string> = new Set(REASON_CODES);
+const POINT_PATH_RE = /^[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64}$/;
+const knownGoodPaths = new Set<string>();
+
+function epochOk(t: unknown): t is number {
+  return typeof t === 'number' && Number.isInteger(t) && t >= 946_684_800_000 && t <= 4_102_444_800_000;
+}
+
+/**
+ * Fast check of a reading against ReadingSchema's rules, for hot paths (the gateway journal).
+ * Returns a clean copy (only the schema's keys) when valid, undefined otherwise — then use
+ * ReadingSchema.safeParse for the precise problem. Kept equivalent to the schema by a test.
+ */
+export function fastCheckReading(r: Reading): Reading | undefined {
+  if (typeof r !== 'object' || r === null) return undefined;
+  const { point, value, unit, quality, reason, detail, sourceTime, gatewayTime, historical } = r;
+  if (typeof point !== 'string') return undefined;
+  if (!knownGoodPaths.has(point)) {
+    if (!POINT_PATH_RE.test(point)) return undefined;
+    if (knownGoodPaths.size < 100_000) knownGoodPaths.add(point);
+  }
+  if (!(value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value.length <= 256))) return undefined;
+  if (unit !== undefined && (typeof unit !== 'string' || unit.length > 32)) return undefined;
+  if (typeof quality !== 'string' || !QUALITY_SET.has(quality)) return undefined;
+  if (reason !== undefined && (typeof reason !== 'string' || !REASON_SET.has(reason))) return undefined;
+  if (detail !== undefined && (typeof detail !== 'string' || detail.length > 200)) return undefined;
+  if (!epochOk(sourceTime) || !epochOk(gatewayTime)) return undefined;
+  if (historical !== undefined && typeof historical !== 'boolean') return undefined;
+  const out: Reading = { point, value, quality, sourceTime, gatewayTime };
+  if (unit !== undefined) out.unit = unit;
+  if (reason !== undefined) out.reason = reason;
+  if (detail !== undefined) out.detail = detail;
+  if (historical !== undefined) out.historical = historical;
+  return out;
+}

@@ -13,6 +13,7 @@ import {
   AlarmEventSchema,
   ReadingSchema,
   SafeLoopError,
+  fastCheckReading,
   SystemEventSchema,
   errorMessage,
   rateLimited,
@@ -160,6 +161,11 @@ export class Journal {
     if (readings.length === 0) return;
     const rows: { gatewayTime: number; body: string }[] = [];
     for (const r of readings) {
+      const fast = fastCheckReading(r);
+      if (fast) {
+        rows.push({ gatewayTime: fast.gatewayTime, body: JSON.stringify(fast) });
+        continue;
+      }
       const parsed = ReadingSchema.safeParse(r);
       if (!parsed.success) {
         this.rejected += 1;

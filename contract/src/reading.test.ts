@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { fastCheckReading, ReadingSchema, REASON_CODES, type Reading } from './reading.ts';
+
+const id = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/), fc.constantFrom('', 'a/b', 'x+y', '#', 'a b', 'ü', 'x'.repeat(65)));
+const time = fc.oneof(fc.integer({ min: 946_684_800_000, max: 4_102_444_800_000 }), fc.constantFrom(0, -1, 1.5, 5_000_000_000_000, Number.NaN));
+const value = fc.oneof(fc.double(), fc.boolean(), fc.string({ maxLength: 300 }), fc.constant(null), fc.constantFrom(Number.NaN, Infinity, -Infinity));
+const readingLike = fc.record(
+  {
+    point: fc.oneof(fc.tuple(id, id, id).map(([a, b, c]) => `${a}/${b}/${c}`), fc.string()),
+    value,
+    unit: fc.string({ maxLength: 40 }),
+    quality: fc.constantFrom('good', 'uncertain', 'bad', 'GOOD', ''),
+    reason: fc.constantFrom(...REASON_CODES, 'nope'),
+    detail: fc.string({ maxLength: 220 }),
+    sourceTime: time,
+    gatewayTime: time,
+    historical: fc.oneof(fc.boolean(), fc.constant('yes')),
+  },
+  { requiredKeys: ['point', 'value', 'quality', 'sourceTime', 'gatewayTime'] },
+);
+
+test('fastCheckReading accepts exactly what ReadingSchema accepts, and returns the same clean object', () => {
+  fc.assert(
+    fc.property(readingLike, (r) => {
+      const fast = fastCheckReading(r as unknown as Reading);
+      const slow = ReadingSchema.safeParse(r);
+      assert.equal(fast !== undefined, slow.success, JSON.stringify(r));
+      if (fast && slow.success) assert.deepEqual(fast, slow.data);
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('fastCheckReading drops keys the schema does not know', () => {
+  const r = { point: 's/d/p', value: 1, quality: 'good', sourceTime: 1_750_000_000_000, gatewayTime: 1_750_000_000_000, extra: 'x' } as unknown as Reading;
+  assert.deepEqual(fastCheckReading(r), { point: 's/d/p', value: 1, quality: 'good', sourceTime: 1_750_000_000_000, gatewayTime: 1_750_000_000_000 });
+});
