@@ -85,4 +85,8 @@ test('the demo example configs are valid', () => {
   assert.equal(g.status, 0, g.stderr);
   const c = runCli(['cloud', '--config', join(root, 'examples/demo-cloud.yaml'), '--check']);
   assert.equal(c.status, 0, c.stderr);
+  const pg = runCli(['cloud', '--config', join(root, 'examples/cloud-postgres.yaml'), '--check']);
+  assert.equal(pg.status, 0, pg.stderr);
+  const pond = runCli(['gateway', '--config', join(root, 'examples/demo-gateway-pond.yaml'), '--check']);
+  assert.equal(pond.status, 0, pond.stderr);
 });

@@ -129,7 +129,11 @@ export class CloudService {
 
     const provisioning = await startProvisioning(
       { db, registry, alarms, clock, logger: deps.logger, dataDir: dirname(dataPath(config.auth.secretFile)), brokerUrl: config.mqtt.url },
-      deps.provisioning,
+      deps.provisioning ?? {
+        warnDays: config.provisioning.warnDays,
+        ...(config.provisioning.brokerUrl ? { brokerUrl: config.provisioning.brokerUrl } : {}),
+        ...(config.provisioning.renew ? { renew: { host: config.provisioning.renew.host, port: config.provisioning.renew.port, ...(config.provisioning.renew.hostnames ? { hostnames: config.provisioning.renew.hostnames } : {}) } } : {}),
+      },
     );
     const auth = new AuthService({ db, users: registry.users, clock, secret: readOrCreateSecret(dataPath(config.auth.secretFile)), tokenTtlMs: config.auth.tokenTtlSec * 1000 });
     const staticDir = config.web.enabled ? path(config.web.dir ?? join(base, 'cloud/web')) : undefined;

@@ -55,6 +55,17 @@ export const CloudConfigSchema = z.object({
       escalationTickSec: z.number().min(0.1).max(600).default(5),
     })
     .default({ ingest: true, escalation: true, escalationTickSec: 5 }),
+  /** Gateway provisioning: the broker address handed to claimed gateways, the mTLS renewal endpoint. */
+  provisioning: z
+    .object({
+      /** mqtts:// URL gateways use after claiming (default: mqtt.url). */
+      brokerUrl: z.string().regex(/^(mqtt|mqtts|ssl|tls):\/\//, 'must be mqtt:// or mqtts://').optional(),
+      /** Serve certificate renewal over mutual TLS on this address. */
+      renew: z.object({ host: z.string().default('0.0.0.0'), port: z.number().int().min(0).max(65535), hostnames: z.array(z.string()).optional() }).optional(),
+      /** Warn this many days before a gateway certificate expires. */
+      warnDays: z.number().int().min(1).max(365).default(30),
+    })
+    .default({ warnDays: 30 }),
   notify: z
     .object({
       webhooks: z.array(z.object({ url: z.string().url(), secret: z.string().min(16), events: z.array(z.string()).optional() })).default([]),
