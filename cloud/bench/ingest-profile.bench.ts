@@ -15,7 +15,7 @@ const schema = `prof_${randomBytes(3).toString('hex')}`;
 await createPgSchema(PG, schema);
 const db = new PgDb({ connectionString: PG, schema });
 const times = new Map<string, number>();
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+ 
 const wrap = (o: any) => { for (const m of ['query', 'exec']) { const f = o[m].bind(o); o[m] = async (sql: string, p: any) => { const s = performance.now(); try { return await f(sql, p); } finally { const k = sql.replace(/\s+/g, ' ').slice(0, 60); times.set(k, (times.get(k) ?? 0) + performance.now() - s); } }; } };
 const origTx = db.transaction.bind(db);
 let txTime = 0;
