@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@safeloop/contract';
 import { startDemo } from '../src/demo/start-demo.ts';
-import { freePort } from '../src/demo/free-port.ts';
+import { freePort } from '@safeloop/test-rigs/net/free-port';
 
 /** Compress every keyframe curve of the plant so the gas ramp happens 3× faster. */
 function faster<T>(value: T, factor: number): T {

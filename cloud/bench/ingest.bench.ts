@@ -12,7 +12,7 @@
  *    time from the gateway's publish to the AlarmSink call (after the ingest commit), p50/p99.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -25,6 +25,7 @@ import { migrate } from '../src/db/index.ts';
 import { loadRuleFile, RulesEngine } from '../src/rules/index.ts';
 import { AlarmOutbox, createTelemetryStore } from '../src/store/index.ts';
 import { FakeGateway, MemoryDirectory, newId, startMosquitto } from '../test/ingest/helpers.ts';
+import { procCpuMs } from '@safeloop/test-rigs/bench/proc-stats';
 
 const args = process.argv.slice(2);
 const arg = (name: string, dflt: string): string => {
@@ -70,16 +71,8 @@ async function openBenchDb(kind: 'sqlite' | 'postgres'): Promise<{ db: SqlDb; cl
 async function pgBackendCpu(db: SqlDb): Promise<number> {
   if (db.dialect !== 'postgres') return 0;
   const rows = await db.query<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE application_name = (SELECT current_setting($1))', ['application_name']);
-  let ticks = 0;
-  for (const { pid } of rows) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      // backend gone
-    }
-  }
-  return ticks / 100;
+  // A backend that is gone counts 0.
+  return rows.reduce((sum, { pid }) => sum + procCpuMs(pid), 0) / 1000;
 }
 
 function directory(): MemoryDirectory {

@@ -10,7 +10,7 @@
  * Prints: cycles on time %, skipped deadlines, readings/s, gateway CPU % of one core, RSS.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { loadAverage, procCpuMs } from '@safeloop/test-rigs/bench/proc-stats';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { silentLogger, type Reading } from '@safeloop/contract';
@@ -41,25 +41,6 @@ async function runSimulators(count: number): Promise<void> {
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
   for (const s of sims) await s.stop();
   process.exit(0);
-}
-
-/** CPU ms (user + system) a process has used so far, from /proc (Linux). */
-function procCpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
-
-function loadAverage(): string {
-  try {
-    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
-  } catch {
-    return 'n/a';
-  }
 }
 
 async function main(): Promise<void> {

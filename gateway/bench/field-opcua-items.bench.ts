@@ -9,7 +9,7 @@
  * gateway CPU % of one core, RSS, and the server's CPU.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { loadAverage, procCpuMs } from '@safeloop/test-rigs/bench/proc-stats';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { silentLogger, type Reading } from '@safeloop/contract';
@@ -39,16 +39,6 @@ async function runServer(n: number): Promise<void> {
   await new Promise<void>((resolve) => process.once('SIGTERM', () => resolve()));
   await sim.stop();
   process.exit(0);
-}
-
-function procCpuMs(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
 }
 
 async function main(): Promise<void> {
@@ -113,7 +103,7 @@ async function main(): Promise<void> {
   for (const s of sources) await s.stop();
   server.kill('SIGTERM');
 
-  const load = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  const load = loadAverage();
   process.stdout.write(
     [
       `OPC-UA ${items} monitored items, sampling ${UPDATE_MS} ms, server changes every item every ${UPDATE_MS} ms, ${elapsed.toFixed(1)} s measured`,

@@ -13,12 +13,12 @@
  * Goal: ≥ 95 % at ≤ 19200 baud, ≥ 90 % at 115200.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '@safeloop/contract';
 import { DeviceProfileSchema, type DeviceProfile } from '@safeloop/device-profiles';
 import { createPtyPair, lineLimitPerSec, startModbusRtuSimulator } from '@safeloop/test-rigs';
+import { loadAverage } from '@safeloop/test-rigs/bench/proc-stats';
 import { createFieldSources, createModbusRtuDriver, DeviceInstanceSchema, type ModbusBus } from '../src/field/index.ts';
 
 const REGISTERS = 10;
@@ -136,7 +136,7 @@ async function measure(baudRate: number, seconds: number): Promise<Record<string
     simGapViolations: lineStats.gapViolations,
     simCrcErrors: lineStats.crcErrors,
     gatewayCpuPctOfOneCore: +((100 * (cpu.user + cpu.system)) / 1000 / wallMs).toFixed(1),
-    loadAverage: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+    loadAverage: loadAverage(),
   };
 }
 

@@ -6,3 +6,4 @@ export * from './rig.ts';
 export * from './bridges/index.ts';
 export * from './netfault/index.ts';
 export * from './mosquitto/index.ts';
+export * from './net/free-port.ts';

@@ -9,7 +9,7 @@ import { loadConfigFile, validateConfig, type Logger } from '@safeloop/contract'
 import { CloudConfigSchema, CloudService, startEmbeddedBroker, type EmbeddedBroker } from '@safeloop/cloud';
 import { GatewayAgent, GatewayConfigSchema } from '@safeloop/gateway';
 import { DEMO_DAM_GNSS_BASELINE, demoDamDrift, RigConfigSchema, startGnssSimulator, startRig, type RigConfig } from '@safeloop/test-rigs';
-import { freePort } from './free-port.ts';
+import { freePort } from '@safeloop/test-rigs/net/free-port';
 import { remapPorts } from './remap-ports.ts';
 
 export const REPO_ROOT = resolve(new URL('../../..', import.meta.url).pathname);

@@ -20,7 +20,7 @@ import {
   type TelemetryStore,
   type TelemetryStoreOptions,
 } from './telemetry-store.ts';
-import { rowToLatest, rowToMinute, rowToRaw, type LatestRow, type MinuteRow, type RawRow } from './rows.ts';
+import { queryHistory, rowToLatest, type LatestRow } from './rows.ts';
 
 const INSERT_RAW = `INSERT INTO telemetry_raw (id, gateway_id, point, seq, value_num, value_json, quality, reason, detail, source_time, gateway_time, historical, received_at)
 SELECT u.id, $1, u.point, u.seq, u.n, u.j, u.q, u.r, u.d, u.st, u.gt, u.h, $2
@@ -137,18 +137,7 @@ export class PgTelemetryStore implements TelemetryStore {
   history(point: string, from: number, to: number, resolution: '1m'): Promise<MinuteAggregate[]>;
   history(point: string, from: number, to: number, resolution: 'raw' | '1m'): Promise<RawReadingRow[] | MinuteAggregate[]>;
   async history(point: string, from: number, to: number, resolution: 'raw' | '1m'): Promise<RawReadingRow[] | MinuteAggregate[]> {
-    if (resolution === '1m') {
-      const rows = await this.db.query<MinuteRow>(
-        'SELECT point, minute, min, max, sum, count FROM telemetry_1m WHERE point = $1 AND minute >= $2 AND minute < $3 ORDER BY minute',
-        [point, from - (from % 60_000), to],
-      );
-      return rows.map(rowToMinute);
-    }
-    const rows = await this.db.query<RawRow>(
-      'SELECT id, point, value_num, value_json, quality, reason, source_time, gateway_time, historical FROM telemetry_raw WHERE point = $1 AND source_time >= $2 AND source_time < $3 ORDER BY source_time, id',
-      [point, from, to],
-    );
-    return rows.map(rowToRaw);
+    return queryHistory(this.db, point, from, to, resolution);
   }
 
   /** Drop every daily partition that ends at or before now − retention. */

@@ -1,5 +1,6 @@
 /** Row shapes of the telemetry tables and their mapping to the store's public types. */
 import type { Quality, ReasonCode } from '@safeloop/contract';
+import type { SqlDb } from '../db/index.ts';
 import { decodeValue, type LatestValue, type MinuteAggregate, type RawReadingRow } from './telemetry-store.ts';
 
 export interface LatestRow {
@@ -72,4 +73,20 @@ export function rowToRaw(r: RawRow): RawReadingRow {
 export function rowToMinute(r: MinuteRow): MinuteAggregate {
   const count = Number(r.count);
   return { point: r.point, minute: Number(r.minute), min: r.min, max: r.max, avg: count > 0 ? r.sum / count : 0, count };
+}
+
+/** History of one point, raw or per-minute: the same portable SQL on SQLite and PostgreSQL. */
+export async function queryHistory(db: SqlDb, point: string, from: number, to: number, resolution: 'raw' | '1m'): Promise<RawReadingRow[] | MinuteAggregate[]> {
+  if (resolution === '1m') {
+    const rows = await db.query<MinuteRow>(
+      'SELECT point, minute, min, max, sum, count FROM telemetry_1m WHERE point = $1 AND minute >= $2 AND minute < $3 ORDER BY minute',
+      [point, from - (from % 60_000), to],
+    );
+    return rows.map(rowToMinute);
+  }
+  const rows = await db.query<RawRow>(
+    'SELECT id, point, value_num, value_json, quality, reason, source_time, gateway_time, historical FROM telemetry_raw WHERE point = $1 AND source_time >= $2 AND source_time < $3 ORDER BY source_time, id',
+    [point, from, to],
+  );
+  return rows.map(rowToRaw);
 }

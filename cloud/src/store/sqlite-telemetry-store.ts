@@ -16,7 +16,7 @@ import {
   type TelemetryStore,
   type TelemetryStoreOptions,
 } from './telemetry-store.ts';
-import { rowToLatest, rowToRaw, rowToMinute, type LatestRow, type RawRow, type MinuteRow } from './rows.ts';
+import { queryHistory, rowToLatest, type LatestRow } from './rows.ts';
 
 const INSERT_RAW = `INSERT INTO telemetry_raw (id, gateway_id, point, seq, value_num, value_json, quality, reason, detail, source_time, gateway_time, historical, received_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`;
@@ -101,18 +101,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
   history(point: string, from: number, to: number, resolution: '1m'): Promise<MinuteAggregate[]>;
   history(point: string, from: number, to: number, resolution: 'raw' | '1m'): Promise<RawReadingRow[] | MinuteAggregate[]>;
   async history(point: string, from: number, to: number, resolution: 'raw' | '1m'): Promise<RawReadingRow[] | MinuteAggregate[]> {
-    if (resolution === '1m') {
-      const rows = await this.db.query<MinuteRow>(
-        'SELECT point, minute, min, max, sum, count FROM telemetry_1m WHERE point = $1 AND minute >= $2 AND minute < $3 ORDER BY minute',
-        [point, from - (from % 60_000), to],
-      );
-      return rows.map(rowToMinute);
-    }
-    const rows = await this.db.query<RawRow>(
-      'SELECT id, point, value_num, value_json, quality, reason, source_time, gateway_time, historical FROM telemetry_raw WHERE point = $1 AND source_time >= $2 AND source_time < $3 ORDER BY source_time, id',
-      [point, from, to],
-    );
-    return rows.map(rowToRaw);
+    return queryHistory(this.db, point, from, to, resolution);
   }
 
   async applyRetention(now: number): Promise<{ dropped: number }> {

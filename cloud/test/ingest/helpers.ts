@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { freePort } from '@safeloop/test-rigs/net/free-port';
+import { scaledTimeout } from '@safeloop/test-rigs/test-time';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
@@ -80,17 +82,7 @@ export class RecordingSink implements AlarmSink {
   }
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** A private Mosquitto on a free port (MQTT 5, shared subscriptions), killed by stop(). */
 export async function startMosquitto(): Promise<{ url: string; port: number; stop(): Promise<void> }> {
@@ -180,11 +172,8 @@ export class FakeGateway {
   }
 }
 
-/** Waits scale up on a loaded machine (CI runs several test files at once); passing waits are not slowed. */
-const WAIT_SCALE = Number(process.env.SAFELOOP_TEST_WAIT_SCALE ?? '4');
-
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs * WAIT_SCALE;
+  const deadline = Date.now() + scaledTimeout(timeoutMs);
   for (;;) {
     if (await cond()) return;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);

@@ -1,6 +1,7 @@
 /** Shared helpers for the field I/O tests: a recording sink, polling waits, device instances. */
 import type { Logger, Reading } from '@safeloop/contract';
 import { DeviceInstanceSchema, type DeviceInstance } from '../../src/field/config.ts';
+import { scaledTimeout } from '@safeloop/test-rigs/test-time';
 
 export interface Recorder {
   readonly readings: Reading[];
@@ -28,11 +29,11 @@ export function recorder(): Recorder {
 }
 
 export async function waitFor<T>(what: string, probe: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const until = Date.now() + timeoutMs * Number(process.env.SAFELOOP_TEST_WAIT_SCALE ?? '4'); // generous on a loaded CI machine
+  const until = Date.now() + scaledTimeout(timeoutMs);
   for (;;) {
     const v = probe();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() > until) throw new Error(`timed out after ${scaledTimeout(timeoutMs)} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

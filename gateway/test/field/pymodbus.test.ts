@@ -6,23 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { freePort } from '@safeloop/test-rigs/net/free-port';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '@safeloop/contract';
 import { createFieldSources, readDeviceOnce } from '../../src/field/index.ts';
 import { device, recorder, sleep, waitFor } from './helpers.ts';
 
 const SERVER = fileURLToPath(new URL('./pymodbus-server.py', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => resolve(typeof addr === 'object' && addr ? addr.port : 0));
-    });
-  });
-}
 
 async function accepts(port: number): Promise<boolean> {
   return await new Promise((resolve) => {

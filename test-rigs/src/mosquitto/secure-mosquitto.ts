@@ -13,7 +13,8 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
+import { freePort } from '../net/free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -37,14 +38,6 @@ export interface SecureMosquitto {
   /** Re-read the CRL (restart on the same port). */
   reload(): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 export function mosquittoAcl(cloudIdentities: readonly string[]): string {

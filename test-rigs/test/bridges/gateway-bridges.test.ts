@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { freePort } from '../../src/net/free-port.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,14 +17,6 @@ import { GatewayAgent, GatewayConfigSchema } from '@safeloop/gateway';
 import { Journal } from '@safeloop/gateway/journal';
 import { startGnssSimulator, startHj212Logger } from '../../src/bridges/index.ts';
 import { waitFor } from './helpers.ts';
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 void test('HJ 212, NMEA and line bridges from the gateway config reach the journal; displacement alarm journaled', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'safeloop-gw-bridges-'));

@@ -1,6 +1,7 @@
 /** Test helpers for the bridge tests: a logger that records, a reading collector, polling waits. */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger, Reading } from '@safeloop/contract';
+import { scaledTimeout } from '../../src/test-time.ts';
 
 export interface LogEntry {
   level: string;
@@ -28,7 +29,7 @@ export function collector(): { readings: Reading[]; sink: (r: readonly Reading[]
 }
 
 export async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs * Number(process.env.SAFELOOP_TEST_WAIT_SCALE ?? '4'); // generous on a loaded CI machine
+  const deadline = Date.now() + scaledTimeout(timeoutMs);
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(10);

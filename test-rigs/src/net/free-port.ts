@@ -1,6 +1,9 @@
 import { createServer } from 'node:net';
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
+/**
+ * A TCP port that was free a moment ago on 127.0.0.1 — for servers that must be told their port up
+ * front (Mosquitto configs, the demo's port remapping). Servers we start ourselves listen on 0 instead.
+ */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
