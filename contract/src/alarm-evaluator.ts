@@ -93,6 +93,8 @@ export interface LimitTransition extends EventBase {
   limit: number;
   cause: 'limit' | 'over_range';
   latched: boolean;
+  /** When the excursion (raised) or the return (cleared) began: the start of an on/off delay, else the reading's time. */
+  since: number;
 }
 
 export interface FaultTransition extends EventBase {
@@ -228,9 +230,10 @@ function stepFaults(r: Reading, cfg: PointAlarmConfig, access: StateAccess, own:
   }
 }
 
-function limitEvent(r: Reading, cfg: PointAlarmConfig, limit: AlarmLimit, kind: 'raised' | 'cleared', cause: 'limit' | 'over_range'): LimitTransition {
+function limitEvent(r: Reading, cfg: PointAlarmConfig, limit: AlarmLimit, kind: 'raised' | 'cleared', cause: 'limit' | 'over_range', since: number): LimitTransition {
   return {
     ...base(r, cfg),
+    since,
     kind,
     type: 'limit',
     level: limit.level,
@@ -265,18 +268,20 @@ function stepCondition(r: Reading, cfg: PointAlarmConfig, limit: AlarmLimit, st:
       }
       st.phase = 'active';
       st.cause = cause;
-      return limitEvent(r, cfg, limit, 'raised', cause);
-    case 'pending_on':
+      return limitEvent(r, cfg, limit, 'raised', cause, t);
+    case 'pending_on': {
       if (!beyond) {
         st.phase = 'normal';
         st.since = t;
         return undefined;
       }
       if (t - st.since < limit.onDelaySec * 1000) return undefined;
+      const began = st.since;
       st.phase = 'active';
       st.since = t;
       st.cause = cause;
-      return limitEvent(r, cfg, limit, 'raised', cause);
+      return limitEvent(r, cfg, limit, 'raised', cause, began);
+    }
     case 'active':
       if (!backInside) return undefined;
       st.since = t;
@@ -285,17 +290,19 @@ function stepCondition(r: Reading, cfg: PointAlarmConfig, limit: AlarmLimit, st:
         return undefined;
       }
       st.phase = 'normal';
-      return limitEvent(r, cfg, limit, 'cleared', st.cause ?? 'limit');
-    case 'pending_off':
+      return limitEvent(r, cfg, limit, 'cleared', st.cause ?? 'limit', t);
+    case 'pending_off': {
       if (!backInside) {
         st.phase = 'active';
         st.since = t;
         return undefined;
       }
       if (t - st.since < limit.offDelaySec * 1000) return undefined;
+      const began = st.since;
       st.phase = 'normal';
       st.since = t;
-      return limitEvent(r, cfg, limit, 'cleared', st.cause ?? 'limit');
+      return limitEvent(r, cfg, limit, 'cleared', st.cause ?? 'limit', began);
+    }
   }
 }
 
@@ -343,13 +350,16 @@ export function tickDelays(cfg: PointAlarmConfig, ps: PointAlarmState, last: Rea
     const st = ps.conditions[limit.level];
     if (!st) continue;
     if (st.phase === 'pending_on' && now - st.since >= limit.onDelaySec * 1000) {
+      const began = st.since;
       st.phase = 'active';
+      st.since = now;
       st.cause = 'limit';
-      out.push(limitEvent(last, cfg, limit, 'raised', 'limit'));
+      out.push(limitEvent(last, cfg, limit, 'raised', 'limit', began));
     } else if (st.phase === 'pending_off' && now - st.since >= limit.offDelaySec * 1000) {
+      const began = st.since;
       st.phase = 'normal';
       st.since = now;
-      out.push(limitEvent(last, cfg, limit, 'cleared', st.cause ?? 'limit'));
+      out.push(limitEvent(last, cfg, limit, 'cleared', st.cause ?? 'limit', began));
     }
   }
   return out;
