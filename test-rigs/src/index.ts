@@ -7,3 +7,4 @@ export * from './bridges/index.ts';
 export * from './netfault/index.ts';
 export * from './mosquitto/index.ts';
 export * from './net/free-port.ts';
+export * from './rig-control.ts';

@@ -39,6 +39,8 @@ export function registerDemoCommand(program: Command): void {
         ...LOGINS.map(([u, p, who]) => `    ${u?.padEnd(10)} ${p?.padEnd(10)} ${who}`),
         '',
         '  gas-01 ramps through 一级报警 (25 %LEL) and 二级报警 (50 %LEL) within the first minute.',
+        '  Make a device fall silent (a comm-loss fault alarm, then stale data after 60 s), and bring it back:',
+        '    npm run safeloop -- rig pause tank-farm:2      npm run safeloop -- rig resume tank-farm:2',
         '  Press Ctrl-C to stop.',
         '',
       ];

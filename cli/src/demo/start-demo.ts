@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { loadConfigFile, validateConfig, type Logger } from '@safeloop/contract';
 import { CloudConfigSchema, CloudService, startEmbeddedBroker, type EmbeddedBroker } from '@safeloop/cloud';
 import { GatewayAgent, GatewayConfigSchema } from '@safeloop/gateway';
-import { DEMO_DAM_GNSS_BASELINE, demoDamDrift, RigConfigSchema, startGnssSimulator, startRig, type RigConfig } from '@safeloop/test-rigs';
+import { DEMO_DAM_GNSS_BASELINE, demoDamDrift, RigConfigSchema, startGnssSimulator, startRig, startRigControl, type RigConfig } from '@safeloop/test-rigs';
 import { freePort } from '@safeloop/test-rigs/net/free-port';
 import { remapPorts } from './remap-ports.ts';
 
@@ -17,6 +17,8 @@ export const REPO_ROOT = resolve(new URL('../../..', import.meta.url).pathname);
 export const DEMO_GATEWAY_CONFIGS = [join(REPO_ROOT, 'examples/demo-gateway.yaml'), join(REPO_ROOT, 'examples/demo-gateway-pond.yaml')];
 export const DEMO_RIG_CONFIG = join(REPO_ROOT, 'test-rigs/plants/demo-plant.yaml');
 export const DEMO_SEED = join(REPO_ROOT, 'cloud/seed/demo.yaml');
+/** Stale data, gateway offline and the pond's four-colour aggregation (point limits run at the edge). */
+export const DEMO_RULES = join(REPO_ROOT, 'examples/demo-rules.yaml');
 /** The dam-crest GNSS receiver (NMEA over a serial server) the pond gateway reads. */
 export const DEMO_GNSS_PORT = 15030;
 
@@ -29,6 +31,8 @@ export interface DemoOptions {
   randomPorts?: boolean;
   /** Adjust the plant before it starts (tests compress the scenario). */
   transformRig?: (rig: RigConfig) => RigConfig;
+  /** Loopback port of the rig control (`safeloop rig pause`); 0 picks a free one. Default 15099. */
+  rigControlPort?: number;
 }
 
 export interface RunningDemo {
@@ -36,6 +40,8 @@ export interface RunningDemo {
   mqttUrl: string;
   cloud: CloudService;
   gateways: GatewayAgent[];
+  /** Where `safeloop rig pause|resume` reaches the simulated plant. */
+  rigControlUrl: string;
   stop(): Promise<void>;
 }
 
@@ -95,6 +101,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       store: { kind: 'sqlite', path: join(dataDir, 'cloud/safeloop.db') },
       mqtt: { url: broker.url, protocolVersion: 4 },
       seed: DEMO_SEED,
+      ruleFiles: [DEMO_RULES],
       auth: { secretFile: join(dataDir, 'cloud/token-secret') },
     }, CloudConfigSchema);
     const cloud = await CloudService.start(cloudConfig, { logger, repoRoot: REPO_ROOT });
@@ -102,6 +109,8 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
 
     const rig = await startRig(rigConfig, { logger });
     stops.push(() => rig.stop());
+    const rigControl = await startRigControl(rig, { port: opts.rigControlPort ?? (opts.randomPorts ? 0 : 15099), logger });
+    stops.push(() => rigControl.stop());
     const gnss = await startGnssSimulator({ tcpPort: gnssPort, host: '127.0.0.1', baseline: DEMO_DAM_GNSS_BASELINE, drift: demoDamDrift });
     stops.push(() => gnss.stop());
 
@@ -117,7 +126,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       gateways.push(gateway);
     }
 
-    return { url: cloud.url, mqttUrl: broker.url, cloud, gateways, stop: stopAll };
+    return { url: cloud.url, mqttUrl: broker.url, cloud, gateways, rigControlUrl: rigControl.url, stop: stopAll };
   } catch (err) {
     await stopAll();
     throw err;

@@ -59,7 +59,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     let h: Harness;
     const sink = new OrderedSink();
     before(async () => {
-      h = await startHarness(kind, { rules: new RulesEngine({ logger: silentLogger }, RULES), alarms: sink, reorderTimeoutMs: 5000 });
+      h = await startHarness(kind, { rules: new RulesEngine({ logger: silentLogger }, RULES as never), alarms: sink, reorderTimeoutMs: 5000 });
       rows.forEach((row, i) => h.directory.add(`gwcf${i}`, [siteOf(row.id)]));
       await h.worker.start();
     });
