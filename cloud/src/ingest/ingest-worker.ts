@@ -6,7 +6,7 @@
  * everything lives in the database, so any worker may die at any moment.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { errorMessage, systemClock, topics, type AckMessage, type Clock, type Logger, type TelemetryEvent } from '@safeloop/contract';
+import { errorMessage, systemClock, topics, type AckMessage, type Clock, type CloudStatusMessage, type Logger, type TelemetryEvent } from '@safeloop/contract';
 import type { AlarmSink } from '../alarms/alarm-sink.ts';
 import { migrate, type SqlDb } from '../db/index.ts';
 import { AlarmOutbox } from '../store/alarm-outbox.ts';
@@ -21,7 +21,12 @@ import { UplinkProcessor } from './uplink-processor.ts';
 
 export interface IngestWorkerDeps {
   db: SqlDb;
-  mqtt: { url: string; tls?: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer }; clientId?: string; protocolVersion?: 4 | 5 };
+  /**
+   * With a fixed clientId the worker keeps a persistent broker session (clean start off; MQTT 5 session
+   * expiry sessionExpirySec, default 1 h): what gateways publish while it restarts is queued for it.
+   * Without one (tests, throw-away workers) the session is clean and the id random.
+   */
+  mqtt: { url: string; tls?: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer }; clientId?: string; protocolVersion?: 4 | 5; sessionExpirySec?: number };
   /** Called after a telemetry batch commits, with the events stored for the first time (live push). */
   onTelemetryCommitted?: (events: readonly TelemetryEvent[]) => void;
   /** Called after a gateway birth or death commits. */
@@ -115,21 +120,33 @@ export class IngestWorker {
 
   async start(): Promise<void> {
     await this.migrate();
-    const { url, tls, clientId, protocolVersion } = this.deps.mqtt;
+    const { url, tls, clientId, protocolVersion, sessionExpirySec } = this.deps.mqtt;
+    const version = protocolVersion ?? 5;
+    const persistent = clientId !== undefined;
+    const instanceId = `${(clientId ?? 'ingest').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
     const client = mqtt.connect(url, {
-      protocolVersion: protocolVersion ?? 5,
+      protocolVersion: version,
       clientId: clientId ?? `safeloop-ingest-${process.pid}-${Math.random().toString(16).slice(2, 10)}`,
-      clean: true,
+      clean: !persistent,
+      ...(persistent && version === 5 ? { properties: { sessionExpiryInterval: sessionExpirySec ?? 3600 } } : {}),
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
+      // The cloud's death: gateways learn that acks will pause (informational; they keep their journal).
+      will: { topic: topics.cloudStatus(), payload: Buffer.from(JSON.stringify(this.cloudStatus('offline', instanceId, Date.now()))), qos: 1, retain: true },
       ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}),
     });
     this.client = client;
     const filter = this.deps.shareGroup ? topics.sharedAllUp(this.deps.shareGroup) : topics.allUp();
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
+      // Subscribe on every connect (a lost session has no subscription), then announce: gateways re-publish
+      // what they have not had acknowledged at once, not after their ack timeout.
       client.subscribe(filter, { qos: 1 }, (err) => {
-        if (err) this.logger.error({ err: errorMessage(err), filter }, 'subscribe failed');
-        else this.logger.info({ filter }, 'ingest subscribed');
+        if (err) {
+          this.logger.error({ err: errorMessage(err), filter }, 'subscribe failed');
+          return;
+        }
+        this.logger.info({ filter, sessionPresent: connack.sessionPresent, persistent }, 'ingest subscribed');
+        this.announce(client, instanceId);
       });
     });
     client.on('error', (err) => this.logger.error({ err: errorMessage(err) }, 'mqtt error'));
@@ -151,6 +168,17 @@ export class IngestWorker {
     this.timer = setInterval(() => {
       if (!this.ticking) this.ticking = this.tick().finally(() => (this.ticking = undefined));
     }, tick);
+  }
+
+  private cloudStatus(state: 'online' | 'offline', instanceId: string, since: number): CloudStatusMessage {
+    return { v: 1, state, instanceId, since: Math.max(since, 946_684_800_000) };
+  }
+
+  private announce(client: MqttClient, instanceId: string): void {
+    const body = JSON.stringify(this.cloudStatus('online', instanceId, Date.now()));
+    client.publish(topics.cloudStatus(), body, { qos: 1, retain: true }, (err) => {
+      if (err) this.logger.warn({ err: errorMessage(err) }, 'cloud status publish failed (gateways resend on their ack timeout)');
+    });
   }
 
   async stop(): Promise<void> {
