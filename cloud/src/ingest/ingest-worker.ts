@@ -6,7 +6,7 @@
  * everything lives in the database, so any worker may die at any moment.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { errorMessage, systemClock, topics, type AckMessage, type Clock, type CloudStatusMessage, type Logger, type TelemetryEvent } from '@safeloop/contract';
+import { errorMessage, parseTopic, systemClock, topics, type AckMessage, type Clock, type CloudStatusMessage, type Logger, type TelemetryEvent } from '@safeloop/contract';
 import type { AlarmSink } from '../alarms/alarm-sink.ts';
 import { migrate, type SqlDb } from '../db/index.ts';
 import { AlarmOutbox } from '../store/alarm-outbox.ts';
@@ -51,6 +51,8 @@ export interface IngestWorkerDeps {
   concurrency?: number;
   /** Messages waiting beyond this are dropped unacknowledged (the gateway resends). Default 5000. */
   maxQueued?: number;
+  /** Seqs accepted above what a gateway announced (birth/status nextSeq − 1). Default 100,000. */
+  seqWindow?: number;
   /** Timer pass period. Default min(timeouts)/4 within 50 ms…1 s. */
   tickMs?: number;
 }
@@ -107,6 +109,7 @@ export class IngestWorker {
       logger: this.logger,
       clock: this.clock,
       offlineGraceMs: this.offlineGraceMs,
+      seqWindow: deps.seqWindow,
     });
   }
 
@@ -225,7 +228,7 @@ export class IngestWorker {
         replayTimeoutMs: this.replayTimeoutMs,
         now,
       });
-      for (const a of r.acks) this.publishAck(a);
+      for (const a of r.acks) this.publishAck(a.ack, a.epoch);
       for (const { gatewayId, command } of r.replays) this.publish(topics.down(gatewayId, 'cmd'), JSON.stringify(command));
       if (this.deps.rules) await this.deps.rules.runTimers(this.deps.db, now, (tx, ops) => this.outbox.enqueue(tx, ops));
       // Everything due, including rows left behind by a worker that died after its commit.
@@ -278,7 +281,11 @@ export class IngestWorker {
   private async processOnce(topic: string, payload: Buffer, at: number): Promise<void> {
     try {
       const out = await this.processor.handle(topic, payload, at);
-      if (out.ack) this.publishAck(out.ack);
+      if (out.ack) this.publishAck(out.ack, out.epoch ?? 0);
+      for (const command of out.commands ?? []) {
+        const gatewayId = out.ack?.gatewayId ?? topicGateway(topic);
+        if (gatewayId) this.publish(topics.down(gatewayId, 'cmd'), JSON.stringify(command));
+      }
       if (out.fresh && out.fresh.length > 0 && this.deps.onTelemetryCommitted) {
         try {
           this.deps.onTelemetryCommitted(out.fresh);
@@ -294,9 +301,12 @@ export class IngestWorker {
     }
   }
 
-  /** Acks per stream never go backwards from this worker (concurrent batches may finish out of order). */
-  private publishAck(ack: AckMessage): void {
-    const key = `${ack.gatewayId}\u0000${ack.stream}`;
+  /**
+   * Acks per stream never go backwards from this worker within one stream epoch (concurrent batches may
+   * finish out of order); a new epoch (replaced gateway journal) restarts from its own numbering.
+   */
+  private publishAck(ack: AckMessage, epoch: number): void {
+    const key = `${ack.gatewayId}\u0000${ack.stream}\u0000${epoch}`;
     const best = Math.max(this.lastAck.get(key) ?? 0, ack.ackSeq);
     this.lastAck.set(key, best);
     if (this.lastAck.size > 200_000) this.lastAck.clear();
@@ -310,4 +320,9 @@ export class IngestWorker {
       if (err) this.logger.warn({ err: errorMessage(err), topic }, 'publish failed (the gateway will resend and be acked again)');
     });
   }
+}
+
+function topicGateway(topic: string): string | undefined {
+  const t = parseTopic(topic);
+  return t?.gatewayId;
 }

@@ -44,6 +44,10 @@ CREATE TABLE telemetry_1m (
   PRIMARY KEY (point, minute)
 );`;
 
+const RAW_EPOCH = `ALTER TABLE telemetry_raw ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+DROP INDEX IF EXISTS telemetry_raw_gateway_seq;
+CREATE INDEX telemetry_raw_gateway_epoch_seq ON telemetry_raw (gateway_id, epoch, seq);`;
+
 export const TELEMETRY_MIGRATIONS: readonly Migration[] = [
   {
     id: 1,
@@ -77,5 +81,11 @@ ${LATEST_AND_1M}`,
     name: 'latest values updated in place: no index on good_at (stale scans are periodic), PostgreSQL fillfactor for HOT updates',
     sqlite: 'DROP INDEX IF EXISTS telemetry_latest_good_at',
     postgres: 'DROP INDEX IF EXISTS telemetry_latest_good_at; ALTER TABLE telemetry_latest SET (fillfactor = 70)',
+  },
+  {
+    id: 5,
+    name: 'raw readings keyed by (gateway, stream epoch, seq): a replaced gateway journal restarts its seqs',
+    sqlite: RAW_EPOCH,
+    postgres: RAW_EPOCH,
   },
 ];
