@@ -30,7 +30,7 @@ export const DeliverySchema = z.object({
    * While alarm events wait in the journal, the reconnect wait never exceeds this (an alarm must not sit
    * out a long backoff after a broker flap). Telemetry-only backlogs use reconnectMaxMs.
    */
-  alarmReconnectMaxMs: z.number().int().min(10).max(60_000).default(2_000),
+  alarmReconnectMaxMs: z.number().int().min(10).max(60_000).default(1_000),
   /** Events older than this when sent are flagged `historical: true`. */
   historicalAfterSec: z.number().min(0).default(30),
   /** Per-connection rate limits (AWS IoT Core: 100 publishes/s, 512 KiB/s). Alarms are never held back by them. */
