@@ -53,6 +53,8 @@ export interface IngestWorkerDeps {
   maxQueued?: number;
   /** Seqs accepted above what a gateway announced (birth/status nextSeq − 1). Default 100,000. */
   seqWindow?: number;
+  /** Resend rounds of acknowledged events closer than this count once (stuck-stream detection). Default 5 s. */
+  stuckRoundGapMs?: number;
   /** Timer pass period. Default min(timeouts)/4 within 50 ms…1 s. */
   tickMs?: number;
 }
@@ -110,6 +112,7 @@ export class IngestWorker {
       clock: this.clock,
       offlineGraceMs: this.offlineGraceMs,
       seqWindow: deps.seqWindow,
+      stuckRoundGapMs: deps.stuckRoundGapMs,
     });
   }
 

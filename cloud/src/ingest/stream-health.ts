@@ -9,7 +9,8 @@ import type { OutboxOp } from '../store/alarm-outbox.ts';
 import type { StreamState } from './seq-tracker.ts';
 
 export const STUCK_ROUNDS = 3;
-const ROUND_GAP_MS = 5_000;
+/** Resends closer together than this belong to one round (the gateway's ack timeout is 20 s by default). */
+export const STUCK_ROUND_GAP_MS = 5_000;
 
 export function stuckConditionKey(gatewayId: string, stream: string): string {
   return `stuck:${gatewayId}:${stream}`;
@@ -25,7 +26,7 @@ export interface StuckVerdict {
  * Update `next` (the state after this batch) from what the batch was: `stale` when every event in it was
  * already acknowledged and nothing new was stored.
  */
-export function noteBatch(next: StreamState, prevAck: number, stale: boolean, siteId: string, now: number): StuckVerdict {
+export function noteBatch(next: StreamState, prevAck: number, stale: boolean, siteId: string, now: number, roundGapMs = STUCK_ROUND_GAP_MS): StuckVerdict {
   const ops: OutboxOp[] = [];
   if (next.ackSeq > prevAck || !stale) {
     if (next.stuckAlarm && next.ackSeq > prevAck) {
@@ -38,7 +39,7 @@ export function noteBatch(next: StreamState, prevAck: number, stale: boolean, si
     }
     return { ops, rebirth: false };
   }
-  if (next.stuckAt !== null && now - next.stuckAt < ROUND_GAP_MS) return { ops, rebirth: false };
+  if (next.stuckAt !== null && now - next.stuckAt < roundGapMs) return { ops, rebirth: false };
   next.stuckCount += 1;
   next.stuckAt = now;
   if (next.stuckCount < STUCK_ROUNDS) return { ops, rebirth: false };

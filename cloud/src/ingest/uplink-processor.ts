@@ -49,6 +49,8 @@ export interface UplinkProcessorDeps {
   offlineGraceMs: number;
   /** Seqs accepted above what the gateway announced (seq-guard.ts). Default DEFAULT_SEQ_WINDOW. */
   seqWindow?: number | undefined;
+  /** Resends of acknowledged events closer together than this count as one round (stream-health.ts). */
+  stuckRoundGapMs?: number | undefined;
 }
 
 export interface UplinkOutcome {
@@ -136,7 +138,7 @@ export class UplinkProcessor {
   ): Promise<{ next: StreamState; ops: OutboxOp[]; commands: CommandMessage[] }> {
     const upd = applySeqs(stream, d.sequence, receivedAt);
     const stale = batchSeqs.length > 0 && inserted === 0 && batchSeqs.every((q) => q <= stream.ackSeq);
-    const verdict = noteBatch(upd.state, stream.ackSeq, stale, siteId, receivedAt);
+    const verdict = noteBatch(upd.state, stream.ackSeq, stale, siteId, receivedAt, this.deps.stuckRoundGapMs);
     await saveStream(tx, upd.state, receivedAt);
     const commands: CommandMessage[] = verdict.rebirth ? [{ v: 1, id: commandId(receivedAt), type: 'rebirth' }] : [];
     if (verdict.rebirth) this.deps.logger.warn({ gatewayId: stream.gatewayId, stream: stream.stream, ackSeq: stream.ackSeq }, 'stream stuck: acknowledged events resent again and again; rebirth requested');
