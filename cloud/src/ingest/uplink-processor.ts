@@ -112,7 +112,8 @@ export class UplinkProcessor {
     const owned: E[] = [];
     const refused: E[] = [];
     for (const e of events) {
-      if (gw.siteIds.includes(siteOf(e.point))) owned.push(e);
+      const subject = (e as { subject?: string }).subject; // fault events: their subject must be on the same site
+      if (gw.siteIds.includes(siteOf(e.point)) && (subject === undefined || siteOf(subject) === siteOf(e.point))) owned.push(e);
       else {
         refused.push(e);
         await this.reject(topic, gw.id, 'wrong_tenant', `event ${e.id} seq ${e.seq}: point ${e.point} is not on a site of gateway ${gw.id}`, undefined);
@@ -185,7 +186,7 @@ export class UplinkProcessor {
     const split = await this.splitOwned(
       topic,
       gw,
-      batch.events.filter((e) => e.type === 'alarm'),
+      batch.events.filter((e) => e.type === 'alarm' || e.type === 'fault'),
     );
     const refusedIds = new Set(split.refused.map((e) => e.id));
     const owned: AlarmStreamEvent[] = batch.events.filter((e) => !refusedIds.has(e.id));
@@ -198,7 +199,7 @@ export class UplinkProcessor {
       for (const e of d.store) {
         const n = await tx.exec(
           'INSERT INTO edge_events (id, gateway_id, seq, type, point, body, received_at, epoch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING',
-          [e.id, gw.id, e.seq, e.type, e.type === 'alarm' ? e.point : null, JSON.stringify(e), receivedAt, stream.epoch],
+          [e.id, gw.id, e.seq, e.type, e.type === 'system' ? null : e.point, JSON.stringify(e), receivedAt, stream.epoch],
         );
         if (n === 0) continue;
         inserted += 1;

@@ -84,6 +84,12 @@ ${LATEST_AND_1M}`,
   },
   {
     id: 5,
+    name: 'latest by arrival: start of the current good run (no flapping of stale/comm-loss), last bad-time reading beside the value',
+    sqlite: 'ALTER TABLE telemetry_latest ADD COLUMN good_since BIGINT NOT NULL DEFAULT 0; ALTER TABLE telemetry_latest ADD COLUMN time_suspect TEXT',
+    postgres: 'ALTER TABLE telemetry_latest ADD COLUMN good_since BIGINT NOT NULL DEFAULT 0; ALTER TABLE telemetry_latest ADD COLUMN time_suspect TEXT',
+  },
+  {
+    id: 6,
     name: 'raw readings keyed by (gateway, stream epoch, seq): a replaced gateway journal restarts its seqs',
     sqlite: RAW_EPOCH,
     postgres: RAW_EPOCH,
