@@ -57,13 +57,18 @@ for (const kind of DB_KINDS) {
 
         // 1. 二级 gas alarm from the edge; the whole loop to 'reviewed'
         await publish(edge(1, 'raised', 55, s.clock.now()));
-        const list = (await operator.get('/api/alarms?state=open')).body as { items: AlarmBody[] };
-        const id = list.items.find((a) => a.state === 'pushed')?.id;
-        assert.ok(id, 'alarm raised and pushed');
+        let id: string | undefined;
+        await waitFor(async () => {
+          const list = (await operator.get('/api/alarms?state=open')).body as { items: AlarmBody[] };
+          id = list.items.find((a) => a.state === 'pushed')?.id;
+          return id !== undefined;
+        }, 10_000, 'alarm raised and pushed');
+        assert.ok(id);
         assert.equal((await operator.post(`/api/alarms/${id}/acknowledge`, { note: '到场' })).status, 200);
         assert.equal((await manager.post(`/api/alarms/${id}/start-handling`, {})).status, 200);
         s.clock.advance(4 * 60_000);
         await publish(edge(2, 'cleared', 3, s.clock.now()));
+        await waitFor(async () => ((await operator.get(`/api/alarms/${id}`)).body as AlarmBody).condition === 'cleared', 10_000, 'cleared');
         const fb = await manager.post(`/api/alarms/${id}/feedback`, { cause: '阀门填料泄漏', measures: '更换填料', result: '浓度恢复', disposition: 'handled' });
         assert.equal(fb.status, 200, fb.text);
         assert.equal((await county.post(`/api/alarms/${id}/review`, { approved: true, comment: '属实' })).status, 200);
@@ -92,8 +97,11 @@ for (const kind of DB_KINDS) {
         await waitFor(() => seen.some((x) => x.event === 'notification' && x.data.reason === 'returned'), 5000, 'returned notification');
         assert.ok(seen.some((x) => x.event === 'alarm' && x.data.state === 'pushed' && x.data.reactivations === 1));
         assert.ok(s.sms.sent.slice(smsBefore).some((m) => m.to === '13800000001' && m.text.includes('复现')), 'operator paged again');
-        const actions = (await operator.get(`/api/alarms/${id}`)).body as AlarmBody;
-        assert.ok(actions.audit.some((e) => e.action === 'notified' && e.details.reason === 'returned'));
+        await waitFor(
+          async () => ((await operator.get(`/api/alarms/${id}`)).body as AlarmBody).audit.some((e) => e.action === 'notified' && e.details.reason === 'returned'),
+          5000,
+          'the announcement audited',
+        );
 
         // closing is refused while active, acknowledging is offered again
         const close = await county.post(`/api/alarms/${id}/close`, {});
