@@ -4,6 +4,7 @@
  * against one PostgreSQL and one broker; everything that must agree lives in the database.
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -105,6 +106,7 @@ export class CloudService {
     );
     await rules.init(db);
 
+    const clientId = ingestClientId(config);
     const ingest = config.workers.ingest
       ? new IngestWorker({
           db,
@@ -112,7 +114,9 @@ export class CloudService {
             url: config.mqtt.url,
             protocolVersion: config.mqtt.protocolVersion,
             ...(config.mqtt.tls ? { tls: { ca: readFileSync(path(config.mqtt.tls.ca)), cert: readFileSync(path(config.mqtt.tls.cert)), key: readFileSync(path(config.mqtt.tls.key)) } } : {}),
-            ...(config.mqtt.clientId ? { clientId: config.mqtt.clientId } : {}),
+            // A fixed client id keeps a persistent session: what gateways publish during a restart is queued.
+            ...(clientId !== undefined ? { clientId } : {}),
+            sessionExpirySec: config.mqtt.sessionExpirySec,
           },
           ...(config.mqtt.shareGroup ? { shareGroup: config.mqtt.shareGroup } : {}),
           directory: registry,
@@ -218,4 +222,11 @@ export class CloudService {
       }
     }
   }
+}
+
+/** The configured ingest client id; default (single worker) safeloop-ingest-{hostname}, so the session persists. */
+function ingestClientId(config: CloudConfig): string | undefined {
+  if (config.mqtt.clientId) return config.mqtt.clientId;
+  if (config.mqtt.shareGroup) return undefined;
+  return `safeloop-ingest-${hostname().replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}`;
 }

@@ -32,7 +32,14 @@ export const CloudConfigSchema = z.object({
     protocolVersion: z.union([z.literal(4), z.literal(5)]).default(5),
     /** MQTT 5 shared-subscription group; several workers with the same group split the load. Omit for MQTT 3.1.1. */
     shareGroup: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional(),
+    /**
+     * Ingest client id; a fixed id gives a persistent broker session (messages published while the cloud
+     * restarts are queued). Default without shareGroup: safeloop-ingest-{hostname}. With shareGroup give each
+     * worker its own id, or its session is clean.
+     */
     clientId: z.string().max(64).optional(),
+    /** MQTT 5 session expiry of the persistent ingest session. */
+    sessionExpirySec: z.number().int().min(0).max(7 * 86400).default(3600),
   }),
   /** Run an in-process MQTT broker (demo / single machine). */
   embeddedBroker: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }).optional(),

@@ -67,7 +67,7 @@ function startStream() {
     // desk a newly raised alarm is already announced by the desk itself.
     onNotification: (n) => {
       if (n.reason === 'raised' && location.hash.startsWith('#/alarms')) return;
-      const severe = n.alarm?.colour === 'red' || n.alarm?.colour === 'orange' || n.reason === 'escalated';
+      const severe = n.alarm?.colour === 'red' || n.alarm?.colour === 'orange' || n.reason === 'escalated' || n.reason === 'returned';
       toast(n.text ?? n.alarm?.title ?? n.reason, severe ? 'error' : 'info');
     },
     onLatest: (r) => emit('latest', r),

@@ -24,7 +24,7 @@ const zh = {
   state_feedback_submitted: '已反馈', state_reviewed: '已审核', state_closed: '已关闭', state_shelved: '已搁置',
   condition_active: '报警中', condition_cleared: '已恢复',
   kind_point: '测点报警', kind_warning: '预警', kind_system: '系统',
-  overdue: '超时', escalated: '已升级{n}级', unacked: '未确认',
+  overdue: '超时', escalated: '已升级{n}级', unacked: '未确认', recurred: '复现{n}次', peakValue: '复现后峰值',
   // map
   mapTitle: '一张图', mapLegend: '图例：按最高未关闭预警着色', gatewayOffline: '网关离线', gatewayOnline: '网关在线',
   mapNoOutline: '本区域暂无行政区划轮廓，仅显示场所列表。', sitesInRegion: '场所列表',
@@ -81,7 +81,7 @@ const en = {
   state_feedback_submitted: 'Feedback submitted', state_reviewed: 'Reviewed', state_closed: 'Closed', state_shelved: 'Shelved',
   condition_active: 'Active', condition_cleared: 'Cleared',
   kind_point: 'Point alarm', kind_warning: 'Warning', kind_system: 'System',
-  overdue: 'Overdue', escalated: 'Escalated to level {n}', unacked: 'Unacknowledged',
+  overdue: 'Overdue', escalated: 'Escalated to level {n}', unacked: 'Unacknowledged', recurred: 'Returned {n}×', peakValue: 'Peak since return',
   mapTitle: 'One map', mapLegend: 'Legend: coloured by the worst open warning', gatewayOffline: 'Gateway offline', gatewayOnline: 'Gateway online',
   mapNoOutline: 'No outline for this region; showing the site list only.', sitesInRegion: 'Sites',
   colSite: 'Site', colEnterprise: 'Enterprise', colType: 'Type', colRegion: 'Region', colWorst: 'Worst warning', colOpenAlarms: 'Open alarms', colGateway: 'Gateway',

@@ -137,8 +137,28 @@ export const StatusMessageSchema = z.object({
   devices: z.record(z.string(), z.enum(['ok', 'degraded', 'comm_lost'])).optional(),
   /** Optional (added): the gateway clock minus the cloud clock, ms, estimated from the last ack (positive = gateway ahead). */
   clockOffsetMs: z.number().int().optional(),
+  /**
+   * Optional (added): identity of the journal file the seqs come from, generated once when the journal is
+   * created. A birth with a new journalId (or a nextSeq below the cloud's ack) opens a new stream epoch.
+   */
+  journalId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/).optional(),
 });
 export type StatusMessage = z.infer<typeof StatusMessageSchema>;
+
+/**
+ * Cloud → gateways, retained on `topics.cloudStatus()`: the cloud's ingest is online (published after it
+ * subscribed, on every (re)connect) or offline (its MQTT will). A gateway that sees a new
+ * (instanceId, since) re-publishes everything unacknowledged at once instead of waiting for its ack timeout.
+ */
+export const CloudStatusMessageSchema = z.object({
+  v: z.literal(PROTOCOL_VERSION),
+  state: z.enum(['online', 'offline']),
+  /** One per ingest process. */
+  instanceId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+  /** When this connection of the instance came up (its subscription is in place). */
+  since: EpochMsSchema,
+});
+export type CloudStatusMessage = z.infer<typeof CloudStatusMessageSchema>;
 
 /** Cloud → gateway: everything up to ackSeq on this stream is committed; release it. */
 export const AckMessageSchema = z.object({

@@ -6,6 +6,11 @@
 import { ID_PATTERN } from './reading.ts';
 
 export const TOPIC_ROOT = 'safeloop/v1';
+/**
+ * The cloud's own retained status (birth/death of its ingest): every gateway may read it (one broker ACL
+ * line `topic read safeloop/v1/$cloud/status`). `$` is not allowed in gateway ids, so it never names a gateway.
+ */
+export const CLOUD_STATUS_TOPIC = `${TOPIC_ROOT}/$cloud/status`;
 export const STREAMS = ['alarm', 'telemetry'] as const;
 export type Stream = (typeof STREAMS)[number];
 
@@ -24,6 +29,8 @@ export const topics = {
   allUp: (): string => `${TOPIC_ROOT}/+/up/#`,
   /** Same, as an MQTT 5 shared subscription so N ingest workers split the load. */
   sharedAllUp: (group = 'ingest'): string => `$share/${group}/${TOPIC_ROOT}/+/up/#`,
+  /** The cloud ingest's retained online/offline status (gateways subscribe; optional for old brokers' ACLs). */
+  cloudStatus: (): string => CLOUD_STATUS_TOPIC,
   /** What a gateway subscribes to. */
   gatewayDown: (gatewayId: string): string => `${TOPIC_ROOT}/${checkGatewayId(gatewayId)}/down/#`,
 };

@@ -54,6 +54,9 @@ export interface AlarmRow {
   chattering: number;
   latched: number;
   returned_at: number | null;
+  recurred_at: number | null;
+  peak_value: number | null;
+  acted_levels: string;
   version: number;
 }
 
@@ -111,6 +114,9 @@ export function alarmFromRow(r: AlarmRow): Alarm {
     chattering: Number(r.chattering) === 1,
     latched: Number(r.latched) === 1,
     returnedAt: num(r.returned_at),
+    recurredAt: num(r.recurred_at),
+    peakValue: num(r.peak_value),
+    actedLevels: (JSON.parse(r.acted_levels ?? '[]') as unknown[]).map(Number),
     version: Number(r.version),
   };
 }

@@ -17,8 +17,9 @@ import { AlarmQueries } from './alarm-queries.ts';
 import { applyChatterDetection, applyFloodGrouping } from './grouping.ts';
 import { alarmMetrics, type AlarmMetrics } from './metrics.ts';
 import { ALARM_MIGRATIONS } from './migrations.ts';
-import { DEFAULT_ESCALATION_POLICY, rankOf, reviewRequired, severityOf, type EscalationPolicy } from './policy.ts';
+import { DEFAULT_ESCALATION_POLICY, TARGET_LEVEL, rankOf, reviewRequired, severityOf, type EscalationPolicy } from './policy.ts';
 import { summarize } from './summary.ts';
+import { worstValue, writeReturnToAlarm } from './return-to-alarm.ts';
 import { TimerRunner, type Effect } from './timers.ts';
 import type { Actor, Alarm, AlarmState } from './types.ts';
 import { sitePolicy, type SitePolicy } from './policy.ts';
@@ -129,10 +130,11 @@ export class AlarmService implements AlarmSink {
     const value = input.value === undefined ? null : JSON.stringify(input.value);
     if (existing) {
       if (existing.condition === 'active') {
-        await tx.exec('UPDATE alarms SET value_json = $2, last_active_at = $3, returned_at = NULL WHERE id = $1', [
+        await tx.exec('UPDATE alarms SET value_json = $2, last_active_at = $3, returned_at = NULL, peak_value = $4 WHERE id = $1', [
           existing.id,
           value,
           Math.max(input.at, existing.lastActiveAt),
+          worstValue(existing, existing.peakValue, input.value),
         ]);
         if (existing.returnedAt !== null) {
           // latched, had returned to normal, abnormal again before anyone reset it
@@ -149,26 +151,29 @@ export class AlarmService implements AlarmSink {
         }
         return { alarmId: existing.id, created: false };
       }
-      const shelved = existing.shelveKind !== null;
-      await tx.exec(
-        `UPDATE alarms SET condition = 'active', value_json = $2, last_active_at = $3, reactivations = reactivations + 1,
-           shelved_occurrences = shelved_occurrences + $4, updated_at = $5, version = version + 1 WHERE id = $1`,
-        [existing.id, value, input.at, shelved ? 1 : 0, now],
-      );
-      await appendAudit(tx, {
-        alarmId: existing.id,
-        at: now,
-        actor: { userId: 'system', username: input.origin, role: 'system', scope: { kind: 'all' } },
-        action: 'reactivated',
-        outcome: 'ok',
-        fromState: existing.state,
-        toState: existing.state,
-        details: { condition: { from: 'cleared', to: 'active' }, at: input.at, value: input.value ?? null, previousClearedAt: existing.clearedAt, shelved },
-      });
-      await applyChatterDetection(tx, existing, now);
+      const ret = await writeReturnToAlarm(tx, existing, input, now);
+      const chattering = await applyChatterDetection(tx, existing, now);
       const after = await this.queries.require(existing.id, { kind: 'all' }, tx);
       effects.push(() => Promise.resolve(this.deps.notifier.alarmChanged(summarize(after))));
-      return { alarmId: existing.id, created: false };
+      if (!ret.unacknowledged) return { alarmId: existing.id, created: false };
+      // Unacknowledged again: a new acknowledgement timer (the ladder from the operator, from now), and
+      // announced like a new alarm — unless shelved (announced at unshelve) or chattering (grouped).
+      const immediate = await this.timers.scheduleLadder(tx, after, site?.type, now, 0);
+      this.metrics.returned.inc();
+      if (!ret.shelved && !chattering) {
+        effects.push(async () => {
+          const outcome = await this.deps.notifier.notify({ reason: 'returned', alarm: summarize(after), level: 0, targets: ['operator'] });
+          await appendAudit(this.deps.db, {
+            alarmId: after.id,
+            at: this.deps.clock.now(),
+            actor: { userId: 'system', username: 'notifier', role: 'system', scope: { kind: 'all' } },
+            action: 'notified',
+            outcome: 'ok',
+            details: { reason: 'returned', level: 0, targets: ['operator'], recipients: outcome.recipients, failures: outcome.failures },
+          });
+        });
+      }
+      return { alarmId: existing.id, created: false, immediate };
     }
 
     if (!site) this.log.error({ siteId: input.siteId, conditionKey: input.conditionKey }, 'alarm for an unknown site: recorded, visible to administrators only');
@@ -178,8 +183,8 @@ export class AlarmService implements AlarmSink {
     await tx.exec(
       `INSERT INTO alarms (id, condition_key, occurrence, site_id, enterprise_id, region_code, point, origin, rule_id, kind, level, colour,
          severity, rank, review_required, title, value_json, limit_value, unit, inputs_json, state, condition,
-         raised_at, created_at, updated_at, last_active_at, latched)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 'raised', 'active', $21, $22, $22, $21, $23)`,
+         raised_at, created_at, updated_at, last_active_at, latched, peak_value)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 'raised', 'active', $21, $22, $22, $21, $23, $24)`,
       [
         id,
         input.conditionKey,
@@ -204,6 +209,7 @@ export class AlarmService implements AlarmSink {
         input.at,
         now,
         input.latched ? 1 : 0,
+        worstValue({ level: input.level ?? null }, null, input.value),
       ],
     );
     const created = await this.queries.require(id, { kind: 'all' }, tx);
@@ -306,6 +312,7 @@ export class AlarmService implements AlarmSink {
   async act(alarmId: string, actor: Actor, action: Action, plan: (a: Alarm) => Plan): Promise<Alarm> {
     const effects: Effect[] = [];
     let before: Alarm | undefined;
+    const levels = await this.ladderLevelsOf(actor);
     try {
       for (let attempt = 0; ; attempt++) {
         const result = await this.deps.db.transaction(async (tx) => {
@@ -318,6 +325,8 @@ export class AlarmService implements AlarmSink {
           const p = plan(a);
           const set: Record<string, SqlParam> = { ...(p.set ?? {}), updated_at: now };
           if (p.to !== undefined) set.state = p.to;
+          const acted = [...new Set([...a.actedLevels, ...levels])].sort((x, y) => x - y);
+          if (acted.length !== a.actedLevels.length) set.acted_levels = JSON.stringify(acted);
           const cols = Object.keys(set);
           const sql = `UPDATE alarms SET ${cols.map((c, i) => `${c} = $${i + 3}`).join(', ')}, version = version + 1 WHERE id = $1 AND version = $2`;
           const changed = await tx.exec(sql, [a.id, a.version, ...cols.map((c) => set[c] ?? null)]);
@@ -361,6 +370,26 @@ export class AlarmService implements AlarmSink {
         }).catch((e: unknown) => this.log.error({ err: errorMessage(e), alarmId }, 'could not audit a rejected action'));
       }
       throw err;
+    }
+  }
+
+  /** The escalation ladder levels a person stands for (escalation never climbs back to a level that acted). */
+  private async ladderLevelsOf(actor: Actor): Promise<number[]> {
+    switch (actor.role) {
+      case 'enterprise_operator':
+        return [TARGET_LEVEL.operator];
+      case 'enterprise_manager': {
+        const duty = (await this.deps.registry.users.getById(actor.userId).catch(() => undefined))?.duty;
+        return duty ? [TARGET_LEVEL[duty]] : [TARGET_LEVEL.technical, TARGET_LEVEL.principal];
+      }
+      case 'county_monitor':
+        return [TARGET_LEVEL.county];
+      case 'city_monitor':
+        return [TARGET_LEVEL.city];
+      case 'province_monitor':
+        return [TARGET_LEVEL.province];
+      default:
+        return [];
     }
   }
 

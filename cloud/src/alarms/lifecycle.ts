@@ -37,7 +37,7 @@ export function acknowledgePlan(a: Alarm, actor: Actor, ctx: { now: number; poli
   return {
     to: 'acknowledged',
     set: { acked_at: ctx.now, acked_by: actor.username },
-    details: { note: note ?? null, condition: a.condition, ackDelayMs: ctx.now - a.createdAt },
+    details: { note: note ?? null, condition: a.condition, ackDelayMs: ctx.now - (a.recurredAt ?? a.createdAt) },
     also: async (tx) => {
       if (a.condition === 'active') await ctx.timers.schedule(tx, a.id, 'realarm', 0, ctx.now + ctx.policy.reAlarmMin * 60_000);
     },

@@ -63,7 +63,16 @@ const PG_AUDIT = `
 
 const LATCH = 'ALTER TABLE alarms ADD COLUMN latched INTEGER NOT NULL DEFAULT 0; ALTER TABLE alarms ADD COLUMN returned_at BIGINT;';
 
+/**
+ * Return to alarm (ISA-18.2 / IEC 62682): when it last came back (cloud time, the start of its new
+ * acknowledgement timer), the worst value since then, and the ladder levels whose people already acted on
+ * the alarm (escalation never climbs to them again).
+ */
+const RETURN_TO_ALARM =
+  "ALTER TABLE alarms ADD COLUMN recurred_at BIGINT; ALTER TABLE alarms ADD COLUMN peak_value DOUBLE PRECISION; ALTER TABLE alarms ADD COLUMN acted_levels TEXT NOT NULL DEFAULT '[]';";
+
 export const ALARM_MIGRATIONS: readonly Migration[] = [
   { id: 1, name: 'alarms-feedback-groups-timers-audit', sqlite: ALARMS + SQLITE_AUDIT, postgres: ALARMS + PG_AUDIT },
   { id: 2, name: 'latched-alarms', sqlite: LATCH, postgres: LATCH },
+  { id: 3, name: 'return-to-alarm', sqlite: RETURN_TO_ALARM, postgres: RETURN_TO_ALARM },
 ];

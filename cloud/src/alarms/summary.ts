@@ -26,6 +26,10 @@ export interface AlarmSummary {
   chattering: boolean;
   latched: boolean;
   returnedAt: number | null;
+  /** Returns to alarm (cleared → active again) before close. */
+  reactivations: number;
+  recurredAt: number | null;
+  peakValue: number | null;
   reviewRequired: boolean;
   version: number;
   updatedAt: number;
@@ -56,6 +60,9 @@ export function summarize(a: Alarm): AlarmSummary {
     chattering: a.chattering,
     latched: a.latched,
     returnedAt: a.returnedAt,
+    reactivations: a.reactivations,
+    recurredAt: a.recurredAt,
+    peakValue: a.peakValue,
     reviewRequired: a.reviewRequired,
     version: a.version,
     updatedAt: a.updatedAt,

@@ -112,6 +112,7 @@ export class TimerRunner {
     const unacknowledged = a.state === 'raised' || a.state === 'pushed';
     if (!unacknowledged && a.condition !== 'active') return 'skipped: acknowledged and cleared';
     const target = TARGETS.find((x) => TARGET_LEVEL[x] === level) ?? 'province';
+    if (a.actedLevels.includes(level)) return this.retarget(tx, a, target, unacknowledged, now, effects);
     const changed = await tx.exec(
       'UPDATE alarms SET escalation_level = $2, escalated_at = $3, updated_at = $3, version = version + 1 WHERE id = $1 AND version = $4',
       [a.id, level, now, a.version],
@@ -132,6 +133,41 @@ export class TimerRunner {
     const after = await this.deps.queries.require(a.id, { kind: 'all' }, tx);
     this.pushEffects(effects, after, 'escalated', level, [target]);
     return `escalated to ${target} (${why})`;
+  }
+
+  /**
+   * The step's level already acted on this alarm (e.g. the county reviewed it before it returned to
+   * alarm): telling them to act as if the level below had failed would be wrong. The ladder does not
+   * climb; the reminder goes to whoever must act now — the enterprise on duty, whose acknowledgement
+   * (or handling, while still active) is what is missing.
+   */
+  private async retarget(tx: SqlDb, a: Alarm, skipped: Target, unacknowledged: boolean, now: number, effects: Effect[]): Promise<string> {
+    const targets = mustActNow(a);
+    const why = unacknowledged ? 'unacknowledged' : 'still active';
+    await appendAudit(tx, {
+      alarmId: a.id,
+      at: now,
+      actor: TIMER_ACTOR,
+      action: 'escalation_retargeted',
+      outcome: 'ok',
+      fromState: a.state,
+      toState: a.state,
+      details: { skipped, reason: `${skipped} already acted on this alarm`, targets, why, escalationLevel: a.escalationLevel },
+    });
+    this.deps.metrics.retargeted.inc();
+    const summary = summarize(a);
+    effects.push(async () => {
+      const outcome = await this.deps.notifier.notify({ reason: 'reminder', alarm: summary, level: a.escalationLevel, targets });
+      await appendAudit(this.deps.db, {
+        alarmId: a.id,
+        at: this.deps.clock.now(),
+        actor: { ...SYSTEM_ACTOR, username: 'notifier' },
+        action: 'notified',
+        outcome: 'ok',
+        details: { reason: 'reminder', level: a.escalationLevel, targets, recipients: outcome.recipients, failures: outcome.failures },
+      });
+    });
+    return `not escalated to ${skipped} (already acted); reminder to ${targets.join(', ')} (${why})`;
   }
 
   /** Shelve expiry (or manual unshelve): clear the shelve; if still active or unacknowledged, re-annunciate as unacknowledged. */
@@ -219,6 +255,18 @@ export class TimerRunner {
 export async function siteTypeOf(db: SqlDb, siteId: string): Promise<SiteType | undefined> {
   const rows = await db.query<{ type: string }>('SELECT type FROM sites WHERE id = $1', [siteId]);
   return rows[0]?.type as SiteType | undefined;
+}
+
+/**
+ * Who must act on an alarm now: the enterprise operator while it is unacknowledged or being handled, plus
+ * the enterprise managers the ladder has reached who have not acted themselves.
+ */
+export function mustActNow(a: Pick<Alarm, 'escalationLevel' | 'actedLevels'>): Target[] {
+  const out: Target[] = ['operator'];
+  for (const t of ['technical', 'principal'] as const) {
+    if (TARGET_LEVEL[t] <= a.escalationLevel && !a.actedLevels.includes(TARGET_LEVEL[t])) out.push(t);
+  }
+  return out;
 }
 
 /** The operator plus whoever the ladder has reached. */

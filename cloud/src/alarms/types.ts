@@ -74,6 +74,12 @@ export interface Alarm {
   latched: boolean;
   /** Latched and back to normal at this time, awaiting a reset. */
   returnedAt: number | null;
+  /** Last return to alarm (cloud time): the alarm became unacknowledged again and its ack timer restarted. */
+  recurredAt: number | null;
+  /** Worst numeric value since the alarm was raised or last returned to alarm (max; min for L/LL). */
+  peakValue: number | null;
+  /** Escalation ladder levels (0 operator … 5 province) whose people already acted on this alarm. */
+  actedLevels: number[];
   version: number;
 }
 

@@ -70,7 +70,7 @@ export async function alarmStats(deps: { db: SqlDb; registry: Registry; policy: 
   );
   const bySev = await db.query<{ severity: string; n: number }>(`SELECT a.severity, COUNT(*) AS n FROM alarms a WHERE ${w} GROUP BY a.severity`, params);
   const means = await db.query<{ ack: number | null; close: number | null }>(
-    `SELECT AVG(CASE WHEN a.acked_at IS NOT NULL THEN a.acked_at - a.created_at END) AS ack,
+    `SELECT AVG(CASE WHEN a.acked_at IS NOT NULL THEN a.acked_at - COALESCE(a.recurred_at, a.created_at) END) AS ack,
             AVG(CASE WHEN a.closed_at IS NOT NULL THEN a.closed_at - a.created_at END) AS close
      FROM alarms a WHERE ${w}`,
     params,
@@ -80,8 +80,8 @@ export async function alarmStats(deps: { db: SqlDb; registry: Registry; policy: 
   const n = params.length;
   const overdue = await db.query<{ ack: number | null; fb: number | null; cleared: number | null; with_fb: number | null }>(
     `SELECT
-       SUM(CASE WHEN (a.acked_at IS NOT NULL AND a.acked_at - a.created_at > $${n + 1})
-                  OR (a.acked_at IS NULL AND a.state <> 'closed' AND $${n + 3} - a.created_at > $${n + 1}) THEN 1 ELSE 0 END) AS ack,
+       SUM(CASE WHEN (a.acked_at IS NOT NULL AND a.acked_at - COALESCE(a.recurred_at, a.created_at) > $${n + 1})
+                  OR (a.acked_at IS NULL AND a.state <> 'closed' AND $${n + 3} - COALESCE(a.recurred_at, a.created_at) > $${n + 1}) THEN 1 ELSE 0 END) AS ack,
        SUM(CASE WHEN a.cleared_at IS NOT NULL AND ((a.feedback_at IS NOT NULL AND a.feedback_at - a.cleared_at > $${n + 2})
                   OR (a.feedback_at IS NULL AND $${n + 3} - a.cleared_at > $${n + 2})) THEN 1 ELSE 0 END) AS fb,
        SUM(CASE WHEN a.cleared_at IS NOT NULL THEN 1 ELSE 0 END) AS cleared,

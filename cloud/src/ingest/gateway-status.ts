@@ -4,16 +4,26 @@
  * - a death is honoured only when its bdSeq is the one the current birth announced — a stale
  *   death delivered after a newer birth is ignored; an honoured death marks every latest value of
  *   the gateway stale at once and arms the offline-alarm timer (raised by the timer pass after the grace);
- * - a status message refreshes last-seen and tells us the next sequence per stream (tail gaps).
+ * - a status message refreshes last-seen and tells us the next sequence per stream (tail gaps);
+ * - birth and status carry the seq the gateway has reached (nextSeq − 1, the "announced" seq the ack never
+ *   passes) and the id of its journal. A birth from a new journal (another journalId, or a nextSeq below the
+ *   cloud's ack) opens a new stream epoch: acks restart from its numbering, earlier rows stay stored under
+ *   the old epoch. A periodic status never opens an epoch (a late one could be from the old journal); one
+ *   naming another journal gets a rebirth request instead.
  */
-import type { Logger, StatusMessage, Stream } from '@safeloop/contract';
+import { monotonicFactory } from 'ulid';
+import type { CommandMessage, Logger, StatusMessage, Stream } from '@safeloop/contract';
 import type { SqlDb } from '../db/index.ts';
 import type { AlarmOutbox, OutboxOp } from '../store/alarm-outbox.ts';
 import type { TelemetryStore } from '../store/telemetry-store.ts';
 import type { RulesEvaluator } from '../rules/evaluator.ts';
 import type { GatewayInfo } from './directory.ts';
 import type { IngestMetrics } from './metrics.ts';
-import { applySeqs, lockStream, saveStream } from './seq-tracker.ts';
+import { applySeqs, lockStream, saveStream, type StreamState } from './seq-tracker.ts';
+import { stuckConditionKey } from './stream-health.ts';
+
+const commandId = monotonicFactory();
+const STREAM_NAMES = ['alarm', 'telemetry'] as const satisfies readonly Stream[];
 
 interface GatewayStateRow {
   state: string;
@@ -37,11 +47,12 @@ export async function handleStatus(deps: {
   gateway: GatewayInfo;
   msg: StatusMessage;
   now: number;
-}): Promise<{ enqueued: number; claimIgnored?: string; transition?: { online: boolean; at: number } }> {
+}): Promise<{ enqueued: number; claimIgnored?: string; transition?: { online: boolean; at: number }; commands: CommandMessage[] }> {
   const { db, store, outbox, gateway, msg, now, logger } = deps;
   const claimIgnored = msg.siteId !== undefined && !gateway.siteIds.includes(msg.siteId) ? msg.siteId : undefined;
   const grace = deps.rules?.gatewayOfflineGraceMs(gateway.siteIds) ?? deps.offlineGraceMs;
   let transition: { online: boolean; at: number } | undefined;
+  const commands: CommandMessage[] = [];
   const enqueued = await db.transaction(async (tx) => {
     await tx.exec("INSERT INTO gateway_state (gateway_id, site_id, state, state_at, last_seen) VALUES ($1, $2, 'unknown', 0, $3) ON CONFLICT DO NOTHING", [
       gateway.id,
@@ -66,6 +77,7 @@ export async function handleStatus(deps: {
           [gateway.id, msg.bdSeq, msg.time, now, JSON.stringify(msg)],
         );
         transition = { online: true, at: msg.time };
+        for (const stream of STREAM_NAMES) ops.push(...(await announceBirth(tx, gateway.id, stream, msg, now, logger)));
         if (Number(row.offline_alarm) === 1) {
           ops.push({ op: 'clear', input: { conditionKey: offlineConditionKey(gateway.id), at: msg.time, reason: `birth bdSeq ${msg.bdSeq}` } });
         }
@@ -92,12 +104,19 @@ export async function handleStatus(deps: {
       case 'status': {
         await tx.exec('UPDATE gateway_state SET last_seen = $2, status = $3 WHERE gateway_id = $1', [gateway.id, now, JSON.stringify(msg)]);
         if (msg.nextSeq) {
-          for (const stream of ['alarm', 'telemetry'] as const satisfies readonly Stream[]) {
+          for (const stream of STREAM_NAMES) {
             const tail = msg.nextSeq[stream] - 1;
             if (tail < 1) continue;
             const s = await lockStream(tx, gateway.id, stream, now);
-            if (tail <= s.expectedSeq) continue;
-            await saveStream(tx, applySeqs(s, [], now, tail).state, now);
+            if (msg.journalId !== undefined && s.journalId !== null && msg.journalId !== s.journalId) {
+              logger.warn({ gatewayId: gateway.id, stream, journalId: msg.journalId, current: s.journalId }, 'status names another journal: rebirth requested');
+              if (commands.length === 0) commands.push({ v: 1, id: commandId(now), type: 'rebirth' });
+              continue;
+            }
+            if (tail <= s.expectedSeq && tail <= s.announcedSeq) continue;
+            const next = tail > s.expectedSeq ? applySeqs(s, [], now, tail).state : { ...s };
+            next.announcedSeq = Math.max(s.announcedSeq, tail);
+            await saveStream(tx, next, now);
           }
         }
         break;
@@ -105,5 +124,45 @@ export async function handleStatus(deps: {
     }
     return ops.length > 0 ? outbox.enqueue(tx, ops) : 0;
   });
-  return { enqueued, ...(claimIgnored === undefined ? {} : { claimIgnored }), ...(transition ? { transition } : {}) };
+  return { enqueued, commands, ...(claimIgnored === undefined ? {} : { claimIgnored }), ...(transition ? { transition } : {}) };
+}
+
+/** A (non-stale) birth: record the announced seq and journal id; a new journal opens a new epoch. */
+async function announceBirth(tx: SqlDb, gatewayId: string, stream: Stream, msg: StatusMessage, now: number, logger: Logger): Promise<OutboxOp[]> {
+  const s = await lockStream(tx, gatewayId, stream, now);
+  const tail = msg.nextSeq ? msg.nextSeq[stream] - 1 : undefined;
+  const newJournal = msg.journalId !== undefined && s.journalId !== null && msg.journalId !== s.journalId;
+  const behindAck = tail !== undefined && tail < s.ackSeq;
+  const ops: OutboxOp[] = [];
+  let next: StreamState;
+  if (newJournal || behindAck) {
+    next = {
+      ...s,
+      epoch: s.epoch + 1,
+      journalId: msg.journalId ?? null,
+      ackSeq: 0,
+      pending: [],
+      expectedSeq: 0,
+      gapSince: null,
+      replayRequestedAt: null,
+      integrityAlarm: false,
+      announcedSeq: 0,
+      stuckCount: 0,
+      stuckAt: null,
+      stuckAlarm: false,
+    };
+    logger.warn(
+      { gatewayId, stream, epoch: next.epoch, journalId: msg.journalId, previousJournalId: s.journalId, nextSeq: tail === undefined ? undefined : tail + 1, previousAck: s.ackSeq },
+      'gateway started a new journal: new stream epoch, acks restart from its numbering',
+    );
+    if (s.stuckAlarm) ops.push({ op: 'clear', input: { conditionKey: stuckConditionKey(gatewayId, stream), at: now, reason: `new journal announced (epoch ${next.epoch})` } });
+  } else {
+    next = { ...s, journalId: s.journalId ?? msg.journalId ?? null };
+  }
+  if (tail !== undefined && tail >= 1) {
+    next.announcedSeq = Math.max(next.announcedSeq, tail);
+    if (tail > next.expectedSeq) next = { ...applySeqs(next, [], now, tail).state, announcedSeq: next.announcedSeq };
+  }
+  await saveStream(tx, next, now);
+  return ops;
 }

@@ -16,25 +16,19 @@ import { offlineConditionKey } from './gateway-status.ts';
 import { alarmEventsToApply, telemetryToApply } from './ordered-events.ts';
 import type { RulesEvaluator } from '../rules/evaluator.ts';
 import type { IngestMetrics } from './metrics.ts';
-import { firstMissing, fromRow, hasGap, mergeSeqs, saveStream } from './seq-tracker.ts';
+import { firstMissing, fromRow, hasGap, mergeSeqs, saveStream, STREAM_COLUMNS, type StreamRow, type StreamState } from './seq-tracker.ts';
 
 const ulid = monotonicFactory();
 
 export interface TimerResult {
   replays: { gatewayId: string; command: CommandMessage }[];
-  acks: AckMessage[];
+  acks: { ack: AckMessage; epoch: number }[];
   enqueued: number;
 }
 
-interface GapRow {
+interface GapRow extends StreamRow {
   gateway_id: string;
   stream: string;
-  ack_seq: number;
-  pending: string;
-  expected_seq: number;
-  gap_since: number | null;
-  replay_requested_at: number | null;
-  integrity_alarm: number;
 }
 
 export async function runIngestTimers(deps: {
@@ -68,7 +62,7 @@ export async function runIngestTimers(deps: {
   await db.transaction(async (tx) => {
     const ops: OutboxOp[] = [];
     const rows = await tx.query<GapRow>(
-      `SELECT gateway_id, stream, ack_seq, pending, expected_seq, gap_since, replay_requested_at, integrity_alarm FROM ingest_streams
+      `SELECT gateway_id, stream, ${STREAM_COLUMNS} FROM ingest_streams
        WHERE gap_since IS NOT NULL AND gap_since <= $1 ORDER BY gateway_id, stream LIMIT 200${pg ? ' FOR UPDATE SKIP LOCKED' : ''}`,
       [now - deps.reorderTimeoutMs],
     );
@@ -89,6 +83,14 @@ export async function runIngestTimers(deps: {
         continue;
       }
       if (s.replayRequestedAt > now - deps.replayTimeoutMs) continue;
+      // The ack never passes what the gateway announced it assigned (birth/status nextSeq − 1).
+      const skipTo = Math.min(missing.toSeq, s.announcedSeq);
+      if (skipTo < missing.fromSeq) {
+        ops.push(...(await dropUnannounced(tx, s, siteOf.get(s.gatewayId) ?? s.gatewayId, now, deps.logger)));
+        await saveStream(tx, s, now);
+        continue;
+      }
+      missing.toSeq = skipTo;
       // The replay never came: record the loss as a data-integrity alarm and move on.
       const key = `integrity:${s.gatewayId}:${s.stream}:${missing.fromSeq}`;
       ops.push({
@@ -109,10 +111,10 @@ export async function runIngestTimers(deps: {
       const m = mergeSeqs(missing.toSeq, s.pending, []);
       // What waited above the hole now applies, in order.
       if (s.stream === 'telemetry') {
-        const ordered = deps.rules ? await telemetryToApply(tx, s.gatewayId, missing.toSeq, m.ack, []) : [];
+        const ordered = deps.rules ? await telemetryToApply(tx, s.gatewayId, s.epoch, missing.toSeq, m.ack, []) : [];
         if (deps.rules && ordered.length > 0) ops.push(...(await deps.rules.evaluate(tx, s.gatewayId, ordered, now)));
       } else {
-        const ordered = await alarmEventsToApply(tx, s.gatewayId, missing.toSeq, m.ack, []);
+        const ordered = await alarmEventsToApply(tx, s.gatewayId, s.epoch, missing.toSeq, m.ack, []);
         ops.push(...opsForAlarmEvents(s.gatewayId, siteOf.get(s.gatewayId) ?? s.gatewayId, ordered, () => undefined));
       }
       s.ackSeq = m.ack;
@@ -122,7 +124,7 @@ export async function runIngestTimers(deps: {
       s.gapSince = hasGap(s) ? now : null;
       await saveStream(tx, s, now);
       deps.metrics?.integrityAlarms.inc();
-      result.acks.push({ v: 1, gatewayId: s.gatewayId, stream: s.stream, ackSeq: s.ackSeq });
+      result.acks.push({ ack: { v: 1, gatewayId: s.gatewayId, stream: s.stream, ackSeq: s.ackSeq }, epoch: s.epoch });
       deps.logger.error({ gatewayId: s.gatewayId, stream: s.stream, ...missing }, 'sequence gap not filled after replay: data-integrity alarm raised');
     }
 
@@ -150,4 +152,41 @@ export async function runIngestTimers(deps: {
     if (ops.length > 0) result.enqueued += await deps.outbox.enqueue(tx, ops);
   });
   return result;
+}
+
+/**
+ * A hole that starts beyond everything the gateway announced cannot be a loss: what waits above it was
+ * never announced either (a forged or misdirected event inside the seq window). Those rows were never
+ * applied (not contiguous) nor acknowledged: delete them from this epoch (a genuine one is resent by its
+ * gateway, which still holds it), forget the ranges, and record what happened as an integrity event.
+ */
+async function dropUnannounced(tx: SqlDb, s: StreamState, siteId: string, now: number, logger: Logger): Promise<OutboxOp[]> {
+  const ranges = s.pending;
+  const table = s.stream === 'telemetry' ? 'telemetry_raw' : 'edge_events';
+  let deleted = 0;
+  for (const [a, b] of ranges) {
+    deleted += await tx.exec(`DELETE FROM ${table} WHERE gateway_id = $1 AND epoch = $2 AND seq >= $3 AND seq <= $4`, [s.gatewayId, s.epoch, a, b]);
+  }
+  s.pending = [];
+  s.expectedSeq = Math.max(s.ackSeq, s.announcedSeq);
+  s.gapSince = null;
+  s.replayRequestedAt = null;
+  const key = `unannounced:${s.gatewayId}:${s.stream}:${now}`;
+  logger.error({ gatewayId: s.gatewayId, stream: s.stream, ranges, announcedSeq: s.announcedSeq, deleted }, 'events beyond the gateway’s announced seq never became contiguous: dropped from the bookkeeping');
+  return [
+    {
+      op: 'raise',
+      input: {
+        conditionKey: key,
+        siteId,
+        origin: 'cloud',
+        ruleId: 'ingest-unannounced-seq',
+        kind: 'system',
+        title: `Data integrity: ${s.stream} seqs ${ranges.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ')} on gateway ${s.gatewayId}'s topic were never announced by it (announced ${s.announcedSeq}); not kept`,
+        inputs: { gatewayId: s.gatewayId, stream: s.stream, ranges, announcedSeq: s.announcedSeq, ackSeq: s.ackSeq, epoch: s.epoch, deleted },
+        at: now,
+      },
+    },
+    { op: 'clear', input: { conditionKey: key, at: now, reason: 'recorded; the stream continues from the announced seq' } },
+  ];
 }

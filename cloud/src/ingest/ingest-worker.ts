@@ -6,7 +6,7 @@
  * everything lives in the database, so any worker may die at any moment.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { errorMessage, systemClock, topics, type AckMessage, type Clock, type Logger, type TelemetryEvent } from '@safeloop/contract';
+import { errorMessage, parseTopic, systemClock, topics, type AckMessage, type Clock, type CloudStatusMessage, type Logger, type TelemetryEvent } from '@safeloop/contract';
 import type { AlarmSink } from '../alarms/alarm-sink.ts';
 import { migrate, type SqlDb } from '../db/index.ts';
 import { AlarmOutbox } from '../store/alarm-outbox.ts';
@@ -21,7 +21,12 @@ import { UplinkProcessor } from './uplink-processor.ts';
 
 export interface IngestWorkerDeps {
   db: SqlDb;
-  mqtt: { url: string; tls?: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer }; clientId?: string; protocolVersion?: 4 | 5 };
+  /**
+   * With a fixed clientId the worker keeps a persistent broker session (clean start off; MQTT 5 session
+   * expiry sessionExpirySec, default 1 h): what gateways publish while it restarts is queued for it.
+   * Without one (tests, throw-away workers) the session is clean and the id random.
+   */
+  mqtt: { url: string; tls?: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer }; clientId?: string; protocolVersion?: 4 | 5; sessionExpirySec?: number };
   /** Called after a telemetry batch commits, with the events stored for the first time (live push). */
   onTelemetryCommitted?: (events: readonly TelemetryEvent[]) => void;
   /** Called after a gateway birth or death commits. */
@@ -46,6 +51,10 @@ export interface IngestWorkerDeps {
   concurrency?: number;
   /** Messages waiting beyond this are dropped unacknowledged (the gateway resends). Default 5000. */
   maxQueued?: number;
+  /** Seqs accepted above what a gateway announced (birth/status nextSeq − 1). Default 100,000. */
+  seqWindow?: number;
+  /** Resend rounds of acknowledged events closer than this count once (stuck-stream detection). Default 5 s. */
+  stuckRoundGapMs?: number;
   /** Timer pass period. Default min(timeouts)/4 within 50 ms…1 s. */
   tickMs?: number;
 }
@@ -102,6 +111,8 @@ export class IngestWorker {
       logger: this.logger,
       clock: this.clock,
       offlineGraceMs: this.offlineGraceMs,
+      seqWindow: deps.seqWindow,
+      stuckRoundGapMs: deps.stuckRoundGapMs,
     });
   }
 
@@ -115,21 +126,33 @@ export class IngestWorker {
 
   async start(): Promise<void> {
     await this.migrate();
-    const { url, tls, clientId, protocolVersion } = this.deps.mqtt;
+    const { url, tls, clientId, protocolVersion, sessionExpirySec } = this.deps.mqtt;
+    const version = protocolVersion ?? 5;
+    const persistent = clientId !== undefined;
+    const instanceId = `${(clientId ?? 'ingest').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40)}-${process.pid}-${Math.random().toString(16).slice(2, 8)}`;
     const client = mqtt.connect(url, {
-      protocolVersion: protocolVersion ?? 5,
+      protocolVersion: version,
       clientId: clientId ?? `safeloop-ingest-${process.pid}-${Math.random().toString(16).slice(2, 10)}`,
-      clean: true,
+      clean: !persistent,
+      ...(persistent && version === 5 ? { properties: { sessionExpiryInterval: sessionExpirySec ?? 3600 } } : {}),
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
+      // The cloud's death: gateways learn that acks will pause (informational; they keep their journal).
+      will: { topic: topics.cloudStatus(), payload: Buffer.from(JSON.stringify(this.cloudStatus('offline', instanceId, Date.now()))), qos: 1, retain: true },
       ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}),
     });
     this.client = client;
     const filter = this.deps.shareGroup ? topics.sharedAllUp(this.deps.shareGroup) : topics.allUp();
-    client.on('connect', () => {
+    client.on('connect', (connack) => {
+      // Subscribe on every connect (a lost session has no subscription), then announce: gateways re-publish
+      // what they have not had acknowledged at once, not after their ack timeout.
       client.subscribe(filter, { qos: 1 }, (err) => {
-        if (err) this.logger.error({ err: errorMessage(err), filter }, 'subscribe failed');
-        else this.logger.info({ filter }, 'ingest subscribed');
+        if (err) {
+          this.logger.error({ err: errorMessage(err), filter }, 'subscribe failed');
+          return;
+        }
+        this.logger.info({ filter, sessionPresent: connack.sessionPresent, persistent }, 'ingest subscribed');
+        this.announce(client, instanceId);
       });
     });
     client.on('error', (err) => this.logger.error({ err: errorMessage(err) }, 'mqtt error'));
@@ -151,6 +174,17 @@ export class IngestWorker {
     this.timer = setInterval(() => {
       if (!this.ticking) this.ticking = this.tick().finally(() => (this.ticking = undefined));
     }, tick);
+  }
+
+  private cloudStatus(state: 'online' | 'offline', instanceId: string, since: number): CloudStatusMessage {
+    return { v: 1, state, instanceId, since: Math.max(since, 946_684_800_000) };
+  }
+
+  private announce(client: MqttClient, instanceId: string): void {
+    const body = JSON.stringify(this.cloudStatus('online', instanceId, Date.now()));
+    client.publish(topics.cloudStatus(), body, { qos: 1, retain: true }, (err) => {
+      if (err) this.logger.warn({ err: errorMessage(err) }, 'cloud status publish failed (gateways resend on their ack timeout)');
+    });
   }
 
   async stop(): Promise<void> {
@@ -197,7 +231,7 @@ export class IngestWorker {
         replayTimeoutMs: this.replayTimeoutMs,
         now,
       });
-      for (const a of r.acks) this.publishAck(a);
+      for (const a of r.acks) this.publishAck(a.ack, a.epoch);
       for (const { gatewayId, command } of r.replays) this.publish(topics.down(gatewayId, 'cmd'), JSON.stringify(command));
       if (this.deps.rules) await this.deps.rules.runTimers(this.deps.db, now, (tx, ops) => this.outbox.enqueue(tx, ops));
       // Everything due, including rows left behind by a worker that died after its commit.
@@ -250,7 +284,11 @@ export class IngestWorker {
   private async processOnce(topic: string, payload: Buffer, at: number): Promise<void> {
     try {
       const out = await this.processor.handle(topic, payload, at);
-      if (out.ack) this.publishAck(out.ack);
+      if (out.ack) this.publishAck(out.ack, out.epoch ?? 0);
+      for (const command of out.commands ?? []) {
+        const gatewayId = out.ack?.gatewayId ?? topicGateway(topic);
+        if (gatewayId) this.publish(topics.down(gatewayId, 'cmd'), JSON.stringify(command));
+      }
       if (out.fresh && out.fresh.length > 0 && this.deps.onTelemetryCommitted) {
         try {
           this.deps.onTelemetryCommitted(out.fresh);
@@ -266,9 +304,12 @@ export class IngestWorker {
     }
   }
 
-  /** Acks per stream never go backwards from this worker (concurrent batches may finish out of order). */
-  private publishAck(ack: AckMessage): void {
-    const key = `${ack.gatewayId}\u0000${ack.stream}`;
+  /**
+   * Acks per stream never go backwards from this worker within one stream epoch (concurrent batches may
+   * finish out of order); a new epoch (replaced gateway journal) restarts from its own numbering.
+   */
+  private publishAck(ack: AckMessage, epoch: number): void {
+    const key = `${ack.gatewayId}\u0000${ack.stream}\u0000${epoch}`;
     const best = Math.max(this.lastAck.get(key) ?? 0, ack.ackSeq);
     this.lastAck.set(key, best);
     if (this.lastAck.size > 200_000) this.lastAck.clear();
@@ -282,4 +323,9 @@ export class IngestWorker {
       if (err) this.logger.warn({ err: errorMessage(err), topic }, 'publish failed (the gateway will resend and be acked again)');
     });
   }
+}
+
+function topicGateway(topic: string): string | undefined {
+  const t = parseTopic(topic);
+  return t?.gatewayId;
 }

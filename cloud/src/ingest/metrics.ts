@@ -11,7 +11,9 @@ export type RejectReason =
   | 'unknown_gateway'
   | 'wrong_tenant'
   | 'overloaded'
-  | 'store_error';
+  | 'store_error'
+  | 'seq_out_of_window'
+  | 'seq_reused';
 
 export interface IngestMetrics {
   readingsIngested: Counter;

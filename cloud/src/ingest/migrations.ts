@@ -37,6 +37,22 @@ CREATE TABLE gateway_state (
   status TEXT
 );`;
 
+/**
+ * A replaced gateway journal restarts its seqs at 1: rows are kept per (gateway, stream epoch, seq), the
+ * stream remembers the journal id and the highest seq the gateway announced, and counts resends of
+ * acknowledged data (a gateway refusing our acks).
+ */
+const EPOCHS = `
+ALTER TABLE ingest_streams ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ingest_streams ADD COLUMN journal_id TEXT;
+ALTER TABLE ingest_streams ADD COLUMN announced_seq BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE ingest_streams ADD COLUMN stuck_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ingest_streams ADD COLUMN stuck_alarm INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE ingest_streams ADD COLUMN stuck_at BIGINT;
+ALTER TABLE edge_events ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+DROP INDEX IF EXISTS edge_events_gateway;
+CREATE INDEX edge_events_gateway_epoch_seq ON edge_events (gateway_id, epoch, seq);`;
+
 export const INGEST_MIGRATIONS: readonly Migration[] = [
   {
     id: 1,
@@ -47,5 +63,11 @@ CREATE TABLE ingest_rejects (id INTEGER PRIMARY KEY AUTOINCREMENT, at BIGINT NOT
     postgres: `${COMMON}
 CREATE TABLE ingest_rejects (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, gateway_id TEXT, topic TEXT NOT NULL,
   reason TEXT NOT NULL, detail TEXT NOT NULL, sample TEXT);`,
+  },
+  {
+    id: 2,
+    name: 'stream epochs, announced seqs, stuck streams; events keyed by (gateway, epoch, seq)',
+    sqlite: EPOCHS,
+    postgres: EPOCHS,
   },
 ];

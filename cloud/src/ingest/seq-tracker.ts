@@ -19,16 +19,34 @@ export interface StreamState {
   gapSince: number | null;
   replayRequestedAt: number | null;
   integrityAlarm: boolean;
+  /** Stream epoch: a new journal at the gateway (seqs restarting) opens the next one. */
+  epoch: number;
+  /** Journal id the gateway announced for this epoch (null: never announced). */
+  journalId: string | null;
+  /** Highest seq the gateway announced as assigned (birth/status nextSeq − 1) in this epoch. */
+  announcedSeq: number;
+  /** Batches in a row that resent only what was already acknowledged (the gateway is not taking our acks). */
+  stuckCount: number;
+  stuckAt: number | null;
+  stuckAlarm: boolean;
 }
 
-interface StreamRow {
+export interface StreamRow {
   ack_seq: number;
   pending: string;
   expected_seq: number;
   gap_since: number | null;
   replay_requested_at: number | null;
   integrity_alarm: number;
+  epoch: number;
+  journal_id: string | null;
+  announced_seq: number;
+  stuck_count: number;
+  stuck_at: number | null;
+  stuck_alarm: number;
 }
+
+export const STREAM_COLUMNS = 'ack_seq, pending, expected_seq, gap_since, replay_requested_at, integrity_alarm, epoch, journal_id, announced_seq, stuck_count, stuck_at, stuck_alarm';
 
 /** Merge sequence numbers into ranges above `ack`, then advance `ack` over what became contiguous. */
 export function mergeSeqs(ack: number, pending: readonly SeqRange[], seqs: readonly number[]): { ack: number; pending: SeqRange[] } {
@@ -64,7 +82,7 @@ export async function lockStream(tx: SqlDb, gatewayId: string, stream: Stream, n
   const rows = await tx.query<StreamRow>(
     `INSERT INTO ingest_streams (gateway_id, stream, updated_at) VALUES ($1, $2, $3)
      ON CONFLICT (gateway_id, stream) DO UPDATE SET updated_at = excluded.updated_at
-     RETURNING ack_seq, pending, expected_seq, gap_since, replay_requested_at, integrity_alarm`,
+     RETURNING ${STREAM_COLUMNS}`,
     [gatewayId, stream, now],
   );
   const r = rows[0];
@@ -82,6 +100,12 @@ export function fromRow(gatewayId: string, stream: Stream, r: StreamRow): Stream
     gapSince: r.gap_since === null ? null : Number(r.gap_since),
     replayRequestedAt: r.replay_requested_at === null ? null : Number(r.replay_requested_at),
     integrityAlarm: Number(r.integrity_alarm) === 1,
+    epoch: Number(r.epoch),
+    journalId: r.journal_id,
+    announcedSeq: Number(r.announced_seq),
+    stuckCount: Number(r.stuck_count),
+    stuckAt: r.stuck_at === null ? null : Number(r.stuck_at),
+    stuckAlarm: Number(r.stuck_alarm) === 1,
   };
 }
 
@@ -118,7 +142,11 @@ export function applySeqs(prev: StreamState, seqs: readonly number[], now: numbe
 export async function saveStream(tx: SqlDb, s: StreamState, now: number): Promise<void> {
   await tx.exec(
     `UPDATE ingest_streams SET ack_seq = $3, pending = $4, expected_seq = $5, gap_since = $6, replay_requested_at = $7,
-       integrity_alarm = $8, updated_at = $9 WHERE gateway_id = $1 AND stream = $2`,
-    [s.gatewayId, s.stream, s.ackSeq, JSON.stringify(s.pending), s.expectedSeq, s.gapSince, s.replayRequestedAt, s.integrityAlarm ? 1 : 0, now],
+       integrity_alarm = $8, updated_at = $9, epoch = $10, journal_id = $11, announced_seq = $12, stuck_count = $13, stuck_alarm = $14, stuck_at = $15
+     WHERE gateway_id = $1 AND stream = $2`,
+    [
+      s.gatewayId, s.stream, s.ackSeq, JSON.stringify(s.pending), s.expectedSeq, s.gapSince, s.replayRequestedAt, s.integrityAlarm ? 1 : 0, now,
+      s.epoch, s.journalId, s.announcedSeq, s.stuckCount, s.stuckAlarm ? 1 : 0, s.stuckAt,
+    ],
   );
 }

@@ -5,7 +5,20 @@
  * sequence bookkeeping → alarm decisions into the outbox. The ack is returned, to be published
  * only after this resolves (i.e. after COMMIT).
  */
-import { errorMessage, rateLimited, type AckMessage, type AlarmBatch, type AlarmEvent, type Clock, type Logger, type TelemetryBatch, type TelemetryEvent } from '@safeloop/contract';
+import { monotonicFactory } from 'ulid';
+import {
+  errorMessage,
+  rateLimited,
+  type AckMessage,
+  type AlarmBatch,
+  type AlarmEvent,
+  type AlarmStreamEvent,
+  type Clock,
+  type CommandMessage,
+  type Logger,
+  type TelemetryBatch,
+  type TelemetryEvent,
+} from '@safeloop/contract';
 import type { SqlDb } from '../db/index.ts';
 import type { AlarmOutbox, OutboxOp } from '../store/alarm-outbox.ts';
 import { siteOf, type TelemetryStore } from '../store/telemetry-store.ts';
@@ -15,7 +28,11 @@ import { opsForAlarmEvents } from './edge-alarms.ts';
 import { alarmEventsToApply, telemetryToApply } from './ordered-events.ts';
 import { handleStatus } from './gateway-status.ts';
 import type { IngestMetrics, RejectReason } from './metrics.ts';
-import { applySeqs, lockStream, saveStream } from './seq-tracker.ts';
+import { applySeqs, lockStream, saveStream, type StreamState } from './seq-tracker.ts';
+import { DEFAULT_SEQ_WINDOW, guardBatch, type GuardDecision } from './seq-guard.ts';
+import { noteBatch } from './stream-health.ts';
+
+const commandId = monotonicFactory();
 import { validateUplink } from './validate.ts';
 
 export interface UplinkProcessorDeps {
@@ -30,6 +47,10 @@ export interface UplinkProcessorDeps {
   logger: Logger;
   clock: Clock;
   offlineGraceMs: number;
+  /** Seqs accepted above what the gateway announced (seq-guard.ts). Default DEFAULT_SEQ_WINDOW. */
+  seqWindow?: number | undefined;
+  /** Resends of acknowledged events closer together than this count as one round (stream-health.ts). */
+  stuckRoundGapMs?: number | undefined;
 }
 
 export interface UplinkOutcome {
@@ -41,12 +62,18 @@ export interface UplinkOutcome {
   rejected?: RejectReason;
   /** Telemetry events stored for the first time by this batch (for live push after commit). */
   fresh?: readonly TelemetryEvent[];
+  /** Stream epoch the ack belongs to (acks of a new epoch restart from its numbering). */
+  epoch?: number;
+  /** Commands for the gateway, to publish after commit (rebirth of a stuck stream). */
+  commands?: CommandMessage[];
 }
 
 export class UplinkProcessor {
   private readonly logLimit: ReturnType<typeof rateLimited>;
+  private readonly window: number;
   constructor(private readonly deps: UplinkProcessorDeps) {
     this.logLimit = rateLimited(10_000, () => deps.clock.monotonic());
+    this.window = deps.seqWindow ?? DEFAULT_SEQ_WINDOW;
   }
 
   async handle(topic: string, payload: Uint8Array, receivedAt = this.deps.clock.now()): Promise<UplinkOutcome> {
@@ -75,83 +102,129 @@ export class UplinkProcessor {
             this.deps.logger.warn({ err: errorMessage(err), gatewayId: gw.id }, 'gateway status listener failed');
           }
         }
-        return { enqueued: r.enqueued, inserted: 0, duplicates: 0 };
+        return { enqueued: r.enqueued, inserted: 0, duplicates: 0, ...(r.commands.length > 0 ? { commands: r.commands } : {}) };
       }
     }
   }
 
-  /** Events whose point belongs to a site the gateway does not serve are rejected (and still sequenced). */
-  private async ownedEvents<E extends { point: string; id: string; seq: number }>(topic: string, gw: GatewayInfo, events: readonly E[]): Promise<E[]> {
+  /** Events whose point belongs to a site the gateway does not serve are refused (seq-guard decides whether they still count). */
+  private async splitOwned<E extends { point: string; id: string; seq: number }>(topic: string, gw: GatewayInfo, events: readonly E[]): Promise<{ owned: E[]; refused: E[] }> {
     const owned: E[] = [];
+    const refused: E[] = [];
     for (const e of events) {
       const subject = (e as { subject?: string }).subject; // fault events: their subject must be on the same site
       if (gw.siteIds.includes(siteOf(e.point)) && (subject === undefined || siteOf(subject) === siteOf(e.point))) owned.push(e);
-      else await this.reject(topic, gw.id, 'wrong_tenant', `event ${e.id} seq ${e.seq}: point ${e.point} is not on a site of gateway ${gw.id}`, undefined);
+      else {
+        refused.push(e);
+        await this.reject(topic, gw.id, 'wrong_tenant', `event ${e.id} seq ${e.seq}: point ${e.point} is not on a site of gateway ${gw.id}`, undefined);
+      }
     }
-    return owned;
+    return { owned, refused };
+  }
+
+  /** Record what the guard refused (after the transaction: never inside it). */
+  private async guardRejections(topic: string, gw: GatewayInfo, d: GuardDecision<{ id: string; seq: number }>): Promise<void> {
+    for (const r of d.rejected) await this.reject(topic, gw.id, r.reason, r.detail, undefined);
+  }
+
+  /** Bookkeeping after the events of a batch: seqs, stuck detection, a rebirth request when stuck. */
+  private async sequence(
+    tx: SqlDb,
+    stream: StreamState,
+    d: GuardDecision<{ id: string; seq: number }>,
+    batchSeqs: readonly number[],
+    inserted: number,
+    siteId: string,
+    receivedAt: number,
+  ): Promise<{ next: StreamState; ops: OutboxOp[]; commands: CommandMessage[] }> {
+    const upd = applySeqs(stream, d.sequence, receivedAt);
+    const stale = batchSeqs.length > 0 && inserted === 0 && batchSeqs.every((q) => q <= stream.ackSeq);
+    const verdict = noteBatch(upd.state, stream.ackSeq, stale, siteId, receivedAt, this.deps.stuckRoundGapMs);
+    await saveStream(tx, upd.state, receivedAt);
+    const commands: CommandMessage[] = verdict.rebirth ? [{ v: 1, id: commandId(receivedAt), type: 'rebirth' }] : [];
+    if (verdict.rebirth) this.deps.logger.warn({ gatewayId: stream.gatewayId, stream: stream.stream, ackSeq: stream.ackSeq }, 'stream stuck: acknowledged events resent again and again; rebirth requested');
+    return { next: upd.state, ops: verdict.ops, commands };
   }
 
   private async telemetry(topic: string, gw: GatewayInfo, batch: TelemetryBatch, receivedAt: number): Promise<UplinkOutcome> {
     const { db, store, rules, outbox, metrics, clock } = this.deps;
-    const events = await this.ownedEvents(topic, gw, batch.events);
-    await store.prepare(events);
-    if (rules) await rules.prepare(gw.id, events);
+    const { owned, refused } = await this.splitOwned(topic, gw, batch.events);
+    await store.prepare(owned);
+    if (rules) await rules.prepare(gw.id, owned);
     const started = clock.monotonic();
+    const siteId = gw.siteIds[0] ?? gw.id;
     const r = await db.transaction(async (tx) => {
       const stream = await lockStream(tx, gw.id, 'telemetry', receivedAt);
-      const fresh = await store.insert(tx, gw.id, events, receivedAt);
-      const upd = applySeqs(stream, batch.events.map((e) => e.seq), receivedAt);
-      await saveStream(tx, upd.state, receivedAt);
+      const d = await guardBatch(tx, 'telemetry_raw', stream, owned, refused, this.window);
+      const fresh = await store.insert(tx, gw.id, d.store, receivedAt, stream.epoch);
+      const sq = await this.sequence(tx, stream, d, batch.events.map((e) => e.seq), fresh.length, siteId, receivedAt);
       // Rules see each reading once, in sequence order, when it becomes contiguous.
-      const ordered = rules ? await telemetryToApply(tx, gw.id, stream.ackSeq, upd.state.ackSeq, events) : [];
-      const ops: OutboxOp[] = rules && ordered.length > 0 ? await rules.evaluate(tx, gw.id, ordered, receivedAt) : [];
+      const ordered = rules ? await telemetryToApply(tx, gw.id, stream.epoch, stream.ackSeq, sq.next.ackSeq, d.store) : [];
+      const ops: OutboxOp[] = [...sq.ops, ...(rules && ordered.length > 0 ? await rules.evaluate(tx, gw.id, ordered, receivedAt) : [])];
       const enqueued = ops.length > 0 ? await outbox.enqueue(tx, ops) : 0;
-      return { fresh, ackSeq: upd.state.ackSeq, enqueued };
+      return { fresh, ackSeq: sq.next.ackSeq, epoch: stream.epoch, enqueued, d, commands: sq.commands };
     });
+    await this.guardRejections(topic, gw, r.d);
     metrics?.commitSeconds.observe({ stream: 'telemetry' }, (clock.monotonic() - started) / 1000);
     metrics?.batches.inc({ stream: 'telemetry' });
     metrics?.readingsIngested.inc(r.fresh.length);
-    const duplicates = events.length - r.fresh.length;
+    const duplicates = r.d.store.length - r.fresh.length;
     if (duplicates > 0) metrics?.duplicates.inc({ stream: 'telemetry' }, duplicates);
-    return { ...this.ackFor(gw.id, 'telemetry', r.ackSeq), enqueued: r.enqueued, inserted: r.fresh.length, duplicates, fresh: r.fresh };
+    return {
+      ...this.ackFor(gw.id, 'telemetry', r.ackSeq),
+      epoch: r.epoch,
+      enqueued: r.enqueued,
+      inserted: r.fresh.length,
+      duplicates,
+      fresh: r.fresh,
+      ...(r.commands.length > 0 ? { commands: r.commands } : {}),
+    };
   }
 
   private async alarms(topic: string, gw: GatewayInfo, batch: AlarmBatch, receivedAt: number): Promise<UplinkOutcome> {
     const { db, outbox, metrics, clock } = this.deps;
-    const owned = await this.ownedEvents(
+    const split = await this.splitOwned(
       topic,
       gw,
       batch.events.filter((e) => e.type === 'alarm' || e.type === 'fault'),
     );
-    const ownedIds = new Set(owned.map((e) => e.id));
-    const accepted = batch.events.filter((e) => e.type === 'system' || ownedIds.has(e.id));
+    const refusedIds = new Set(split.refused.map((e) => e.id));
+    const owned: AlarmStreamEvent[] = batch.events.filter((e) => !refusedIds.has(e.id));
     const siteId = gw.siteIds[0] ?? gw.id;
     const started = clock.monotonic();
     const r = await db.transaction(async (tx) => {
       const stream = await lockStream(tx, gw.id, 'alarm', receivedAt);
+      const d = await guardBatch(tx, 'edge_events', stream, owned, split.refused, this.window);
       let inserted = 0;
-      for (const e of accepted) {
+      for (const e of d.store) {
         const n = await tx.exec(
-          'INSERT INTO edge_events (id, gateway_id, seq, type, point, body, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING',
-          [e.id, gw.id, e.seq, e.type, e.type === 'system' ? null : e.point, JSON.stringify(e), receivedAt],
+          'INSERT INTO edge_events (id, gateway_id, seq, type, point, body, received_at, epoch) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING',
+          [e.id, gw.id, e.seq, e.type, e.type === 'system' ? null : e.point, JSON.stringify(e), receivedAt, stream.epoch],
         );
         if (n === 0) continue;
         inserted += 1;
         if (e.type === 'alarm') metrics?.edgeAlarmEvents.inc({ kind: e.kind });
       }
-      const upd = applySeqs(stream, batch.events.map((e) => e.seq), receivedAt);
-      await saveStream(tx, upd.state, receivedAt);
+      const sq = await this.sequence(tx, stream, d, batch.events.map((e) => e.seq), inserted, siteId, receivedAt);
       // Raise/clear in sequence order, once each: a clear that overtook its raise waits for it.
-      const ordered = await alarmEventsToApply(tx, gw.id, stream.ackSeq, upd.state.ackSeq, accepted);
-      const ops = opsForAlarmEvents(gw.id, siteId, ordered, (e) => this.ignoredClear(gw.id, e));
+      const ordered = await alarmEventsToApply(tx, gw.id, stream.epoch, stream.ackSeq, sq.next.ackSeq, d.store);
+      const ops = [...sq.ops, ...opsForAlarmEvents(gw.id, siteId, ordered, (e) => this.ignoredClear(gw.id, e))];
       const enqueued = ops.length > 0 ? await outbox.enqueue(tx, ops) : 0;
-      return { inserted, ackSeq: upd.state.ackSeq, enqueued };
+      return { inserted, ackSeq: sq.next.ackSeq, epoch: stream.epoch, enqueued, d, commands: sq.commands };
     });
+    await this.guardRejections(topic, gw, r.d);
     metrics?.commitSeconds.observe({ stream: 'alarm' }, (clock.monotonic() - started) / 1000);
     metrics?.batches.inc({ stream: 'alarm' });
-    const duplicates = accepted.length - r.inserted;
+    const duplicates = r.d.store.length - r.inserted;
     if (duplicates > 0) metrics?.duplicates.inc({ stream: 'alarm' }, duplicates);
-    return { ...this.ackFor(gw.id, 'alarm', r.ackSeq), enqueued: r.enqueued, inserted: r.inserted, duplicates };
+    return {
+      ...this.ackFor(gw.id, 'alarm', r.ackSeq),
+      epoch: r.epoch,
+      enqueued: r.enqueued,
+      inserted: r.inserted,
+      duplicates,
+      ...(r.commands.length > 0 ? { commands: r.commands } : {}),
+    };
   }
 
   private ignoredClear(gatewayId: string, e: AlarmEvent): void {

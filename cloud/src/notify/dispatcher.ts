@@ -146,6 +146,8 @@ export class NotificationDispatcher implements AlarmNotifier {
       reannunciated: '报警重新提示',
       realarm: '报警仍未消除',
       flood: '报警泛滥',
+      returned: '报警复现(需重新确认)',
+      reminder: '报警待处置提醒',
     };
     return `[SafeLoop ${label[n.reason]}] ${what} 站点:${a.siteId}${a.point ? ` 测点:${a.point}` : ''}${a.value !== null ? ` 值:${String(a.value)}${a.unit ?? ''}` : ''}`;
   }

@@ -2,7 +2,11 @@
 import type { Target } from '../alarms/policy.ts';
 import type { AlarmSummary } from '../alarms/summary.ts';
 
-export type NotificationReason = 'raised' | 'escalated' | 'reannunciated' | 'realarm' | 'flood';
+/**
+ * returned: an acknowledged alarm came back (return to alarm) and must be acknowledged again;
+ * reminder: an escalation step whose level already acted on the alarm, re-targeted to whoever must act now.
+ */
+export type NotificationReason = 'raised' | 'escalated' | 'reannunciated' | 'realarm' | 'flood' | 'returned' | 'reminder';
 
 export interface AlarmNotification {
   reason: NotificationReason;

@@ -44,6 +44,10 @@ CREATE TABLE telemetry_1m (
   PRIMARY KEY (point, minute)
 );`;
 
+const RAW_EPOCH = `ALTER TABLE telemetry_raw ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
+DROP INDEX IF EXISTS telemetry_raw_gateway_seq;
+CREATE INDEX telemetry_raw_gateway_epoch_seq ON telemetry_raw (gateway_id, epoch, seq);`;
+
 export const TELEMETRY_MIGRATIONS: readonly Migration[] = [
   {
     id: 1,
@@ -83,5 +87,11 @@ ${LATEST_AND_1M}`,
     name: 'latest by arrival: start of the current good run (no flapping of stale/comm-loss), last bad-time reading beside the value',
     sqlite: 'ALTER TABLE telemetry_latest ADD COLUMN good_since BIGINT NOT NULL DEFAULT 0; ALTER TABLE telemetry_latest ADD COLUMN time_suspect TEXT',
     postgres: 'ALTER TABLE telemetry_latest ADD COLUMN good_since BIGINT NOT NULL DEFAULT 0; ALTER TABLE telemetry_latest ADD COLUMN time_suspect TEXT',
+  },
+  {
+    id: 6,
+    name: 'raw readings keyed by (gateway, stream epoch, seq): a replaced gateway journal restarts its seqs',
+    sqlite: RAW_EPOCH,
+    postgres: RAW_EPOCH,
   },
 ];

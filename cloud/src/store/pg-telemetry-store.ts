@@ -21,8 +21,8 @@ import {
 import { goodSinceExpr, latestSetClause, selectLatest, suspectJson } from './latest-selection.ts';
 import { queryHistory, rowToLatest, type LatestRow } from './rows.ts';
 
-const INSERT_RAW = `INSERT INTO telemetry_raw (id, gateway_id, point, seq, value_num, value_json, quality, reason, detail, source_time, gateway_time, historical, received_at)
-SELECT u.id, $1, u.point, u.seq, u.n, u.j, u.q, u.r, u.d, u.st, u.gt, u.h, $2
+const INSERT_RAW = `INSERT INTO telemetry_raw (id, gateway_id, point, seq, value_num, value_json, quality, reason, detail, source_time, gateway_time, historical, received_at, epoch)
+SELECT u.id, $1, u.point, u.seq, u.n, u.j, u.q, u.r, u.d, u.st, u.gt, u.h, $2, $4
 FROM json_to_recordset($3::json) AS u(id text, point text, seq bigint, n float8, j text, q text, r text, d text, st bigint, gt bigint, h int)
 ON CONFLICT DO NOTHING RETURNING id`;
 
@@ -93,7 +93,7 @@ export class PgTelemetryStore implements TelemetryStore {
     this.knownDays.add(day);
   }
 
-  async insert(tx: SqlDb, gatewayId: string, events: readonly TelemetryEvent[], receivedAt: number): Promise<TelemetryEvent[]> {
+  async insert(tx: SqlDb, gatewayId: string, events: readonly TelemetryEvent[], receivedAt: number, epoch = 0): Promise<TelemetryEvent[]> {
     if (events.length === 0) return [];
     const raw = events.map((e) => {
       const v = encodeValue(e.value);
@@ -102,7 +102,7 @@ export class PgTelemetryStore implements TelemetryStore {
         st: e.sourceTime, gt: e.gatewayTime, h: e.historical === true ? 1 : 0,
       };
     });
-    const inserted = await tx.query<{ id: string }>(INSERT_RAW, [gatewayId, receivedAt, JSON.stringify(raw)]);
+    const inserted = await tx.query<{ id: string }>(INSERT_RAW, [gatewayId, receivedAt, JSON.stringify(raw), epoch]);
     if (inserted.length === 0) return [];
     const ids = new Set(inserted.map((r) => r.id));
     const fresh = inserted.length === events.length ? [...events] : events.filter((e) => ids.has(e.id));

@@ -17,8 +17,8 @@ import {
 import { latestSetClause, selectLatest, suspectJson } from './latest-selection.ts';
 import { queryHistory, rowToLatest, type LatestRow } from './rows.ts';
 
-const INSERT_RAW = `INSERT INTO telemetry_raw (id, gateway_id, point, seq, value_num, value_json, quality, reason, detail, source_time, gateway_time, historical, received_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`;
+const INSERT_RAW = `INSERT INTO telemetry_raw (id, gateway_id, point, seq, value_num, value_json, quality, reason, detail, source_time, gateway_time, historical, received_at, epoch)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING`;
 
 const INSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale, good_at, good_since)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, CASE WHEN $14 = -1 THEN $15 ELSE $14 END)`;
@@ -51,13 +51,13 @@ export class SqliteTelemetryStore implements TelemetryStore {
     return Promise.resolve();
   }
 
-  async insert(tx: SqlDb, gatewayId: string, events: readonly TelemetryEvent[], receivedAt: number): Promise<TelemetryEvent[]> {
+  async insert(tx: SqlDb, gatewayId: string, events: readonly TelemetryEvent[], receivedAt: number, epoch = 0): Promise<TelemetryEvent[]> {
     const fresh: TelemetryEvent[] = [];
     for (const e of events) {
       const v = encodeValue(e.value);
       const n = await tx.exec(INSERT_RAW, [
         e.id, gatewayId, e.point, e.seq, v.num, v.json, e.quality, e.reason ?? null, e.detail ?? null,
-        e.sourceTime, e.gatewayTime, e.historical === true ? 1 : 0, receivedAt,
+        e.sourceTime, e.gatewayTime, e.historical === true ? 1 : 0, receivedAt, epoch,
       ]);
       if (n > 0) fresh.push(e);
     }

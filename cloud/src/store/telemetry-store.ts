@@ -79,7 +79,7 @@ export interface TelemetryStore {
    * latest values and per-minute aggregates from the newly inserted ones only. Returns the events
    * that were new, in input order.
    */
-  insert(tx: SqlDb, gatewayId: string, events: readonly TelemetryEvent[], receivedAt: number): Promise<TelemetryEvent[]>;
+  insert(tx: SqlDb, gatewayId: string, events: readonly TelemetryEvent[], receivedAt: number, epoch?: number): Promise<TelemetryEvent[]>;
   /** Mark every latest value of a gateway stale (its will arrived). Returns how many points. */
   markGatewayStale(tx: SqlDb, gatewayId: string): Promise<number>;
   latest(query: LatestQuery): Promise<LatestValue[]>;

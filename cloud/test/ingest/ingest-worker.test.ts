@@ -92,6 +92,8 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         await gw.client.publishAsync(topics.up('gwZ', 'telemetry'), JSON.stringify({ v: 1, gatewayId: 'gwZ', stream: 'telemetry', events: [reading('siteZ/d/p', 1, 1)] }), { qos: 1 });
         const mine = reading('siteC/d/p', 1, 7);
         const foreign = reading('siteA/d/p', 2, 666);
+        // A refused event counts for the ack only up to the seq the gateway announced (issue 18).
+        await gw.publish('status', { v: 1, gatewayId: 'gwC', state: 'status', bdSeq: 0, time: Date.now(), nextSeq: { alarm: 1, telemetry: 3 } });
         await gw.publish('telemetry', { v: 1, gatewayId: 'gwC', stream: 'telemetry', events: [mine, foreign] });
         await waitFor(() => gw.ackSeq('telemetry') === 2, 5000, 'ack covers the rejected event too (no head-of-line block)');
         assert.equal((await h.rejected('wrong_gateway_topic')) - before, 1);

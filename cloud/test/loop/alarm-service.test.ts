@@ -219,11 +219,12 @@ for (const kind of DB_KINDS) {
         const again = await alarms.raise({ ...plain, at: clock.advance(120_000) });
         assert.deepEqual(again, { alarmId: r.alarmId, created: false });
         const trail = (await alarms.queries.audit(r.alarmId)).map((e) => e.action);
-        assert.deepEqual(trail, ['raised', 'pushed', 'acknowledge', 'cleared', 'reactivated']);
+        assert.deepEqual(trail, ['raised', 'pushed', 'acknowledge', 'cleared', 'reactivated', 'notified']);
         const b = await alarms.queries.require(r.alarmId, operator.scope);
         assert.equal(b.condition, 'active');
         assert.equal(b.reactivations, 1);
-        assert.equal(b.state, 'acknowledged');
+        assert.equal(b.state, 'pushed', 'return to alarm after acknowledgement: unacknowledged again (issue 18)');
+        assert.equal(b.ackedAt, null);
       } finally {
         await h.close();
       }

@@ -175,6 +175,7 @@ export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
           overdue ? h('span', { class: 'badge badge-overdue' }, `⚠ ${t('overdue')}`) : null,
           escalated ? h('span', { class: 'badge badge-escalated' }, `↑ ${t('escalated', { n: a.escalationLevel })}`) : null,
           isUnacknowledged(a) ? h('span', { class: 'badge badge-unacked' }, t('unacked')) : null,
+          Number(a.reactivations ?? 0) > 0 ? h('span', { class: 'badge badge-recurred' }, t('recurred', { n: a.reactivations })) : null,
           h('span', { class: `badge badge-cond-${a.condition ?? 'active'}` }, tEnum('condition', a.condition ?? 'active')),
         ),
       ),

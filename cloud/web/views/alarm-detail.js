@@ -33,6 +33,8 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
       [t('raisedAt'), fmtDateTime(a.raisedAt)],
       [t('clearedAt'), a.clearedAt ? fmtDateTime(a.clearedAt) : tEnum('condition', a.condition ?? 'active')],
       [t('escalationLevel'), String(a.escalationLevel ?? 0)],
+      Number(a.reactivations ?? 0) > 0 ? [t('recurred', { n: a.reactivations }), a.recurredAt ? fmtDateTime(a.recurredAt) : '—'] : [null, null],
+      typeof a.peakValue === 'number' && Number(a.reactivations ?? 0) > 0 ? [t('peakValue'), `${fmtNumber(a.peakValue)}${a.unit ? ` ${a.unit}` : ''}`] : [null, null],
     ].filter(([k, v]) => k && v !== null);
     const actions = actionsFor(a, user).map((act) =>
       h(
@@ -59,6 +61,7 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
         h('h1', {}, a.title ?? a.id),
         a.overdue ? h('span', { class: 'badge badge-overdue' }, `⚠ ${t('overdue')}`) : null,
         Number(a.escalationLevel ?? 0) > 0 ? h('span', { class: 'badge badge-escalated' }, `↑ ${t('escalated', { n: a.escalationLevel })}`) : null,
+        a.state === 'raised' || a.state === 'pushed' ? h('span', { class: 'badge badge-unacked' }, t('unacked')) : null,
       ),
       h('dl', { class: 'facts' }, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
       h('div', { class: 'alarm-actions', id: 'detail-actions' }, actions),

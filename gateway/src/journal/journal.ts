@@ -51,6 +51,8 @@ export interface JournalStats {
   healthDetail?: string;
   /** Database file plus WAL, bytes. */
   dbBytes: number;
+  /** Generated once when this journal file was created (or first upgraded); announced in births. */
+  journalId: string;
 }
 
 export interface PeekOptions {
@@ -97,6 +99,7 @@ export class Journal {
     peekAlarm: Statement<[number, number, number], { seq: number; id: string; gateway_time: number; body: string }>;
   };
   private rejected = 0;
+  private identity: string | undefined;
   private writeFailure: { code: string; message: string } | undefined;
   private closed = false;
 
@@ -278,7 +281,17 @@ export class Journal {
       health,
       ...(detail === undefined ? {} : { healthDetail: detail }),
       dbBytes: this.fileBytes(),
+      journalId: this.journalId(),
     };
+  }
+
+  /** The identity of this journal file (a replaced journal has another one). */
+  journalId(): string {
+    this.assertOpen();
+    if (this.identity === undefined) {
+      this.identity = this.db.prepare<[], { id: string }>('SELECT id FROM journal_identity LIMIT 1').get()?.id ?? '';
+    }
+    return this.identity;
   }
 
   /** The durability settings as the connection reports them (synchronous 2 = FULL). */

@@ -46,6 +46,16 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
     `,
   },
+  {
+    // Once per journal file: the cloud tells a replaced journal (seqs restarting at 1) from the old one
+    // by this id and opens a new stream epoch for it.
+    version: 2,
+    name: '0002_journal_identity',
+    sql: `
+      CREATE TABLE journal_identity (id TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+      INSERT INTO journal_identity (id, created_at) SELECT lower(hex(randomblob(16))), CAST(unixepoch('subsec') * 1000 AS INTEGER);
+    `,
+  },
 ];
 
 export function schemaVersion(db: Database): number {

@@ -26,6 +26,11 @@ export const DeliverySchema = z.object({
   connectTimeoutMs: z.number().int().min(100).max(120_000).default(15_000),
   reconnectMinMs: z.number().int().min(10).max(600_000).default(500),
   reconnectMaxMs: z.number().int().min(10).max(3_600_000).default(30_000),
+  /**
+   * While alarm events wait in the journal, the reconnect wait never exceeds this (an alarm must not sit
+   * out a long backoff after a broker flap). Telemetry-only backlogs use reconnectMaxMs.
+   */
+  alarmReconnectMaxMs: z.number().int().min(10).max(60_000).default(1_000),
   /** Events older than this when sent are flagged `historical: true`. */
   historicalAfterSec: z.number().min(0).default(30),
   /** Per-connection rate limits (AWS IoT Core: 100 publishes/s, 512 KiB/s). Alarms are never held back by them. */

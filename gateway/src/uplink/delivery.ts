@@ -132,6 +132,29 @@ export class Delivery {
     this.pump();
   }
 
+  /**
+   * The cloud announced a new ingest session (cloud status online): whatever it had received but not
+   * committed may be gone, and what was published while it was away may have had no subscriber. Send
+   * everything unacknowledged again now, alarms first, instead of waiting for the ack timeout.
+   */
+  resendUnacknowledged(): number {
+    if (!this.active) return 0;
+    let lanes = 0;
+    const now = this.deps.clock.monotonic();
+    for (const lane of Object.values(this.lanes)) {
+      if (lane.sentThrough <= this.base(lane.stream) && lane.inflight.length === 0) continue;
+      lane.inflight = [];
+      lane.sentThrough = this.base(lane.stream);
+      lane.lastProgress = now;
+      lanes += 1;
+    }
+    if (lanes > 0) {
+      this.counters.resends += 1;
+      this.pump();
+    }
+    return lanes;
+  }
+
   /** Resend on ack timeout; returns true when something was resent. */
   checkAckTimeouts(): boolean {
     if (!this.active) return false;

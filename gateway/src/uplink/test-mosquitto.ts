@@ -75,7 +75,7 @@ export async function startTestMosquitto(opts: { certs?: TestCerts } = {}): Prom
   const lines = ['per_listener_settings true', 'persistence false', 'log_dest none', 'max_queued_messages 100000', 'max_inflight_messages 0'];
   lines.push(`listener ${port} 127.0.0.1`, 'allow_anonymous true');
   if (opts.certs && tlsPort !== undefined) {
-    writeFileSync(join(dir, 'acl'), 'pattern readwrite safeloop/v1/%u/#\n');
+    writeFileSync(join(dir, 'acl'), 'pattern readwrite safeloop/v1/%u/#\npattern read safeloop/v1/$cloud/status\n');
     chmodSync(join(dir, 'acl'), 0o644);
     lines.push(
       `listener ${tlsPort} 127.0.0.1`,

@@ -6,6 +6,7 @@
  */
 import {
   AckMessageSchema,
+  CloudStatusMessageSchema,
   CommandMessageSchema,
   PROTOCOL_VERSION,
   StatusMessageSchema,
@@ -79,6 +80,9 @@ export class Uplink {
   private bdSeq = -1;
   private sessionStart = 0;
   private lastStatusAt = 0;
+  /** The cloud ingest session last seen online (instanceId@since): a new one triggers an immediate resend. */
+  private cloudSession: string | undefined;
+  private ackedThisSession = false;
   private stats = {
     connects: 0,
     connectFailures: 0,
@@ -188,10 +192,12 @@ export class Uplink {
           break;
         }
         await withTimeout(conn.subscribe(topics.gatewayDown(gw)), this.cfg.publishTimeoutMs);
+        await this.subscribeCloudStatus(conn);
         await withTimeout(conn.publish(topics.up(gw, 'status'), JSON.stringify(this.status('online'))), this.cfg.publishTimeoutMs);
         this.stats.connects += 1;
         this.isConnected = true;
         this.sessionStart = this.clock.monotonic();
+        this.ackedThisSession = false;
         this.lastStatusAt = this.sessionStart;
         this.log.info({ bdSeq: this.bdSeq, transport: this.transport.name }, 'uplink connected; birth published');
         this.delivery.attach();
@@ -208,10 +214,39 @@ export class Uplink {
       this.delivery.detach();
       this.pending.clear();
       if (this.stopping) break;
-      await this.sleep(this.backoff.next());
+      await this.sleep(this.reconnectDelay());
     }
     this.isConnected = false;
     this.conn = undefined;
+  }
+
+  /**
+   * The cloud status topic is optional: a broker ACL written before it existed refuses the subscription.
+   * Without it the gateway still recovers, only later (on its ack timeout).
+   */
+  private async subscribeCloudStatus(conn: TransportConnection): Promise<void> {
+    try {
+      await withTimeout(conn.subscribe(topics.cloudStatus()), this.cfg.publishTimeoutMs);
+    } catch (err) {
+      this.warnRate('cloud-status', (suppressed) =>
+        this.log.warn({ err: errorMessage(err), topic: topics.cloudStatus(), suppressed }, 'uplink: cannot subscribe to the cloud status (broker ACL?); resends wait for the ack timeout'),
+      );
+    }
+  }
+
+  /**
+   * Next reconnect wait: exponential, but never above alarmReconnectMaxMs while alarm events wait in the
+   * journal — a broker flap must not leave an alarm behind a 30 s backoff.
+   */
+  private reconnectDelay(): number {
+    const wait = this.backoff.next();
+    let alarmBacklog = 0;
+    try {
+      alarmBacklog = this.deps.journal.stats().backlog.alarm;
+    } catch {
+      alarmBacklog = 1; // journal unreadable: assume the worst
+    }
+    return alarmBacklog > 0 ? Math.min(wait, this.cfg.alarmReconnectMaxMs) : wait;
   }
 
   /**
@@ -245,7 +280,8 @@ export class Uplink {
     const lived = this.clock.monotonic() - this.sessionStart;
     this.stats.lastError = reason;
     if (this.isConnected) this.log.warn({ reason, livedMs: Math.round(lived) }, 'uplink disconnected');
-    if (this.isConnected && lived >= STABLE_SESSION_MS) this.backoff.reset();
+    // A session that carried an application ack proved the whole path; so does a long one.
+    if (this.isConnected && (lived >= STABLE_SESSION_MS || this.ackedThisSession)) this.backoff.reset();
     if (this.isConnected) this.noteSessionLength(lived, reason);
     this.isConnected = false;
     this.delivery.detach();
@@ -293,12 +329,14 @@ export class Uplink {
   private onDownlink(topic: string, payload: Buffer): void {
     try {
       const t = parseTopic(topic);
+      if (topic === topics.cloudStatus()) return this.onCloudStatus(payload);
       if (!t || t.direction !== 'down' || t.gatewayId !== this.deps.gatewayId) return this.reject(topic, 'not one of this gateway’s downlink topics');
       if (t.channel === 'ack') {
         const r = parsePayload(AckMessageSchema, payload);
         if (!r.ok) return this.reject(topic, `${r.reason}: ${r.detail}`);
         if (r.value.gatewayId !== this.deps.gatewayId) return this.reject(topic, `ack for another gateway (${r.value.gatewayId})`);
         if (r.value.ackSeq === 0) return;
+        this.ackedThisSession = true;
         this.delivery.onAck(r.value.stream, r.value.ackSeq);
         return;
       }
@@ -324,6 +362,24 @@ export class Uplink {
     }
   }
 
+  /** A new cloud ingest session: re-publish everything unacknowledged at once (alarms first). */
+  private onCloudStatus(payload: Buffer): void {
+    const r = parsePayload(CloudStatusMessageSchema, payload);
+    if (!r.ok) return this.reject(topics.cloudStatus(), `${r.reason}: ${r.detail}`);
+    if (r.value.state !== 'online') {
+      this.log.warn({ instanceId: r.value.instanceId }, 'uplink: the cloud ingest is offline; events stay in the journal');
+      return;
+    }
+    const session = `${r.value.instanceId}@${r.value.since}`;
+    const first = this.cloudSession === undefined;
+    if (session === this.cloudSession) return;
+    this.cloudSession = session;
+    // The first one seen is usually the retained status delivered at subscribe: the connect already sent everything.
+    if (first) return;
+    const lanes = this.delivery.resendUnacknowledged();
+    this.log.info({ instanceId: r.value.instanceId, since: r.value.since, lanes }, 'uplink: cloud ingest (re)connected; unacknowledged events re-published');
+  }
+
   private reject(topic: string, reason: string): void {
     this.stats.rejectedDownlinks += 1;
     this.warnRate(`reject:${reason.slice(0, 20)}`, (suppressed) => this.log.warn({ topic, reason, suppressed }, 'uplink: downlink message rejected'));
@@ -343,6 +399,7 @@ export class Uplink {
         health: s.health,
         discardedTelemetry: s.discardedTelemetry,
         discardedThrough: s.discardedThrough,
+        ...(s.journalId ? { journalId: s.journalId } : {}),
         ...(s.healthDetail === undefined ? {} : { healthDetail: s.healthDetail.slice(0, 500) }),
       });
     } catch (err) {

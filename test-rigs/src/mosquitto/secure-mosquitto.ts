@@ -3,9 +3,11 @@
  * certificate CN (`use_identity_as_username`), a CRL, and the per-gateway ACL:
  *
  *   pattern readwrite safeloop/v1/%u/#          each gateway only under its own id
+ *   pattern read safeloop/v1/$cloud/status      … and the cloud's retained online/offline status
  *   user <cloud identity>                        the cloud ingest reads every uplink, writes every downlink
  *   topic read  safeloop/v1/+/up/#
  *   topic write safeloop/v1/+/down/#
+ *   topic readwrite safeloop/v1/$cloud/status
  *
  * Files are copied into a private folder readable by the `mosquitto` user (Mosquitto started as root drops
  * to it). `reload()` re-reads the CRL by restarting on the same port (existing sessions are cut, as after
@@ -41,8 +43,15 @@ export interface SecureMosquitto {
 }
 
 export function mosquittoAcl(cloudIdentities: readonly string[]): string {
-  const lines = ['# every gateway (identity = certificate CN) only under its own subtree', 'pattern readwrite safeloop/v1/%u/#', ''];
-  for (const id of cloudIdentities) lines.push(`user ${id}`, 'topic read safeloop/v1/+/up/#', 'topic write safeloop/v1/+/down/#', '');
+  const lines = [
+    '# every gateway (identity = certificate CN) only under its own subtree, plus the cloud status',
+    'pattern readwrite safeloop/v1/%u/#',
+    'pattern read safeloop/v1/$cloud/status',
+    '',
+  ];
+  for (const id of cloudIdentities) {
+    lines.push(`user ${id}`, 'topic read safeloop/v1/+/up/#', 'topic write safeloop/v1/+/down/#', 'topic readwrite safeloop/v1/$cloud/status', '');
+  }
   return lines.join('\n');
 }
 

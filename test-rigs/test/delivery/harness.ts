@@ -43,13 +43,15 @@ export class Cloud {
   constructor(
     private readonly brokerUrl: string,
     file: string,
+    /** A fixed MQTT client id gives the worker a persistent broker session. */
+    private readonly clientId?: string,
   ) {
     this.db = new SqliteDb(file);
   }
   async start(): Promise<void> {
     const w = new IngestWorker({
       db: this.db,
-      mqtt: { url: this.brokerUrl },
+      mqtt: { url: this.brokerUrl, ...(this.clientId !== undefined ? { clientId: this.clientId } : {}) },
       directory: new Directory(),
       alarms: nullSink,
       logger: silentLogger,
