@@ -118,6 +118,7 @@ function urlFor(r: Route, t: Tenant, now: number, failures: string[]): { url: st
     targetsTenant = true;
     if (name === 'attachmentId') return t.attachmentId;
     if (name === 'reportId') return t.reportId;
+    if (name === 'tokenId') return t.tokenId;
     if (name === 'id') {
       if (r.path.startsWith('/api/sites/')) return t.site;
       if (r.path.startsWith('/api/gateways/')) return t.gateway;
@@ -188,7 +189,7 @@ function oddSpellings(url: string): string[] {
 const isMutation = (m: string): boolean => m !== 'GET';
 const leaks = (text: string, t: Tenant): string | undefined => t.markers.find((m) => text.includes(m));
 
-test('authorisation matrix: every route of the live OpenAPI document × anonymous, every role, other tenants', async () => {
+test('authorisation matrix: every route of the live OpenAPI document × anonymous, every role, other tenants', async (ctx) => {
   const s: SecurityStack = await buildSecurityStack('sqlite');
   const failures: string[] = [];
   const counts = { anonymous: 0, odd: 0, forbidden: 0, foreign: 0, own: 0 };
@@ -291,6 +292,7 @@ test('authorisation matrix: every route of the live OpenAPI document × anonymou
   } finally {
     await s.close();
   }
+  ctx.diagnostic(`calls: ${JSON.stringify(counts)}`);
   assert.equal(failures.length, 0, `${failures.length} authorisation failures (${JSON.stringify(counts)}):\n${[...new Set(failures)].slice(0, Number(process.env.MATRIX_SHOW ?? 80)).join('\n')}`);
 });
 

@@ -138,7 +138,7 @@ export async function buildSecurityStack(kind: DbKind = 'sqlite'): Promise<Secur
       provisioning: provisioning.provisioning,
       remoteConfig: provisioning.remoteConfig,
       metricsToken: METRICS_TOKEN,
-    } as Parameters<typeof buildHttpServer>[0]);
+    });
     await app.ready();
     return {
       h,
