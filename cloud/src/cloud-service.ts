@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 import { errorMessage, systemClock, topics, type Clock, type Logger } from '@safeloop/contract';
 import { AlarmService, EscalationScheduler, type AlarmSummary } from './alarms/index.ts';
-import { AuthService } from './auth/index.ts';
+import { AuthService, ensureInitialAdmin } from './auth/index.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.ts';
 import type { CloudConfig } from './config.ts';
 import { PgDb, SqliteDb, type SqlDb } from './db/index.ts';
@@ -71,7 +71,12 @@ export class CloudService {
     const dataPath = (p: string): string => (isAbsolute(p) ? p : resolve(process.cwd(), p));
 
     const broker = config.embeddedBroker
-      ? await startEmbeddedBroker({ host: config.embeddedBroker.host, port: config.embeddedBroker.port, logger: deps.logger })
+      ? await startEmbeddedBroker({
+          host: config.embeddedBroker.host,
+          port: config.embeddedBroker.port,
+          logger: deps.logger,
+          ...(config.embeddedBroker.tls ? { tls: { ...config.embeddedBroker.tls, ca: path(config.embeddedBroker.tls.ca), cert: path(config.embeddedBroker.tls.cert), key: path(config.embeddedBroker.tls.key), crl: config.embeddedBroker.tls.crl ? path(config.embeddedBroker.tls.crl) : undefined } } : {}),
+        })
       : undefined;
 
     const db: SqlDb =
@@ -85,6 +90,7 @@ export class CloudService {
     const registry = new Registry({ db, now: () => clock.now() });
     await registry.migrate();
     if (config.seed) await registry.applySeed(loadSeedFile(path(config.seed)));
+    await ensureInitialAdmin(registry.users, { passwordFile: config.auth.initialAdminPasswordFile ? path(config.auth.initialAdminPasswordFile) : undefined, logger });
 
     const liveHub = new LiveHub({ registry, logger: deps.logger });
     const webhooks = new WebhookOutbox({ db, clock, logger: deps.logger });
@@ -146,7 +152,7 @@ export class CloudService {
       list: () => rules.ruleSet,
       put: (input: unknown, by: { username: string }) => rules.publish(db, input, by.username),
     };
-    const http = buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, rules: rulesAccess, logger: deps.logger, staticDir, clock, provisioning: provisioning.provisioning, remoteConfig: provisioning.remoteConfig });
+    const http = buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, rules: rulesAccess, logger: deps.logger, staticDir, clock, provisioning: provisioning.provisioning, remoteConfig: provisioning.remoteConfig, metricsToken: readOrCreateSecret(dataPath(config.metrics.tokenFile)) });
 
     const escalation = config.workers.escalation
       ? new EscalationScheduler({ alarms, clock, logger: deps.logger, intervalMs: config.workers.escalationTickSec * 1000 })

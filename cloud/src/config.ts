@@ -34,8 +34,17 @@ export const CloudConfigSchema = z.object({
     shareGroup: z.string().regex(/^[A-Za-z0-9_-]{1,32}$/).optional(),
     clientId: z.string().max(64).optional(),
   }),
-  /** Run an in-process MQTT broker (demo / single machine). */
-  embeddedBroker: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }).optional(),
+  /**
+   * Run an in-process MQTT broker (demo / single machine). Off loopback it needs `tls` (client
+   * certificates from the project's CA, per-gateway topic ACL) or it refuses to start.
+   */
+  embeddedBroker: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535),
+      tls: TlsFilesSchema.extend({ crl: z.string().min(1).optional(), cloudIdentities: z.array(z.string().min(1)).min(1).optional() }).optional(),
+    })
+    .optional(),
   /** YAML seed with regions, enterprises, sites, gateways and users, applied at start (idempotent). */
   seed: z.string().optional(),
   /** Rule files (YAML/JSON) loaded at start; rules can later be changed through the API. */
@@ -45,8 +54,12 @@ export const CloudConfigSchema = z.object({
       /** File holding the token-signing secret; created with a random secret if missing. */
       secretFile: z.string().default('./data/cloud/token-secret'),
       tokenTtlSec: z.number().int().min(60).max(7 * 86400).default(12 * 3600),
+      /** First start with no users: the administrator's password from this file (else generated and logged once). */
+      initialAdminPasswordFile: z.string().optional(),
     })
     .default({ secretFile: './data/cloud/token-secret', tokenTtlSec: 12 * 3600 }),
+  /** Prometheus scrapes /metrics with `Authorization: Bearer <token from this file>` (created with a random token if missing). */
+  metrics: z.object({ tokenFile: z.string().default('./data/cloud/metrics-token') }).default({ tokenFile: './data/cloud/metrics-token' }),
   web: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).default({ enabled: true }),
   workers: z
     .object({

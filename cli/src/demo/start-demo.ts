@@ -96,6 +96,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       mqtt: { url: broker.url, protocolVersion: 4 },
       seed: DEMO_SEED,
       auth: { secretFile: join(dataDir, 'cloud/token-secret') },
+      metrics: { tokenFile: join(dataDir, 'cloud/metrics-token') },
     }, CloudConfigSchema);
     const cloud = await CloudService.start(cloudConfig, { logger, repoRoot: REPO_ROOT });
     stops.push(() => cloud.stop());

@@ -6,3 +6,6 @@ export { AUTH_MIGRATIONS } from './migrations.ts';
 export * from './password-policy.ts';
 export * from './login-throttle.ts';
 export * from './api-tokens.ts';
+export * from './initial-admin.ts';
+export * from './security-log.ts';
+export * from './user-admin.ts';

@@ -7,6 +7,7 @@
  *   GET|PUT /api/gateways/:id/config       desired configuration (versioned, validated, audited, pushed)
  *   GET  /api/gateways/:id/config/audit    who changed what, when
  */
+import { X509Certificate, createHash } from 'node:crypto';
 import { SafeLoopError, IdSchema } from '@safeloop/contract';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
@@ -48,6 +49,11 @@ const ClaimBody = z.object({
 const RevokeBody = z.object({ reason: z.string().min(1).max(500).default('revoked by an operator') });
 const ConfigBody = z.object({ config: z.record(z.string(), z.unknown()) });
 
+/** SHA-256 of the CA certificate, as `openssl x509 -fingerprint -sha256` prints it. */
+function fingerprintOf(pem: string): string {
+  return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex').toUpperCase().match(/../g)?.join(':') ?? '';
+}
+
 function requireProvisioningRole(p: Principal): void {
   if (!PROVISIONING_ROLES.includes(p.user.role)) throw new SafeLoopError('CLOUD_ERR_FORBIDDEN', `role ${p.user.role} may not register or configure gateways`);
 }
@@ -83,7 +89,8 @@ export function registerProvisioningRoutes(app: ZApp, deps: ProvisioningRouteDep
     const p = principalOf(req);
     requireProvisioningRole(p);
     const created = await provisioning().createClaimCode(req.params.id, p.scope, p.user.username, req.body.ttlMinutes);
-    return reply.code(201).send(created);
+    // The technician pins this on `safeloop provision claim --ca-fingerprint` when the cloud is not on https.
+    return reply.code(201).send({ ...created, caFingerprint: fingerprintOf(provisioning().ca.caPem) });
   });
 
   app.post('/api/provision/claim', { schema: { tags: ['provisioning'], body: ClaimBody, security: [] }, config: { policy: policy.public('the one-time claim code is the credential (rate-limited)') } }, async (req, reply) => {
