@@ -109,7 +109,7 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
   // Routes inside a plugin registered after swagger, so the document sees every one of them.
   void app.register(async (scoped) => {
     const api = scoped.withTypeProvider<ZodTypeProvider>();
-    registerAuthRoutes(api, deps);
+    registerAuthRoutes(api, { ...deps, securityLog });
     registerAccountRoutes(api, { ...deps, securityLog });
     registerSiteRoutes(api, deps);
     registerAlarmRoutes(api, deps);

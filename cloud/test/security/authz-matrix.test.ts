@@ -12,6 +12,7 @@
  * Failures are collected and reported together, so one run shows every hole at once.
  */
 import { test } from 'node:test';
+import { connect, type AddressInfo } from 'node:net';
 import assert from 'node:assert/strict';
 import { buildSecurityStack, call, commissioningBody, gatewayConfig, RULES, SEES, session, setupTenants, stateDigest, type SecurityStack, type Session, type Tenant } from './security-stack.ts';
 
@@ -186,6 +187,17 @@ function oddSpellings(url: string): string[] {
   return out;
 }
 
+function rawHttp(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = connect(port, '127.0.0.1', () => sock.write(text));
+    let out = '';
+    sock.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    sock.on('end', () => resolve(out));
+    sock.on('error', reject);
+    sock.setTimeout(10_000, () => sock.destroy(new Error('timeout')));
+  });
+}
+
 const isMutation = (m: string): boolean => m !== 'GET';
 const leaks = (text: string, t: Tenant): string | undefined => t.markers.find((m) => text.includes(m));
 
@@ -200,6 +212,8 @@ test('authorisation matrix: every route of the live OpenAPI document × anonymou
     assert.equal(docRes.status, 200);
     const routes = routesOf(docRes.body as { paths: Record<string, Record<string, Operation>> });
     assert.ok(routes.length >= 40, `only ${routes.length} routes in the document`);
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (s.app.server.address() as AddressInfo).port;
     const now = s.clock.now();
     const chem = byKey.get('chem');
     assert.ok(chem);
@@ -216,6 +230,7 @@ test('authorisation matrix: every route of the live OpenAPI document × anonymou
       const res = await call(s.app, r.method, u.url, who?.token, b?.body ?? (isMutation(r.method) ? {} : undefined));
       const changed = isMutation(r.method) ? (await stateDigest(s)) !== before : false;
       const code = (res.body as { error?: { code?: string } } | undefined)?.error?.code;
+      if (res.text.includes(s.dir)) failures.push(`${r.key}: the answer shows a server file path: ${res.text.slice(0, 160)}`);
       return { status: res.status, text: res.text, targetsTenant: u.targetsTenant || (b?.targetsTenant ?? false), changed, ...(code ? { code } : {}) };
     };
 
@@ -232,9 +247,11 @@ test('authorisation matrix: every route of the live OpenAPI document × anonymou
       const u = urlFor(r, chem, now, []);
       if (u) {
         for (const odd of oddSpellings(u.url)) {
-          const res = await call(s.app, r.method, odd, undefined, isMutation(r.method) ? {} : undefined);
-          if (res.status !== 401 && res.status !== 400) failures.push(`${r.method} ${odd} anonymous: ${res.status} (want 401, or 400 for a refused spelling) ${res.text.slice(0, 100)}`);
-          if (res.status === 400 && (res.body as { error?: unknown }).error === undefined) failures.push(`${r.method} ${odd}: 400 without the error shape`);
+          // over a real socket, byte for byte: inject() and fetch() would resolve dot segments themselves
+          const raw = await rawHttp(port, `${r.method} ${odd} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`);
+          const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1] ?? 0);
+          if (status !== 401 && status !== 400) failures.push(`${r.method} ${odd} anonymous: ${status} (want 401, or 400 for a refused spelling) ${raw.slice(-100)}`);
+          if (!/\{"error":\{"code":"CLOUD_ERR_[A-Z_]+","message":/.test(raw)) failures.push(`${r.method} ${odd}: ${status} without the error shape`);
           counts.odd++;
         }
       }

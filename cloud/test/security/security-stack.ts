@@ -164,6 +164,14 @@ export async function buildSecurityStack(kind: DbKind = 'sqlite'): Promise<Secur
   }
 }
 
+/** Another cloud worker on the same database: its own AuthService and HTTP server, nothing shared in memory. */
+export async function secondWorker(s: SecurityStack): Promise<FastifyInstance> {
+  const auth = new AuthService({ db: s.h.db, users: s.registry.users, clock: s.clock, secret: 'test-secret-test-secret-test-secret!!' });
+  const app = buildHttpServer({ db: s.h.db, registry: s.registry, alarms: s.alarms, liveHub: s.hub, auth, metricsRegistry: new PromRegistry(), logger, clock: s.clock });
+  await app.ready();
+  return app;
+}
+
 export interface Session {
   username: string;
   token: string;
@@ -250,7 +258,7 @@ export function gatewayConfig(gatewayId: string, siteId: string): unknown {
 /** A digest of every table that holds state (not the append-only logs that refused calls add to). */
 export async function stateDigest(s: SecurityStack): Promise<string> {
   const tables = (await s.h.db.query<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")).map((r) => r.name);
-  const skip = /(audit|refusal|security_events|login_failures|schema_migrations|revoked_sessions|stream_tickets)/;
+  const skip = /(audit|refusal|security_events|login_failures|schema_migrations|revoked_sessions|stream_tickets|sqlite_sequence)/;
   const parts: string[] = [];
   for (const t of tables) {
     if (skip.test(t)) continue;
