@@ -137,6 +137,8 @@ export class CloudService {
       { db, registry, alarms, clock, logger: deps.logger, dataDir: dirname(dataPath(config.auth.secretFile)), brokerUrl: config.mqtt.url },
       deps.provisioning ?? {
         warnDays: config.provisioning.warnDays,
+        // The embedded broker re-reads its CRL after a revocation (point embeddedBroker.tls.crl at <data dir>/ca/crl.pem).
+        ...(broker && config.embeddedBroker?.tls?.crl ? { onCrlChanged: () => broker.reloadCrl() } : {}),
         ...(config.provisioning.brokerUrl ? { brokerUrl: config.provisioning.brokerUrl } : {}),
         ...(config.provisioning.renew ? { renew: { host: config.provisioning.renew.host, port: config.provisioning.renew.port, ...(config.provisioning.renew.hostnames ? { hostnames: config.provisioning.renew.hostnames } : {}) } } : {}),
       },
