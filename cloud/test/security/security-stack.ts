@@ -119,7 +119,7 @@ export async function buildSecurityStack(kind: DbKind = 'sqlite'): Promise<Secur
     const telemetry: TelemetryReader = {
       latest: (q) => {
         const siteId = 'siteId' in q ? q.siteId : 'x';
-        return Promise.resolve([{ point: `${siteId}/gd-1/conc`, siteId, gatewayId: 'gw', value: 3, unit: '%LEL', quality: 'good', reason: null, sourceTime: clock.now(), gatewayTime: clock.now(), eventId: '01J0000000000000000000000A', historical: false, stale: false }]);
+        return Promise.resolve([{ point: `${siteId}/gd-1/conc`, siteId, gatewayId: 'gw', value: 3, unit: '%LEL', quality: 'good', reason: null, sourceTime: clock.now(), gatewayTime: clock.now(), eventId: '01J0000000000000000000000A', historical: false, stale: false, goodSince: clock.now(), timeSuspect: null }]);
       },
       history: (point) => Promise.resolve([{ point, minute: clock.now(), min: 1, max: 2, avg: 1.5, count: 60 }]),
     };
