@@ -23,6 +23,11 @@ export const CloudConfigSchema = z.object({
     .object({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
+      /**
+       * Behind a reverse proxy: trust its X-Forwarded-For (true, or the proxy's address/CIDR) so the
+       * audit and the login throttle see the caller's address, not the proxy's.
+       */
+      trustProxy: z.union([z.boolean(), z.string().min(1)]).optional(),
     })
     .default({ host: '127.0.0.1', port: 8080 }),
   store: StoreConfigSchema.default({ kind: 'sqlite', path: './data/cloud/safeloop.db' }),
