@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@safeloop/contract';
@@ -96,7 +96,9 @@ test('demo stack: every device reports, the gas ramp raises 一级 and 二级, c
     });
     assert.ok(alarms.length >= 2);
 
-    const metrics = await (await fetch(`${base}/metrics`)).text();
+    assert.equal((await fetch(`${base}/metrics`)).status, 401, 'metrics need the scrape token');
+    const metricsToken = readFileSync(join(dataDir, 'cloud/metrics-token'), 'utf8').trim();
+    const metrics = await (await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${metricsToken}` } })).text();
     const ingested = /^safeloop_readings_ingested_total(?:\{[^}]*\})? (\d+)/m.exec(metrics);
     assert.ok(ingested && Number(ingested[1]) > 0, 'readings counted');
     assert.match(metrics, /^safeloop_alarms_raised_total/m);

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 import { errorMessage, systemClock, topics, type Clock, type Logger } from '@safeloop/contract';
 import { AlarmService, EscalationScheduler, type AlarmSummary } from './alarms/index.ts';
-import { AuthService } from './auth/index.ts';
+import { AuthService, ensureInitialAdmin } from './auth/index.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.ts';
 import type { CloudConfig } from './config.ts';
 import { PgDb, SqliteDb, type SqlDb } from './db/index.ts';
@@ -72,7 +72,12 @@ export class CloudService {
     const dataPath = (p: string): string => (isAbsolute(p) ? p : resolve(process.cwd(), p));
 
     const broker = config.embeddedBroker
-      ? await startEmbeddedBroker({ host: config.embeddedBroker.host, port: config.embeddedBroker.port, logger: deps.logger })
+      ? await startEmbeddedBroker({
+          host: config.embeddedBroker.host,
+          port: config.embeddedBroker.port,
+          logger: deps.logger,
+          ...(config.embeddedBroker.tls ? { tls: { ...config.embeddedBroker.tls, ca: path(config.embeddedBroker.tls.ca), cert: path(config.embeddedBroker.tls.cert), key: path(config.embeddedBroker.tls.key), crl: config.embeddedBroker.tls.crl ? path(config.embeddedBroker.tls.crl) : undefined } } : {}),
+        })
       : undefined;
 
     const db: SqlDb =
@@ -86,6 +91,7 @@ export class CloudService {
     const registry = new Registry({ db, now: () => clock.now() });
     await registry.migrate();
     if (config.seed) await registry.applySeed(loadSeedFile(path(config.seed)));
+    await ensureInitialAdmin(registry.users, { passwordFile: config.auth.initialAdminPasswordFile ? path(config.auth.initialAdminPasswordFile) : undefined, logger });
 
     const liveHub = new LiveHub({ registry, logger: deps.logger });
     const webhooks = new WebhookOutbox({ db, clock, logger: deps.logger });
@@ -135,6 +141,8 @@ export class CloudService {
       { db, registry, alarms, clock, logger: deps.logger, dataDir: dirname(dataPath(config.auth.secretFile)), brokerUrl: config.mqtt.url },
       deps.provisioning ?? {
         warnDays: config.provisioning.warnDays,
+        // The embedded broker re-reads its CRL after a revocation (point embeddedBroker.tls.crl at <data dir>/ca/crl.pem).
+        ...(broker && config.embeddedBroker?.tls?.crl ? { onCrlChanged: () => broker.reloadCrl() } : {}),
         ...(config.provisioning.brokerUrl ? { brokerUrl: config.provisioning.brokerUrl } : {}),
         ...(config.provisioning.renew ? { renew: { host: config.provisioning.renew.host, port: config.provisioning.renew.port, ...(config.provisioning.renew.hostnames ? { hostnames: config.provisioning.renew.hostnames } : {}) } } : {}),
       },
@@ -150,7 +158,7 @@ export class CloudService {
       list: () => rules.ruleSet,
       put: (input: unknown, by: { username: string }) => rules.publish(db, input, by.username),
     };
-    const http = buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, rules: rulesAccess, logger: deps.logger, staticDir, clock, provisioning: provisioning.provisioning, remoteConfig: provisioning.remoteConfig });
+    const http = buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, rules: rulesAccess, logger: deps.logger, staticDir, clock, provisioning: provisioning.provisioning, remoteConfig: provisioning.remoteConfig, metricsToken: readOrCreateSecret(dataPath(config.metrics.tokenFile)), trustProxy: config.http.trustProxy });
 
     const escalation = config.workers.escalation
       ? new EscalationScheduler({ alarms, clock, logger: deps.logger, intervalMs: config.workers.escalationTickSec * 1000 })

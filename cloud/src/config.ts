@@ -23,6 +23,11 @@ export const CloudConfigSchema = z.object({
     .object({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
+      /**
+       * Behind a reverse proxy: trust its X-Forwarded-For (true, or the proxy's address/CIDR) so the
+       * audit and the login throttle see the caller's address, not the proxy's.
+       */
+      trustProxy: z.union([z.boolean(), z.string().min(1)]).optional(),
     })
     .default({ host: '127.0.0.1', port: 8080 }),
   store: StoreConfigSchema.default({ kind: 'sqlite', path: './data/cloud/safeloop.db' }),
@@ -41,8 +46,17 @@ export const CloudConfigSchema = z.object({
     /** MQTT 5 session expiry of the persistent ingest session. */
     sessionExpirySec: z.number().int().min(0).max(7 * 86400).default(3600),
   }),
-  /** Run an in-process MQTT broker (demo / single machine). */
-  embeddedBroker: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535) }).optional(),
+  /**
+   * Run an in-process MQTT broker (demo / single machine). Off loopback it needs `tls` (client
+   * certificates from the project's CA, per-gateway topic ACL) or it refuses to start.
+   */
+  embeddedBroker: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535),
+      tls: TlsFilesSchema.extend({ crl: z.string().min(1).optional(), cloudIdentities: z.array(z.string().min(1)).min(1).optional() }).optional(),
+    })
+    .optional(),
   /** YAML seed with regions, enterprises, sites, gateways and users, applied at start (idempotent). */
   seed: z.string().optional(),
   /** Rule files (YAML/JSON) loaded at start; rules can later be changed through the API. */
@@ -52,8 +66,12 @@ export const CloudConfigSchema = z.object({
       /** File holding the token-signing secret; created with a random secret if missing. */
       secretFile: z.string().default('./data/cloud/token-secret'),
       tokenTtlSec: z.number().int().min(60).max(7 * 86400).default(12 * 3600),
+      /** First start with no users: the administrator's password from this file (else generated and logged once). */
+      initialAdminPasswordFile: z.string().optional(),
     })
     .default({ secretFile: './data/cloud/token-secret', tokenTtlSec: 12 * 3600 }),
+  /** Prometheus scrapes /metrics with `Authorization: Bearer <token from this file>` (created with a random token if missing). */
+  metrics: z.object({ tokenFile: z.string().default('./data/cloud/metrics-token') }).default({ tokenFile: './data/cloud/metrics-token' }),
   web: z.object({ enabled: z.boolean().default(true), dir: z.string().optional() }).default({ enabled: true }),
   workers: z
     .object({

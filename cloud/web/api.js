@@ -111,43 +111,65 @@ export function itemsOf(res) {
 }
 
 /**
- * The live stream. EventSource cannot send headers, so the token travels as ?token=.
- * Listeners: onAlarm(alarm), onLatest(readings[]), onStatus(connected:boolean).
- * EventSource reconnects by itself after a dropped connection; every (re)open calls
- * onStatus(true) so views refetch what they may have missed. When it gives up (the server refused
- * the stream), onClosed() lets the app decide whether to log in again or retry later.
+ * The live stream. EventSource cannot send headers, and the session token must never travel in a
+ * URL (proxy logs, history), so the stream opens with a single-use 60-second ticket from
+ * POST /api/stream/ticket. A spent ticket cannot reconnect: on any error the stream closes and
+ * onClosed() lets the app probe the session and open a new stream with a new ticket.
+ * Listeners: onAlarm(alarm), onLatest(readings[]), onStatus(connected:boolean); every open calls
+ * onStatus(true) so views refetch what they may have missed.
  */
 export function openStream({ onAlarm, onLatest, onStatus, onClosed, onNotification }) {
   const s = getSession();
   if (!s || typeof EventSource === 'undefined') return { close: () => undefined };
-  const es = new EventSource(`/api/stream${qs({ access_token: s.token })}`);
-  const parse = (ev) => {
-    try {
-      return JSON.parse(ev.data);
-    } catch {
-      return null;
-    }
+  let es = null;
+  let closed = false;
+  request('POST', '/api/stream/ticket').then(
+    (t) => {
+      if (!closed) listen(new EventSource(`/api/stream${qs({ ticket: t.ticket })}`));
+    },
+    () => {
+      if (closed) return;
+      onStatus?.(false);
+      onClosed?.();
+    },
+  );
+  return {
+    close: () => {
+      closed = true;
+      es?.close();
+    },
   };
-  es.addEventListener('open', () => onStatus?.(true));
-  es.addEventListener('error', () => {
-    onStatus?.(false);
-    // A refused connection (401, server gone for good) is not retried by EventSource itself.
-    if (es.readyState === EventSource.CLOSED) onClosed?.();
-  });
-  es.addEventListener('alarm', (ev) => {
-    const data = parse(ev);
-    if (data) onAlarm?.(data.alarm ?? data);
-  });
-  es.addEventListener('notification', (ev) => {
-    const data = parse(ev);
-    if (data) onNotification?.(data);
-  });
-  es.addEventListener('latest', (ev) => {
-    const data = parse(ev);
-    if (!data) return;
-    // {siteId, readings} from the live hub; a bare array or a single reading also accepted.
-    const list = Array.isArray(data) ? data : Array.isArray(data.readings) ? data.readings : data.point ? [data] : itemsOf(data);
-    onLatest?.(list);
-  });
-  return { close: () => es.close() };
+
+  function listen(source) {
+    es = source;
+    const parse = (ev) => {
+      try {
+        return JSON.parse(ev.data);
+      } catch {
+        return null;
+      }
+    };
+    es.addEventListener('open', () => onStatus?.(true));
+    es.addEventListener('error', () => {
+      // The ticket is spent: EventSource's own reconnect would be refused, so stop here and let the app reopen.
+      es.close();
+      onStatus?.(false);
+      if (!closed) onClosed?.();
+    });
+    es.addEventListener('alarm', (ev) => {
+      const data = parse(ev);
+      if (data) onAlarm?.(data.alarm ?? data);
+    });
+    es.addEventListener('notification', (ev) => {
+      const data = parse(ev);
+      if (data) onNotification?.(data);
+    });
+    es.addEventListener('latest', (ev) => {
+      const data = parse(ev);
+      if (!data) return;
+      // {siteId, readings} from the live hub; a bare array or a single reading also accepted.
+      const list = Array.isArray(data) ? data : Array.isArray(data.readings) ? data.readings : data.point ? [data] : itemsOf(data);
+      onLatest?.(list);
+    });
+  }
 }

@@ -31,7 +31,8 @@ export function registerDemoCommand(program: Command): void {
       const lines = [
         '',
         `  Dashboard:  ${demo.url}/`,
-        `  API:        ${demo.url}/api/openapi.json   metrics: ${demo.url}/metrics`,
+        `  API:        ${demo.url}/api/openapi.json`,
+        `  Metrics:    curl -H "authorization: Bearer $(cat ${join(dataDir, 'cloud/metrics-token')})" ${demo.url}/metrics`,
         `  MQTT:       ${demo.mqttUrl}`,
         `  Data:       ${dataDir}   log: ${logFile}`,
         '',

@@ -1,6 +1,6 @@
 /**
  * `safeloop provision …` — the command group for a technician's visit. This file owns the identity half:
- *   provision claim  --cloud URL --code CODE [--gateway-id ID] [--out DIR]
+ *   provision claim  --cloud URL --code CODE [--ca-fingerprint SHA256] [--gateway-id ID] [--out DIR]
  *   provision renew  --url URL [--dir DIR]
  * Other subcommands (scan, browse, commission) are added to the same group by passing their registrars.
  * Heavy modules load inside the actions so `--help` stays fast.
@@ -24,13 +24,14 @@ export function registerProvisionCommand(program: Command, extras: readonly Prov
     .description('Register this gateway with the cloud: make a key pair here, send a CSR with a one-time claim code, store the certificate')
     .requiredOption('--cloud <url>', 'cloud base URL, e.g. https://cloud.example.org')
     .requiredOption('--code <code>', 'one-time claim code from the cloud (POST /api/sites/:id/claim-codes or the dashboard)')
+    .option('--ca-fingerprint <sha256>', 'pin the cloud CA (SHA-256, shown with the claim code); required when --cloud is http://')
     .option('--gateway-id <id>', 'gateway id to register (default: the cloud makes one from the site)')
     .option('--out <dir>', 'folder for gateway.key (mode 0600), gateway.crt and ca.crt', 'identity')
-    .addHelpText('after', '\nExample:\n  safeloop provision claim --cloud https://cloud.example.org --code 7K3M-Q9ZD-X2PA --gateway-id gw-dam-01 --out /etc/safeloop/identity\n\nThe private key never leaves this machine. Paste the printed uplink section into the gateway config.')
-    .action(async (opts: { cloud: string; code: string; gatewayId?: string; out: string }) => {
+    .addHelpText('after', '\nExample:\n  safeloop provision claim --cloud https://cloud.example.org --code 7K3M-Q9ZD-X2PA --gateway-id gw-dam-01 --out /etc/safeloop/identity\n\nThe private key never leaves this machine. Paste the printed uplink section into the gateway config.\nThe cloud URL must be https://, or the CA must be pinned with --ca-fingerprint: otherwise anyone on the network path could hand this gateway a CA of their own.')
+    .action(async (opts: { cloud: string; code: string; caFingerprint?: string; gatewayId?: string; out: string }) => {
       const { claimGateway } = await import('@safeloop/gateway/provisioning');
       const { resolve } = await import('node:path');
-      const r = await claimGateway({ cloudUrl: opts.cloud, code: opts.code, gatewayId: opts.gatewayId, outDir: resolve(opts.out) });
+      const r = await claimGateway({ cloudUrl: opts.cloud, code: opts.code, caFingerprint: opts.caFingerprint, gatewayId: opts.gatewayId, outDir: resolve(opts.out) });
       io.out(
         [
           `claimed: gateway ${r.gatewayId} for site ${r.siteId}`,

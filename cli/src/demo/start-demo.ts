@@ -103,6 +103,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       seed: DEMO_SEED,
       ruleFiles: [DEMO_RULES],
       auth: { secretFile: join(dataDir, 'cloud/token-secret') },
+      metrics: { tokenFile: join(dataDir, 'cloud/metrics-token') },
     }, CloudConfigSchema);
     const cloud = await CloudService.start(cloudConfig, { logger, repoRoot: REPO_ROOT });
     stops.push(() => cloud.stop());

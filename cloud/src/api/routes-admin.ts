@@ -1,16 +1,22 @@
+/**
+ * Reports and rules: GET /api/stats (scoped statistics), GET /api/rules (the rule set, narrowed to
+ * the caller's sites), PUT /api/rules (administrators). Users are in routes-accounts.ts.
+ */
 import { SafeLoopError } from '@safeloop/contract';
 import { z } from 'zod';
-import { principalOf, requireAction } from '../http/context.ts';
+import { principalOf } from '../http/context.ts';
 import { sitePolicy } from '../alarms/policy.ts';
 import { regionContains } from '../tenancy/region-code.ts';
 import { alarmStats } from './stats.ts';
-import { NewUserBody, StatsQuerySchema } from './schemas.ts';
+import { StatsQuerySchema } from './schemas.ts';
+import { policy } from '../http/policy.ts';
+import type { Scope } from '../tenancy/scope.ts';
 import type { HttpServerDeps, ZApp } from './types.ts';
 
 export function registerAdminRoutes(app: ZApp, deps: HttpServerDeps): void {
   const now = (): number => (deps.clock ? deps.clock.now() : Date.now());
 
-  app.get('/api/stats', { schema: { tags: ['reports'], querystring: StatsQuerySchema } }, async (req) => {
+  app.get('/api/stats', { schema: { tags: ['reports'], querystring: StatsQuerySchema }, config: { policy: policy.action('read') } }, async (req) => {
     const scope = principalOf(req).scope;
     const query = req.query;
     if (query.regionCode !== undefined) {
@@ -30,33 +36,32 @@ export function registerAdminRoutes(app: ZApp, deps: HttpServerDeps): void {
     });
   });
 
-  app.get('/api/users', { schema: { tags: ['admin'] } }, async (req) => {
-    const p = requireAction(req, 'manage-users');
-    return deps.registry.users.list(p.scope);
-  });
-
-  app.post('/api/users', { schema: { tags: ['admin'], body: NewUserBody } }, async (req, reply) => {
-    requireAction(req, 'manage-users');
-    const b = req.body;
-    const user = await deps.registry.users.create({
-      username: b.username,
-      password: b.password,
-      name: b.name,
-      role: b.role,
-      regionCode: b.regionCode,
-      enterpriseId: b.enterpriseId,
-      duty: b.duty,
-      phone: b.phone,
-    });
-    return reply.code(201).send(user);
-  });
-
   const rules = deps.rules;
   if (rules) {
-    app.get('/api/rules', { schema: { tags: ['rules'] } }, async () => rules.list());
-    app.put('/api/rules', { schema: { tags: ['rules'], body: z.unknown() } }, async (req) => {
-      const p = requireAction(req, 'manage-rules');
+    /** The rule set as the caller may see it: site-specific rules only for sites in their scope. */
+    app.get('/api/rules', { schema: { tags: ['rules'] }, config: { policy: policy.action('read') } }, async (req) => {
+      const scope = principalOf(req).scope;
+      return rulesInScope(await rules.list(), scope, async () => new Set((await deps.registry.listSites(scope, {})).map((s) => s.id)));
+    });
+    app.put('/api/rules', { schema: { tags: ['rules'], body: z.unknown() }, config: { policy: policy.action('manage-rules') } }, async (req) => {
+      const p = principalOf(req);
       return rules.put(req.body, { username: p.user.username });
     });
   }
+}
+
+/**
+ * A rule naming sites is shown only when one of them is in the caller's scope, and then with only
+ * those sites; rules without a site list (templates by site type, global rules) carry no tenant data.
+ */
+export async function rulesInScope(set: unknown, scope: Scope, visibleSites: () => Promise<Set<string>>): Promise<unknown> {
+  if (scope.kind === 'all' || !set || typeof set !== 'object' || !Array.isArray((set as { rules?: unknown }).rules)) return set;
+  const visible = await visibleSites();
+  const rules = (set as { rules: unknown[] }).rules.flatMap((r) => {
+    const sites = r && typeof r === 'object' ? (r as { sites?: unknown }).sites : undefined;
+    if (!Array.isArray(sites)) return [r];
+    const mine = sites.filter((s): s is string => typeof s === 'string' && visible.has(s));
+    return mine.length > 0 ? [{ ...(r as object), sites: mine }] : [];
+  });
+  return { ...(set as object), rules };
 }

@@ -1,12 +1,15 @@
 import { SafeLoopError } from '@safeloop/contract';
 import { z } from 'zod';
 import { actorOf, principalOf } from '../http/context.ts';
+import { policy } from '../http/policy.ts';
 import type { Alarm } from '../alarms/types.ts';
 import type { AlarmFilter } from '../alarms/alarm-queries.ts';
 import { MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES } from '../alarms/attachments.ts';
 import { alarmsToCsv } from './csv.ts';
 import { AlarmIdParams, AlarmListQuery, FeedbackBody, HandoverBody, NoteBody, ReviewBody, ShelveBody } from './schemas.ts';
 import type { HttpServerDeps, ZApp } from './types.ts';
+
+const READ = { policy: policy.action('read') };
 
 function filterOf(q: z.infer<typeof AlarmListQuery>): AlarmFilter {
   const f: AlarmFilter = { state: q.state, page: q.page, pageSize: q.pageSize };
@@ -30,12 +33,12 @@ export function alarmView(a: Alarm): Omit<Alarm, 'conditionKey' | 'rank' | 'vers
 export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
   const q = deps.alarms.queries;
 
-  app.get('/api/alarms', { schema: { tags: ['alarms'], querystring: AlarmListQuery } }, async (req) => {
+  app.get('/api/alarms', { schema: { tags: ['alarms'], querystring: AlarmListQuery }, config: READ }, async (req) => {
     const r = await q.list(principalOf(req).scope, filterOf(req.query));
     return { items: r.items.map(alarmView), total: r.total, page: r.page, pageSize: r.pageSize };
   });
 
-  app.get('/api/alarms/export.csv', { schema: { tags: ['alarms'], querystring: AlarmListQuery } }, async (req, reply) => {
+  app.get('/api/alarms/export.csv', { schema: { tags: ['alarms'], querystring: AlarmListQuery }, config: READ }, async (req, reply) => {
     const scope = principalOf(req).scope;
     const alarms = await q.listAll(scope, filterOf(req.query), 10_000);
     const rows = [];
@@ -49,21 +52,21 @@ export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
       .send(alarmsToCsv(rows));
   });
 
-  app.get('/api/alarm-groups', { schema: { tags: ['alarms'], querystring: z.object({ siteId: z.string().max(64).optional(), open: z.enum(['true', 'false']).optional() }) } }, async (req) =>
+  app.get('/api/alarm-groups', { schema: { tags: ['alarms'], querystring: z.object({ siteId: z.string().max(64).optional(), open: z.enum(['true', 'false']).optional() }) }, config: READ }, async (req) =>
     q.groups(principalOf(req).scope, {
       ...(req.query.siteId !== undefined ? { siteId: req.query.siteId } : {}),
       ...(req.query.open !== undefined ? { open: req.query.open === 'true' } : {}),
     }),
   );
 
-  app.get('/api/alarms/:id', { schema: { tags: ['alarms'], params: AlarmIdParams } }, async (req) => {
+  app.get('/api/alarms/:id', { schema: { tags: ['alarms'], params: AlarmIdParams }, config: READ }, async (req) => {
     const a = await q.require(req.params.id, principalOf(req).scope);
     const [audit, feedback] = await Promise.all([q.audit(a.id), q.feedback(a.id)]);
     return { ...alarmView(a), audit, feedback };
   });
 
   /** People of the alarm's enterprise who can take it over (for the handover form). */
-  app.get('/api/alarms/:id/assignees', { schema: { tags: ['alarms'], params: AlarmIdParams } }, async (req) => {
+  app.get('/api/alarms/:id/assignees', { schema: { tags: ['alarms'], params: AlarmIdParams }, config: READ }, async (req) => {
     const a = await q.require(req.params.id, principalOf(req).scope);
     const users = await deps.registry.users.list({ kind: 'enterprise', enterpriseId: a.enterpriseId });
     return users
@@ -71,7 +74,7 @@ export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
       .map((u) => ({ id: u.id, username: u.username, name: u.name, role: u.role, ...(u.duty ? { duty: u.duty } : {}) }));
   });
 
-  app.get('/api/alarms/:id/attachments/:attachmentId', { schema: { tags: ['alarms'], params: z.object({ id: z.string().max(64), attachmentId: z.string().max(64) }) } }, async (req, reply) => {
+  app.get('/api/alarms/:id/attachments/:attachmentId', { schema: { tags: ['alarms'], params: z.object({ id: z.string().max(64), attachmentId: z.string().max(64) }) }, config: READ }, async (req, reply) => {
     const f = await q.attachment(req.params.id, req.params.attachmentId, principalOf(req).scope);
     if (!f) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `attachment ${req.params.attachmentId} not found`);
     return reply
@@ -83,18 +86,18 @@ export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
 
   const svc = deps.alarms;
   const act = { tags: ['alarms'], params: AlarmIdParams };
-  app.post('/api/alarms/:id/acknowledge', { schema: { ...act, body: NoteBody } }, async (req) => alarmView(await svc.acknowledge(req.params.id, actorOf(req), req.body)));
-  app.post('/api/alarms/:id/handover', { schema: { ...act, body: HandoverBody } }, async (req) => alarmView(await svc.handover(req.params.id, actorOf(req), req.body)));
-  app.post('/api/alarms/:id/start-handling', { schema: { ...act, body: NoteBody } }, async (req) => alarmView(await svc.startHandling(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/acknowledge', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('acknowledge') } }, async (req) => alarmView(await svc.acknowledge(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/handover', { schema: { ...act, body: HandoverBody }, config: { policy: policy.action('handover') } }, async (req) => alarmView(await svc.handover(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/start-handling', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('start-handling') } }, async (req) => alarmView(await svc.startHandling(req.params.id, actorOf(req), req.body)));
   app.post(
     '/api/alarms/:id/feedback',
-    { schema: { ...act, body: FeedbackBody }, bodyLimit: Math.ceil((MAX_ATTACHMENTS * MAX_ATTACHMENT_BYTES * 4) / 3) + 64 * 1024 },
+    { schema: { ...act, body: FeedbackBody }, config: { policy: policy.action('feedback') }, bodyLimit: Math.ceil((MAX_ATTACHMENTS * MAX_ATTACHMENT_BYTES * 4) / 3) + 64 * 1024 },
     async (req) => alarmView(await svc.submitFeedback(req.params.id, actorOf(req), req.body)),
   );
-  app.post('/api/alarms/:id/review', { schema: { ...act, body: ReviewBody } }, async (req) => alarmView(await svc.review(req.params.id, actorOf(req), req.body)));
-  app.post('/api/alarms/:id/close', { schema: { ...act, body: NoteBody } }, async (req) => alarmView(await svc.close(req.params.id, actorOf(req), req.body)));
-  app.post('/api/alarms/:id/shelve', { schema: { ...act, body: ShelveBody } }, async (req) => alarmView(await svc.shelve(req.params.id, actorOf(req), req.body)));
-  app.post('/api/alarms/:id/suppress', { schema: { ...act, body: ShelveBody } }, async (req) => alarmView(await svc.suppress(req.params.id, actorOf(req), req.body)));
-  app.post('/api/alarms/:id/reset', { schema: { ...act, body: NoteBody } }, async (req) => alarmView(await svc.reset(req.params.id, actorOf(req), req.body)));
-  app.post('/api/alarms/:id/unshelve', { schema: { ...act, body: NoteBody } }, async (req) => alarmView(await svc.unshelve(req.params.id, actorOf(req))));
+  app.post('/api/alarms/:id/review', { schema: { ...act, body: ReviewBody }, config: { policy: policy.action('review') } }, async (req) => alarmView(await svc.review(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/close', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('close') } }, async (req) => alarmView(await svc.close(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/shelve', { schema: { ...act, body: ShelveBody }, config: { policy: policy.action('shelve') } }, async (req) => alarmView(await svc.shelve(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/suppress', { schema: { ...act, body: ShelveBody }, config: { policy: policy.action('suppress') } }, async (req) => alarmView(await svc.suppress(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/reset', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('reset') } }, async (req) => alarmView(await svc.reset(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/unshelve', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('unshelve') } }, async (req) => alarmView(await svc.unshelve(req.params.id, actorOf(req))));
 }

@@ -1,8 +1,10 @@
 import { SafeLoopError, splitPointPath } from '@safeloop/contract';
 import { principalOf } from '../http/context.ts';
+import { policy } from '../http/policy.ts';
 import { HistoryQuery, IdParams, SitesQuery } from './schemas.ts';
 import type { HttpServerDeps, ZApp } from './types.ts';
 
+const READ = { policy: policy.action('read') };
 const COLOUR_BY_RANK: Record<number, string> = { 4: 'red', 3: 'orange', 2: 'yellow', 1: 'blue' };
 
 function notFound(what: string, id: string): SafeLoopError {
@@ -15,11 +17,11 @@ export function registerSiteRoutes(app: ZApp, deps: HttpServerDeps): void {
     return deps.telemetry;
   };
 
-  app.get('/api/regions', { schema: { tags: ['tenancy'] } }, async (req) => deps.registry.listRegions(principalOf(req).scope));
+  app.get('/api/regions', { schema: { tags: ['tenancy'] }, config: READ }, async (req) => deps.registry.listRegions(principalOf(req).scope));
 
-  app.get('/api/enterprises', { schema: { tags: ['tenancy'] } }, async (req) => deps.registry.listEnterprises(principalOf(req).scope));
+  app.get('/api/enterprises', { schema: { tags: ['tenancy'] }, config: READ }, async (req) => deps.registry.listEnterprises(principalOf(req).scope));
 
-  app.get('/api/sites', { schema: { tags: ['tenancy'], querystring: SitesQuery } }, async (req) => {
+  app.get('/api/sites', { schema: { tags: ['tenancy'], querystring: SitesQuery }, config: READ }, async (req) => {
     const scope = principalOf(req).scope;
     const filter = {
       ...(req.query.enterpriseId !== undefined ? { enterpriseId: req.query.enterpriseId } : {}),
@@ -51,7 +53,7 @@ export function registerSiteRoutes(app: ZApp, deps: HttpServerDeps): void {
     });
   });
 
-  app.get('/api/sites/:id', { schema: { tags: ['tenancy'], params: IdParams } }, async (req) => {
+  app.get('/api/sites/:id', { schema: { tags: ['tenancy'], params: IdParams }, config: READ }, async (req) => {
     const scope = principalOf(req).scope;
     const site = await deps.registry.getSite(req.params.id, scope);
     if (!site) throw notFound('site', req.params.id);
@@ -59,13 +61,13 @@ export function registerSiteRoutes(app: ZApp, deps: HttpServerDeps): void {
     return { ...site, points, gatewayIds };
   });
 
-  app.get('/api/sites/:id/latest', { schema: { tags: ['telemetry'], params: IdParams } }, async (req) => {
+  app.get('/api/sites/:id/latest', { schema: { tags: ['telemetry'], params: IdParams }, config: READ }, async (req) => {
     const site = await deps.registry.getSite(req.params.id, principalOf(req).scope);
     if (!site) throw notFound('site', req.params.id);
     return telemetry().latest({ siteId: site.id });
   });
 
-  app.get('/api/points/history', { schema: { tags: ['telemetry'], querystring: HistoryQuery } }, async (req) => {
+  app.get('/api/points/history', { schema: { tags: ['telemetry'], querystring: HistoryQuery }, config: READ }, async (req) => {
     const q = req.query;
     const site = await deps.registry.getSite(splitPointPath(q.point).site, principalOf(req).scope);
     if (!site) throw notFound('point', q.point);
@@ -75,9 +77,9 @@ export function registerSiteRoutes(app: ZApp, deps: HttpServerDeps): void {
     return { point: q.point, resolution: q.resolution, rows: await telemetry().history(q.point, q.from, q.to, q.resolution) };
   });
 
-  app.get('/api/gateways', { schema: { tags: ['tenancy'] } }, async (req) => deps.registry.listGateways(principalOf(req).scope));
+  app.get('/api/gateways', { schema: { tags: ['tenancy'] }, config: READ }, async (req) => deps.registry.listGateways(principalOf(req).scope));
 
-  app.get('/api/gateways/:id', { schema: { tags: ['tenancy'], params: IdParams } }, async (req) => {
+  app.get('/api/gateways/:id', { schema: { tags: ['tenancy'], params: IdParams }, config: READ }, async (req) => {
     const g = await deps.registry.getGatewayDetail(req.params.id, principalOf(req).scope);
     if (!g) throw notFound('gateway', req.params.id);
     return g;

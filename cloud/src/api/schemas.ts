@@ -57,7 +57,7 @@ export const SitesQuery = z.object({ enterpriseId: IdSchema.optional(), regionCo
 export const LoginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(200) });
 export const NewUserBody = z.object({
   username: z.string().regex(/^[a-z0-9_.-]{2,64}$/),
-  password: z.string().min(8).max(200),
+  password: z.string().min(1).max(200),
   name: z.string().min(1).max(100),
   role: z.enum(ROLES),
   regionCode: regionCode.optional(),
@@ -65,4 +65,18 @@ export const NewUserBody = z.object({
   duty: z.enum(DUTIES).optional(),
   phone: z.string().max(32).optional(),
 });
-export const ApiTokenBody = z.object({ name: z.string().min(1).max(100), ttlDays: z.number().int().min(1).max(3650).optional() });
+export const UserPatchBody = z
+  .object({
+    name: z.string().min(1).max(100).optional(),
+    role: z.enum(ROLES).optional(),
+    regionCode: regionCode.nullable().optional(),
+    enterpriseId: IdSchema.nullable().optional(),
+    duty: z.enum(DUTIES).nullable().optional(),
+    phone: z.string().max(32).nullable().optional(),
+    disabled: z.boolean().optional(),
+  })
+  .strict();
+export const PasswordResetBody = z.object({ password: z.string().min(1).max(200) });
+export const PasswordChangeBody = z.object({ currentPassword: z.string().min(1).max(200), newPassword: z.string().min(1).max(200) });
+/** API tokens always expire: 1 to 365 days. */
+export const ApiTokenBody = z.object({ name: z.string().min(1).max(100), ttlDays: z.number().int().min(1).max(365) });

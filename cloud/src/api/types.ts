@@ -8,6 +8,7 @@ import type { Registry } from '../tenancy/registry.ts';
 import type { AlarmService } from '../alarms/alarm-service.ts';
 import type { LiveHub } from '../notify/live-hub.ts';
 import type { AuthService } from '../auth/auth-service.ts';
+import type { SecurityLog } from '../auth/security-log.ts';
 import type { ProvisioningService } from '../provisioning/provisioning-service.ts';
 import type { RemoteConfigService } from '../provisioning/remote-config.ts';
 import type { LatestQuery, LatestValue, MinuteAggregate, RawReadingRow } from '../store/telemetry-store.ts';
@@ -49,4 +50,8 @@ export interface HttpServerDeps {
   remoteConfig?: RemoteConfigService | undefined;
   /** Claim attempts per client address per minute and in total (defaults 10 / 120). */
   claimRateLimit?: { perAddress: number; total: number } | undefined;
+  /** The bearer token Prometheus sends to /metrics; without one /metrics answers 401. */
+  metricsToken?: string | undefined;
+  /** Refused accesses, user-management audit and security events (default: one on `db`). */
+  securityLog?: SecurityLog | undefined;
 }

@@ -1,21 +1,28 @@
 /**
  * Login and request authentication. Session tokens are HMAC-SHA256-signed (`v1.<payload>.<sig>`,
- * payload = base64url JSON {sub, iat, exp}); API tokens for integrations (`slt_…`) are random and
- * stored only as their SHA-256. A principal carries the caller's Scope, derived from role and place.
+ * payload = base64url JSON {sub, iat, exp, jti}); API tokens for integrations (`slt_…`) and
+ * live-stream tickets (`stt_…`) are random and stored only as their SHA-256 (api-tokens.ts). Every
+ * request re-reads the user, so disabling a user, changing a role or a password (which voids the
+ * sessions issued before it) and revoking a token take effect at once on every worker. Failed
+ * logins are throttled per account and source address in the database (login-throttle.ts).
  */
-import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SafeLoopError, type Clock } from '@safeloop/contract';
-import { ulid } from 'ulid';
 import type { SqlDb } from '../db/index.ts';
 import type { Scope } from '../tenancy/scope.ts';
-import { DUMMY_HASH_PROMISE, verifyPassword } from './passwords.ts';
+import { CredentialStore, type ApiTokenInfo } from './api-tokens.ts';
+import { LoginThrottle } from './login-throttle.ts';
+import { DUMMY_HASH_PROMISE, hashPassword, verifyPassword } from './passwords.ts';
+import { checkPasswordPolicy } from './password-policy.ts';
 import type { Role } from './roles.ts';
-import { userFromRow, type User, type UserRow, type UserStore } from './users.ts';
+import { userFromRow, type User, type UserStore } from './users.ts';
 
 export interface Principal {
   user: User;
   scope: Scope;
-  via: 'session' | 'api-token';
+  via: 'session' | 'api-token' | 'stream-ticket';
+  /** The API token's id when via is 'api-token'. */
+  tokenId?: string;
 }
 
 export function scopeForUser(u: Pick<User, 'role' | 'regionCode' | 'enterpriseId'>): Scope {
@@ -41,10 +48,13 @@ export interface AuthServiceDeps {
 }
 
 export class AuthService {
-  private readonly failures = new Map<string, { count: number; until: number }>();
+  readonly credentials: CredentialStore;
+  private readonly throttle: LoginThrottle;
 
   constructor(private readonly deps: AuthServiceDeps) {
     if (Buffer.byteLength(deps.secret) < 32) throw new SafeLoopError('CLOUD_ERR_CONFIG', 'auth secret must be at least 32 bytes');
+    this.credentials = new CredentialStore({ db: deps.db, clock: deps.clock });
+    this.throttle = new LoginThrottle({ db: deps.db, clock: deps.clock });
   }
 
   private sign(payload: string): string {
@@ -58,22 +68,19 @@ export class AuthService {
     return { token: `v1.${payload}.${this.sign(payload)}`, expiresAt: exp };
   }
 
-  /** Username + password → token. Same error and similar time for unknown user and wrong password; brief lock after 5 failures. */
-  async login(username: string, password: string): Promise<{ token: string; expiresAt: number; user: User }> {
-    const now = this.deps.clock.now();
-    const f = this.failures.get(username);
-    if (f && f.until > now) {
-      throw new SafeLoopError('CLOUD_ERR_RATE_LIMITED', 'too many failed logins; try again in a minute');
-    }
+  /**
+   * Username + password → token. The same error and a similar time for an unknown user and a wrong
+   * password; failures slow down this (account, source address) pair only.
+   */
+  async login(username: string, password: string, source = 'unknown'): Promise<{ token: string; expiresAt: number; user: User }> {
+    await this.throttle.check(username, source);
     const row = await this.deps.users.rowByUsername(username);
     const ok = row ? await verifyPassword(password, row.password_hash) : (await verifyPassword(password, await DUMMY_HASH_PROMISE), false);
-    if (!row || !ok || row.disabled === 1) {
-      const count = (f?.count ?? 0) + 1;
-      if (this.failures.size > 10_000) this.failures.clear(); // bounded memory under a username-spraying attack
-      this.failures.set(username, { count, until: count >= 5 ? now + 60_000 : 0 });
+    if (!row || !ok || Number(row.disabled) === 1) {
+      await this.throttle.failure(username, source);
       throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'wrong username or password');
     }
-    this.failures.delete(username);
+    await this.throttle.success(username, source);
     const user = userFromRow(row);
     return { ...this.issueToken(user), user };
   }
@@ -83,13 +90,36 @@ export class AuthService {
     return (await this.verify(authorization)).principal;
   }
 
-  /** Log out: the session token stops working (API tokens are revoked with revokeApiToken). */
+  /** Log out: a session token stops working; an API token used to log out is revoked. */
   async logout(authorization: string | undefined): Promise<void> {
-    const { jti, exp } = await this.verify(authorization);
-    if (jti === undefined) return;
+    const { principal, jti, exp } = await this.verify(authorization);
+    if (principal.tokenId !== undefined) {
+      await this.credentials.revokeApiToken(principal.tokenId);
+      return;
+    }
+    if (jti === undefined) throw new SafeLoopError('CLOUD_ERR_VALIDATION', 'nothing to log out');
     const now = this.deps.clock.now();
     await this.deps.db.exec('DELETE FROM revoked_sessions WHERE expires_at < $1', [now]);
     await this.deps.db.exec('INSERT INTO revoked_sessions (jti, expires_at) VALUES ($1, $2) ON CONFLICT (jti) DO NOTHING', [jti, exp ?? now]);
+  }
+
+  /** The user changes their own password (needs the current one); older sessions stop working. */
+  async changePassword(userId: string, current: string, next: string): Promise<{ token: string; expiresAt: number }> {
+    const user = await this.deps.users.getById(userId);
+    const row = user ? await this.deps.users.rowByUsername(user.username) : undefined;
+    if (!user || !row || !(await verifyPassword(current, row.password_hash))) throw new SafeLoopError('CLOUD_ERR_FORBIDDEN', 'the current password is wrong');
+    if (current === next) throw new SafeLoopError('CLOUD_ERR_PASSWORD_POLICY', 'password refused: it is the current password');
+    checkPasswordPolicy(next, user.username);
+    await this.deps.users.setPasswordHash(userId, await hashPassword(next), false);
+    const fresh = await this.deps.users.getById(userId);
+    if (!fresh) throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'user unknown or disabled');
+    return this.issueToken(fresh);
+  }
+
+  /** An administrator sets a temporary password; the user must change it at the next login. */
+  async resetPassword(userId: string, temporary: string, username: string): Promise<void> {
+    checkPasswordPolicy(temporary, username);
+    await this.deps.users.setPasswordHash(userId, await hashPassword(temporary), true);
   }
 
   private async verify(authorization: string | undefined): Promise<{ principal: Principal; jti?: string; exp?: number }> {
@@ -105,52 +135,56 @@ export class AuthService {
     if (expected.length !== got.length || !timingSafeEqual(expected, got)) {
       throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'bad token signature');
     }
-    let claims: { sub?: unknown; exp?: unknown; jti?: unknown };
+    let claims: { sub?: unknown; exp?: unknown; jti?: unknown; iat?: unknown };
     try {
-      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown; exp?: unknown; jti?: unknown };
+      claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown; exp?: unknown; jti?: unknown; iat?: unknown };
     } catch {
       throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'malformed token');
     }
     if (typeof claims.exp !== 'number' || claims.exp <= this.deps.clock.now()) throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'token expired');
-    if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string') throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'malformed token');
+    if (typeof claims.sub !== 'string' || typeof claims.jti !== 'string' || typeof claims.iat !== 'number') throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'malformed token');
     const revoked = await this.deps.db.query('SELECT 1 FROM revoked_sessions WHERE jti = $1', [claims.jti]);
     if (revoked.length > 0) throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'logged out');
-    const user = await this.deps.users.getById(claims.sub);
-    if (!user || user.disabled) throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'user unknown or disabled');
+    const user = await this.activeUser(claims.sub);
+    if (claims.iat < user.sessionsValidAfter) throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'session ended: the password, role or place of this user changed');
     return { principal: { user, scope: scopeForUser(user), via: 'session' }, jti: claims.jti, exp: claims.exp };
   }
 
-  /** A new API token for a user (shown once). */
-  async createApiToken(userId: string, name: string, ttlMs?: number): Promise<{ id: string; token: string }> {
-    const token = `slt_${randomBytes(24).toString('base64url')}`;
-    const id = ulid();
-    const now = this.deps.clock.now();
-    await this.deps.db.exec('INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at, revoked) VALUES ($1, $2, $3, $4, $5, $6, 0)', [
-      id,
-      userId,
-      name,
-      createHash('sha256').update(token).digest('hex'),
-      now,
-      ttlMs === undefined ? null : now + ttlMs,
-    ]);
-    return { id, token };
+  private async activeUser(id: string): Promise<User> {
+    const user = await this.deps.users.getById(id);
+    if (!user || user.disabled) throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'user unknown or disabled');
+    return user;
+  }
+
+  /** A new API token for a user (shown once); the expiry is mandatory. */
+  createApiToken(userId: string, name: string, ttlMs: number): Promise<{ id: string; token: string; expiresAt: number }> {
+    return this.credentials.createApiToken(userId, name, ttlMs);
+  }
+
+  listApiTokens(userId: string): Promise<ApiTokenInfo[]> {
+    return this.credentials.listApiTokens(userId);
   }
 
   async revokeApiToken(id: string): Promise<void> {
-    await this.deps.db.exec('UPDATE api_tokens SET revoked = 1 WHERE id = $1', [id]);
+    await this.credentials.revokeApiToken(id);
+  }
+
+  /** A single-use, 60-second ticket that opens one live stream. */
+  issueStreamTicket(userId: string): Promise<{ ticket: string; expiresAt: number }> {
+    return this.credentials.issueStreamTicket(userId);
+  }
+
+  async redeemStreamTicket(ticket: string): Promise<Principal> {
+    const userId = await this.credentials.redeemStreamTicket(ticket);
+    if (userId === undefined) throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'stream ticket unknown, used or expired');
+    const user = await this.activeUser(userId);
+    return { user, scope: scopeForUser(user), via: 'stream-ticket' };
   }
 
   private async authenticateApiToken(token: string): Promise<Principal> {
-    const hash = createHash('sha256').update(token).digest('hex');
-    const rows = await this.deps.db.query<UserRow & { expires_at: number | null; revoked: number }>(
-      `SELECT u.*, t.expires_at, t.revoked FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1`,
-      [hash],
-    );
-    const r = rows[0];
-    if (!r || r.revoked === 1 || (r.expires_at !== null && Number(r.expires_at) <= this.deps.clock.now()) || r.disabled === 1) {
-      throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'API token unknown, expired or revoked');
-    }
-    const user = userFromRow(r);
-    return { user, scope: scopeForUser(user), via: 'api-token' };
+    const t = await this.credentials.lookupApiToken(token);
+    if (!t) throw new SafeLoopError('CLOUD_ERR_UNAUTHENTICATED', 'API token unknown, expired or revoked');
+    const user = await this.activeUser(t.userId);
+    return { user, scope: scopeForUser(user), via: 'api-token', tokenId: t.id };
   }
 }

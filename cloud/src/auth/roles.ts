@@ -37,7 +37,7 @@ const MONITOR: readonly Action[] = ['read', 'review', 'close'];
 
 export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
   enterprise_operator: ENTERPRISE_HANDLING,
-  enterprise_manager: [...ENTERPRISE_HANDLING, 'shelve', 'unshelve', 'suppress', 'reset'],
+  enterprise_manager: [...ENTERPRISE_HANDLING, 'shelve', 'unshelve', 'suppress', 'reset', 'manage-users'],
   county_monitor: MONITOR,
   city_monitor: MONITOR,
   province_monitor: MONITOR,

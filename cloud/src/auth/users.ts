@@ -18,6 +18,10 @@ export interface User {
   duty?: Duty;
   phone?: string;
   disabled: boolean;
+  /** Set by an administrator's password reset: only /api/me, logout and the password change work until changed. */
+  mustChangePassword: boolean;
+  /** Session tokens issued before this instant (epoch ms) are void: password change, reset, disable, role change. */
+  sessionsValidAfter: number;
 }
 
 export interface UserRow {
@@ -31,6 +35,8 @@ export interface UserRow {
   phone: string | null;
   password_hash: string;
   disabled: number;
+  must_change_password: number;
+  sessions_valid_after: number | string;
 }
 
 export function userFromRow(r: UserRow): User {
@@ -43,7 +49,9 @@ export function userFromRow(r: UserRow): User {
     ...(r.enterprise_id !== null ? { enterpriseId: r.enterprise_id } : {}),
     ...(r.duty !== null ? { duty: r.duty as Duty } : {}),
     ...(r.phone !== null ? { phone: r.phone } : {}),
-    disabled: r.disabled === 1,
+    disabled: Number(r.disabled) === 1,
+    mustChangePassword: Number(r.must_change_password) === 1,
+    sessionsValidAfter: Number(r.sessions_valid_after),
   };
 }
 
@@ -56,6 +64,17 @@ export interface NewUser {
   enterpriseId?: string | undefined;
   duty?: Duty | undefined;
   phone?: string | undefined;
+}
+
+export interface UserPatch {
+  name?: string | undefined;
+  role?: Role | undefined;
+  /** null clears the field. */
+  regionCode?: string | null | undefined;
+  enterpriseId?: string | null | undefined;
+  duty?: Duty | null | undefined;
+  phone?: string | null | undefined;
+  disabled?: boolean | undefined;
 }
 
 const ENTERPRISE_ROLES: readonly Role[] = ['enterprise_operator', 'enterprise_manager'];
@@ -86,7 +105,77 @@ export class UserStore {
     await migrate(this.deps.db, 'auth', AUTH_MIGRATIONS);
   }
 
-  /** Create or update by username (the password is re-hashed). Returns the user id. */
+  /**
+   * Create the user unless the username exists; an existing user is left exactly as it is (the seed
+   * is applied on every start and must never reset a password, a role or a disabled flag).
+   * Returns the user id and whether it was created.
+   */
+  async insertIfAbsent(u: NewUser): Promise<{ id: string; created: boolean }> {
+    const existing = await this.deps.db.query<{ id: string }>('SELECT id FROM users WHERE username = $1', [u.username]);
+    if (existing[0]) return { id: existing[0].id, created: false };
+    checkUserPlace(u);
+    const hash = await (this.deps.hashPassword ?? hashPassword)(u.password);
+    const now = this.now();
+    const id = ulid();
+    const inserted = await this.deps.db.exec(
+      `INSERT INTO users (id, username, name, role, region_code, enterprise_id, duty, phone, password_hash, disabled, created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 0, $10, $10) ON CONFLICT (username) DO NOTHING`,
+      [id, u.username, u.name, u.role, u.regionCode ? canonicalRegionCode(u.regionCode) : null, u.enterpriseId ?? null, u.duty ?? null, u.phone ?? null, hash, now],
+    );
+    if (inserted === 0) return this.insertIfAbsent(u); // a concurrent start inserted it first
+    return { id, created: true };
+  }
+
+  /** Change a user's profile, role, place or disabled flag; role, place and disable void the user's sessions. */
+  async update(id: string, patch: UserPatch): Promise<User> {
+    const before = await this.getById(id);
+    if (!before) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `user ${id} not found`);
+    const next = {
+      role: patch.role ?? before.role,
+      regionCode: patch.regionCode === undefined ? before.regionCode : (patch.regionCode ?? undefined),
+      enterpriseId: patch.enterpriseId === undefined ? before.enterpriseId : (patch.enterpriseId ?? undefined),
+    };
+    checkUserPlace({ ...next, username: before.username });
+    const voids = patch.role !== undefined || patch.regionCode !== undefined || patch.enterpriseId !== undefined || patch.disabled === true;
+    const now = this.now();
+    await this.deps.db.exec(
+      `UPDATE users SET name = $2, role = $3, region_code = $4, enterprise_id = $5, duty = $6, phone = $7, disabled = $8,
+         sessions_valid_after = $9, updated_at = $10 WHERE id = $1`,
+      [
+        id,
+        patch.name ?? before.name,
+        next.role,
+        next.regionCode ? canonicalRegionCode(next.regionCode) : null,
+        next.enterpriseId ?? null,
+        (patch.duty === undefined ? before.duty : patch.duty) ?? null,
+        (patch.phone === undefined ? before.phone : patch.phone) ?? null,
+        (patch.disabled ?? before.disabled) ? 1 : 0,
+        voids ? now : before.sessionsValidAfter,
+        now,
+      ],
+    );
+    const after = await this.getById(id);
+    if (!after) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `user ${id} not found`);
+    return after;
+  }
+
+  /** Store a new password hash; every session issued before now stops working. */
+  async setPasswordHash(id: string, hash: string, mustChange: boolean): Promise<void> {
+    const now = this.now();
+    await this.deps.db.exec('UPDATE users SET password_hash = $2, must_change_password = $3, sessions_valid_after = $4, updated_at = $4 WHERE id = $1', [
+      id,
+      hash,
+      mustChange ? 1 : 0,
+      now,
+    ]);
+  }
+
+  async count(): Promise<number> {
+    const rows = await this.deps.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM users');
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** Create or update by username (the password is re-hashed). Returns the user id. For tests and tools, never the seed. */
   async upsert(u: NewUser): Promise<string> {
     checkUserPlace(u);
     const hash = await (this.deps.hashPassword ?? hashPassword)(u.password);
@@ -105,9 +194,8 @@ export class UserStore {
   }
 
   async create(u: NewUser): Promise<User> {
-    const taken = await this.deps.db.query('SELECT 1 FROM users WHERE username = $1', [u.username]);
-    if (taken.length > 0) throw new SafeLoopError('CLOUD_ERR_CONFLICT', `username ${u.username} is taken`);
-    const id = await this.upsert(u);
+    const { id, created } = await this.insertIfAbsent(u);
+    if (!created) throw new SafeLoopError('CLOUD_ERR_CONFLICT', `username ${u.username} is taken`);
     const user = await this.getById(id);
     if (!user) throw new SafeLoopError('CLOUD_ERR_INTERNAL', 'user vanished after insert');
     return user;

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { IdSchema, SafeLoopError } from '@safeloop/contract';
 import { migrate } from '../db/index.ts';
 import { principalOf } from '../http/context.ts';
+import { policy } from '../http/policy.ts';
 import type { HttpServerDeps, ZApp } from '../api/types.ts';
 import { COMMISSIONING_MIGRATIONS } from './migrations.ts';
 import { CommissioningReportStore } from './report-store.ts';
@@ -58,7 +59,7 @@ export function registerCommissioningRoutes(app: ZApp, deps: Pick<HttpServerDeps
 
   app.post(
     '/api/sites/:id/commissioning-reports',
-    { schema: { tags: ['commissioning'], params: SiteParams, body: ReportUploadBody } },
+    { schema: { tags: ['commissioning'], params: SiteParams, body: ReportUploadBody }, config: { policy: policy.roles('field_technician', 'admin') } },
     async (req, reply) => {
       const p = principalOf(req);
       if (!UPLOAD_ROLES.has(p.user.role)) throw new SafeLoopError('CLOUD_ERR_FORBIDDEN', `role ${p.user.role} may not upload commissioning reports`);
@@ -83,7 +84,7 @@ export function registerCommissioningRoutes(app: ZApp, deps: Pick<HttpServerDeps
     },
   );
 
-  app.get('/api/sites/:id/commissioning-reports', { schema: { tags: ['commissioning'], params: SiteParams, querystring: ListQuery } }, async (req) => {
+  app.get('/api/sites/:id/commissioning-reports', { schema: { tags: ['commissioning'], params: SiteParams, querystring: ListQuery }, config: { policy: policy.action('read') } }, async (req) => {
     const siteId = await siteInScope(req, req.params.id);
     await migrated();
     return store.list(siteId, req.query.limit);
@@ -97,9 +98,9 @@ export function registerCommissioningRoutes(app: ZApp, deps: Pick<HttpServerDeps
     return r;
   };
 
-  app.get('/api/sites/:id/commissioning-reports/:reportId', { schema: { tags: ['commissioning'], params: ReportParams } }, async (req) => one(req, req.params));
+  app.get('/api/sites/:id/commissioning-reports/:reportId', { schema: { tags: ['commissioning'], params: ReportParams }, config: { policy: policy.action('read') } }, async (req) => one(req, req.params));
 
-  app.get('/api/sites/:id/commissioning-reports/:reportId/html', { schema: { tags: ['commissioning'], params: ReportParams } }, async (req, reply) => {
+  app.get('/api/sites/:id/commissioning-reports/:reportId/html', { schema: { tags: ['commissioning'], params: ReportParams }, config: { policy: policy.action('read') } }, async (req, reply) => {
     const r = await one(req, req.params);
     return reply
       .header('content-security-policy', "sandbox; default-src 'none'; style-src 'unsafe-inline'")

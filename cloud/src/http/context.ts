@@ -27,3 +27,8 @@ export function requireAction(req: FastifyRequest, action: Action): Principal {
   if (!roleMay(p.user.role, action)) throw new SafeLoopError('CLOUD_ERR_FORBIDDEN', `role ${p.user.role} may not ${action}`);
   return p;
 }
+
+/** The principal when the route's policy authenticated the caller, else undefined. */
+export function maybePrincipalOf(req: FastifyRequest): Principal | undefined {
+  return principals.get(req);
+}

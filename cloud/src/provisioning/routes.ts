@@ -7,10 +7,12 @@
  *   GET|PUT /api/gateways/:id/config       desired configuration (versioned, validated, audited, pushed)
  *   GET  /api/gateways/:id/config/audit    who changed what, when
  */
+import { X509Certificate, createHash } from 'node:crypto';
 import { SafeLoopError, IdSchema } from '@safeloop/contract';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { principalOf } from '../http/context.ts';
+import { policy } from '../http/policy.ts';
 import { ERROR_STATUS, sendError } from '../http/errors.ts';
 import type { Principal } from '../auth/auth-service.ts';
 import type { Role } from '../auth/roles.ts';
@@ -47,6 +49,11 @@ const ClaimBody = z.object({
 const RevokeBody = z.object({ reason: z.string().min(1).max(500).default('revoked by an operator') });
 const ConfigBody = z.object({ config: z.record(z.string(), z.unknown()) });
 
+/** SHA-256 of the CA certificate, as `openssl x509 -fingerprint -sha256` prints it. */
+function fingerprintOf(pem: string): string {
+  return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex').toUpperCase().match(/../g)?.join(':') ?? '';
+}
+
 function requireProvisioningRole(p: Principal): void {
   if (!PROVISIONING_ROLES.includes(p.user.role)) throw new SafeLoopError('CLOUD_ERR_FORBIDDEN', `role ${p.user.role} may not register or configure gateways`);
 }
@@ -78,41 +85,44 @@ export function registerProvisioningRoutes(app: ZApp, deps: ProvisioningRouteDep
     now: () => (deps.clock ? deps.clock.now() : Date.now()),
   });
 
-  app.post('/api/sites/:id/claim-codes', { schema: { tags: ['provisioning'], params: IdParams, body: ClaimCodeBody } }, async (req, reply) => {
+  app.post('/api/sites/:id/claim-codes', { schema: { tags: ['provisioning'], params: IdParams, body: ClaimCodeBody }, config: { policy: policy.roles(...PROVISIONING_ROLES) } }, async (req, reply) => {
     const p = principalOf(req);
     requireProvisioningRole(p);
     const created = await provisioning().createClaimCode(req.params.id, p.scope, p.user.username, req.body.ttlMinutes);
-    return reply.code(201).send(created);
+    // The technician pins this on `safeloop provision claim --ca-fingerprint` when the cloud is not on https.
+    return reply.code(201).send({ ...created, caFingerprint: fingerprintOf(provisioning().ca.caPem) });
   });
 
-  app.post('/api/provision/claim', { schema: { tags: ['provisioning'], body: ClaimBody, security: [] } }, async (req, reply) => {
+  app.post('/api/provision/claim', { schema: { tags: ['provisioning'], body: ClaimBody, security: [] }, config: { policy: policy.public('the one-time claim code is the credential (rate-limited)') } }, async (req, reply) => {
     if (!limiter.take(req.ip)) return sendError(reply, 429, 'CLOUD_ERR_RATE_LIMITED', 'too many claim attempts; wait a minute');
     return answer(reply, () => provisioning().claim(req.body));
   });
 
-  app.get('/api/gateways/:id/certificates', { schema: { tags: ['provisioning'], params: IdParams } }, async (req) =>
+  app.get('/api/gateways/:id/certificates', { schema: { tags: ['provisioning'], params: IdParams }, config: { policy: policy.action('read') } }, async (req) =>
     provisioning().listCertificates(req.params.id, principalOf(req).scope),
   );
 
-  app.post('/api/gateways/:id/revoke', { schema: { tags: ['provisioning'], params: IdParams, body: RevokeBody } }, async (req) => {
+  app.post('/api/gateways/:id/revoke', { schema: { tags: ['provisioning'], params: IdParams, body: RevokeBody }, config: { policy: policy.roles(...PROVISIONING_ROLES) } }, async (req) => {
     const p = principalOf(req);
     requireProvisioningRole(p);
-    return provisioning().revokeGateway(req.params.id, p.scope, p.user.username, req.body.reason);
+    // The CRL's location on this server is not the caller's business (no server paths in answers).
+    const { revoked } = await provisioning().revokeGateway(req.params.id, p.scope, p.user.username, req.body.reason);
+    return { revoked };
   });
 
-  app.get('/api/gateways/:id/config', { schema: { tags: ['provisioning'], params: IdParams } }, async (req) => {
+  app.get('/api/gateways/:id/config', { schema: { tags: ['provisioning'], params: IdParams }, config: { policy: policy.action('read') } }, async (req) => {
     const d = await remoteConfig().get(req.params.id, principalOf(req).scope);
     if (!d) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `gateway ${req.params.id} has no desired configuration yet`);
     return d;
   });
 
-  app.put('/api/gateways/:id/config', { schema: { tags: ['provisioning'], params: IdParams, body: ConfigBody } }, async (req) => {
+  app.put('/api/gateways/:id/config', { schema: { tags: ['provisioning'], params: IdParams, body: ConfigBody }, config: { policy: policy.roles(...PROVISIONING_ROLES) } }, async (req) => {
     const p = principalOf(req);
     requireProvisioningRole(p);
     return remoteConfig().put(req.params.id, req.body.config, { username: p.user.username, ip: req.ip, scope: p.scope });
   });
 
-  app.get('/api/gateways/:id/config/audit', { schema: { tags: ['provisioning'], params: IdParams } }, async (req) =>
+  app.get('/api/gateways/:id/config/audit', { schema: { tags: ['provisioning'], params: IdParams }, config: { policy: policy.action('read') } }, async (req) =>
     remoteConfig().audit(req.params.id, principalOf(req).scope),
   );
 }

@@ -197,7 +197,8 @@ export class Registry {
     for (const s of seed.sites) await this.upsertSite(s);
     for (const g of seed.gateways) await this.upsertGateway(g);
     for (const p of seed.points) await this.upsertPoint(p);
-    for (const u of seed.users) await this.users.upsert(u);
+    // Users only if absent: a restart must never reset a password, a role or a disabled flag.
+    for (const u of seed.users) await this.users.insertIfAbsent(u);
   }
 
   // ── reads ──────────────────────────────────────────────────────────────────────────────

@@ -8,7 +8,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AlarmConditionInput } from '../../src/alarms/index.ts';
 import { DB_KINDS, type FakeClock } from './harness.ts';
-import { buildStack, login } from './stack.ts';
+import { buildStack, login, METRICS_TOKEN } from './stack.ts';
 
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(64, 7)]);
 
@@ -76,7 +76,7 @@ for (const kind of DB_KINDS) {
         assert.equal(esc.state, 'pushed');
         assert.ok(esc.audit.some((e) => e.action === 'escalated'));
         assert.ok(s.sms.sent.some((m) => m.to === '13800000010'), 'the county monitor was called');
-        const metrics = (await s.app.inject({ method: 'GET', url: '/metrics' })).body;
+        const metrics = (await s.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).body;
         assert.match(metrics, /safeloop_alarm_escalations_total\{level="3"\} 1\n/);
         assert.match(metrics, /safeloop_alarms_raised_total 2\n/);
 

@@ -8,11 +8,15 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { verifyWebhookSignature, webhookBackoffMs } from '../../src/notify/index.ts';
-import { buildStack, login } from './stack.ts';
+import { buildStack, login, METRICS_TOKEN } from './stack.ts';
 
 async function readSse(url: string, token: string, until: (events: { event: string; data: unknown }[]) => boolean, act: () => Promise<void>): Promise<{ event: string; data: unknown }[]> {
   const ac = new AbortController();
-  const res = await fetch(`${url}/api/stream?access_token=${encodeURIComponent(token)}`, { signal: ac.signal });
+  // Browsers cannot send the header to EventSource: they trade the session for a single-use ticket.
+  const t = await fetch(`${url}/api/stream/ticket`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  assert.equal(t.status, 201);
+  const { ticket } = (await t.json()) as { ticket: string };
+  const res = await fetch(`${url}/api/stream?ticket=${encodeURIComponent(ticket)}`, { signal: ac.signal });
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
   const reader = res.body?.getReader();
@@ -60,6 +64,7 @@ describe('notifications and HTTP surface (sqlite)', () => {
       });
       assert.deepEqual(theirs, [], 'another county hears nothing');
       assert.equal((await fetch(`${url}/api/stream`)).status, 401);
+      assert.equal((await fetch(`${url}/api/stream?access_token=${encodeURIComponent(county.token)}`)).status, 401, 'the session token is never taken from the URL');
       assert.equal(s.hub.clientCount, 0, 'closed streams unsubscribe');
     } finally {
       await s.close();
@@ -129,7 +134,8 @@ describe('notifications and HTTP surface (sqlite)', () => {
     const s = await buildStack('sqlite');
     try {
       assert.deepEqual((await s.app.inject({ method: 'GET', url: '/healthz' })).json(), { ok: true });
-      const m = await s.app.inject({ method: 'GET', url: '/metrics' });
+      assert.equal((await s.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 401, 'metrics need the scrape token');
+      const m = await s.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
       assert.match(m.body, /safeloop_alarms_raised_total 0/);
       const doc = (await s.app.inject({ method: 'GET', url: '/api/openapi.json' })).json() as { openapi: string; paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { required?: string[] } }> } }>> };
       assert.equal(doc.openapi, '3.0.3');

@@ -8,6 +8,9 @@ import { buildHttpServer, type TelemetryReader } from '../../src/http/server.ts'
 import type { Registry } from '../../src/tenancy/index.ts';
 import { FakeClock, logger, openDb, seededRegistry, type DbHandle, type DbKind } from './harness.ts';
 
+/** The Prometheus scrape token of the test stack (/metrics answers 401 without it). */
+export const METRICS_TOKEN = 'loop-test-metrics-token-0123456789';
+
 export interface Stack {
   h: DbHandle;
   clock: FakeClock;
@@ -55,7 +58,7 @@ export async function buildStack(kind: DbKind): Promise<Stack> {
         return Promise.resolve([{ point, minute: clock.now(), min: 1, max: 2, avg: 1.5, count: 60 }]);
       },
     };
-    const app = buildHttpServer({ db: h.db, registry, alarms, liveHub: hub, auth, metricsRegistry: metrics, telemetry, logger, clock, sseHeartbeatMs: 60_000 });
+    const app = buildHttpServer({ db: h.db, registry, alarms, liveHub: hub, auth, metricsRegistry: metrics, telemetry, logger, clock, sseHeartbeatMs: 60_000, metricsToken: METRICS_TOKEN });
     await app.ready();
     return {
       h,

@@ -161,11 +161,11 @@ for (const kind of DB_KINDS) {
         assert.equal(a?.state, 'acknowledged');
         // users: admin only
         assert.equal((await operator.get('/api/users')).status, 403);
-        assert.equal((await county.post('/api/users', { username: 'x1', password: 'password1', name: 'x', role: 'admin' })).status, 403);
-        const created = await admin.post('/api/users', { username: 'op2', password: 'password2', name: '新值班员', role: 'enterprise_operator', enterpriseId: 'ent-demo-chem' });
+        assert.equal((await county.post('/api/users', { username: 'x1', password: 'Long-enough-1', name: 'x', role: 'admin' })).status, 403);
+        const created = await admin.post('/api/users', { username: 'op2', password: 'Long-enough-2', name: '新值班员', role: 'enterprise_operator', enterpriseId: 'ent-demo-chem' });
         assert.equal(created.status, 201, created.text);
         assert.ok(!created.text.includes('password'), 'no hash in the answer');
-        assert.equal((await admin.post('/api/users', { username: 'op3', password: 'password2', name: 'x', role: 'enterprise_operator' })).status, 400, 'an operator needs an enterprise');
+        assert.equal((await admin.post('/api/users', { username: 'op3', password: 'Long-enough-2', name: 'x', role: 'enterprise_operator' })).status, 400, 'an operator needs an enterprise');
         // page size capped
         const page = (await operator.get('/api/alarms?state=all&pageSize=100000')).body as { pageSize: number };
         assert.equal(page.pageSize, 200);
@@ -185,7 +185,7 @@ for (const kind of DB_KINDS) {
         assert.deepEqual(wrong.json(), { error: { code: 'CLOUD_ERR_UNAUTHENTICATED', message: 'wrong username or password' } });
         // API tokens for integrations
         const admin2 = await login(s.app, 'county');
-        const tok = await admin2.post('/api/tokens', { name: 'county-dashboard' });
+        const tok = await admin2.post('/api/tokens', { name: 'county-dashboard', ttlDays: 90 });
         assert.equal(tok.status, 201);
         const apiToken = (tok.body as { token: string }).token;
         const viaToken = await s.app.inject({ method: 'GET', url: `/api/alarms/${alarmId}`, headers: { authorization: `Bearer ${apiToken}` } });

@@ -1,4 +1,4 @@
-export { claimGateway, uplinkYaml, type ClaimOptions, type ClaimOutcome } from './claim-client.ts';
+export { caFingerprintOf, checkClaimTransport, claimGateway, uplinkYaml, type ClaimOptions, type ClaimOutcome } from './claim-client.ts';
 export { renewCertificate, type RenewOptions } from './renew-client.ts';
 export { generateKeyAndCsr, identityPaths, describeCertificate, type IdentityPaths } from './identity-files.ts';
 export { FleetProvisioningClient, type FleetProvisioningOptions, type FleetProvisioningResult } from './fleet-provisioning.ts';

@@ -6,11 +6,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { SafeLoopError, silentLogger, topics } from '@safeloop/contract';
-import { claimGateway, describeCertificate, renewCertificate, type ClaimOutcome } from '@safeloop/gateway/provisioning';
+import { caFingerprintOf, claimGateway, describeCertificate, renewCertificate, type ClaimOutcome } from '@safeloop/gateway/provisioning';
 import { Journal, JournalConfigSchema } from '@safeloop/gateway/journal';
 import { Uplink, UplinkConfigSchema } from '@safeloop/gateway/uplink';
 import { CertificateAuthority, CertificateExpiryWatch, ProvisioningService } from '@safeloop/cloud/provisioning/index';
@@ -79,7 +79,7 @@ void describe('gateway identity and registration', () => {
   void it('claim: key made on the gateway (0600), certificate CN = gateway id, gateway bound to the site', async () => {
     const code = await newCode();
     const out = join(fx.dir, 'gwA');
-    const r = await claimGateway({ cloudUrl: fx.cloud.url, code, gatewayId: 'gwA', outDir: out });
+    const r = await claimGateway({ cloudUrl: fx.cloud.url, caFingerprint: caFingerprintOf(fx.ca.caPem), code, gatewayId: 'gwA', outDir: out });
     gw.gwA = r;
     assert.equal(r.gatewayId, 'gwA');
     assert.equal(r.siteId, 'dam1');
@@ -95,7 +95,7 @@ void describe('gateway identity and registration', () => {
     const certs = await fx.cloud.db.query<Record<string, unknown>>('SELECT * FROM gateway_certificates WHERE gateway_id = $1', ['gwA']);
     assert.equal(certs.length, 1);
     assert.ok(!JSON.stringify(certs).includes('PRIVATE KEY'));
-    gw.gwB = await claimGateway({ cloudUrl: fx.cloud.url, code: await newCode(), gatewayId: 'gwB', outDir: join(fx.dir, 'gwB') });
+    gw.gwB = await claimGateway({ cloudUrl: fx.cloud.url, caFingerprint: caFingerprintOf(fx.ca.caPem), code: await newCode(), gatewayId: 'gwB', outDir: join(fx.dir, 'gwB') });
   });
 
   void it('a CSR that is not one (or whose signature fails) is refused with 400 and does not burn the code', async () => {
@@ -109,24 +109,33 @@ void describe('gateway identity and registration', () => {
     assert.match(garbage.body.error?.message ?? '', /csrPem/);
     const badId = await post({ code, gatewayId: 'gw/../x', csrPem: 'x'.repeat(120) });
     assert.equal(badId.status, 400);
-    const r = await claimGateway({ cloudUrl: fx.cloud.url, code, gatewayId: 'gwX', outDir: join(fx.dir, 'gwX') });
+    const r = await claimGateway({ cloudUrl: fx.cloud.url, caFingerprint: caFingerprintOf(fx.ca.caPem), code, gatewayId: 'gwX', outDir: join(fx.dir, 'gwX') });
     assert.equal(r.gatewayId, 'gwX', 'the code still works after the refused attempts');
   });
 
   void it('a used, an expired and an unknown code are refused with clear messages; an unreachable cloud too', async () => {
     const code = await newCode();
-    await claimGateway({ cloudUrl: fx.cloud.url, code, gatewayId: 'gwC', outDir: join(fx.dir, 'gwC') });
-    await rejects(claimGateway({ cloudUrl: fx.cloud.url, code, gatewayId: 'gwD', outDir: join(fx.dir, 'gwD') }), 'GW_ERR_CLAIM_USED', /already used .*gwC.*new code/);
+    await claimGateway({ cloudUrl: fx.cloud.url, caFingerprint: caFingerprintOf(fx.ca.caPem), code, gatewayId: 'gwC', outDir: join(fx.dir, 'gwC') });
+    await rejects(claimGateway({ cloudUrl: fx.cloud.url, caFingerprint: caFingerprintOf(fx.ca.caPem), code, gatewayId: 'gwD', outDir: join(fx.dir, 'gwD') }), 'GW_ERR_CLAIM_USED', /already used .*gwC.*new code/);
     const old = await newCode();
     fx.clock.offsetMs = 31 * 60_000;
     try {
-      await rejects(claimGateway({ cloudUrl: fx.cloud.url, code: old, outDir: join(fx.dir, 'gwE') }), 'GW_ERR_CLAIM_EXPIRED', /expired .*new code/);
+      await rejects(claimGateway({ cloudUrl: fx.cloud.url, caFingerprint: caFingerprintOf(fx.ca.caPem), code: old, outDir: join(fx.dir, 'gwE') }), 'GW_ERR_CLAIM_EXPIRED', /expired .*new code/);
     } finally {
       fx.clock.offsetMs = 0;
     }
-    await rejects(claimGateway({ cloudUrl: fx.cloud.url, code: 'AAAA-BBBB-CCCC', outDir: join(fx.dir, 'gwF') }), 'GW_ERR_CLAIM_UNKNOWN', /not recognised/);
-    await rejects(claimGateway({ cloudUrl: 'http://127.0.0.1:9', code: 'AAAA-BBBB-CCCC', outDir: join(fx.dir, 'gwG'), timeoutMs: 3000 }), 'GW_ERR_CLOUD_UNREACHABLE', /cannot reach the cloud/);
+    await rejects(claimGateway({ cloudUrl: fx.cloud.url, caFingerprint: caFingerprintOf(fx.ca.caPem), code: 'AAAA-BBBB-CCCC', outDir: join(fx.dir, 'gwF') }), 'GW_ERR_CLAIM_UNKNOWN', /not recognised/);
+    await rejects(claimGateway({ cloudUrl: 'http://127.0.0.1:9', caFingerprint: caFingerprintOf(fx.ca.caPem), code: 'AAAA-BBBB-CCCC', outDir: join(fx.dir, 'gwG'), timeoutMs: 3000 }), 'GW_ERR_CLOUD_UNREACHABLE', /cannot reach the cloud/);
     assert.equal(await fx.cloud.registry.getGatewayDetail('gwD'), undefined);
+  });
+
+  void it('over plain http the CA must be pinned: no fingerprint is refused before anything is sent, a wrong one before anything is written', async () => {
+    const code = await newCode();
+    await rejects(claimGateway({ cloudUrl: fx.cloud.url, code, gatewayId: 'gwP', outDir: join(fx.dir, 'gwP') }), 'GW_ERR_CLAIM_INSECURE', /unauthenticated.*https.*--ca-fingerprint/);
+    await rejects(claimGateway({ cloudUrl: 'ftp://cloud.example.org', code, outDir: join(fx.dir, 'gwP') }), 'GW_ERR_CLAIM_INSECURE', /refusing to claim over ftp/);
+    const wrong = 'AB:'.repeat(31) + 'AB';
+    await rejects(claimGateway({ cloudUrl: fx.cloud.url, caFingerprint: wrong, code, gatewayId: 'gwP', outDir: join(fx.dir, 'gwP') }), 'GW_ERR_CLAIM_CA_MISMATCH', /nothing was written/);
+    assert.ok(!existsSync(join(fx.dir, 'gwP', 'ca.crt')) && !existsSync(join(fx.dir, 'gwP', 'gateway.crt')), 'no identity written under a CA that does not match the pin');
   });
 
   void it('broker ACL: gateway A cannot publish as B (MQTT 5 reason 135) nor receive B commands, even subscribed to #; A works on its own topics', async () => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { silentLogger } from '@safeloop/contract';
 import { GatewayAgent } from '@safeloop/gateway';
 import { GatewayConfigSchema } from '@safeloop/gateway/config';
-import { claimGateway } from '@safeloop/gateway/provisioning';
+import { caFingerprintOf, claimGateway } from '@safeloop/gateway/provisioning';
 import { startModbusTcpSimulator, type ModbusTcpSim } from '@safeloop/test-rigs';
 import { startCloudFixture, type CloudFixture } from './cloud-fixture.ts';
 
@@ -47,7 +47,7 @@ void describe('remote configuration', () => {
   void it('a good version is applied and reported; a bad one is rolled back by the gateway, which keeps its data flowing', async () => {
     const tech = await fx.login('tech-a');
     const code = (await tech('POST', '/api/sites/dam1/claim-codes', {})).body.code as string;
-    const id = await claimGateway({ cloudUrl: fx.cloud.url, code, gatewayId: 'gwR', outDir: join(fx.dir, 'gwR') });
+    const id = await claimGateway({ cloudUrl: fx.cloud.url, caFingerprint: caFingerprintOf(fx.ca.caPem), code, gatewayId: 'gwR', outDir: join(fx.dir, 'gwR') });
     const base = {
       gateway: { id: 'gwR', siteId: 'dam1', statusIntervalSec: 5 },
       journal: { path: join(fx.dir, 'gwR-journal.db') },

@@ -16,7 +16,7 @@ import { silentLogger } from '@safeloop/contract';
 import { GatewayAgent } from '@safeloop/gateway';
 import { GatewayConfigSchema } from '@safeloop/gateway/config';
 import { browseOpcua, buildReport, commissionDevices, CommissionPlanSchema, deviceConfigYaml, lineSettings, openRtuProbe, scanSerialLine, uploadReport } from '@safeloop/gateway/commissioning/index';
-import { claimGateway } from '@safeloop/gateway/provisioning';
+import { caFingerprintOf, claimGateway } from '@safeloop/gateway/provisioning';
 import { startModbusRtuSimulator, type ModbusSim } from '@safeloop/test-rigs/modbus/index';
 import { startOpcuaSimulator, type OpcuaSim } from '@safeloop/test-rigs/opcua/index';
 import { startLineGate, type LineGate } from '../commissioning/line-gate.ts';
@@ -99,7 +99,7 @@ test('a technician visit: scan, browse, commission, claim, data over mTLS, remot
   // 3. claim the identity and run the gateway with the commissioned devices over mutual TLS
   const tech = await fx.login('tech-a');
   const code = (await tech('POST', '/api/sites/dam1/claim-codes', {})).body.code as string;
-  const id = await claimGateway({ cloudUrl: fx.cloud.url, code, gatewayId: 'gwV', outDir: join(fx.dir, 'gwV') });
+  const id = await claimGateway({ cloudUrl: fx.cloud.url, caFingerprint: caFingerprintOf(fx.ca.caPem), code, gatewayId: 'gwV', outDir: join(fx.dir, 'gwV') });
   assert.match(id.brokerUrl, /^mqtts:\/\//);
   const base = {
     gateway: { id: 'gwV', siteId: 'dam1', statusIntervalSec: 5 },
