@@ -12,6 +12,7 @@ import { alarmMetrics } from '../alarms/metrics.ts';
 import type { HttpServerDeps } from '../api/types.ts';
 import { registerAdminRoutes } from '../api/routes-admin.ts';
 import { registerAlarmRoutes } from '../api/routes-alarms.ts';
+import { registerDeliveryRoutes } from '../notify/routes-deliveries.ts';
 import { registerAuthRoutes } from '../api/routes-auth.ts';
 import { registerSiteRoutes } from '../api/routes-sites.ts';
 import { registerCommissioningRoutes } from '../commissioning/routes.ts';
@@ -73,6 +74,7 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     registerAuthRoutes(api, deps);
     registerSiteRoutes(api, deps);
     registerAlarmRoutes(api, deps);
+    registerDeliveryRoutes(api, deps);
     registerAdminRoutes(api, deps);
     registerProvisioningRoutes(api, deps);
     registerCommissioningRoutes(api, deps);
