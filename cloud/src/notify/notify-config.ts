@@ -113,5 +113,13 @@ export const NotifyConfigSchema = z.object({
   robots: z.array(RobotConfigSchema).default([]),
   webhooks: z.array(WebhookConfigSchema).default([]),
   delivery: DeliveryPolicySchema.default(DeliveryPolicySchema.parse({})),
+}).superRefine((cfg, ctx) => {
+  for (const key of ['robots', 'webhooks'] as const) {
+    const seen = new Set<string>();
+    cfg[key].forEach((x, i) => {
+      if (seen.has(x.name)) ctx.addIssue({ code: 'custom', path: [key, i, 'name'], message: `duplicate name ${x.name}` });
+      seen.add(x.name);
+    });
+  }
 });
 export type NotifyConfig = z.infer<typeof NotifyConfigSchema>;
