@@ -8,6 +8,7 @@ import { BridgeConfigSchema } from '@safeloop/firmware-bridges/config';
 import { DeviceInstanceSchema } from './field/config.ts';
 import { JournalConfigSchema, ReportConfigSchema } from './journal/config.ts';
 import { UplinkConfigSchema } from './uplink/config.ts';
+import { SirenConfigSchema, checkSirenConfig } from './siren/config.ts';
 
 export const GatewayConfigSchema = z
   .object({
@@ -23,6 +24,8 @@ export const GatewayConfigSchema = z
     uplink: UplinkConfigSchema,
     devices: z.array(DeviceInstanceSchema).default([]),
     bridges: z.array(BridgeConfigSchema).default([]),
+    /** Local siren output (声光报警器) driven by edge alarms; see gateway/src/siren. */
+    siren: SirenConfigSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
@@ -34,5 +37,6 @@ export const GatewayConfigSchema = z
       if (seen.has(b.id)) ctx.addIssue({ code: 'custom', path: ['bridges', i, 'id'], message: `duplicate source id ${b.id}` });
       seen.add(b.id);
     });
+    if (cfg.siren) checkSirenConfig(cfg.siren, cfg.devices, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;
