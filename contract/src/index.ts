@@ -6,3 +6,7 @@ export * from './errors.ts';
 export * from './logger.ts';
 export * from './clock.ts';
 export * from './config-file.ts';
+export * from './faults.ts';
+export * from './alarm-evaluator.ts';
+export * from './alarm-state-store.ts';
+export * from './time-sanity.ts';

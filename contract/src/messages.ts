@@ -3,8 +3,9 @@
  * See docs/protocol.md for the contract in prose.
  */
 import { z } from 'zod';
+import { FaultCodeSchema } from './faults.ts';
 import { AlarmLevelSchema, LimitDirectionSchema } from './levels.ts';
-import { EpochMsSchema, IdSchema, PointPathSchema, ReadingSchema, QualitySchema, ReadingValueSchema } from './reading.ts';
+import { EpochMsSchema, IdSchema, PointPathSchema, ReadingSchema, QualitySchema, ReadingValueSchema, ReasonCodeSchema } from './reading.ts';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest payload either side accepts (AWS IoT Core allows 128 KB per message). */
@@ -35,11 +36,44 @@ export const AlarmEventSchema = z.object({
   value: ReadingValueSchema,
   unit: z.string().max(32).optional(),
   quality: QualitySchema,
+  /** Optional (added): the reading's reason code when its quality is not good (e.g. bad_time, out_of_range). */
+  reason: ReasonCodeSchema.optional(),
+  sourceTime: EpochMsSchema,
+  gatewayTime: EpochMsSchema,
+  historical: z.boolean().optional(),
+  /** Optional (added): `over_range` when a value above the measuring range raised it (absent = limit). */
+  cause: z.enum(['limit', 'over_range']).optional(),
+  /** Optional (added): the alarm stays active after the value returns until a person resets it. */
+  latched: z.boolean().optional(),
+});
+export type AlarmEvent = z.infer<typeof AlarmEventSchema>;
+
+/** Optional `site/device` or `site/device/point`: what a fault alarm is about. */
+const SubjectSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64}(\/[A-Za-z0-9_-]{1,64})?$/, 'must be site/device or site/device/point');
+
+/**
+ * A fault alarm (故障报警) change evaluated at the edge (added, backward compatible): the instrument
+ * is not measuring — sensor fault, calibration, comm loss, below range … (contract/src/faults.ts).
+ */
+export const FaultEventSchema = z.object({
+  ...EventBase,
+  type: z.literal('fault'),
+  /** `site/device` for device-scope faults (comm loss), `site/device/point` for point-scope ones. */
+  subject: SubjectSchema,
+  /** The reading that decided it. */
+  point: PointPathSchema,
+  kind: z.enum(['raised', 'cleared']),
+  fault: FaultCodeSchema,
+  value: ReadingValueSchema,
+  unit: z.string().max(32).optional(),
+  quality: QualitySchema,
+  reason: ReasonCodeSchema.optional(),
+  detail: z.string().max(200).optional(),
   sourceTime: EpochMsSchema,
   gatewayTime: EpochMsSchema,
   historical: z.boolean().optional(),
 });
-export type AlarmEvent = z.infer<typeof AlarmEventSchema>;
+export type FaultEvent = z.infer<typeof FaultEventSchema>;
 
 /** A gateway's own condition that people must see: telemetry discarded, disk full, clock jump. */
 export const SystemEventSchema = z.object({
@@ -52,7 +86,7 @@ export const SystemEventSchema = z.object({
 });
 export type SystemEvent = z.infer<typeof SystemEventSchema>;
 
-export const AlarmStreamEventSchema = z.discriminatedUnion('type', [AlarmEventSchema, SystemEventSchema]);
+export const AlarmStreamEventSchema = z.discriminatedUnion('type', [AlarmEventSchema, FaultEventSchema, SystemEventSchema]);
 export type AlarmStreamEvent = z.infer<typeof AlarmStreamEventSchema>;
 
 export const TelemetryBatchSchema = z.object({
@@ -101,6 +135,8 @@ export const StatusMessageSchema = z.object({
   /** Optional (added): same meaning as TelemetryBatch.discardedThrough. */
   discardedThrough: z.number().int().min(0).optional(),
   devices: z.record(z.string(), z.enum(['ok', 'degraded', 'comm_lost'])).optional(),
+  /** Optional (added): the gateway clock minus the cloud clock, ms, estimated from the last ack (positive = gateway ahead). */
+  clockOffsetMs: z.number().int().optional(),
 });
 export type StatusMessage = z.infer<typeof StatusMessageSchema>;
 
@@ -111,6 +147,8 @@ export const AckMessageSchema = z.object({
   stream: z.enum(['alarm', 'telemetry']),
   /** Highest contiguous sequence number committed in the cloud store. */
   ackSeq: z.number().int().min(0),
+  /** Optional (added): the cloud's clock when it sent the ack, so the gateway can report its own clock offset. */
+  cloudTime: EpochMsSchema.optional(),
 });
 export type AckMessage = z.infer<typeof AckMessageSchema>;
 

@@ -36,6 +36,8 @@ export const REASON_CODES = [
   'bridge_flag', // a bridge protocol flag marked it
   'no_fix', // GNSS without a usable fix
   'gap', // value follows an outage (OPC-UA reconnect, replay)
+  'warmup', // device warming up after power-on (detector not yet measuring)
+  'bad_time', // source time implausible against the gateway clock (device clock wrong); value kept, both times recorded
 ] as const;
 export const ReasonCodeSchema = z.enum(REASON_CODES);
 export type ReasonCode = z.infer<typeof ReasonCodeSchema>;

@@ -17,8 +17,9 @@ export function stateVerdict(state: DeviceState, detail: string): QualityVerdict
     case 'calibration':
       return { quality: 'uncertain', reason: 'calibration', detail };
     case 'maintenance':
-    case 'warmup':
       return { quality: 'uncertain', reason: 'maintenance', detail };
+    case 'warmup':
+      return { quality: 'uncertain', reason: 'warmup', detail };
     case 'stopped':
       return { quality: 'uncertain', reason: 'stopped', detail };
   }

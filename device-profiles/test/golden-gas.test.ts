@@ -36,7 +36,7 @@ goldenModbus('generic-h2s-ec', [
   { name: '20 mg/m3 reaches both levels', blocks: [holding(0, [200, 2, s16(-100)])], expect: [['gas', 20, 'good', undefined, ['GAS_1', 'GAS_2']], ['sensorTemperature', -10]] },
   { name: 'sentinel 0xFFFF: bad decode_error', blocks: [holding(0, [0xffff, 0, 235])], expect: [['gas', null, 'bad', 'decode_error'], ['sensorTemperature', 23.5]] },
   { name: 'over range 120 mg/m3', blocks: [holding(0, [1200, 1, 235])], expect: [['gas', 120, 'uncertain', 'out_of_range', ['GAS_1', 'GAS_2']], ['sensorTemperature', 23.5]] },
-  { name: 'warm-up: uncertain maintenance', blocks: [holding(0, [50, 5, 235])], expect: [['gas', 5, 'uncertain', 'maintenance'], ['sensorTemperature', 23.5]] },
+  { name: 'warm-up: uncertain warmup', blocks: [holding(0, [50, 5, 235])], expect: [['gas', 5, 'uncertain', 'warmup'], ['sensorTemperature', 23.5]] },
 ]);
 
 goldenModbus('generic-co-ec', [

@@ -1,16 +1,16 @@
 /**
  * The gateway agent: wires sources → edge rules → journal → uplink, one way.
  *
- *   field drivers / bridges ──Reading[]──▶ LimitEvaluator ──alarm events──▶ Journal (alarm stream, FULL sync)
- *                                  └──────────── report-by-exception ──────▶ Journal (telemetry stream)
+ *   field drivers / bridges ──Reading[]──▶ time sanity ──▶ EdgeEvaluator ──alarm/fault events──▶ Journal (alarm stream, FULL sync)
+ *                                                  └──────────── report-by-exception ──────▶ Journal (telemetry stream)
  *   Journal ──▶ Uplink (MQTT or AWS IoT) ──▶ broker; the cloud's acks release journal rows.
  *
  * Alarm events are journaled before the telemetry of the same batch, so they reach the cloud first.
  */
-import { systemClock, errorMessage, rateLimited, type Clock, type Logger, type Reading, type ReadingSource, type CommandMessage } from '@safeloop/contract';
+import { checkSourceTimes, systemClock, errorMessage, rateLimited, type Clock, type Logger, type Reading, type ReadingSource, type CommandMessage } from '@safeloop/contract';
 import { createBridgeSources } from '@safeloop/firmware-bridges';
 import type { GatewayConfig } from './config.ts';
-import { LimitEvaluator, type NewAlarmEvent } from './edge-rules/index.ts';
+import { EdgeEvaluator, type EdgeAlarmEvent } from './edge-rules/index.ts';
 import { createFieldSources } from './field/index.ts';
 import { Journal, ReportByException } from './journal/index.ts';
 import { collectPointLimits } from './point-limits.ts';
@@ -30,7 +30,8 @@ export class GatewayAgent {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly journal: Journal;
-  private evaluator: LimitEvaluator;
+  private readonly evaluator: EdgeEvaluator;
+  private timeTolerance: { aheadToleranceMs: number; behindToleranceMs: number };
   private rbe: ReportByException;
   private readonly uplink: Uplink;
   private sources: ReadingSource[];
@@ -57,7 +58,8 @@ export class GatewayAgent {
       healthWindowMs: deps.remoteConfigHealthWindowMs,
     });
     const config = this.remoteConfig.config;
-    this.evaluator = new LimitEvaluator(collectPointLimits(config));
+    this.evaluator = new EdgeEvaluator(collectPointLimits(config), `${deps.config.journal.path}.edge-alarms.json`);
+    this.timeTolerance = timeToleranceOf(config);
     this.rbe = new ReportByException({ config: config.report });
     this.uplink = new Uplink({
       config: config.uplink,
@@ -89,7 +91,8 @@ export class GatewayAgent {
   /** Remote config: stop the sources, start ones for `config` (journal and uplink stay open). */
   private async replaceSources(config: GatewayConfig): Promise<{ failedToStart: string[] }> {
     await Promise.allSettled(this.sources.map((s) => s.stop()));
-    this.evaluator = new LimitEvaluator(collectPointLimits(config));
+    this.evaluator.setLimits(collectPointLimits(config));
+    this.timeTolerance = timeToleranceOf(config);
     this.rbe = new ReportByException({ config: config.report });
     this.sources = this.createSources(config);
     const failedToStart: string[] = [];
@@ -130,7 +133,7 @@ export class GatewayAgent {
   }
 
   /** Alarm events evaluated but not yet committed to the journal (only while the disk is failing). */
-  private readonly unjournaledAlarms: NewAlarmEvent[] = [];
+  private readonly unjournaledAlarms: EdgeAlarmEvent[] = [];
   private alarmRetryTimer: NodeJS.Timeout | undefined;
 
   /** Commit held alarm events; on failure keep them and retry on a timer and with the next readings. */
@@ -159,17 +162,23 @@ export class GatewayAgent {
   }
 
   /** The sink every source pushes into. Synchronous: SQLite commits here, publishing happens later. */
-  private accept(readings: readonly Reading[]): void {
-    if (this.stopped || readings.length === 0) return;
+  private accept(input: readonly Reading[]): void {
+    if (this.stopped || input.length === 0) return;
+    // A device clock far off the gateway's marks the reading bad_time (kept; its value still alarms).
+    const readings = checkSourceTimes(input, this.timeTolerance);
     this.readingsSeen += readings.length;
     this.remoteConfig.observe(readings);
     try {
       const alarmEvents = this.evaluator.evaluate(readings);
       this.siren?.onAlarmEvents(alarmEvents, readings); // sounds before (and whatever) the journal and uplink do
-      for (const e of alarmEvents) this.logger.warn({ point: e.point, level: e.level, kind: e.kind, value: e.value }, 'edge alarm');
+      for (const e of alarmEvents) {
+        if (e.type === 'alarm') this.logger.warn({ point: e.point, alarmLevel: e.level, kind: e.kind, value: e.value, cause: e.cause }, 'edge alarm');
+        else this.logger.warn({ subject: e.subject, fault: e.fault, kind: e.kind, reason: e.reason }, 'edge fault alarm');
+      }
       // Alarm events that could not be journaled (disk failing) are held and retried first: never lost.
       this.unjournaledAlarms.push(...alarmEvents);
       this.flushUnjournaledAlarms();
+      if (alarmEvents.length > 0) this.persistEdgeState();
       const toSend = this.rbe.filter(readings);
       if (toSend.length > 0) this.journal.appendTelemetry(toSend);
       this.uplink.notify();
@@ -178,6 +187,15 @@ export class GatewayAgent {
       this.logOnce('journal-append', (suppressed) =>
         this.logger.error({ err: errorMessage(err), suppressed }, 'could not journal readings'),
       );
+    }
+  }
+
+  /** After the events are journaled: keep what is active, so a restart neither re-raises nor forgets it. */
+  private persistEdgeState(): void {
+    try {
+      this.evaluator.persist();
+    } catch (err) {
+      this.logOnce('edge-state', (suppressed) => this.logger.error({ err: errorMessage(err), suppressed }, 'could not save edge alarm state; a restart may re-raise active alarms'));
     }
   }
 
@@ -203,6 +221,7 @@ export class GatewayAgent {
     this.siren?.stop();
     await Promise.allSettled(this.sources.map((s) => s.stop()));
     if (this.alarmRetryTimer) clearInterval(this.alarmRetryTimer);
+    this.persistEdgeState();
     try {
       this.flushUnjournaledAlarms();
     } catch {
@@ -212,4 +231,8 @@ export class GatewayAgent {
     this.journal.close();
     this.logger.info({}, 'gateway stopped');
   }
+}
+
+function timeToleranceOf(config: GatewayConfig): { aheadToleranceMs: number; behindToleranceMs: number } {
+  return { aheadToleranceMs: config.alarms.timeAheadToleranceSec * 1000, behindToleranceMs: config.alarms.timeBehindToleranceSec * 1000 };
 }

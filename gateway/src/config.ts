@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { IdSchema } from '@safeloop/contract';
 import { BridgeConfigSchema } from '@safeloop/firmware-bridges/config';
+import { EdgeAlarmConfigSchema } from './edge-rules/alarm-config.ts';
 import { DeviceInstanceSchema } from './field/config.ts';
 import { JournalConfigSchema, ReportConfigSchema } from './journal/config.ts';
 import { UplinkConfigSchema } from './uplink/config.ts';
@@ -21,6 +22,8 @@ export const GatewayConfigSchema = z
     journal: JournalConfigSchema.default(JournalConfigSchema.parse({})),
     /** Report-by-exception: deadband and heartbeat per point (default: send every reading). */
     report: ReportConfigSchema.default(ReportConfigSchema.parse({})),
+    /** Edge alarm policy: over-range latching, fault hold, device clock tolerance. */
+    alarms: EdgeAlarmConfigSchema.default(EdgeAlarmConfigSchema.parse({})),
     uplink: UplinkConfigSchema,
     devices: z.array(DeviceInstanceSchema).default([]),
     bridges: z.array(BridgeConfigSchema).default([]),

@@ -1,3 +1,3 @@
 export { GatewayAgent, type GatewayAgentDeps } from './agent.ts';
 export { GatewayConfigSchema, type GatewayConfig } from './config.ts';
-export { LimitEvaluator } from './edge-rules/index.ts';
+export { EdgeEvaluator } from './edge-rules/index.ts';

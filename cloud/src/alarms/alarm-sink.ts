@@ -18,7 +18,7 @@ export interface AlarmConditionInput {
   origin: 'edge' | 'cloud';
   ruleId: string;
   /** point: a limit/rate alarm on one point; warning: a graded site warning; system: data integrity, offline. */
-  kind: 'point' | 'warning' | 'system';
+  kind: 'point' | 'warning' | 'system' | 'fault';
   level?: AlarmLevel;
   colour?: WarningColour;
   title: string;

@@ -31,7 +31,7 @@ export interface Alarm {
   point: string | null;
   origin: 'edge' | 'cloud';
   ruleId: string;
-  kind: 'point' | 'warning' | 'system';
+  kind: 'point' | 'warning' | 'system' | 'fault';
   level: AlarmLevel | null;
   colour: WarningColour | null;
   severity: Severity;

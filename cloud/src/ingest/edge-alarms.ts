@@ -1,5 +1,16 @@
 /** Edge alarm-stream events → AlarmSink decisions (same condition keys as cloud rules). */
-import { ALARM_LEVEL_LABELS, DEFAULT_COLOUR_FOR_LEVEL, type AlarmEvent, type AlarmStreamEvent, type SystemEvent } from '@safeloop/contract';
+import {
+  ALARM_LEVEL_LABELS,
+  DEFAULT_COLOUR_FOR_LEVEL,
+  FAULT_LABELS,
+  faultConditionKey,
+  type AlarmEvent,
+  type AlarmLevel,
+  type AlarmStreamEvent,
+  type FaultCode,
+  type FaultEvent,
+  type SystemEvent,
+} from '@safeloop/contract';
 import type { OutboxOp } from '../store/alarm-outbox.ts';
 import { siteOf } from '../store/telemetry-store.ts';
 
@@ -7,11 +18,57 @@ export function limitConditionKey(point: string, level: string): string {
   return `limit:${point}:${level}`;
 }
 
-/** A raised/cleared edge alarm. A clear on data that is not good quality is ignored (never clears). */
+/** Title of a process alarm; an over-range one says so (GB 15322: over-range shown distinct from normal). */
+export function limitAlarmTitle(level: AlarmLevel, point: string, cause?: 'limit' | 'over_range'): string {
+  const l = ALARM_LEVEL_LABELS[level];
+  return cause === 'over_range' ? `超量程 ${l.zh} / Over range, ${l.en}: ${point}` : `${l.zh} / ${l.en}: ${point}`;
+}
+
+/** Title of a fault alarm (故障报警), distinct from any process alarm. */
+export function faultAlarmTitle(code: FaultCode, subject: string): string {
+  const l = FAULT_LABELS[code];
+  return `故障报警 ${l.zh} / Fault: ${l.en}: ${subject}`;
+}
+
+/** A raised/cleared fault. Clears come from the evaluator's hold logic, whatever the reading's quality. */
+export function faultOp(gatewayId: string | undefined, e: Omit<FaultEvent, 'id' | 'seq'> & { id?: string; seq?: number }, origin: 'edge' | 'cloud', ruleId: string): OutboxOp {
+  const conditionKey = faultConditionKey(e.subject, e.fault);
+  if (e.kind === 'cleared') {
+    return { op: 'clear', input: { conditionKey, at: e.sourceTime, value: e.value, reason: `fault cleared: good data held${gatewayId ? ` (${gatewayId})` : ''}` } };
+  }
+  return {
+    op: 'raise',
+    input: {
+      conditionKey,
+      siteId: siteOf(e.point),
+      point: e.subject.split('/').length === 3 ? e.subject : e.point,
+      origin,
+      ruleId,
+      kind: 'fault',
+      title: faultAlarmTitle(e.fault, e.subject),
+      value: e.value,
+      ...(e.unit !== undefined ? { unit: e.unit } : {}),
+      inputs: {
+        [e.point]: { value: e.value, quality: e.quality, sourceTime: e.sourceTime, ...(e.reason ? { reason: e.reason } : {}) },
+        fault: e.fault,
+        subject: e.subject,
+        ...(e.detail ? { detail: e.detail } : {}),
+        ...(gatewayId ? { gatewayId } : {}),
+        ...(e.id ? { eventId: e.id, seq: e.seq } : {}),
+      },
+      at: e.sourceTime,
+    },
+  };
+}
+
+/**
+ * A raised/cleared edge alarm. A clear on data that is not usable is ignored (never clears): good,
+ * or uncertain only because the device clock is wrong (bad_time; the value itself is sound).
+ */
 export function edgeAlarmOp(gatewayId: string, e: AlarmEvent): OutboxOp | undefined {
   const conditionKey = limitConditionKey(e.point, e.level);
   if (e.kind === 'cleared') {
-    if (e.quality !== 'good') return undefined;
+    if (e.quality !== 'good' && !(e.quality === 'uncertain' && e.reason === 'bad_time')) return undefined;
     return { op: 'clear', input: { conditionKey, at: e.sourceTime, value: e.value, reason: `edge cleared (${gatewayId})` } };
   }
   return {
@@ -25,7 +82,7 @@ export function edgeAlarmOp(gatewayId: string, e: AlarmEvent): OutboxOp | undefi
       kind: 'point',
       level: e.level,
       colour: DEFAULT_COLOUR_FOR_LEVEL[e.level],
-      title: `${ALARM_LEVEL_LABELS[e.level].zh} / ${ALARM_LEVEL_LABELS[e.level].en}: ${e.point}`,
+      title: limitAlarmTitle(e.level, e.point, e.cause),
       value: e.value,
       limit: e.limit,
       ...(e.unit !== undefined ? { unit: e.unit } : {}),
@@ -37,8 +94,10 @@ export function edgeAlarmOp(gatewayId: string, e: AlarmEvent): OutboxOp | undefi
         eventId: e.id,
         seq: e.seq,
         ...(e.historical ? { historical: true } : {}),
+        ...(e.cause === 'over_range' ? { cause: 'over_range' } : {}),
       },
       at: e.sourceTime,
+      ...(e.latched ? { latched: true } : {}),
     },
   };
 }
@@ -66,6 +125,10 @@ export function opsForAlarmEvents(gatewayId: string, siteId: string, events: rea
   for (const e of events) {
     if (e.type === 'system') {
       ops.push(systemEventOp(gatewayId, siteId, e));
+      continue;
+    }
+    if (e.type === 'fault') {
+      ops.push(faultOp(gatewayId, e, 'edge', 'edge-fault'));
       continue;
     }
     const op = edgeAlarmOp(gatewayId, e);

@@ -84,7 +84,8 @@ export class UplinkProcessor {
   private async ownedEvents<E extends { point: string; id: string; seq: number }>(topic: string, gw: GatewayInfo, events: readonly E[]): Promise<E[]> {
     const owned: E[] = [];
     for (const e of events) {
-      if (gw.siteIds.includes(siteOf(e.point))) owned.push(e);
+      const subject = (e as { subject?: string }).subject; // fault events: their subject must be on the same site
+      if (gw.siteIds.includes(siteOf(e.point)) && (subject === undefined || siteOf(subject) === siteOf(e.point))) owned.push(e);
       else await this.reject(topic, gw.id, 'wrong_tenant', `event ${e.id} seq ${e.seq}: point ${e.point} is not on a site of gateway ${gw.id}`, undefined);
     }
     return owned;
@@ -120,7 +121,7 @@ export class UplinkProcessor {
     const owned = await this.ownedEvents(
       topic,
       gw,
-      batch.events.filter((e) => e.type === 'alarm'),
+      batch.events.filter((e) => e.type === 'alarm' || e.type === 'fault'),
     );
     const ownedIds = new Set(owned.map((e) => e.id));
     const accepted = batch.events.filter((e) => e.type === 'system' || ownedIds.has(e.id));
@@ -132,7 +133,7 @@ export class UplinkProcessor {
       for (const e of accepted) {
         const n = await tx.exec(
           'INSERT INTO edge_events (id, gateway_id, seq, type, point, body, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING',
-          [e.id, gw.id, e.seq, e.type, e.type === 'alarm' ? e.point : null, JSON.stringify(e), receivedAt],
+          [e.id, gw.id, e.seq, e.type, e.type === 'system' ? null : e.point, JSON.stringify(e), receivedAt],
         );
         if (n === 0) continue;
         inserted += 1;

@@ -4,7 +4,7 @@
  * Decisions go to the AlarmSink through the outbox. Rules can be replaced at runtime
  * (setRules, or publish() which also stores a new version that every worker picks up).
  */
-import { errorMessage, systemClock, type Clock, type Logger, type TelemetryEvent } from '@safeloop/contract';
+import { errorMessage, evaluationTime, systemClock, type Clock, type Logger, type TelemetryEvent } from '@safeloop/contract';
 import { migrate, type SqlDb } from '../db/index.ts';
 import type { OutboxOp } from '../store/alarm-outbox.ts';
 import { compoundHandler } from './compound-rule.ts';
@@ -173,7 +173,8 @@ export class RulesEngine implements RulesEvaluator {
     const keys = perReading.flatMap((ts) => ts.map((t) => t.key));
     if (keys.length === 0) return [];
     const states = await loadStates(tx, keys);
-    const order = readings.map((r, i) => ({ r, i })).sort((a, b) => a.r.sourceTime - b.r.sourceTime || a.r.seq - b.r.seq);
+    // In time order; a reading whose device clock is wrong (bad_time) is placed by the gateway's receive time.
+    const order = readings.map((r, i) => ({ r, i, t: evaluationTime(r) })).sort((a, b) => a.t - b.t || a.r.seq - b.r.seq);
     const ops: OutboxOp[] = [];
     for (const { r, i } of order) {
       for (const touch of perReading[i]!) {

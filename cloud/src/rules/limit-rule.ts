@@ -1,148 +1,151 @@
 /**
- * Limit rules: one condition per (point, level). Raise when the value is at or beyond the limit
- * for onDelaySec; clear only on good data beyond the deadband for offDelaySec. Bad, uncertain or
- * stale data neither raises nor clears (and interrupts an off-delay). The condition key is the
- * one the edge uses (`limit:{point}:{level}`), so edge and cloud evaluation never double up.
+ * Limit rules in the cloud: the shared alarm evaluator (@safeloop/contract alarm-evaluator, the same
+ * code the gateway runs) over the readings of the matching points — levels, deadband, on/off delays,
+ * over-range and fault alarms. One state row per (rule, point) holds the evaluator's state. Condition
+ * keys are the ones the edge uses (`limit:{point}:{level}`, `fault:{subject}:{code}`), so a point
+ * evaluated at both ends never doubles up (but evaluate a point in one place: see README, alarms).
  */
-import { ALARM_LEVEL_LABELS, DEFAULT_COLOUR_FOR_LEVEL, type AlarmLimit, type TelemetryEvent } from '@safeloop/contract';
+import {
+  DEFAULT_COLOUR_FOR_LEVEL,
+  evaluateReading,
+  newPointState,
+  nextDue,
+  pruneConditions,
+  tickDelays,
+  FAULT_SCOPE,
+  type EvaluatorEvent,
+  type FaultCode,
+  type FaultState,
+  type PointAlarmConfig,
+  type PointAlarmState,
+  type Reading,
+  type StateAccess,
+  type TelemetryEvent,
+} from '@safeloop/contract';
 import type { SqlDb } from '../db/index.ts';
-import { limitConditionKey } from '../ingest/edge-alarms.ts';
+import { faultOp, limitAlarmTitle, limitConditionKey } from '../ingest/edge-alarms.ts';
 import type { OutboxOp } from '../store/alarm-outbox.ts';
 import { matchesAny } from './glob.ts';
-import { goodNumber, readingInput, type KindHandler } from './kind-handler.ts';
+import type { KindHandler } from './kind-handler.ts';
 import type { LimitRule } from './schema.ts';
 import type { RuleState } from './state.ts';
-
-function limitOf(rule: LimitRule, st: RuleState): AlarmLimit | undefined {
-  const level = st.key.slice(st.key.lastIndexOf('|') + 1);
-  return rule.limits.find((l) => l.level === level);
-}
 
 function pointOf(st: RuleState): string {
   return st.key.split('|')[2] ?? '';
 }
 
-function raise(rule: LimitRule, st: RuleState, lim: AlarmLimit, at: number): OutboxOp {
-  const point = pointOf(st);
-  const last = st.data.last as Record<string, unknown> | undefined;
-  const unit = rule.unit ?? (typeof last?.unit === 'string' ? last.unit : undefined);
+export function limitConfig(rule: LimitRule): PointAlarmConfig {
   return {
-    op: 'raise',
-    input: {
-      conditionKey: limitConditionKey(point, lim.level),
-      siteId: st.siteId,
-      point,
-      origin: 'cloud',
-      ruleId: rule.id,
-      kind: 'point',
-      level: lim.level,
-      colour: rule.colours?.[lim.level] ?? DEFAULT_COLOUR_FOR_LEVEL[lim.level],
-      title: `${rule.title ?? `${ALARM_LEVEL_LABELS[lim.level].zh} / ${ALARM_LEVEL_LABELS[lim.level].en}`}: ${point}`,
-      value: (last?.value as number | undefined) ?? null,
-      limit: lim.value,
-      ...(unit !== undefined ? { unit } : {}),
-      inputs: { [point]: last ?? null, limit: lim.value, direction: lim.direction, deadband: lim.deadband, onDelaySec: lim.onDelaySec },
-      at,
+    limits: rule.limits,
+    ...(rule.unit === undefined ? {} : { unit: rule.unit }),
+    ...(rule.range === undefined ? {} : { range: rule.range }),
+    overRangeLatch: rule.overRangeLatch,
+    faultClearHoldMs: rule.faultClearHoldSec * 1000,
+    faultClearReadings: rule.faultClearReadings,
+  };
+}
+
+interface Stored {
+  eval?: PointAlarmState;
+  /** Device-scope fault states seen from this point (comm loss of its device). */
+  deviceFaults?: Partial<Record<FaultCode, FaultState>>;
+  last?: Reading;
+}
+
+function accessOf(data: Stored, point: string): StateAccess {
+  const ps = (data.eval ??= newPointState());
+  const dev = (data.deviceFaults ??= {});
+  const device = point.slice(0, point.lastIndexOf('/'));
+  return {
+    point: ps,
+    fault(_subject, code, create) {
+      const holder = FAULT_SCOPE[code] === 'device' ? dev : ps.faults;
+      if (!holder[code] && create) holder[code] = { active: false, since: 0, goodSince: null, goodCount: 0, lastGoodAt: null };
+      return holder[code];
+    },
+    activeFaults(p) {
+      const out: { subject: string; code: FaultCode; state: FaultState }[] = [];
+      for (const [code, s] of Object.entries(ps.faults) as [FaultCode, FaultState][]) if (s.active) out.push({ subject: p, code, state: s });
+      for (const [code, s] of Object.entries(dev) as [FaultCode, FaultState][]) if (s.active) out.push({ subject: device, code, state: s });
+      return out;
     },
   };
 }
 
-function clear(st: RuleState, lim: AlarmLimit, at: number, reason: string): OutboxOp {
-  const last = st.data.last as Record<string, unknown> | undefined;
-  return { op: 'clear', input: { conditionKey: limitConditionKey(pointOf(st), lim.level), at, value: (last?.value as number | undefined) ?? null, reason } };
+function toOp(rule: LimitRule, st: RuleState, e: EvaluatorEvent): OutboxOp {
+  if (e.type === 'fault') return faultOp(undefined, e, 'cloud', rule.id);
+  const conditionKey = limitConditionKey(e.point, e.level);
+  const at = e.since;
+  if (e.kind === 'cleared') return { op: 'clear', input: { conditionKey, at, value: e.value, reason: 'value back within limit and deadband' } };
+  return {
+    op: 'raise',
+    input: {
+      conditionKey,
+      siteId: st.siteId,
+      point: e.point,
+      origin: 'cloud',
+      ruleId: rule.id,
+      kind: 'point',
+      level: e.level,
+      colour: rule.colours?.[e.level] ?? DEFAULT_COLOUR_FOR_LEVEL[e.level],
+      title: rule.title ? `${rule.title}: ${e.point}` : limitAlarmTitle(e.level, e.point, e.cause),
+      value: e.value,
+      limit: e.limit,
+      ...(e.unit !== undefined ? { unit: e.unit } : {}),
+      inputs: {
+        [e.point]: { value: e.value, quality: e.quality, sourceTime: e.sourceTime, ...(e.reason ? { reason: e.reason } : {}) },
+        limit: e.limit,
+        direction: e.direction,
+        ...(e.cause === 'over_range' ? { cause: 'over_range' } : {}),
+      },
+      at,
+      ...(e.latched ? { latched: true } : {}),
+    },
+  };
 }
 
-function applyLimit(rule: LimitRule, st: RuleState, r: TelemetryEvent): OutboxOp[] {
-  const lim = limitOf(rule, st);
-  if (!lim || r.sourceTime < st.lastTime) return [];
-  st.lastTime = r.sourceTime;
-  const v = goodNumber(r);
-
-  if (v === undefined) {
-    // Never clears on bad data; an off-delay countdown has to start again on good data.
-    st.clearingSince = null;
-    st.dueAt = st.active ? null : st.pendingSince !== null ? st.pendingSince + lim.onDelaySec * 1000 : null;
-    return [];
-  }
-  st.data.last = { ...readingInput(r), ...(r.unit ? { unit: r.unit } : {}) };
-  const inAlarm = lim.direction === 'high' ? v >= lim.value : v <= lim.value;
-  const beyondDeadband = lim.direction === 'high' ? v < lim.value - lim.deadband : v > lim.value + lim.deadband;
-  const t = r.sourceTime;
-  if (!st.active) {
-    st.clearingSince = null;
-    if (!inAlarm) {
-      st.pendingSince = null;
-      st.dueAt = null;
-      return [];
-    }
-    st.pendingSince ??= t;
-    if (t - st.pendingSince >= lim.onDelaySec * 1000) {
-      const at = st.pendingSince;
-      st.active = true;
-      st.pendingSince = null;
-      st.dueAt = null;
-      return [raise(rule, st, lim, at)];
-    }
-    st.dueAt = st.pendingSince + lim.onDelaySec * 1000;
-    return [];
-  }
-  st.pendingSince = null;
-  if (!beyondDeadband) {
-    st.clearingSince = null;
-    st.dueAt = null;
-    return [];
-  }
-  st.clearingSince ??= t;
-  if (t - st.clearingSince >= lim.offDelaySec * 1000) {
-    st.active = false;
-    st.clearingSince = null;
-    st.dueAt = null;
-    return [clear(st, lim, t, 'value back within limit and deadband')];
-  }
-  st.dueAt = st.clearingSince + lim.offDelaySec * 1000;
-  return [];
+function reading(r: TelemetryEvent): Reading {
+  const { id: _id, seq: _seq, ...rest } = r;
+  return rest;
 }
 
 export const limitHandler: KindHandler<LimitRule> = {
   keys(rule, _siteId, rel, point) {
-    if (!matchesAny(rule.points, rel)) return [];
-    return rule.limits.map((l) => `limit|${rule.id}|${point}|${l.level}`);
+    return matchesAny(rule.points, rel) ? [`limit|${rule.id}|${point}`] : [];
   },
 
-  apply(rule, st, r, _now) {
-    const before = [st.active, st.pendingSince, st.clearingSince, st.dueAt].join();
-    const ops = applyLimit(rule, st, r);
-    // Steady state (normal value, nothing pending) writes nothing: the hot path stays read-only.
-    if (ops.length > 0 || st.active || st.pendingSince !== null || [st.active, st.pendingSince, st.clearingSince, st.dueAt].join() !== before) st.dirty = true;
-    return ops;
+  apply(rule, st, r) {
+    const data = st.data as Stored;
+    const cfg = limitConfig(rule);
+    if (data.eval) pruneConditions(cfg, data.eval);
+    const before = JSON.stringify(data.eval ?? null) + JSON.stringify(data.deviceFaults ?? null);
+    const events = evaluateReading(reading(r), cfg, accessOf(data, pointOf(st)));
+    const after = JSON.stringify(data.eval) + JSON.stringify(data.deviceFaults);
+    // Steady state (normal good value, nothing pending) writes nothing: the hot path stays read-only.
+    if (events.length > 0 || after !== before) {
+      data.last = reading(r);
+      st.lastTime = Math.max(st.lastTime, r.sourceTime);
+      st.active = data.eval !== undefined && Object.values(data.eval.conditions).some((c) => c.phase === 'active' || c.phase === 'pending_off');
+      st.dueAt = data.eval ? nextDue(cfg, data.eval) : null;
+      st.dirty = true;
+    }
+    return events.map((e) => toOp(rule, st, e));
   },
 
   async due(rule, st, now, tx: SqlDb) {
-    const lim = limitOf(rule, st);
     st.dirty = true;
     st.dueAt = null;
-    if (!lim) return [];
-    if (!st.active && st.pendingSince !== null) {
-      // The condition held for the whole on-delay with nothing to contradict it.
-      const at = st.pendingSince;
-      st.active = true;
-      st.pendingSince = null;
-      return [raise(rule, st, lim, at)];
+    const data = st.data as Stored;
+    if (!data.eval || !data.last) return [];
+    const cfg = limitConfig(rule);
+    // A pending clear needs the point's newest value to be live (not marked stale by a gateway going offline).
+    const rows = await tx.query<{ stale: number }>('SELECT stale FROM telemetry_latest WHERE point = $1', [pointOf(st)]);
+    if (rows[0] && Number(rows[0].stale) === 1) {
+      for (const c of Object.values(data.eval.conditions)) if (c.phase === 'pending_off') c.phase = 'active';
     }
-    if (st.active && st.clearingSince !== null) {
-      // Clear only if the newest value is good, not stale, and no older than the countdown.
-      const rows = await tx.query<{ quality: string; stale: number; source_time: number }>(
-        'SELECT quality, stale, source_time FROM telemetry_latest WHERE point = $1',
-        [pointOf(st)],
-      );
-      const l = rows[0];
-      if (l && l.quality === 'good' && Number(l.stale) === 0 && Number(l.source_time) >= st.clearingSince) {
-        st.active = false;
-        st.clearingSince = null;
-        return [clear(st, lim, now, 'value back within limit and deadband (off-delay elapsed)')];
-      }
-      st.clearingSince = null;
-    }
-    return [];
+    const events = tickDelays(cfg, data.eval, data.last, now);
+    st.active = Object.values(data.eval.conditions).some((c) => c.phase === 'active' || c.phase === 'pending_off');
+    st.dueAt = nextDue(cfg, data.eval);
+    return events.map((e) => toOp(rule, st, e));
   },
 };

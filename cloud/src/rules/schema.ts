@@ -33,6 +33,17 @@ export const LimitRuleSchema = z.object({
   unit: z.string().max(32).optional(),
   /** Site warning colour per level, when it differs from the default mapping. */
   colours: z.partialRecord(AlarmLevelSchema, WarningColourSchema).optional(),
+  /** Measuring range (量程): a value above it counts as beyond every high limit; below it (beyond 1 % of span) is a fault. */
+  range: z
+    .strictObject({ min: z.number().finite(), max: z.number().finite() })
+    .refine((r) => r.min < r.max, { message: 'range.min must be below range.max' })
+    .optional(),
+  /** An alarm raised by an over-range value stays latched until reset (GB 15322 over-range indication; our default). */
+  overRangeLatch: z.boolean().default(true),
+  /** A fault alarm clears only after clearing readings held this long … */
+  faultClearHoldSec: z.number().min(0).max(3600).default(5),
+  /** … and at least this many of them arrived. */
+  faultClearReadings: z.number().int().min(1).max(100).default(2),
 });
 
 export const RateRuleSchema = z
@@ -94,8 +105,13 @@ export const StaleRuleSchema = z.object({
   points: z.array(RelPointGlobSchema).min(1),
   /** No fresh good reading within this many seconds → a stale-data alarm. */
   maxAgeSec: z.number().positive(),
-  /** A reading with reason comm_lost raises at once. */
-  commLoss: z.boolean().default(true),
+  /**
+   * A live reading with reason comm_lost raises this stale alarm at once (default false: comm loss is a
+   * fault alarm of the device, raised by the evaluator at the edge or by a cloud limit rule).
+   */
+  commLoss: z.boolean().default(false),
+  /** The alarm clears only after good readings have held this long (no flapping on a link that comes and goes). */
+  clearHoldSec: z.number().min(0).max(3600).default(10),
 });
 
 export const GatewayOfflineRuleSchema = z.object({

@@ -78,4 +78,10 @@ ${LATEST_AND_1M}`,
     sqlite: 'DROP INDEX IF EXISTS telemetry_latest_good_at',
     postgres: 'DROP INDEX IF EXISTS telemetry_latest_good_at; ALTER TABLE telemetry_latest SET (fillfactor = 70)',
   },
+  {
+    id: 5,
+    name: 'latest by arrival: start of the current good run (no flapping of stale/comm-loss), last bad-time reading beside the value',
+    sqlite: 'ALTER TABLE telemetry_latest ADD COLUMN good_since BIGINT NOT NULL DEFAULT 0; ALTER TABLE telemetry_latest ADD COLUMN time_suspect TEXT',
+    postgres: 'ALTER TABLE telemetry_latest ADD COLUMN good_since BIGINT NOT NULL DEFAULT 0; ALTER TABLE telemetry_latest ADD COLUMN time_suspect TEXT',
+  },
 ];

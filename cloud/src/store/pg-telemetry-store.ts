@@ -9,9 +9,7 @@ import { TELEMETRY_MIGRATIONS } from './migrations.ts';
 import {
   DAY_MS,
   encodeValue,
-  goodPoints,
   minuteAggregates,
-  newestPerPoint,
   siteOf,
   type LatestQuery,
   type LatestValue,
@@ -20,6 +18,7 @@ import {
   type TelemetryStore,
   type TelemetryStoreOptions,
 } from './telemetry-store.ts';
+import { goodSinceExpr, latestSetClause, selectLatest, suspectJson } from './latest-selection.ts';
 import { queryHistory, rowToLatest, type LatestRow } from './rows.ts';
 
 const INSERT_RAW = `INSERT INTO telemetry_raw (id, gateway_id, point, seq, value_num, value_json, quality, reason, detail, source_time, gateway_time, historical, received_at)
@@ -27,16 +26,19 @@ SELECT u.id, $1, u.point, u.seq, u.n, u.j, u.q, u.r, u.d, u.st, u.gt, u.h, $2
 FROM json_to_recordset($3::json) AS u(id text, point text, seq bigint, n float8, j text, q text, r text, d text, st bigint, gt bigint, h int)
 ON CONFLICT DO NOTHING RETURNING id`;
 
-const UPSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale, good_at)
-SELECT u.point, u.site, $1, u.n, u.j, u.unit, u.q, u.r, u.st, u.gt, u.id, u.h, 0, u.ga
-FROM json_to_recordset($2::json) AS u(point text, site text, n float8, j text, unit text, q text, r text, st bigint, gt bigint, id text, h int, ga bigint)
-ON CONFLICT (point) DO UPDATE SET site_id = excluded.site_id, gateway_id = excluded.gateway_id, value_num = excluded.value_num,
-  value_json = excluded.value_json, unit = excluded.unit, quality = excluded.quality, reason = excluded.reason,
-  source_time = excluded.source_time, gateway_time = excluded.gateway_time, event_id = excluded.event_id,
-  historical = excluded.historical,
-  stale = CASE WHEN excluded.historical = 1 THEN telemetry_latest.stale ELSE 0 END,
-  good_at = GREATEST(telemetry_latest.good_at, excluded.good_at)
-WHERE excluded.source_time > telemetry_latest.source_time`;
+// A new row's good run starts now when its reading is good; a stored row's run is updated first (from the
+// row as it was) by GOOD_SINCE, then the upsert leaves it alone.
+const INSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale, good_at, good_since)
+SELECT u.point, u.site, $1, u.n, u.j, u.unit, u.q, u.r, u.st, u.gt, u.id, u.h, 0, u.ga, CASE WHEN u.gs = -1 THEN $3::bigint ELSE u.gs END
+FROM json_to_recordset($2::json) AS u(point text, site text, n float8, j text, unit text, q text, r text, st bigint, gt bigint, id text, h int, ga bigint, gs bigint)`;
+const UPSERT_LATEST = {
+  live: `${INSERT_LATEST} ON CONFLICT (point) DO UPDATE SET ${latestSetClause('GREATEST', 'live')}`,
+  historical: `${INSERT_LATEST} ON CONFLICT (point) DO UPDATE SET ${latestSetClause('GREATEST', 'historical')}`,
+  ifAbsent: `${INSERT_LATEST} ON CONFLICT (point) DO NOTHING`,
+};
+const GOOD_SINCE = `UPDATE telemetry_latest t SET good_since = ${goodSinceExpr('t', 'u.gs', '$2::bigint')}
+FROM json_to_recordset($1::json) AS u(point text, gs bigint) WHERE t.point = u.point`;
+const SET_SUSPECT = `UPDATE telemetry_latest t SET time_suspect = u.s FROM json_to_recordset($1::json) AS u(point text, s text) WHERE t.point = u.point`;
 
 const UPSERT_1M = `INSERT INTO telemetry_1m (point, minute, min, max, sum, count)
 SELECT u.point, u.minute, u.min, u.max, u.sum, u.count
@@ -104,15 +106,22 @@ export class PgTelemetryStore implements TelemetryStore {
     if (inserted.length === 0) return [];
     const ids = new Set(inserted.map((r) => r.id));
     const fresh = inserted.length === events.length ? [...events] : events.filter((e) => ids.has(e.id));
-    const good = goodPoints(fresh);
-    const latest = newestPerPoint(fresh).map((e) => {
-      const v = encodeValue(e.value);
-      return {
-        point: e.point, site: siteOf(e.point), n: v.num, j: v.json, unit: e.unit ?? null, q: e.quality, r: e.reason ?? null,
-        st: e.sourceTime, gt: e.gatewayTime, id: e.id, h: e.historical === true ? 1 : 0, ga: good.has(e.point) ? receivedAt : 0,
-      };
-    });
-    await tx.exec(UPSERT_LATEST, [gatewayId, JSON.stringify(latest)]);
+    const { candidates, suspects } = selectLatest(fresh, receivedAt);
+    for (const mode of ['live', 'historical', 'ifAbsent'] as const) {
+      const rows = candidates.filter((c) => c.mode === mode).map((c) => {
+        const e = c.event;
+        const v = encodeValue(e.value);
+        const gs = mode === 'live' ? c.goodSince : 0;
+        return {
+          point: e.point, site: siteOf(e.point), n: v.num, j: v.json, unit: e.unit ?? null, q: e.quality, r: e.reason ?? null,
+          st: e.sourceTime, gt: e.gatewayTime, id: e.id, h: e.historical === true ? 1 : 0, ga: c.good ? receivedAt : 0, gs,
+        };
+      });
+      if (rows.length === 0) continue;
+      if (mode === 'live') await tx.exec(GOOD_SINCE, [JSON.stringify(rows.map((r) => ({ point: r.point, gs: r.gs }))), receivedAt]);
+      await tx.exec(UPSERT_LATEST[mode], [gatewayId, JSON.stringify(rows), receivedAt]);
+    }
+    if (suspects.length > 0) await tx.exec(SET_SUSPECT, [JSON.stringify(suspects.map((s) => ({ point: s.point, s: suspectJson(s.event) })))]);
     const aggs = minuteAggregates(fresh);
     if (aggs.length > 0) await tx.exec(UPSERT_1M, [JSON.stringify(aggs)]);
     return fresh;

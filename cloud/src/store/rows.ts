@@ -1,7 +1,7 @@
 /** Row shapes of the telemetry tables and their mapping to the store's public types. */
 import type { Quality, ReasonCode } from '@safeloop/contract';
 import type { SqlDb } from '../db/index.ts';
-import { decodeValue, type LatestValue, type MinuteAggregate, type RawReadingRow } from './telemetry-store.ts';
+import { decodeValue, type LatestValue, type MinuteAggregate, type RawReadingRow, type TimeSuspect } from './telemetry-store.ts';
 
 export interface LatestRow {
   point: string;
@@ -17,6 +17,8 @@ export interface LatestRow {
   event_id: string;
   historical: number | boolean;
   stale: number | boolean;
+  good_since?: number | null;
+  time_suspect?: string | null;
 }
 
 export interface RawRow {
@@ -54,6 +56,8 @@ export function rowToLatest(r: LatestRow): LatestValue {
     eventId: r.event_id,
     historical: Number(r.historical) === 1,
     stale: Number(r.stale) === 1,
+    goodSince: r.good_since ? Number(r.good_since) : null,
+    timeSuspect: r.time_suspect ? (JSON.parse(r.time_suspect) as TimeSuspect) : null,
   };
 }
 

@@ -5,9 +5,7 @@ import { TELEMETRY_MIGRATIONS } from './migrations.ts';
 import {
   DAY_MS,
   encodeValue,
-  goodPoints,
   minuteAggregates,
-  newestPerPoint,
   siteOf,
   type LatestQuery,
   type LatestValue,
@@ -16,20 +14,20 @@ import {
   type TelemetryStore,
   type TelemetryStoreOptions,
 } from './telemetry-store.ts';
+import { latestSetClause, selectLatest, suspectJson } from './latest-selection.ts';
 import { queryHistory, rowToLatest, type LatestRow } from './rows.ts';
 
 const INSERT_RAW = `INSERT INTO telemetry_raw (id, gateway_id, point, seq, value_num, value_json, quality, reason, detail, source_time, gateway_time, historical, received_at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING`;
 
-const UPSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale, good_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13)
-ON CONFLICT (point) DO UPDATE SET site_id = excluded.site_id, gateway_id = excluded.gateway_id, value_num = excluded.value_num,
-  value_json = excluded.value_json, unit = excluded.unit, quality = excluded.quality, reason = excluded.reason,
-  source_time = excluded.source_time, gateway_time = excluded.gateway_time, event_id = excluded.event_id,
-  historical = excluded.historical,
-  stale = CASE WHEN excluded.historical = 1 THEN telemetry_latest.stale ELSE 0 END,
-  good_at = max(telemetry_latest.good_at, excluded.good_at)
-WHERE excluded.source_time > telemetry_latest.source_time`;
+const INSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale, good_at, good_since)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, CASE WHEN $14 = -1 THEN $15 ELSE $14 END)`;
+const UPSERT_LATEST = {
+  live: `${INSERT_LATEST} ON CONFLICT (point) DO UPDATE SET ${latestSetClause('max', 'live', { gs: '$14', now: '$15' })}`,
+  historical: `${INSERT_LATEST} ON CONFLICT (point) DO UPDATE SET ${latestSetClause('max', 'historical')}`,
+  ifAbsent: `${INSERT_LATEST} ON CONFLICT (point) DO NOTHING`,
+};
+const SET_SUSPECT = 'UPDATE telemetry_latest SET time_suspect = $2 WHERE point = $1';
 
 const UPSERT_1M = `INSERT INTO telemetry_1m (point, minute, min, max, sum, count) VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (point, minute) DO UPDATE SET min = min(telemetry_1m.min, excluded.min), max = max(telemetry_1m.max, excluded.max),
@@ -63,14 +61,17 @@ export class SqliteTelemetryStore implements TelemetryStore {
       ]);
       if (n > 0) fresh.push(e);
     }
-    const good = goodPoints(fresh);
-    for (const e of newestPerPoint(fresh)) {
+    const { candidates, suspects } = selectLatest(fresh, receivedAt);
+    for (const c of candidates) {
+      const e = c.event;
       const v = encodeValue(e.value);
-      await tx.exec(UPSERT_LATEST, [
+      await tx.exec(UPSERT_LATEST[c.mode], [
         e.point, siteOf(e.point), gatewayId, v.num, v.json, e.unit ?? null, e.quality, e.reason ?? null,
-        e.sourceTime, e.gatewayTime, e.id, e.historical === true ? 1 : 0, good.has(e.point) ? receivedAt : 0,
+        e.sourceTime, e.gatewayTime, e.id, e.historical === true ? 1 : 0, c.good ? receivedAt : 0,
+        c.mode === 'live' ? c.goodSince : 0, receivedAt,
       ]);
     }
+    for (const s of suspects) await tx.exec(SET_SUSPECT, [s.point, suspectJson(s.event)]);
     for (const a of minuteAggregates(fresh)) {
       await tx.exec(UPSERT_1M, [a.point, a.minute, a.min, a.max, a.sum, a.count]);
     }

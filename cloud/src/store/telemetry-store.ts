@@ -23,6 +23,23 @@ export interface LatestValue {
   historical: boolean;
   /** Set when the gateway went offline (its will arrived) and no fresher value has come since. */
   stale: boolean;
+  /** Cloud receive time when the current run of good live readings began; null while the latest is not good. */
+  goodSince: number | null;
+  /**
+   * The last reading whose device time was implausible (quality uncertain, reason bad_time): kept beside
+   * the latest value, never replacing it, until a reading with a sane time follows. Null when none.
+   */
+  timeSuspect: TimeSuspect | null;
+}
+
+export interface TimeSuspect {
+  value: ReadingValue;
+  quality: Quality;
+  reason: ReasonCode | null;
+  detail: string | null;
+  sourceTime: number;
+  gatewayTime: number;
+  eventId: string;
 }
 
 export interface RawReadingRow {
@@ -96,16 +113,6 @@ export function decodeValue(num: number | null, json: string | null): ReadingVal
   return JSON.parse(json) as ReadingValue;
 }
 
-/** Newest event per point (by source time), for the latest-value upsert. */
-export function newestPerPoint(events: readonly TelemetryEvent[]): TelemetryEvent[] {
-  const byPoint = new Map<string, TelemetryEvent>();
-  for (const e of events) {
-    const cur = byPoint.get(e.point);
-    if (!cur || e.sourceTime > cur.sourceTime || (e.sourceTime === cur.sourceTime && e.seq > cur.seq)) byPoint.set(e.point, e);
-  }
-  return [...byPoint.values()].sort((a, b) => (a.point < b.point ? -1 : a.point > b.point ? 1 : 0));
-}
-
 /** Per-(point, minute) aggregates of good numeric readings. */
 export function minuteAggregates(events: readonly TelemetryEvent[]): { point: string; minute: number; min: number; max: number; sum: number; count: number }[] {
   const acc = new Map<string, { point: string; minute: number; min: number; max: number; sum: number; count: number }>();
@@ -122,13 +129,6 @@ export function minuteAggregates(events: readonly TelemetryEvent[]): { point: st
     } else acc.set(key, { point: e.point, minute, min: e.value, max: e.value, sum: e.value, count: 1 });
   }
   return [...acc.values()].sort((a, b) => (a.point < b.point ? -1 : a.point > b.point ? 1 : a.minute - b.minute));
-}
-
-/** Points with at least one good reading among these events. */
-export function goodPoints(events: readonly TelemetryEvent[]): Set<string> {
-  const out = new Set<string>();
-  for (const e of events) if (e.quality === 'good') out.add(e.point);
-  return out;
 }
 
 export function siteOf(point: string): string {

@@ -12,7 +12,7 @@ import { startHarness, type Harness } from './harness.ts';
 
 const rules = new RulesEngine({ logger: silentLogger }, {
   version: 1,
-  rules: [{ id: 'lel', kind: 'limit', enabled: true, points: ['GT-*/lel'], limits: [{ level: 'GAS_1', direction: 'high', value: 25, deadband: 2, onDelaySec: 0, offDelaySec: 0 }] }],
+  rules: [{ id: 'lel', kind: 'limit', enabled: true, points: ['GT-*/lel'], limits: [{ level: 'GAS_1', direction: 'high', value: 25, deadband: 2, onDelaySec: 0, offDelaySec: 0 }], overRangeLatch: true, faultClearHoldSec: 5, faultClearReadings: 2 }],
 });
 
 function edge(point: string, seq: number, kind: 'raised' | 'cleared', value: number): AlarmEvent {

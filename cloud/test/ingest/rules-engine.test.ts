@@ -36,7 +36,8 @@ const RULES: RuleSetInput = {
       kind: 'tailings-aggregate',
       items: [{ id: 'phreatic', points: ['PZ-*/depth'], direction: 'low', thresholds: { blue: 8.5, yellow: 7.5, orange: 6.6, red: 6 } }],
     },
-    { id: 'stale', kind: 'stale', points: ['ST-*/*'], maxAgeSec: 1 },
+    { id: 'stale', kind: 'stale', points: ['ST-*/*'], maxAgeSec: 1, commLoss: true, clearHoldSec: 0 },
+    { id: 'stale-held', kind: 'stale', points: ['SH-*/*'], maxAgeSec: 1, clearHoldSec: 2 },
     { id: 'coal-only', kind: 'limit', siteTypes: ['coal'], points: ['*/ch4'], limits: [{ level: 'GAS_1', direction: 'high', value: 1 }] },
     { id: 'offline', kind: 'gateway-offline', sites: ['s1'], graceSec: 30 },
   ],
@@ -94,11 +95,11 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.equal(summary(await feed([at(p, 30, T0 + 5 * S)])).length, 1, 'a new occurrence');
     });
 
-    test('bad, uncertain or stale data never clears; good data does', async () => {
+    test('bad, uncertain or stale data never clears (it raises its fault alarm instead); good data does', async () => {
       const p = 's1/GT-2/lel';
       assert.equal((await feed([at(p, 40, T0)])).length, 1);
-      assert.deepEqual(await feed([at(p, 0, T0 + S, { quality: 'bad', reason: 'comm_lost' })]), []);
-      assert.deepEqual(await feed([at(p, 0, T0 + 2 * S, { quality: 'uncertain', reason: 'maintenance' })]), []);
+      assert.deepEqual(summary(await feed([at(p, 0, T0 + S, { quality: 'bad', reason: 'comm_lost' })])), ['raise fault:s1/GT-2:comm_lost']);
+      assert.deepEqual(summary(await feed([at(p, 0, T0 + 2 * S, { quality: 'uncertain', reason: 'maintenance' })])), [`raise fault:${p}:maintenance`]);
       assert.deepEqual(await feed([at(p, null, T0 + 3 * S, { quality: 'bad', reason: 'stale' })]), []);
       assert.deepEqual(summary(await feed([at(p, 0, T0 + 4 * S)])), [`clear ${limitConditionKey(p, 'GAS_1')}`]);
     });
@@ -193,6 +194,29 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(await timers(now + 3500), []);
       const q = 's1/ST-2/v';
       assert.deepEqual(summary(await feed([at(q, null, now, { quality: 'bad', reason: 'comm_lost' })], now)), [`raise stale:${q}`]);
+    });
+
+    test('stale data does not flap on a link that comes and goes: it clears only after good data has held', async () => {
+      const p = 's1/SH-1/v';
+      const now = Date.now();
+      const mine = async (at: number): Promise<string[]> => summary(await timers(at)).filter((x) => x.endsWith(p)); // other tests' points go stale meanwhile
+      await feed([at(p, 1, now)], now);
+      assert.deepEqual(await mine(now + 1500), [`raise stale:${p}`]);
+      // the link flaps: a good reading, then comm lost again, then good again — every 400 ms
+      let t0 = now + 1600;
+      for (let i = 0; i < 6; i++) {
+        await feed([at(p, 2, t0)], t0);
+        assert.deepEqual(await mine(t0 + 1), [], `good at step ${i} has not held yet`);
+        await feed([at(p, null, t0 + 200, { quality: 'bad', reason: 'comm_lost' })], t0 + 200);
+        assert.deepEqual(await mine(t0 + 201), [], 'comm_lost is newest: never clears');
+        t0 += 400;
+      }
+      await feed([at(p, 3, t0)], t0);
+      await feed([at(p, 3, t0 + 1000)], t0 + 1000);
+      assert.deepEqual(await mine(t0 + 1000), [], 'good for 1 s of the 2 s hold');
+      await feed([at(p, 3, t0 + 2000)], t0 + 2000);
+      assert.deepEqual(await mine(t0 + 2001), [`clear stale:${p}`], 'good held 2 s: one clear');
+      assert.deepEqual(await mine(t0 + 2500), [], 'and only one');
     });
 
     test('rules scoped by site type apply only to those sites; gateway-offline grace comes from its rule', async () => {

@@ -83,7 +83,7 @@ export async function buildStack(kind: DbKind, opts: { delivery?: Record<string,
         telemetryCalls.push(`latest:${JSON.stringify(q)}`);
         const siteId = 'siteId' in q ? q.siteId : 'x';
         return Promise.resolve([
-          { point: `${siteId}/gd-1/conc`, siteId, gatewayId: 'gw', value: 3, unit: '%LEL', quality: 'good', reason: null, sourceTime: clock.now(), gatewayTime: clock.now(), eventId: '01J0000000000000000000000A', historical: false, stale: false },
+          { point: `${siteId}/gd-1/conc`, siteId, gatewayId: 'gw', value: 3, unit: '%LEL', quality: 'good', reason: null, sourceTime: clock.now(), gatewayTime: clock.now(), eventId: '01J0000000000000000000000A', historical: false, stale: false, goodSince: clock.now(), timeSuspect: null },
         ]);
       },
       history: (point) => {

@@ -1,1 +1,1 @@
-export * from './limit-evaluator.ts';
+export * from './edge-evaluator.ts';

@@ -1,5 +1,5 @@
 export { Journal } from './journal.ts';
-export type { JournalDeps, JournalHealth, JournalStats, NewAlarmEvent, NewSystemEvent, NewAlarmStreamEvent, PeekOptions } from './journal.ts';
+export type { JournalDeps, JournalHealth, JournalStats, NewAlarmEvent, NewFaultEvent, NewSystemEvent, NewAlarmStreamEvent, PeekOptions } from './journal.ts';
 export { entryJson, entryEvent } from './entry.ts';
 export type { JournalEntry } from './entry.ts';
 export { JournalConfigSchema, ReportConfigSchema } from './config.ts';

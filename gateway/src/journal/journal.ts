@@ -11,6 +11,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import {
   AlarmEventSchema,
+  FaultEventSchema,
   ReadingSchema,
   SafeLoopError,
   fastCheckReading,
@@ -19,7 +20,7 @@ import {
   rateLimited,
   systemClock,
 } from '@safeloop/contract';
-import type { AlarmEvent, Clock, Logger, Reading, Stream, SystemEvent } from '@safeloop/contract';
+import type { AlarmEvent, Clock, FaultEvent, Logger, Reading, Stream, SystemEvent } from '@safeloop/contract';
 import type { JournalConfig } from './config.ts';
 import { classifyDiskError, journalWriteError } from './disk-errors.ts';
 import type { JournalEntry } from './entry.ts';
@@ -28,8 +29,9 @@ import { DiskBudget } from './disk-budget.ts';
 
 export type NewAlarmEvent = Omit<AlarmEvent, 'id' | 'seq'>;
 export type NewSystemEvent = Omit<SystemEvent, 'id' | 'seq'>;
+export type NewFaultEvent = Omit<FaultEvent, 'id' | 'seq'>;
 /** An alarm-stream event before the journal gives it an id and a seq. */
-export type NewAlarmStreamEvent = NewAlarmEvent | NewSystemEvent;
+export type NewAlarmStreamEvent = NewAlarmEvent | NewFaultEvent | NewSystemEvent;
 export type JournalHealth = 'ok' | 'degraded' | 'failing';
 
 export interface JournalStats {
@@ -418,7 +420,7 @@ function table(stream: Stream): string {
 
 function alarmBody(e: NewAlarmStreamEvent, index: number): { gatewayTime: number; body: string } {
   const withKeys = { ...e, id: '00000000000000000000000000', seq: 1 };
-  const parsed = e.type === 'alarm' ? AlarmEventSchema.safeParse(withKeys) : SystemEventSchema.safeParse(withKeys);
+  const parsed = e.type === 'alarm' ? AlarmEventSchema.safeParse(withKeys) : e.type === 'fault' ? FaultEventSchema.safeParse(withKeys) : SystemEventSchema.safeParse(withKeys);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new SafeLoopError(

@@ -26,7 +26,7 @@ export const SirenOutputSchema = z
     pulseMs: z.number().int().min(100).max(600_000).default(3_000),
     /** Alarm levels that sound this output. */
     levels: z.array(AlarmLevelSchema).default([]),
-    /** Also sound on a bad-quality reading (device silent, sensor fault) of a point this output covers. */
+    /** Also sound on the edge evaluator's instrument fault alarms (device silent, sensor fault) of points this output covers. */
     faults: z.boolean().default(false),
     /** Only points under these prefixes (`site/`, `site/device/` or a full path); default every point. */
     points: z.array(z.string().min(1).max(200)).optional(),

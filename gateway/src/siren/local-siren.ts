@@ -1,7 +1,7 @@
 /**
  * The gateway's local siren (声光报警器): sounds from the edge evaluator's alarm events the moment
- * they are evaluated — before the journal, with or without an uplink — and from bad-quality
- * readings when an output covers faults. It is silenced by the cloud's `siren` commands (silence on
+ * they are evaluated — before the journal, with or without an uplink — and from its instrument fault
+ * events (comm loss, sensor fault) when an output covers faults. It is silenced by the cloud's `siren` commands (silence on
  * acknowledgement, reset on close) and by the local acknowledge input. Its state is kept in a file
  * beside the journal, so a gateway restarted while sounding sounds on (and stays silent if it was
  * silenced). Every action — sounding, silencing, reset, output switched, write failed — is
@@ -15,13 +15,10 @@ import type { SirenConfig, SirenOutputConfig } from './config.ts';
 import { SirenOutput, type WriteResult } from './siren-output.ts';
 import { pointMatches, SirenState } from './siren-state.ts';
 
-/** The alarm events the siren consumes (the edge evaluator's per-batch output). */
-export interface SirenAlarmEvent {
-  type: 'alarm';
-  point: string;
-  kind: 'raised' | 'cleared';
-  level: string;
-}
+/** The events the siren consumes: the edge evaluator's per-batch output (process alarms and instrument faults). */
+export type SirenAlarmEvent =
+  | { type: 'alarm'; point: string; kind: 'raised' | 'cleared'; level: string }
+  | { type: 'fault'; subject: string; point: string; kind: 'raised' | 'cleared'; fault: string };
 
 export type SirenEventCode = 'GW_SIREN_SOUNDING' | 'GW_SIREN_OUTPUT' | 'GW_SIREN_SILENCED' | 'GW_SIREN_RESET' | 'GW_SIREN_WRITE_FAILED' | 'GW_SIREN_STATE_LOST';
 
@@ -101,25 +98,18 @@ export class LocalSiren {
     const started: string[] = [];
     let changed = false;
     for (const e of events) {
-      const outs = [...this.outputs.values()].filter((o) => o.config.levels.includes(e.level as never) && covers(o.config, e.point)).map((o) => o.config.id);
-      if (outs.length === 0) continue;
+      const isFault = e.type === 'fault';
+      const where = isFault ? e.subject : e.point;
+      const outs = [...this.outputs.values()]
+        .filter((o) => (isFault ? o.config.faults : o.config.levels.includes(e.level as never)) && (covers(o.config, e.point) || covers(o.config, where)))
+        .map((o) => o.config.id);
+      if (outs.length === 0 || this.ownDevices.has(e.point.split('/')[1] ?? '')) continue;
+      const level = isFault ? `fault:${e.fault}` : e.level;
       if (e.kind === 'raised') {
-        if (this.state.raise(e.point, e.level, outs, now)) started.push(`${e.point}|${e.level}`);
-      } else changed = this.state.clear(e.point, e.level) || changed;
+        if (this.state.raise(where, level, outs, now)) started.push(`${where}|${level}`);
+      } else changed = this.state.clear(where, level) || changed;
     }
-    for (const r of readings) {
-      if (r.point === this.deps.config.acknowledgeInput?.point) {
-        this.ackInput(r);
-        continue;
-      }
-      const device = r.point.split('/')[1] ?? '';
-      if (this.ownDevices.has(device)) continue;
-      const outs = [...this.outputs.values()].filter((o) => o.config.faults && covers(o.config, r.point)).map((o) => o.config.id);
-      if (outs.length === 0) continue;
-      if (r.quality === 'bad') {
-        if (this.state.raise(r.point, 'fault', outs, now)) started.push(`${r.point}|fault`);
-      } else if (r.quality === 'good') changed = this.state.clear(r.point, 'fault') || changed;
-    }
+    for (const r of readings) if (r.point === this.deps.config.acknowledgeInput?.point) this.ackInput(r);
     if (started.length > 0) {
       for (const key of started) for (const id of this.state.conditions[key]?.outputs ?? []) this.startPulse(id, now);
       this.report({ code: 'GW_SIREN_SOUNDING', message: `siren sounding for ${started.join(', ')}`.slice(0, 500), details: { conditions: started } });

@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AlarmLimitSchema, type Reading } from '@safeloop/contract';
-import { LimitEvaluator } from './limit-evaluator.ts';
+import { EdgeEvaluator } from './edge-evaluator.ts';
+import type { NewAlarmEvent } from '../journal/index.ts';
+
+const alarmsOnly = (events: readonly unknown[]): NewAlarmEvent[] => (events as NewAlarmEvent[]).filter((e) => e.type === 'alarm');
 
 const T0 = 1_750_000_000_000;
 const P = 'tank-farm/gas-01/gas';
@@ -15,12 +18,12 @@ function gasEvaluator(extra: { deadband?: number; onDelaySec?: number; offDelayS
     AlarmLimitSchema.parse({ level: 'GAS_1', direction: 'high', value: 25, ...extra }),
     AlarmLimitSchema.parse({ level: 'GAS_2', direction: 'high', value: 50, ...extra }),
   ];
-  return new LimitEvaluator(new Map([[P, { limits, unit: '%LEL' }]]));
+  return new EdgeEvaluator(new Map([[P, { limits, unit: '%LEL' }]]));
 }
 
 test('a ramp through 25 and 50 %LEL raises 一级 then 二级, and the fall clears both', () => {
   const ev = gasEvaluator();
-  const out = [5, 20, 26, 40, 55, 60, 45, 20, 5].flatMap((v, i) => ev.evaluate([reading(v, i)]));
+  const out = [5, 20, 26, 40, 55, 60, 45, 20, 5].flatMap((v, i) => alarmsOnly(ev.evaluate([reading(v, i)])));
   assert.deepEqual(
     out.map((e) => `${e.kind}:${e.level}@${e.value}`),
     ['raised:GAS_1@26', 'raised:GAS_2@55', 'cleared:GAS_2@45', 'cleared:GAS_1@20'],
@@ -32,7 +35,7 @@ test('a ramp through 25 and 50 %LEL raises 一级 then 二级, and the fall clea
 test('deadband stops chattering around the limit', () => {
   const ev = gasEvaluator({ deadband: 2 });
   const values = [24, 25.5, 24.5, 25.2, 24.1, 23.9, 22.9];
-  const out = values.flatMap((v, i) => ev.evaluate([reading(v, i)]));
+  const out = values.flatMap((v, i) => alarmsOnly(ev.evaluate([reading(v, i)])));
   assert.deepEqual(out.map((e) => `${e.kind}@${e.value}`), ['raised@25.5', 'cleared@22.9']);
 });
 
@@ -66,7 +69,7 @@ test('bad or uncertain data never raises and never clears', () => {
 
 test('low limits (欠氧) mirror high ones', () => {
   const o2 = 'tank-farm/o2-01/o2';
-  const ev = new LimitEvaluator(new Map([[o2, { limits: [AlarmLimitSchema.parse({ level: 'L', direction: 'low', value: 19.5, deadband: 0.2 })] }]]));
+  const ev = new EdgeEvaluator(new Map([[o2, { limits: [AlarmLimitSchema.parse({ level: 'L', direction: 'low', value: 19.5, deadband: 0.2 })] }]]));
   const mk = (v: number, t: number): Reading => ({ point: o2, value: v, quality: 'good', sourceTime: T0 + t, gatewayTime: T0 + t });
   assert.deepEqual(ev.evaluate([mk(20.9, 0), mk(19.5, 1)]).map((e) => e.kind), ['raised']);
   assert.deepEqual(ev.evaluate([mk(19.6, 2)]), [], 'inside deadband');
