@@ -6,7 +6,7 @@
  * against the device list and its write allow-list at load time, so a siren that could never sound is
  * a config error, not a surprise during a leak.
  */
-import { AlarmLevelSchema, IdSchema, PointPathSchema } from '@safeloop/contract';
+import { AlarmLevelSchema, FaultCodeSchema, IdSchema, PointPathSchema } from '@safeloop/contract';
 import { z } from 'zod';
 import type { DeviceInstance } from '../field/config.ts';
 import { createWriteGuard } from '../field/write-guard.ts';
@@ -28,6 +28,8 @@ export const SirenOutputSchema = z
     levels: z.array(AlarmLevelSchema).default([]),
     /** Also sound on the edge evaluator's instrument fault alarms (device silent, sensor fault) of points this output covers. */
     faults: z.boolean().default(false),
+    /** Which fault alarms count (default: the instrument cannot measure; planned states such as calibration do not sound). */
+    faultCodes: z.array(FaultCodeSchema).min(1).default(['comm_lost', 'sensor_fault', 'stopped', 'bad_data', 'under_range', 'over_range', 'out_of_range']),
     /** Only points under these prefixes (`site/`, `site/device/` or a full path); default every point. */
     points: z.array(z.string().min(1).max(200)).optional(),
   })

@@ -101,7 +101,7 @@ export class LocalSiren {
       const isFault = e.type === 'fault';
       const where = isFault ? e.subject : e.point;
       const outs = [...this.outputs.values()]
-        .filter((o) => (isFault ? o.config.faults : o.config.levels.includes(e.level as never)) && (covers(o.config, e.point) || covers(o.config, where)))
+        .filter((o) => (isFault ? o.config.faults && o.config.faultCodes.includes(e.fault as never) : o.config.levels.includes(e.level as never)) && (covers(o.config, e.point) || covers(o.config, where)))
         .map((o) => o.config.id);
       if (outs.length === 0 || this.ownDevices.has(e.point.split('/')[1] ?? '')) continue;
       const level = isFault ? `fault:${e.fault}` : e.level;

@@ -120,3 +120,42 @@ test('gas alarm with the uplink down: horn on within one poll, local button sile
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a detector that stops answering sounds a fault output (the evaluator fault alarm), not the gas output', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'safeloop-siren-fault-'));
+  const sim = await startModbusTcpSimulator({ port: 0, devices: [{ unitId: 1, profileId: 'generic-catalytic-lel' }, { unitId: 2, profileId: 'generic-alarm-io' }] });
+  sim.setValue(1, 'gas', 3);
+  const coil = (n: number): number | undefined => {
+    const r = sim.device(2).read('coil', n, 1);
+    return r.ok ? r.values[0] : undefined;
+  };
+  let agent: GatewayAgent | undefined;
+  try {
+    agent = await GatewayAgent.start({
+      config: GatewayConfigSchema.parse({
+        gateway: { id: 'gw-fault', siteId: 'tank-farm' },
+        journal: { path: join(dir, 'journal.db') },
+        uplink: { transport: 'mqtt', url: `mqtt://127.0.0.1:${await freePort()}`, protocolVersion: 4, allowInsecure: true },
+        devices: [
+          { id: 'gas-01', profile: 'generic-catalytic-lel', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: sim.port, unitId: 1, timeoutMs: 200 }, pollIntervalMs: 200 },
+          { id: 'siren-io', profile: 'generic-alarm-io', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: sim.port, unitId: 2, timeoutMs: 200 }, pollIntervalMs: 200, writeAllow: [{ unitId: 2, table: 'coil', from: 0, to: 1, maxPerMinute: 60 }] },
+        ],
+        siren: {
+          outputs: [
+            { id: 'horn', device: 'siren-io', address: 0, levels: ['GAS_1', 'GAS_2'] },
+            { id: 'fault-lamp', device: 'siren-io', address: 1, faults: true, points: ['tank-farm/gas-01'] },
+          ],
+        },
+      }),
+      logger: silentLogger,
+    });
+    await until('both outputs driven off', () => coil(0) === 0 && coil(1) === 0);
+    sim.setFault(1, { kind: 'silent' });
+    await until('the fault lamp on when the detector goes silent', () => coil(1) === 1);
+    assert.equal(coil(0), 0, 'no gas alarm from a silent detector');
+  } finally {
+    await agent?.stop();
+    await sim.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
