@@ -17,7 +17,7 @@ import type { CloudConfig } from './config.ts';
 import { PgDb, SqliteDb, type SqlDb } from './db/index.ts';
 import { buildHttpServer } from './http/server.ts';
 import { createIngestMetrics, IngestWorker } from './ingest/index.ts';
-import { LiveHub, NotificationDispatcher, WebhookOutbox } from './notify/index.ts';
+import { LiveHub, NotificationDispatcher, setupNotify, type DeliveryEngine, type WebhookOutbox } from './notify/index.ts';
 import { MqttSirenCommander } from './mqtt-siren.ts';
 import { startProvisioning, type ProvisioningOptions, type ProvisioningParts } from './provisioning/index.ts';
 import { createTelemetryStore, type TelemetryStore } from './store/index.ts';
@@ -57,6 +57,7 @@ export class CloudService {
       ingest?: IngestWorker | undefined;
       escalation?: EscalationScheduler | undefined;
       webhooks: WebhookOutbox;
+      deliveries: DeliveryEngine;
       broker?: EmbeddedBroker | undefined;
       siren: MqttSirenCommander;
       logger: Logger;
@@ -90,18 +91,23 @@ export class CloudService {
 
     const registry = new Registry({ db, now: () => clock.now() });
     await registry.migrate();
-    if (config.seed) await registry.applySeed(loadSeedFile(path(config.seed)));
+    const seed = config.seed ? loadSeedFile(path(config.seed)) : undefined;
+    if (seed) await registry.applySeed(seed);
     await ensureInitialAdmin(registry.users, { passwordFile: config.auth.initialAdminPasswordFile ? path(config.auth.initialAdminPasswordFile) : undefined, logger });
 
     const liveHub = new LiveHub({ registry, logger: deps.logger });
-    const webhooks = new WebhookOutbox({ db, clock, logger: deps.logger });
-    await webhooks.migrate();
-    for (const w of config.notify.webhooks) await webhooks.addSubscription({ url: w.url, secret: w.secret });
+    // Provider credentials are read here: a missing file or variable stops the start with its name.
+    const notify = await setupNotify(config.notify, { db, clock, logger: deps.logger, baseDir: base });
+    if (seed) await notify.roster.applySeed(seed.duty, clock.now());
+    const webhooks = notify.webhooks;
 
     const siren = new MqttSirenCommander({ logger: deps.logger });
-    const notifier = new NotificationDispatcher({ registry, liveHub, logger: deps.logger, webhooks, siren });
+    const notifier = new NotificationDispatcher({ registry, liveHub, logger: deps.logger, clock, siren, ...notify.dispatcherDeps });
     const alarms = new AlarmService({ db, registry, notifier, logger: deps.logger, clock, metricsRegistry });
     await alarms.migrate();
+    notify.engine.onReached = (alarmId) => alarms.recordPushOutcome(alarmId, true, { note: 'reached on a later delivery attempt' });
+    if (notify.configured.length === 0) logger.warn({}, 'no SMS, voice or work-chat provider configured: alarms reach people in-app only and are marked push_failed');
+    else logger.info({ providers: notify.configured }, 'notification providers configured');
 
     const store = createTelemetryStore(db, config.store.kind === 'postgres' ? { retentionDays: config.store.retentionDays } : {});
     await store.init();
@@ -158,7 +164,7 @@ export class CloudService {
       list: () => rules.ruleSet,
       put: (input: unknown, by: { username: string }) => rules.publish(db, input, by.username),
     };
-    const http = buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, rules: rulesAccess, logger: deps.logger, staticDir, clock, provisioning: provisioning.provisioning, remoteConfig: provisioning.remoteConfig, metricsToken: readOrCreateSecret(dataPath(config.metrics.tokenFile)), trustProxy: config.http.trustProxy });
+    const http = buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, rules: rulesAccess, logger: deps.logger, staticDir, clock, provisioning: provisioning.provisioning, remoteConfig: provisioning.remoteConfig, metricsToken: readOrCreateSecret(dataPath(config.metrics.tokenFile)), trustProxy: config.http.trustProxy, deliveries: notify.store });
 
     const escalation = config.workers.escalation
       ? new EscalationScheduler({ alarms, clock, logger: deps.logger, intervalMs: config.workers.escalationTickSec * 1000 })
@@ -171,6 +177,7 @@ export class CloudService {
       ingest,
       escalation,
       webhooks,
+      deliveries: notify.engine,
       broker,
       siren,
       logger,
@@ -192,6 +199,7 @@ export class CloudService {
       provisioning.expiryWatch.start();
       escalation?.start();
       webhooks.start();
+      notify.engine.start();
     } catch (err) {
       await service.stop();
       throw err;
@@ -218,6 +226,7 @@ export class CloudService {
       ['provisioning', () => this.parts.provisioning.stop()],
       ['escalation', () => this.parts.escalation?.stop() ?? Promise.resolve()],
       ['webhooks', () => this.parts.webhooks.stop()],
+      ['deliveries', () => this.parts.deliveries.stop()],
       ['ingest', () => this.parts.ingest?.stop() ?? Promise.resolve()],
       ['db', () => this.db.close()],
       ['broker', () => this.parts.broker?.stop() ?? Promise.resolve()],

@@ -2,6 +2,7 @@
  * The cloud's YAML configuration (`safeloop cloud --config FILE`), validated by one schema.
  */
 import { z } from 'zod';
+import { NotifyConfigSchema } from './notify/notify-config.ts';
 
 const TlsFilesSchema = z.object({ ca: z.string().min(1), cert: z.string().min(1), key: z.string().min(1) });
 
@@ -91,10 +92,7 @@ export const CloudConfigSchema = z.object({
       warnDays: z.number().int().min(1).max(365).default(30),
     })
     .default({ warnDays: 30 }),
-  notify: z
-    .object({
-      webhooks: z.array(z.object({ url: z.string().url(), secret: z.string().min(16), events: z.array(z.string()).optional() })).default([]),
-    })
-    .default({ webhooks: [] }),
+  /** SMS / voice provider, work-chat robots, webhook subscribers, delivery policy (cloud/src/notify). */
+  notify: NotifyConfigSchema.default(NotifyConfigSchema.parse({})),
 });
 export type CloudConfig = z.infer<typeof CloudConfigSchema>;

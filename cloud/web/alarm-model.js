@@ -16,7 +16,7 @@ export function isOpen(alarm) {
 }
 
 export function isUnacknowledged(alarm) {
-  return alarm.state === 'raised' || alarm.state === 'pushed';
+  return alarm.state === 'raised' || alarm.state === 'pushed' || alarm.state === 'push_failed';
 }
 
 export function timeOf(alarm) {

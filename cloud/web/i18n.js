@@ -20,7 +20,7 @@ const zh = {
   colourWarning: '{c}色预警',
   level_GAS_1: '一级报警', level_GAS_2: '二级报警', level_LL: '低低报警', level_L: '低报警', level_H: '高报警', level_HH: '高高报警',
   // alarm states
-  state_raised: '待推送', state_pushed: '待确认', state_acknowledged: '已确认', state_handling: '处置中',
+  state_raised: '待推送', state_pushed: '待确认', state_push_failed: '推送失败·待确认', state_acknowledged: '已确认', state_handling: '处置中',
   state_feedback_submitted: '已反馈', state_reviewed: '已审核', state_closed: '已关闭', state_shelved: '已搁置',
   condition_active: '报警中', condition_cleared: '已恢复',
   kind_point: '测点报警', kind_warning: '预警', kind_system: '系统',
@@ -48,6 +48,9 @@ const zh = {
   reviewTitle: '审核反馈', reviewComment: '审核意见', approve: '通过', reject: '退回',
   closeTitle: '关闭报警', shelveTitle: '搁置报警', shelveReason: '搁置原因', shelveMinutes: '搁置时长（分钟）',
   // alarm detail
+  deliveries: '通知记录', noDeliveries: '无短信/电话/工作群通知记录', deliveriesUnavailable: '通知记录暂不可用', channel: '渠道', recipient: '接收人', attempt: '次数',
+  channel_sms: '短信', channel_voice: '语音电话', channel_wecom: '企业微信群', channel_dingtalk: '钉钉群',
+  delivery_scheduled: '待发送', delivery_sending: '发送中', delivery_sent: '已送达服务商', delivery_failed: '失败', delivery_throttled: '被限流', delivery_cancelled: '已取消(已确认)',
   alarmDetail: '报警详情', auditTrail: '处置记录', feedback: '反馈', raisedAt: '发生时间', clearedAt: '恢复时间',
   value: '数值', limit: '限值', point: '测点', site: '场所', escalationLevel: '升级级别', by: '操作人', at: '时间', action: '动作',
   // site / device / point
@@ -77,7 +80,7 @@ const en = {
   colour_red: 'Red', colour_orange: 'Orange', colour_yellow: 'Yellow', colour_blue: 'Blue', colour_none: 'Normal',
   colourWarning: '{c} warning',
   level_GAS_1: 'Level 1 alarm', level_GAS_2: 'Level 2 alarm', level_LL: 'Low-low', level_L: 'Low', level_H: 'High', level_HH: 'High-high',
-  state_raised: 'Raised', state_pushed: 'Awaiting acknowledgement', state_acknowledged: 'Acknowledged', state_handling: 'Being handled',
+  state_raised: 'Raised', state_pushed: 'Awaiting acknowledgement', state_push_failed: 'Nobody reached · unacknowledged', state_acknowledged: 'Acknowledged', state_handling: 'Being handled',
   state_feedback_submitted: 'Feedback submitted', state_reviewed: 'Reviewed', state_closed: 'Closed', state_shelved: 'Shelved',
   condition_active: 'Active', condition_cleared: 'Cleared',
   kind_point: 'Point alarm', kind_warning: 'Warning', kind_system: 'System',
@@ -101,6 +104,9 @@ const en = {
   photos: 'Site photos', photosHint: 'Take or choose pictures, 2 MB each at most',
   reviewTitle: 'Review feedback', reviewComment: 'Review comment', approve: 'Approve', reject: 'Send back',
   closeTitle: 'Close alarm', shelveTitle: 'Shelve alarm', shelveReason: 'Reason', shelveMinutes: 'Shelve for (minutes)',
+  deliveries: 'Notifications sent', noDeliveries: 'No SMS, call or work-chat notifications', deliveriesUnavailable: 'Notification records unavailable', channel: 'Channel', recipient: 'Recipient', attempt: 'Attempt',
+  channel_sms: 'SMS', channel_voice: 'Voice call', channel_wecom: 'WeCom group', channel_dingtalk: 'DingTalk group',
+  delivery_scheduled: 'Scheduled', delivery_sending: 'Sending', delivery_sent: 'Accepted by provider', delivery_failed: 'Failed', delivery_throttled: 'Throttled', delivery_cancelled: 'Cancelled (acknowledged)',
   alarmDetail: 'Alarm details', auditTrail: 'Audit trail', feedback: 'Feedback', raisedAt: 'Raised at', clearedAt: 'Cleared at',
   value: 'Value', limit: 'Limit', point: 'Point', site: 'Site', escalationLevel: 'Escalation level', by: 'By', at: 'At', action: 'Action',
   siteTitle: 'Site', devices: 'Devices', gateways: 'Gateways', latestValues: 'Latest values', colPoint: 'Point', colValue2: 'Value', colUnit: 'Unit',

@@ -25,6 +25,7 @@ function nextActions(alarm) {
   switch (alarm.state) {
     case 'raised':
     case 'pushed':
+    case 'push_failed':
       return ['acknowledge', 'handover', 'shelve'];
     case 'acknowledged':
       return ['start-handling', 'feedback', 'handover'];

@@ -51,6 +51,19 @@ goldenModbus('generic-esd-valve', [
   },
 ]);
 
+goldenModbus('generic-alarm-io', [
+  {
+    name: 'horn and beacon on, button released',
+    blocks: [coil(0, [1, 1]), discrete(0, [0, 0])],
+    expect: [['horn', true], ['beacon', true], ['ackButton', false], ['sounderFault', false]],
+  },
+  {
+    name: 'silenced by the local button; sounder fault contact open',
+    blocks: [coil(0, [0, 0]), discrete(0, [1, 1])],
+    expect: [['horn', false], ['beacon', false], ['ackButton', true], ['sounderFault', true]],
+  },
+]);
+
 goldenOpcua('generic-tank-gauging-opcua', [
   {
     name: 'normal values',

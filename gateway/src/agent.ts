@@ -16,6 +16,7 @@ import { Journal, ReportByException } from './journal/index.ts';
 import { collectPointLimits } from './point-limits.ts';
 import { Uplink } from './uplink/index.ts';
 import { RemoteConfigApplier } from './remote-config/index.ts';
+import { LocalSiren } from './siren/index.ts';
 
 export interface GatewayAgentDeps {
   config: GatewayConfig;
@@ -35,6 +36,7 @@ export class GatewayAgent {
   private readonly uplink: Uplink;
   private sources: ReadingSource[];
   private readonly remoteConfig: RemoteConfigApplier;
+  private readonly siren: LocalSiren | undefined;
   private readonly logOnce = rateLimited(30_000);
   private stopped = false;
   private readingsSeen = 0;
@@ -70,6 +72,11 @@ export class GatewayAgent {
       statusExtras: () => (this.remoteConfig.configVersion !== undefined ? { configVersion: this.remoteConfig.configVersion } : {}),
     });
     this.sources = this.createSources(config);
+    const report = (r: { code: string; message: string; details: Record<string, unknown> }): void => {
+      this.journal.appendAlarmEvents([{ type: 'system', ...r, gatewayTime: this.clock.now() }]);
+      this.uplink.notify();
+    };
+    this.siren = config.siren ? new LocalSiren({ config: config.siren, devices: config.devices, buses: () => this.sources, report, logger: deps.logger, clock: this.clock, stateFile: `${config.journal.path}.siren.json` }) : undefined;
   }
 
   private createSources(config: GatewayConfig): ReadingSource[] {
@@ -112,6 +119,7 @@ export class GatewayAgent {
         agent.logger.error({ source: source.id, err: errorMessage(err) }, 'source failed to start; its points will read comm_lost');
       }
     }
+    agent.siren?.start();
     agent.logger.info({ sources: agent.sources.map((s) => s.id) }, 'gateway started');
     return agent;
   }
@@ -162,6 +170,7 @@ export class GatewayAgent {
     this.remoteConfig.observe(readings);
     try {
       const alarmEvents = this.evaluator.evaluate(readings);
+      this.siren?.onAlarmEvents(alarmEvents, readings); // sounds before (and whatever) the journal and uplink do
       for (const e of alarmEvents) {
         if (e.type === 'alarm') this.logger.warn({ point: e.point, alarmLevel: e.level, kind: e.kind, value: e.value, cause: e.cause }, 'edge alarm');
         else this.logger.warn({ subject: e.subject, fault: e.fault, kind: e.kind, reason: e.reason }, 'edge fault alarm');
@@ -193,7 +202,8 @@ export class GatewayAgent {
   private onCommand(cmd: CommandMessage): void {
     switch (cmd.type) {
       case 'siren':
-        this.logger.warn({ action: cmd.action, point: cmd.point }, 'siren command received (no local siren output configured)');
+        if (this.siren) this.siren.onCommand(cmd);
+        else this.logger.warn({ action: cmd.action, point: cmd.point }, 'siren command received (no local siren output configured)');
         return;
       case 'config':
         this.remoteConfig.handle(cmd).catch((err: unknown) => this.logger.error({ version: cmd.version, err: errorMessage(err) }, 'remote configuration failed'));
@@ -208,6 +218,7 @@ export class GatewayAgent {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.siren?.stop();
     await Promise.allSettled(this.sources.map((s) => s.stop()));
     if (this.alarmRetryTimer) clearInterval(this.alarmRetryTimer);
     this.persistEdgeState();

@@ -9,6 +9,7 @@ import { EdgeAlarmConfigSchema } from './edge-rules/alarm-config.ts';
 import { DeviceInstanceSchema } from './field/config.ts';
 import { JournalConfigSchema, ReportConfigSchema } from './journal/config.ts';
 import { UplinkConfigSchema } from './uplink/config.ts';
+import { SirenConfigSchema, checkSirenConfig } from './siren/config.ts';
 
 export const GatewayConfigSchema = z
   .object({
@@ -26,6 +27,8 @@ export const GatewayConfigSchema = z
     uplink: UplinkConfigSchema,
     devices: z.array(DeviceInstanceSchema).default([]),
     bridges: z.array(BridgeConfigSchema).default([]),
+    /** Local siren output (声光报警器) driven by edge alarms; see gateway/src/siren. */
+    siren: SirenConfigSchema.optional(),
   })
   .superRefine((cfg, ctx) => {
     const seen = new Set<string>();
@@ -37,5 +40,6 @@ export const GatewayConfigSchema = z
       if (seen.has(b.id)) ctx.addIssue({ code: 'custom', path: ['bridges', i, 'id'], message: `duplicate source id ${b.id}` });
       seen.add(b.id);
     });
+    if (cfg.siren) checkSirenConfig(cfg.siren, cfg.devices, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
   });
 export type GatewayConfig = z.infer<typeof GatewayConfigSchema>;

@@ -238,23 +238,37 @@ export class AlarmService implements AlarmSink {
           targets: ['operator'],
           ...(flood.started ? { groupSize: flood.size } : {}),
         });
-        await this.markPushed(after, { recipients: outcome.recipients, failures: outcome.failures, flood: flood.started ? flood.groupId : undefined });
+        const reached = outcome.reached ?? outcome.recipients.length > 0;
+        await this.recordPushOutcome(after.id, reached, { recipients: outcome.recipients, failures: outcome.failures, ...(outcome.notes ? { notes: outcome.notes } : {}), flood: flood.started ? flood.groupId : undefined });
       } else {
-        await this.markPushed(after, { recipients: [], failures: [], flood: flood.groupId, note: 'annunciated through the flood group' });
+        // A flood member is annunciated through the flood group: pushed when the group's page reached somebody.
+        const lead = await this.deps.db.query<{ state: string }>("SELECT state FROM alarms WHERE group_id = $1 AND id <> $2 ORDER BY created_at, id LIMIT 1", [flood.groupId, after.id]);
+        const reached = lead[0] !== undefined && lead[0].state !== 'raised' && lead[0].state !== 'push_failed';
+        await this.recordPushOutcome(after.id, reached, { recipients: [], failures: [], flood: flood.groupId, note: 'annunciated through the flood group' });
       }
     });
     return { alarmId: id, created: true, immediate };
   }
 
-  private async markPushed(a: Alarm, details: Record<string, unknown>): Promise<void> {
+  /**
+   * The push-state hook: `pushed` when at least one recipient was reached on a confirming channel,
+   * else `push_failed` (still unacknowledged for escalation; the notifier keeps retrying). A later
+   * successful delivery calls this again with reached = true and moves push_failed → pushed.
+   */
+  async recordPushOutcome(alarmId: string, reached: boolean, details: Record<string, unknown>): Promise<void> {
     const now = this.deps.clock.now();
+    const from = reached ? ['raised', 'push_failed'] : ['raised'];
+    const before = await this.deps.db.query<{ state: string }>('SELECT state FROM alarms WHERE id = $1', [alarmId]);
+    const fromState = before[0]?.state;
+    if (fromState === undefined || !from.includes(fromState)) return;
+    const to = reached ? 'pushed' : 'push_failed';
     const changed = await this.deps.db.exec(
-      "UPDATE alarms SET state = 'pushed', pushed_at = $2, updated_at = $2, version = version + 1 WHERE id = $1 AND state = 'raised'",
-      [a.id, now],
+      `UPDATE alarms SET state = $2, pushed_at = ${reached ? '$3' : 'pushed_at'}, updated_at = $3, version = version + 1 WHERE id = $1 AND state = $4`,
+      [alarmId, to, now, fromState],
     );
     if (changed === 0) return;
-    await appendAudit(this.deps.db, { alarmId: a.id, at: now, actor: { userId: 'system', username: 'notifier', role: 'system', scope: { kind: 'all' } }, action: 'pushed', outcome: 'ok', fromState: 'raised', toState: 'pushed', details });
-    const after = await this.queries.get(a.id, { kind: 'all' });
+    await appendAudit(this.deps.db, { alarmId, at: now, actor: { userId: 'system', username: 'notifier', role: 'system', scope: { kind: 'all' } }, action: to, outcome: 'ok', fromState, toState: to, details });
+    const after = await this.queries.get(alarmId, { kind: 'all' });
     if (after) this.deps.notifier.alarmChanged(summarize(after));
   }
 

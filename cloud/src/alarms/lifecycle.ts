@@ -3,6 +3,7 @@
  * either throws a 409 SafeLoopError naming what is wrong, or says what to change.
  *
  *   raised → pushed → acknowledged → handling → feedback_submitted → reviewed → closed
+ *   (raised → push_failed when nobody could be reached; push_failed counts as unacknowledged)
  *   (review only for red/orange severity; review rejected → back to handling)
  */
 import { SafeLoopError } from '@safeloop/contract';
@@ -16,7 +17,7 @@ import type { AlarmNotifier } from '../notify/types.ts';
 import type { TimerRunner } from './timers.ts';
 import type { SitePolicy } from './policy.ts';
 
-const UNACKED: readonly AlarmState[] = ['raised', 'pushed'];
+const UNACKED: readonly AlarmState[] = ['raised', 'pushed', 'push_failed'];
 
 function illegal(a: Alarm, action: string, expected: string): SafeLoopError {
   if (a.state === 'closed') return new SafeLoopError('CLOUD_ERR_ALARM_CLOSED', `alarm ${a.id} is closed; ${action} is not possible`);
@@ -104,7 +105,7 @@ export function closePlan(a: Alarm, actor: Actor, ctx: { now: number; notifier: 
   if (a.condition !== 'cleared') {
     throw new SafeLoopError('CLOUD_ERR_ALARM_ACTIVE', `alarm ${a.id} is still active; it can be closed only after the condition clears`);
   }
-  if (a.state === 'raised' || a.state === 'pushed' || a.state === 'acknowledged' || a.state === 'handling') {
+  if (UNACKED.includes(a.state) || a.state === 'acknowledged' || a.state === 'handling') {
     throw new SafeLoopError('CLOUD_ERR_FEEDBACK_REQUIRED', `alarm ${a.id} has no feedback yet (cause, measures, result); state ${a.state}`);
   }
   if (a.state === 'feedback_submitted' && a.reviewRequired) {
@@ -158,7 +159,7 @@ export function shelvePlan(
  * with the ladder re-scheduled from now, as on expiry.
  */
 export function unshelvePlan(a: Alarm, timers: TimerRunner, now: number): Plan {
-  const reannunciate = a.condition === 'active' || a.state === 'raised' || a.state === 'pushed';
+  const reannunciate = a.condition === 'active' || UNACKED.includes(a.state);
   const backToUnacked = reannunciate && (a.state === 'acknowledged' || a.state === 'raised');
   return {
     ...(backToUnacked ? { to: 'pushed' as const } : {}),

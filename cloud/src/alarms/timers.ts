@@ -109,7 +109,7 @@ export class TimerRunner {
   private async escalate(tx: SqlDb, a: Alarm, level: number, now: number, effects: Effect[]): Promise<string> {
     if (a.escalationLevel >= level) return 'skipped: already at or above this level';
     if (a.shelveKind !== null) return 'skipped: shelved (re-scheduled at expiry)';
-    const unacknowledged = a.state === 'raised' || a.state === 'pushed';
+    const unacknowledged = a.state === 'raised' || a.state === 'pushed' || a.state === 'push_failed';
     if (!unacknowledged && a.condition !== 'active') return 'skipped: acknowledged and cleared';
     const target = TARGETS.find((x) => TARGET_LEVEL[x] === level) ?? 'province';
     if (a.actedLevels.includes(level)) return this.retarget(tx, a, target, unacknowledged, now, effects);
@@ -172,7 +172,7 @@ export class TimerRunner {
 
   /** Shelve expiry (or manual unshelve): clear the shelve; if still active or unacknowledged, re-annunciate as unacknowledged. */
   async unshelveAndReannunciate(tx: SqlDb, a: Alarm, now: number, effects: Effect[], action: string, actor = TIMER_ACTOR): Promise<string> {
-    const reannunciate = a.condition === 'active' || a.state === 'raised' || a.state === 'pushed';
+    const reannunciate = a.condition === 'active' || a.state === 'raised' || a.state === 'pushed' || a.state === 'push_failed';
     const backToUnacked = reannunciate && (a.state === 'acknowledged' || a.state === 'raised');
     const changed = await tx.exec(
       `UPDATE alarms SET shelve_kind = NULL, shelve_reason = NULL, shelved_by = NULL, shelved_until = NULL,

@@ -2,7 +2,7 @@ import type { AlarmLevel, ReadingValue, WarningColour } from '@safeloop/contract
 import type { Role } from '../auth/roles.ts';
 import type { Scope } from '../tenancy/scope.ts';
 
-export const ALARM_STATES = ['raised', 'pushed', 'acknowledged', 'handling', 'feedback_submitted', 'reviewed', 'closed'] as const;
+export const ALARM_STATES = ['raised', 'pushed', 'push_failed', 'acknowledged', 'handling', 'feedback_submitted', 'reviewed', 'closed'] as const;
 export type AlarmState = (typeof ALARM_STATES)[number];
 export type AlarmCondition = 'active' | 'cleared';
 export const DISPOSITIONS = ['handled', 'false_alarm', 'maintenance', 'calibration'] as const;

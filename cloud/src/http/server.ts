@@ -16,6 +16,7 @@ import type { HttpServerDeps } from '../api/types.ts';
 import { registerAccountRoutes } from '../api/routes-accounts.ts';
 import { registerAdminRoutes } from '../api/routes-admin.ts';
 import { registerAlarmRoutes } from '../api/routes-alarms.ts';
+import { registerDeliveryRoutes } from '../notify/routes-deliveries.ts';
 import { registerAuthRoutes } from '../api/routes-auth.ts';
 import { registerSiteRoutes } from '../api/routes-sites.ts';
 import { SecurityLog } from '../auth/security-log.ts';
@@ -113,6 +114,7 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     registerAccountRoutes(api, { ...deps, securityLog });
     registerSiteRoutes(api, deps);
     registerAlarmRoutes(api, deps);
+    registerDeliveryRoutes(api, deps);
     registerAdminRoutes(api, { ...deps, securityLog });
     registerProvisioningRoutes(api, deps);
     registerCommissioningRoutes(api, deps);

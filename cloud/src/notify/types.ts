@@ -23,6 +23,14 @@ export interface NotifyOutcome {
   recipients: string[];
   /** Channel failures (recorded, never thrown). */
   failures: { channel: string; error: string }[];
+  /**
+   * True when at least one recipient was reached on a channel that confirms acceptance (SMS, voice,
+   * work-chat robot); false → the alarm is `push_failed`. Absent (notifiers without delivery
+   * records): decided by whether there were recipients.
+   */
+  reached?: boolean;
+  /** How the recipients were chosen (duty roster, fallbacks). */
+  notes?: string[];
 }
 
 export interface AlarmNotifier {
@@ -34,9 +42,9 @@ export interface AlarmNotifier {
   siren(alarm: AlarmSummary, action: 'silence' | 'reset'): Promise<void>;
 }
 
-/** A notifier that does nothing (tests of the lifecycle alone). */
+/** A notifier that does nothing and reaches nobody (tests of the lifecycle alone). */
 export const nullNotifier: AlarmNotifier = {
   alarmChanged: () => undefined,
-  notify: () => Promise.resolve({ recipients: [], failures: [] }),
+  notify: () => Promise.resolve({ recipients: [], failures: [], reached: false }),
   siren: () => Promise.resolve(),
 };

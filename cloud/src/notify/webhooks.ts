@@ -1,6 +1,8 @@
 /**
- * Webhooks: subscriptions scoped like users (all / region / enterprise), a persisted outbox, delivery
- * with HMAC-SHA256 signatures and exponential backoff. Rows are claimed with a lease (PostgreSQL
+ * Webhooks: subscriptions scoped like users (all / region / enterprise) and filtered by event, a
+ * persisted outbox, delivery with HMAC-SHA256 signatures and exponential backoff. Subscriptions from
+ * the config are upserted by their unique name, so restarts and several workers keep exactly one
+ * row each (and one delivery per event); config subscriptions no longer listed are deactivated. Rows are claimed with a lease (PostgreSQL
  * `FOR UPDATE SKIP LOCKED`), so several workers deliver each event once in the normal case
  * (at-least-once: receivers dedupe by the X-SafeLoop-Delivery id).
  *
@@ -10,26 +12,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { errorMessage, type Clock, type Logger } from '@safeloop/contract';
 import { ulid } from 'ulid';
-import { migrate, type Migration, type SqlDb } from '../db/index.ts';
+import type { SqlDb } from '../db/index.ts';
 import { scopeAllows, type Scope } from '../tenancy/scope.ts';
+import { migrateNotify } from './migrations.ts';
 
-const both = (sql: string): { sqlite: string; postgres: string } => ({ sqlite: sql, postgres: sql });
-export const NOTIFY_MIGRATIONS: readonly Migration[] = [
-  {
-    id: 1,
-    name: 'webhooks',
-    ...both(`
-      CREATE TABLE webhook_subscriptions (
-        id TEXT PRIMARY KEY, url TEXT NOT NULL, secret TEXT NOT NULL, enterprise_id TEXT, region_code TEXT,
-        active INTEGER NOT NULL DEFAULT 1, created_at BIGINT NOT NULL);
-      CREATE TABLE webhook_outbox (
-        id TEXT PRIMARY KEY, subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions (id), event TEXT NOT NULL,
-        payload_json TEXT NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL,
-        last_error TEXT, created_at BIGINT NOT NULL, delivered_at BIGINT);
-      CREATE INDEX webhook_outbox_due ON webhook_outbox (status, next_attempt_at);
-    `),
-  },
-];
+export { NOTIFY_MIGRATIONS } from './migrations.ts';
 
 export function signWebhook(secret: string, timestamp: number, body: string): string {
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
@@ -77,26 +64,48 @@ export class WebhookOutbox {
   }
 
   async migrate(): Promise<void> {
-    await migrate(this.deps.db, 'notify', NOTIFY_MIGRATIONS);
+    await migrateNotify(this.deps.db);
   }
 
-  async addSubscription(s: { url: string; secret: string; enterpriseId?: string; regionCode?: string }): Promise<string> {
+  /** An unnamed subscription added by code (tests, embedders); config ones go through syncConfigSubscriptions. */
+  async addSubscription(s: { url: string; secret: string; enterpriseId?: string; regionCode?: string; events?: readonly string[] }): Promise<string> {
     const id = ulid();
     await this.deps.db.exec(
-      'INSERT INTO webhook_subscriptions (id, url, secret, enterprise_id, region_code, active, created_at) VALUES ($1, $2, $3, $4, $5, 1, $6)',
-      [id, s.url, s.secret, s.enterpriseId ?? null, s.regionCode ?? null, this.deps.clock.now()],
+      "INSERT INTO webhook_subscriptions (id, url, secret, enterprise_id, region_code, active, created_at, events_json, origin) VALUES ($1, $2, $3, $4, $5, 1, $6, $7, 'api')",
+      [id, s.url, s.secret, s.enterpriseId ?? null, s.regionCode ?? null, this.deps.clock.now(), s.events ? JSON.stringify(s.events) : null],
     );
     return id;
   }
 
-  /** Queue an event for every active subscription whose scope holds the owner. */
+  /**
+   * Make the config's subscriptions the active config-origin rows: upsert each by name (atomic on the
+   * unique name, so concurrent workers agree) and deactivate config rows not listed — including the
+   * unnamed duplicates older versions inserted on every start.
+   */
+  async syncConfigSubscriptions(list: readonly { name: string; url: string; secret: string; enterpriseId?: string | undefined; regionCode?: string | undefined; events?: readonly string[] | undefined }[]): Promise<void> {
+    const now = this.deps.clock.now();
+    for (const w of list) {
+      await this.deps.db.exec(
+        `INSERT INTO webhook_subscriptions (id, name, url, secret, enterprise_id, region_code, events_json, active, origin, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 1, 'config', $8)
+         ON CONFLICT (name) DO UPDATE SET url = $3, secret = $4, enterprise_id = $5, region_code = $6, events_json = $7, active = 1, origin = 'config'`,
+        [ulid(), w.name, w.url, w.secret, w.enterpriseId ?? null, w.regionCode ?? null, w.events ? JSON.stringify(w.events) : null, now],
+      );
+    }
+    const names = list.map((w) => w.name);
+    const notListed = names.length > 0 ? `name NOT IN (${names.map((_n, i) => `$${i + 1}`).join(', ')})` : '1 = 1';
+    await this.deps.db.exec(`UPDATE webhook_subscriptions SET active = 0 WHERE origin = 'config' AND active = 1 AND (name IS NULL OR ${notListed})`, names);
+  }
+
+  /** Queue an event for every active subscription whose scope holds the owner and whose events include it. */
   async enqueue(event: string, owner: { enterpriseId: string; regionCode: string }, payload: unknown): Promise<number> {
-    const subs = await this.deps.db.query<{ id: string; enterprise_id: string | null; region_code: string | null }>(
-      'SELECT id, enterprise_id, region_code FROM webhook_subscriptions WHERE active = 1',
+    const subs = await this.deps.db.query<{ id: string; enterprise_id: string | null; region_code: string | null; events_json: string | null }>(
+      'SELECT id, enterprise_id, region_code, events_json FROM webhook_subscriptions WHERE active = 1',
     );
     const now = this.deps.clock.now();
     let n = 0;
     for (const s of subs) {
+      if (s.events_json !== null && !(JSON.parse(s.events_json) as string[]).includes(event)) continue;
       const scope: Scope = s.enterprise_id
         ? { kind: 'enterprise', enterpriseId: s.enterprise_id }
         : s.region_code

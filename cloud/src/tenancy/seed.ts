@@ -2,6 +2,7 @@
 import { IdSchema, PointPathSchema, loadConfigFile, validateConfig, parseConfigText } from '@safeloop/contract';
 import { z } from 'zod';
 import { ROLES, DUTIES } from '../auth/roles.ts';
+import { DutySeedSchema } from '../notify/duty-roster.ts';
 
 export const SITE_TYPES = ['hazchem', 'tailings', 'coal', 'nonCoal', 'fireworks'] as const;
 export const SiteTypeSchema = z.enum(SITE_TYPES);
@@ -53,6 +54,8 @@ export const SeedSchema = z.object({
   gateways: z.array(GatewaySeedSchema).default([]),
   points: z.array(PointSeedSchema).default([]),
   users: z.array(UserSeedSchema).default([]),
+  /** Per-site duty rosters (shifts and who is on them) and work-chat ids (cloud/src/notify/duty-roster.ts). */
+  duty: DutySeedSchema.default({ rosters: [], contacts: [] }),
 });
 export type Seed = z.infer<typeof SeedSchema>;
 export type SeedInput = z.input<typeof SeedSchema>;

@@ -2,7 +2,8 @@
  * A real cloud for browser tests, in-process through the composition root (CloudService): SQLite in
  * a temp folder, the demo seed, the dashboard served from cloud/web. No MQTT (the ingest worker is
  * off): tests raise alarms through the AlarmSink and write telemetry straight into the store, then
- * push it to the live hub as ingest does after commit.
+ * push it to the live hub as ingest does after commit. Notifications go through the real Alibaba Cloud SMS
+ * client and a 企业微信 robot to the local provider servers, so alarm pages show real delivery records.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { silentLogger, validateConfig, type Reading } from '@safeloop/contract';
 import { ulid } from 'ulid';
 import { CloudService } from '../../src/cloud-service.ts';
 import { CloudConfigSchema } from '../../src/config.ts';
+import { startFakeAliyun, startFakeWecom } from '../notify/provider-servers.ts';
 
 const REPO_ROOT = new URL('../../../', import.meta.url).pathname;
 
@@ -24,7 +26,17 @@ export interface TestCloud {
 
 export async function startTestCloud(): Promise<TestCloud> {
   const dir = mkdtempSync(join(tmpdir(), 'safeloop-browser-'));
-  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  process.env.SAFELOOP_BROWSER_AK_ID = 'browser-ak';
+  process.env.SAFELOOP_BROWSER_AK_SECRET = 'browser-secret';
+  process.env.SAFELOOP_BROWSER_WECOM = 'browser-wecom-key';
+  const aliyun = await startFakeAliyun({ accessKeyId: 'browser-ak', accessKeySecret: 'browser-secret' });
+  const wecom = await startFakeWecom({ key: 'browser-wecom-key' });
+  const cleanup = (): void => {
+    rmSync(dir, { recursive: true, force: true });
+    void aliyun.close();
+    void wecom.close();
+  };
+  const ak = { accessKeyId: { env: 'SAFELOOP_BROWSER_AK_ID' }, accessKeySecret: { env: 'SAFELOOP_BROWSER_AK_SECRET' } };
   const config = validateConfig('(browser test cloud)', {
     http: { host: '127.0.0.1', port: 0 },
     store: { kind: 'sqlite', path: join(dir, 'cloud.db') },
@@ -34,6 +46,10 @@ export async function startTestCloud(): Promise<TestCloud> {
     auth: { secretFile: join(dir, 'token-secret') },
     web: { enabled: true, dir: 'cloud/web' },
     workers: { ingest: false, escalation: false },
+    notify: {
+      sms: { provider: 'aliyun', endpoint: `${aliyun.url}/`, ...ak, signName: '安全生产预警', templateCode: 'SMS_BROWSER' },
+      robots: [{ kind: 'wecom', name: 'chem-duty', baseUrl: wecom.url, key: { env: 'SAFELOOP_BROWSER_WECOM' }, enterpriseId: 'ent-demo-chem' }],
+    },
   }, CloudConfigSchema);
   let service: CloudService;
   try {

@@ -92,14 +92,15 @@ describe('notifications and HTTP surface (sqlite)', () => {
       const port = (hook.address() as AddressInfo).port;
       await s.webhooks.addSubscription({ url: `http://127.0.0.1:${port}/hook`, secret: 'whsec-county', regionCode: '360102' });
       await s.webhooks.addSubscription({ url: `http://127.0.0.1:${port}/other`, secret: 'whsec-other', regionCode: '360111' });
-      s.sms.failWith = new Error('carrier down');
+      s.aliyun.fail('error', 1);
+      s.wecom.fail('error', 1);
       const { alarmId } = await s.alarms.raise({ conditionKey: 'w1', siteId: 'tank-farm', point: 'tank-farm/gd-1/conc', origin: 'cloud', ruleId: 'r', kind: 'point', level: 'GAS_2', title: 'WEBHOOK', value: 60, inputs: {}, at: s.clock.now() });
       const a = await s.alarms.queries.get(alarmId, { kind: 'all' });
-      assert.equal(a?.state, 'pushed', 'lifecycle moved on despite the SMS failure');
+      assert.equal(a?.state, 'push_failed', 'nobody reached: push_failed, and the lifecycle moved on');
       const trail = await s.alarms.queries.audit(alarmId);
-      const pushed = trail.find((e) => e.action === 'pushed');
-      assert.ok(JSON.stringify(pushed?.details.failures).includes('carrier down'), 'the failure is recorded');
-      assert.deepEqual(pushed?.details.recipients, ['operator']);
+      const failed = trail.find((e) => e.action === 'push_failed');
+      assert.ok(JSON.stringify(failed?.details.failures).includes('ServiceUnavailable'), 'the failure is recorded');
+      assert.deepEqual(failed?.details.recipients, ['operator']);
 
       assert.equal(await s.webhooks.deliverDue(), 1, 'only the subscription whose region holds the alarm');
       assert.equal(received.length, 0);

@@ -13,7 +13,8 @@ import { Registry as PromRegistry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { AlarmService } from '../../src/alarms/index.ts';
 import { AuthService } from '../../src/auth/index.ts';
-import { LiveHub, NotificationDispatcher, RecordingSirenCommander, RecordingSmsProvider, WebhookOutbox } from '../../src/notify/index.ts';
+import { LiveHub, NotificationDispatcher, WebhookOutbox } from '../../src/notify/index.ts';
+import { RecordingSirenCommander } from '../loop/recorders.ts';
 import { buildHttpServer, type TelemetryReader } from '../../src/http/server.ts';
 import { startProvisioning, type ProvisioningParts } from '../../src/provisioning/index.ts';
 import { RulesEngine } from '../../src/rules/index.ts';
@@ -108,7 +109,7 @@ export async function buildSecurityStack(kind: DbKind = 'sqlite'): Promise<Secur
     const hub = new LiveHub({ registry, logger });
     const webhooks = new WebhookOutbox({ db: h.db, clock, logger });
     await webhooks.migrate();
-    const notifier = new NotificationDispatcher({ registry, liveHub: hub, logger, sms: new RecordingSmsProvider(), siren: new RecordingSirenCommander(), webhooks });
+    const notifier = new NotificationDispatcher({ registry, liveHub: hub, logger, clock, siren: new RecordingSirenCommander(), webhooks });
     const metrics = new PromRegistry();
     const alarms = new AlarmService({ db: h.db, registry, notifier, logger, clock, metricsRegistry: metrics });
     await alarms.migrate();

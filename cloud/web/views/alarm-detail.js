@@ -1,4 +1,4 @@
-// One alarm: its facts, its handling actions, the feedback and the full audit trail.
+// One alarm: its facts, its handling actions, the feedback, who was paged how and when, and the full audit trail.
 import { get, getObjectUrl } from '../api.js';
 import { colourOf } from '../alarm-model.js';
 import { colourChip, h } from '../dom.js';
@@ -17,10 +17,11 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
     const fb = res?.feedback ?? alarm?.feedback ?? null;
     // The API keeps every feedback submitted (a rejected review asks for a new one): show the latest.
     const feedback = Array.isArray(fb) ? (fb[fb.length - 1] ?? null) : fb;
-    draw(alarm, audit, feedback);
+    const deliveries = await get(`/api/alarms/${encodeURIComponent(alarmId)}/deliveries`).then((r) => r?.deliveries ?? [], () => null);
+    draw(alarm, audit, feedback, deliveries);
   }
 
-  function draw(a, audit, feedback) {
+  function draw(a, audit, feedback, deliveries) {
     const colour = colourOf(a);
     const facts = [
       [t('site'), a.siteName ?? a.siteId],
@@ -66,6 +67,8 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
       h('dl', { class: 'facts' }, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
       h('div', { class: 'alarm-actions', id: 'detail-actions' }, actions),
       feedback ? feedbackBlock(feedback) : null,
+      h('h2', {}, t('deliveries')),
+      deliveryTable(deliveries),
       h('h2', {}, t('auditTrail')),
       auditTable(audit),
     );
@@ -138,6 +141,33 @@ function auditTable(audit) {
           h('td', {}, e.actorName ?? e.by ?? e.actorId ?? ''),
           h('td', {}, [e.fromState ?? e.from, e.toState ?? e.to].filter(Boolean).map((s) => tEnum('state', s)).join(' → ')),
           h('td', {}, e.outcome === 'rejected' ? '✗ ' : '', detailsText(e.details)),
+        ),
+      ),
+    ),
+  );
+}
+
+/** One row per SMS / call / work-chat post attempt: channel, recipient, attempt, status, provider id or error, time. */
+function deliveryTable(rows) {
+  if (rows === null) return h('p', { class: 'muted' }, t('deliveriesUnavailable'));
+  if (rows.length === 0) return h('p', { class: 'muted' }, t('noDeliveries'));
+  return h(
+    'table',
+    { class: 'table', id: 'delivery-table' },
+    h('thead', {}, h('tr', {}, [t('at'), t('channel'), t('recipient'), t('attempt'), t('colState'), t('note')].map((c) => h('th', { scope: 'col' }, c)))),
+    h(
+      'tbody',
+      {},
+      rows.map((d) =>
+        h(
+          'tr',
+          { class: `delivery-${d.status}` },
+          h('td', {}, fmtDateTime(d.sentAt ?? d.dueAt ?? d.createdAt)),
+          h('td', {}, tEnum('channel', d.channel)),
+          h('td', {}, `${d.recipient}${d.address && d.address !== d.recipient ? ` (${d.address})` : ''}`),
+          h('td', {}, String(d.attempt)),
+          h('td', {}, tEnum('delivery', d.status)),
+          h('td', {}, d.error ?? d.providerMessageId ?? ''),
         ),
       ),
     ),
