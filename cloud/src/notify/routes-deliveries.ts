@@ -3,6 +3,7 @@
  * attempt (channel, provider, recipient, attempt number, status, provider message id, error, time).
  * Scoped like the alarm itself (404 outside the caller's place); phone numbers are masked.
  */
+import { policy } from '../http/policy.ts';
 import { z } from 'zod';
 import { principalOf } from '../http/context.ts';
 import type { HttpServerDeps, ZApp } from '../api/types.ts';
@@ -35,7 +36,7 @@ export function deliveryView(d: DeliveryRow): Record<string, unknown> {
 
 export function registerDeliveryRoutes(app: ZApp, deps: HttpServerDeps): void {
   const store = deps.deliveries;
-  app.get('/api/alarms/:id/deliveries', { schema: { tags: ['alarms'], params: z.object({ id: z.string().min(1).max(64) }) } }, async (req) => {
+  app.get('/api/alarms/:id/deliveries', { schema: { tags: ['alarms'], params: z.object({ id: z.string().min(1).max(64) }) }, config: { policy: policy.action('read') } }, async (req) => {
     const a = await deps.alarms.queries.require(req.params.id, principalOf(req).scope);
     const rows = store ? await store.forAlarm(a.id) : [];
     return { alarmId: a.id, state: a.state, deliveries: rows.map(deliveryView) };
