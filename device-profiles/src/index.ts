@@ -12,6 +12,8 @@ export { encodeModbusPoint, encodeModbusStatus, type EncodedModbusPoint } from '
 export { planModbusReads, type ModbusReadBlock, type PlanOptions } from './modbus-plan.ts';
 export { decodeOpcuaValue } from './opcua-decode.ts';
 export { effectiveLimits, exceededLevels, findPoint } from './limits.ts';
-export { getProfile, listProfiles, nearProfileIds } from './library.ts';
+export { getProfile, libraryCatalog, listProfiles, nearProfileIds } from './library.ts';
+export { LIBRARY_DIR, ProfileCatalog, type CatalogOptions, type ProfileEntry } from './catalog.ts';
 export { loadProfileFile, validateLibraryProfiles, validateProfileFiles, type FileProblems } from './profile-files.ts';
-export { GASES, gasChannel, gasChannelStatusCodes, type GasKind, type GasChannelOptions } from './fragments.ts';
+export { profileFilesIn, scanProfileFiles, type ScannedFile } from './profile-scan.ts';
+export { isProfilePath } from './profile-extends.ts';

@@ -1,78 +1,37 @@
 /** Profile files (YAML or JSON) from disk: load one, or validate many and report every problem. */
-import { readFileSync } from 'node:fs';
-import { ConfigError, errorMessage, formatIssuePath, parseConfigText } from '@safeloop/contract';
-import { LIBRARY_PROFILE_SOURCES } from '../profiles/index.ts';
-import { DeviceProfileSchema, type DeviceProfile } from './schema.ts';
+import { resolve } from 'node:path';
+import { ConfigError } from '@safeloop/contract';
+import { LIBRARY_DIR } from './catalog.ts';
+import { profileFilesIn, scanProfileFiles, type FileProblems } from './profile-scan.ts';
+import type { DeviceProfile } from './schema.ts';
 
-export interface FileProblems {
-  file: string;
-  problems: { path: string; message: string }[];
-}
+export type { FileProblems } from './profile-scan.ts';
 
-function parseProfileFile(file: string): { profile?: DeviceProfile; problems: FileProblems['problems'] } {
-  if (/\.[cm]?[jt]s$/.test(file)) {
-    return { problems: [{ path: '(file)', message: 'profile files are YAML or JSON; library profiles (.ts) are checked by the library tests' }] };
-  }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    return { problems: [{ path: '(file)', message: errorMessage(err) }] };
-  }
-  let raw: unknown;
-  try {
-    raw = parseConfigText(file, text);
-  } catch (err) {
-    if (err instanceof ConfigError) return { problems: [...err.problems] };
-    throw err;
-  }
-  const parsed = DeviceProfileSchema.safeParse(raw);
-  if (parsed.success) return { profile: parsed.data, problems: [] };
-  return { problems: parsed.error.issues.map((i) => ({ path: formatIssuePath(i.path), message: i.message })) };
+const libraryInputs = (): { file: string; library: boolean }[] => profileFilesIn(LIBRARY_DIR).map((file) => ({ file, library: true }));
+
+/**
+ * Validate profile files (schema and cross-field checks together, `extends` resolved against the
+ * library and the other files). One entry per file, in order; an empty `problems` means valid. A
+ * profile id repeated across the files, or taken by a library profile, is a problem naming the other file.
+ */
+export function validateProfileFiles(paths: readonly string[]): FileProblems[] {
+  // The library first, so a user file repeating a library id is the one reported; a library file
+  // given explicitly is scanned once (as part of the library).
+  const scanned = scanProfileFiles([...libraryInputs(), ...paths.map((file) => ({ file, library: false }))]);
+  return paths.map((file) => {
+    const r = scanned.find((s) => resolve(s.file) === resolve(file));
+    return { file, problems: r ? r.problems : [] };
+  });
 }
 
 /** Load and validate one profile file; throws ConfigError naming the file and each path that is wrong. */
 export function loadProfileFile(file: string): DeviceProfile {
-  const { profile, problems } = parseProfileFile(file);
-  if (profile === undefined) throw new ConfigError(file, problems);
-  return profile;
+  const result = scanProfileFiles([...libraryInputs(), { file, library: false }]).find((s) => resolve(s.file) === resolve(file));
+  if (result?.profile === undefined) throw new ConfigError(file, result?.problems ?? []);
+  return result.profile;
 }
 
-function libraryIds(): Set<string> {
-  return new Set(LIBRARY_PROFILE_SOURCES.map((s) => (typeof s === 'object' && s !== null && 'id' in s ? String(s.id) : '')));
-}
-
-/**
- * Validate profile files (schema and semantic checks). One entry per file, in order; an empty
- * `problems` means the file is valid. A profile id repeated across the files, or taken by a library
- * profile (which one would a device instance get?), is a problem too.
- */
-export function validateProfileFiles(paths: readonly string[]): FileProblems[] {
-  const firstFileOfId = new Map<string, string>();
-  const library = libraryIds();
-  return paths.map((file) => {
-    const { profile, problems } = parseProfileFile(file);
-    if (profile !== undefined) {
-      const other = firstFileOfId.get(profile.id);
-      if (library.has(profile.id)) problems.push({ path: 'id', message: `profile id "${profile.id}" is a library profile id; choose another` });
-      else if (other !== undefined) problems.push({ path: 'id', message: `profile id "${profile.id}" is also used by ${other}` });
-      else firstFileOfId.set(profile.id, file);
-    }
-    return { file, problems };
-  });
-}
-
-/**
- * Validate the built-in library without throwing (listProfiles throws on the first bad profile):
- * one entry per library profile, `file` being `device-profiles/profiles/<id>.ts`.
- */
+/** Validate the built-in library without throwing: one entry per library file. */
 export function validateLibraryProfiles(): FileProblems[] {
-  return LIBRARY_PROFILE_SOURCES.map((source) => {
-    const id = typeof source === 'object' && source !== null && 'id' in source ? String(source.id) : '(no id)';
-    const parsed = DeviceProfileSchema.safeParse(source);
-    return {
-      file: `device-profiles/profiles/${id}.ts`,
-      problems: parsed.success ? [] : parsed.error.issues.map((i) => ({ path: formatIssuePath(i.path), message: i.message })),
-    };
-  });
+  return scanProfileFiles(libraryInputs()).map((r) => ({ file: r.file, problems: r.problems }));
 }

@@ -7,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '@safeloop/contract';
 import { decodeModbusPoints } from '../src/modbus-decode.ts';
+import { LIBRARY_DIR } from '../src/catalog.ts';
 import { loadProfileFile, validateLibraryProfiles, validateProfileFiles } from '../src/profile-files.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'safeloop-profiles-'));
@@ -110,19 +111,18 @@ void describe('validateProfileFiles', () => {
   }
 
   void test('an id taken by a library profile is a problem', () => {
-    assert.deepEqual(problemsOf(write('lib.json', (p) => (p['id'] = 'generic-h2s-ec'))), [{ path: 'id', message: 'profile id "generic-h2s-ec" is a library profile id; choose another' }]);
+    assert.deepEqual(problemsOf(write('lib.json', (p) => (p['id'] = 'generic-h2s-ec'))), [{ path: 'id', message: `profile id "generic-h2s-ec" is a library profile id (${join(LIBRARY_DIR, 'generic-h2s-ec.yaml')}); choose another` }]);
   });
 
   void test('a TypeScript file is refused with a hint, not parsed as YAML', () => {
-    const file = fileURLToPath(new URL('../profiles/generic-h2s-ec.ts', import.meta.url));
-    assert.match(problemsOf(file)[0]?.message ?? '', /YAML or JSON/);
+    assert.match(problemsOf(write('x.ts', undefined, 'export default {}'))[0]?.message ?? '', /YAML or JSON/);
   });
 
   void test('validateLibraryProfiles: every library profile is valid', () => {
     const results = validateLibraryProfiles();
     assert.ok(results.length >= 15);
     assert.deepEqual(results.filter((r) => r.problems.length > 0), []);
-    assert.ok(results.some((r) => r.file === 'device-profiles/profiles/generic-h2s-ec.ts'));
+    assert.ok(results.some((r) => r.file === join(LIBRARY_DIR, 'generic-h2s-ec.yaml')));
   });
 
   void test('a YAML syntax error names the line', () => {
