@@ -21,12 +21,14 @@ import type { GatewayInfo } from './directory.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { applySeqs, lockStream, saveStream, type StreamState } from './seq-tracker.ts';
 import { stuckConditionKey } from './stream-health.ts';
+import { clockSkewOps } from './gateway-clock.ts';
 
 const commandId = monotonicFactory();
 const STREAM_NAMES = ['alarm', 'telemetry'] as const satisfies readonly Stream[];
 
 interface GatewayStateRow {
   state: string;
+  status: string | null;
   bd_seq: number | null;
   state_at: number;
   offline_alarm: number;
@@ -60,7 +62,7 @@ export async function handleStatus(deps: {
       now,
     ]);
     const rows = await tx.query<GatewayStateRow>(
-      `SELECT state, bd_seq, state_at, offline_alarm FROM gateway_state WHERE gateway_id = $1${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
+      `SELECT state, bd_seq, state_at, offline_alarm, status FROM gateway_state WHERE gateway_id = $1${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
       [gateway.id],
     );
     const row = rows[0];
@@ -77,6 +79,7 @@ export async function handleStatus(deps: {
           [gateway.id, msg.bdSeq, msg.time, now, JSON.stringify(msg)],
         );
         transition = { online: true, at: msg.time };
+        ops.push(...clockSkewOps(gateway.id, gateway.siteIds[0] ?? gateway.id, row.status, msg));
         for (const stream of STREAM_NAMES) ops.push(...(await announceBirth(tx, gateway.id, stream, msg, now, logger)));
         if (Number(row.offline_alarm) === 1) {
           ops.push({ op: 'clear', input: { conditionKey: offlineConditionKey(gateway.id), at: msg.time, reason: `birth bdSeq ${msg.bdSeq}` } });
@@ -103,6 +106,7 @@ export async function handleStatus(deps: {
       }
       case 'status': {
         await tx.exec('UPDATE gateway_state SET last_seen = $2, status = $3 WHERE gateway_id = $1', [gateway.id, now, JSON.stringify(msg)]);
+        ops.push(...clockSkewOps(gateway.id, gateway.siteIds[0] ?? gateway.id, row.status, msg));
         if (msg.nextSeq) {
           for (const stream of STREAM_NAMES) {
             const tail = msg.nextSeq[stream] - 1;

@@ -232,7 +232,7 @@ export class UplinkProcessor {
   }
 
   private ackFor(gatewayId: string, stream: 'telemetry' | 'alarm', ackSeq: number): { ack?: AckMessage } {
-    return ackSeq > 0 ? { ack: { v: 1, gatewayId, stream, ackSeq } } : {};
+    return ackSeq > 0 ? { ack: { v: 1, gatewayId, stream, ackSeq, cloudTime: this.deps.clock.now() } } : {};
   }
 
   /** Count, log (rate-limited per reason) and record a rejected payload or event. Never throws. */

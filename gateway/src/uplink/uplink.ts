@@ -25,6 +25,7 @@ import type { DeliveryCounters } from './delivery.ts';
 import { Backoff } from './rate-limiter.ts';
 import type { TransportConnection, UplinkTransport } from './transport.ts';
 import { createTransport } from './create-transport.ts';
+import { ClockOffset } from './clock-offset.ts';
 
 export interface UplinkDeps {
   config: UplinkConfig;
@@ -83,6 +84,8 @@ export class Uplink {
   /** The cloud ingest session last seen online (instanceId@since): a new one triggers an immediate resend. */
   private cloudSession: string | undefined;
   private ackedThisSession = false;
+  /** This gateway's clock against the cloud's, from the cloud time on acks (reported in status). */
+  readonly clockOffset = new ClockOffset();
   private stats = {
     connects: 0,
     connectFailures: 0,
@@ -337,6 +340,7 @@ export class Uplink {
         if (r.value.gatewayId !== this.deps.gatewayId) return this.reject(topic, `ack for another gateway (${r.value.gatewayId})`);
         if (r.value.ackSeq === 0) return;
         this.ackedThisSession = true;
+        if (r.value.cloudTime !== undefined) this.clockOffset.add(r.value.cloudTime, this.clock.now());
         this.delivery.onAck(r.value.stream, r.value.ackSeq);
         return;
       }
@@ -391,6 +395,8 @@ export class Uplink {
 
   private status(state: StatusMessage['state']): StatusMessage {
     const base: StatusMessage = { ...this.willMessage(), state };
+    const offset = this.clockOffset.offsetMs;
+    if (offset !== undefined) base.clockOffsetMs = offset;
     try {
       const s = this.deps.journal.stats();
       Object.assign(base, {

@@ -11,7 +11,8 @@
  * 3. a 30 s outage of the device raises exactly one comm-loss fault alarm that clears once after the
  *    device is back (no flapping, no stale-data alarm);
  * 4. an HJ 212 frame whose DataTime is 3 days ahead does not change the point's latest value and is
- *    shown beside it as bad_time.
+ *    shown beside it as bad_time;
+ * 5. the gateway's own clock offset against the cloud (estimated from acks) is shown on the gateway.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -222,5 +223,13 @@ void test('warn path end to end: pymodbus detector → gateway → Mosquitto →
     assert.equal(l.timeSuspect?.value, 9.5);
     assert.equal(l.timeSuspect?.reason, 'bad_time');
     assert.ok((l.timeSuspect?.sourceTime ?? 0) > Date.now() + 2 * 86_400_000);
+  });
+
+  await t.test('the gateway reports its own clock offset against the cloud (from acks)', async () => {
+    const gw = await until('a status with the clock offset', 15_000, async () => {
+      const g = await api<{ clockOffsetMs?: number }>('/api/gateways/gw-demo-01');
+      return g.clockOffsetMs !== undefined ? g : undefined;
+    }, 500);
+    assert.ok(Math.abs(gw.clockOffsetMs ?? Infinity) < 2000, `offset ${gw.clockOffsetMs} ms on one machine`);
   });
 });
