@@ -9,4 +9,5 @@ export * from './config-file.ts';
 export * from './faults.ts';
 export * from './alarm-evaluator.ts';
 export * from './alarm-state-store.ts';
+export * from './rate-of-change.ts';
 export * from './time-sanity.ts';
