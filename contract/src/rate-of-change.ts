@@ -6,8 +6,8 @@
  */
 export interface RateLimitConfig {
   windowSec: number;
-  maxRisePerMin?: number;
-  maxFallPerMin?: number;
+  maxRisePerMin?: number | undefined;
+  maxFallPerMin?: number | undefined;
 }
 
 export interface RateState {
