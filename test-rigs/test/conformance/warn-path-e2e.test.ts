@@ -46,6 +46,7 @@ interface AlarmItem {
   point: string | null;
   condition: string;
   occurrence: number;
+  returnedAt: number | null;
   inputs: Record<string, unknown>;
 }
 interface AuditEntry {
@@ -118,13 +119,19 @@ void test('warn path end to end: pymodbus detector → gateway → Mosquitto →
     { logger: silentLogger, repoRoot: REPO },
   );
   t.after(() => cloud.stop());
-  const login = await fetch(`${cloud.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'operator', password: 'safeloop' }) });
-  const { token } = (await login.json()) as { token: string };
+  const tokenOf = async (username: string): Promise<string> => {
+    const r = await fetch(`${cloud.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'safeloop' }) });
+    return ((await r.json()) as { token: string }).token;
+  };
+  const token = await tokenOf('operator');
+  const managerToken = await tokenOf('manager');
   const api = async <T>(path: string): Promise<T> => {
     const r = await fetch(`${cloud.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(r.status, 200, `${path}: HTTP ${r.status}`);
     return (await r.json()) as T;
   };
+  const post = async (path: string, body: unknown, as = token): Promise<Response> =>
+    fetch(`${cloud.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${as}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const alarms = async (): Promise<AlarmItem[]> => (await api<{ items: AlarmItem[] }>('/api/alarms?siteId=tank-farm&pageSize=100')).items;
   const latestOf = async (point: string): Promise<Latest | undefined> => (await api<Latest[]>('/api/sites/tank-farm/latest')).find((l) => l.point === point);
 
@@ -174,8 +181,17 @@ void test('warn path end to end: pymodbus detector → gateway → Mosquitto →
     assert.equal(l?.reason, 'out_of_range');
   });
 
-  await t.test('the detector fault code raises a fault alarm titled as a sensor fault', async () => {
+  await t.test('the over-range 二级 stays latched when the gas falls back, until a person resets it', async () => {
     await detector.send('gas 3');
+    const gas2 = await until('二级 noted as returned to normal, still active', 10_000, async () =>
+      (await alarms()).find((a) => a.point === POINT && a.level === 'GAS_2' && a.condition === 'active' && a.returnedAt !== null),
+    );
+    const reset = await post(`/api/alarms/${gas2.id}/reset`, { note: '现场确认，探测器恢复正常' }, managerToken);
+    assert.equal(reset.status, 200, await reset.text());
+    assert.equal((await alarms()).find((a) => a.id === gas2.id)?.condition, 'cleared');
+  });
+
+  await t.test('the detector fault code raises a fault alarm titled as a sensor fault', async () => {
     await detector.send('status 3');
     const fault = await until('a sensor-fault alarm', 5 * POLL_MS, async () => (await alarms()).find((a) => a.kind === 'fault' && a.inputs.fault === 'sensor_fault' && a.condition === 'active'));
     assert.match(fault.title, /传感器故障|sensor fault/i);
