@@ -9,7 +9,7 @@ import { Journal, JournalConfigSchema, entryEvent } from '../journal/index.ts';
 import { alarm, reading } from '../journal/test-helpers.ts';
 import { UplinkConfigSchema } from './config.ts';
 import type { UplinkConfigInput } from './config.ts';
-import { TestAcker } from './test-acker.ts';
+import { TestAcker } from '@safeloop/test-rigs/mosquitto/test-acker';
 import { Uplink } from './uplink.ts';
 
 const URL = process.env.SAFELOOP_TEST_MQTT ?? 'mqtt://127.0.0.1:1883';

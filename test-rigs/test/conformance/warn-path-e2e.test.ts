@@ -28,7 +28,7 @@ import { silentLogger } from '@safeloop/contract';
 import { GatewayAgent, GatewayConfigSchema } from '@safeloop/gateway';
 import { CloudService } from '@safeloop/cloud/cloud-service';
 import { CloudConfigSchema } from '@safeloop/cloud/config';
-import { startTestMosquitto } from '@safeloop/gateway/uplink/test-mosquitto';
+import { startTestMosquitto } from '@safeloop/test-rigs/mosquitto/test-mosquitto';
 import { startHj212Logger } from '../../src/bridges/index.ts';
 import { freePort } from '../../src/net/free-port.ts';
 
