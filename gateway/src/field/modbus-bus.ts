@@ -14,7 +14,7 @@
  *   of every device on the bus (half-open link, unplugged adapter) close and reopen the link.
  */
 import type { Clock, Logger, Reading, ReadingSink, ReadingSource } from '@safeloop/contract';
-import { SafeLoopError, rateLimited, systemClock } from '@safeloop/contract';
+import { SafeLoopError, backoffDelay, rateLimited, systemClock } from '@safeloop/contract';
 import { FieldRequestError, toRequestError } from './errors.ts';
 import type { DriverCounters, ModbusDriver } from './modbus-driver.ts';
 import { badReadings, decodeDevicePoints, toReading, type BlockResult, type ModbusDevicePlan } from './modbus-device.ts';
@@ -162,7 +162,7 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
       const e = toRequestError(err);
       connectFailures += 1;
       totalConnectFailures += 1;
-      const delay = Math.min(reconnect.initialMs * 2 ** (connectFailures - 1), reconnect.maxMs);
+      const delay = backoffDelay(connectFailures, reconnect);
       nextConnectAt = clock.monotonic() + delay;
       lastConnectError = new FieldRequestError('comm_lost', `${e.message}; retrying in ${delay} ms`, { cause: err });
       limitLog(`connect:${driver.busId}`, (suppressed) => log.warn({ err: e.message, retryInMs: delay, suppressed }, 'bus connection failed'));
@@ -257,7 +257,7 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
     } else if (d.failures >= 2) {
       const interval = d.plan.pollIntervalMs;
       const cap = Math.max(interval, opts.maxBackoffMs ?? 10_000);
-      const delay = Math.min(interval * 2 ** (d.failures - 1), cap);
+      const delay = backoffDelay(d.failures, { initialMs: interval, maxMs: cap });
       d.nextDue = Math.max(d.nextDue, now + delay);
     }
     limitLog(`silent:${d.plan.instance.id}`, (suppressed) =>

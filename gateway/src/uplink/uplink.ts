@@ -18,6 +18,7 @@ import {
   topics,
 } from '@safeloop/contract';
 import type { Clock, CommandMessage, Logger, StatusMessage } from '@safeloop/contract';
+import { withTimeout } from '@safeloop/contract';
 import type { Journal } from '../journal/index.ts';
 import type { DeliveryConfig, UplinkConfig } from './config.ts';
 import { Delivery } from './delivery.ts';
@@ -26,6 +27,10 @@ import { Backoff } from './rate-limiter.ts';
 import type { TransportConnection, UplinkTransport } from './transport.ts';
 import { createTransport } from './create-transport.ts';
 import { ClockOffset } from './clock-offset.ts';
+
+
+/** A deadline on a broker call. */
+const timed = <T>(p: Promise<T>, ms: number): Promise<T> => withTimeout(p, ms, () => new Error(`timed out after ${ms} ms`));
 
 export interface UplinkDeps {
   config: UplinkConfig;
@@ -143,7 +148,7 @@ export class Uplink {
     if (conn && this.isConnected) {
       this.delivery.detach();
       try {
-        await withTimeout(conn.publish(topics.up(this.deps.gatewayId, 'status'), JSON.stringify(this.status('offline'))), 2000);
+        await timed(conn.publish(topics.up(this.deps.gatewayId, 'status'), JSON.stringify(this.status('offline'))), 2000);
       } catch (err) {
         this.log.warn({ err: errorMessage(err) }, 'uplink: offline status not confirmed before disconnect');
       }
@@ -194,9 +199,9 @@ export class Uplink {
           conn.destroy();
           break;
         }
-        await withTimeout(conn.subscribe(topics.gatewayDown(gw)), this.cfg.publishTimeoutMs);
+        await timed(conn.subscribe(topics.gatewayDown(gw)), this.cfg.publishTimeoutMs);
         await this.subscribeCloudStatus(conn);
-        await withTimeout(conn.publish(topics.up(gw, 'status'), JSON.stringify(this.status('online'))), this.cfg.publishTimeoutMs);
+        await timed(conn.publish(topics.up(gw, 'status'), JSON.stringify(this.status('online'))), this.cfg.publishTimeoutMs);
         this.stats.connects += 1;
         this.isConnected = true;
         this.sessionStart = this.clock.monotonic();
@@ -229,7 +234,7 @@ export class Uplink {
    */
   private async subscribeCloudStatus(conn: TransportConnection): Promise<void> {
     try {
-      await withTimeout(conn.subscribe(topics.cloudStatus()), this.cfg.publishTimeoutMs);
+      await timed(conn.subscribe(topics.cloudStatus()), this.cfg.publishTimeoutMs);
     } catch (err) {
       this.warnRate('cloud-status', (suppressed) =>
         this.log.warn({ err: errorMessage(err), topic: topics.cloudStatus(), suppressed }, 'uplink: cannot subscribe to the cloud status (broker ACL?); resends wait for the ack timeout'),
@@ -442,18 +447,3 @@ export class Uplink {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}
