@@ -20,7 +20,7 @@ import {
 import type { Clock, CommandMessage, Logger, StatusMessage } from '@safeloop/contract';
 import { withTimeout } from '@safeloop/contract';
 import type { Journal } from '../journal/index.ts';
-import type { DeliveryConfig, UplinkConfig } from './config.ts';
+import { resolveDelivery, type ResolvedDeliveryConfig, type UplinkConfig } from './config.ts';
 import { Delivery } from './delivery.ts';
 import type { DeliveryCounters } from './delivery.ts';
 import { Backoff } from './rate-limiter.ts';
@@ -66,7 +66,7 @@ const SHORT_SESSIONS_ALERT = 3;
 export class Uplink {
   private readonly log: Logger;
   private readonly clock: Clock;
-  private readonly cfg: DeliveryConfig;
+  private readonly cfg: ResolvedDeliveryConfig;
   private readonly transport: UplinkTransport;
   private readonly delivery: Delivery;
   private readonly backoff: Backoff;
@@ -102,7 +102,7 @@ export class Uplink {
   constructor(private readonly deps: UplinkDeps) {
     this.log = deps.logger.child({ module: 'gateway:uplink' });
     this.clock = deps.clock ?? systemClock;
-    this.cfg = deps.config.delivery;
+    this.cfg = resolveDelivery(deps.config.transport, deps.config.delivery);
     this.transport = deps.transport ?? createTransport(deps.config);
     this.backoff = new Backoff(this.cfg.reconnectMinMs, this.cfg.reconnectMaxMs);
     this.delivery = new Delivery({
