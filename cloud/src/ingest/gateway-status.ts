@@ -22,6 +22,7 @@ import type { IngestMetrics } from './metrics.ts';
 import { applySeqs, lockStream, saveStream, type StreamState } from './seq-tracker.ts';
 import { stuckConditionKey } from './stream-health.ts';
 import { clockSkewOps } from './gateway-clock.ts';
+import { gatewayHealthOps } from './gateway-health.ts';
 
 const commandId = monotonicFactory();
 const STREAM_NAMES = ['alarm', 'telemetry'] as const satisfies readonly Stream[];
@@ -79,7 +80,7 @@ export async function handleStatus(deps: {
           [gateway.id, msg.bdSeq, msg.time, now, JSON.stringify(msg)],
         );
         transition = { online: true, at: msg.time };
-        ops.push(...clockSkewOps(gateway.id, gateway.siteIds[0] ?? gateway.id, row.status, msg));
+        ops.push(...clockSkewOps(gateway.id, gateway.siteIds[0] ?? gateway.id, row.status, msg), ...gatewayHealthOps(gateway.id, gateway.siteIds[0] ?? gateway.id, row.status, msg));
         for (const stream of STREAM_NAMES) ops.push(...(await announceBirth(tx, gateway.id, stream, msg, now, logger)));
         if (Number(row.offline_alarm) === 1) {
           ops.push({ op: 'clear', input: { conditionKey: offlineConditionKey(gateway.id), at: msg.time, reason: `birth bdSeq ${msg.bdSeq}` } });
@@ -106,7 +107,7 @@ export async function handleStatus(deps: {
       }
       case 'status': {
         await tx.exec('UPDATE gateway_state SET last_seen = $2, status = $3 WHERE gateway_id = $1', [gateway.id, now, JSON.stringify(msg)]);
-        ops.push(...clockSkewOps(gateway.id, gateway.siteIds[0] ?? gateway.id, row.status, msg));
+        ops.push(...clockSkewOps(gateway.id, gateway.siteIds[0] ?? gateway.id, row.status, msg), ...gatewayHealthOps(gateway.id, gateway.siteIds[0] ?? gateway.id, row.status, msg));
         if (msg.nextSeq) {
           for (const stream of STREAM_NAMES) {
             const tail = msg.nextSeq[stream] - 1;

@@ -11,7 +11,7 @@ import { startHarness } from './harness.ts';
 
 for (const kind of ['sqlite', 'postgres'] as const) {
   void describe(`gateway clock offset (${kind})`, () => {
-    void test('acks carry the cloud time; a skewed gateway raises one clock alarm, cleared when back in tolerance', async () => {
+    void test('acks carry the cloud time; a skewed clock and a gateway not keeping up each raise one system alarm, cleared when well again', async () => {
       const h = await startHarness(kind);
       h.directory.add('gwK', ['siteK']);
       await h.worker.start();
@@ -34,6 +34,16 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         assert.match(raises[0]?.title ?? '', /网关时钟偏差 12 分钟/);
         assert.equal(raises[0]?.kind, 'system');
         assert.equal(h.sink.clears.filter((c) => c.conditionKey === 'clock:gwK').length, 1);
+        // the gateway says it is not keeping up: one health alarm with its words, cleared when ok again
+        const health = (h2: 'ok' | 'degraded', detail?: string) => ({ ...status(40), health: h2, ...(detail ? { healthDetail: detail } : {}) });
+        await gw.publish('status', health('degraded', 'delivery behind production: telemetry backlog grew by 4000 rows in 5 min while connected (now 4100)'));
+        await waitFor(() => h.sink.open.has('health:gwK'), 5000, 'the gateway health alarm');
+        await gw.publish('status', health('degraded', 'delivery behind production: telemetry backlog grew by 5000 rows in 5 min while connected (now 9100)'));
+        await gw.publish('status', health('ok'));
+        await waitFor(() => !h.sink.open.has('health:gwK'), 5000, 'the health alarm cleared');
+        const healthRaises = h.sink.raises.filter((r) => r.conditionKey === 'health:gwK');
+        assert.equal(healthRaises.length, 1);
+        assert.match(healthRaises[0]?.title ?? '', /网关运行降级 \/ Gateway degraded: gwK — delivery behind production/);
         const clocks = await readGatewayClocks(h.t.db, ['gwK', 'gw-unknown']);
         assert.equal(clocks.get('gwK')?.clockOffsetMs, 40);
         assert.equal(clocks.has('gw-unknown'), false);
