@@ -1,7 +1,8 @@
 /**
  * Each gateway's clock offset against the cloud, as its last status reported it (the gateway estimates
  * it from the cloud time on acks; DOMAIN.md §7). Read from the status the ingest keeps per gateway, so a
- * skewed gateway is visible in the API next to its other facts.
+ * skewed gateway is visible in the API next to its other facts — and whether an offline gateway stopped on
+ * purpose (its shutdown status) rather than being lost.
  */
 import type { StatusMessage } from '@safeloop/contract';
 import type { SqlDb } from '../db/index.ts';
@@ -9,9 +10,11 @@ import type { OutboxOp } from '../store/alarm-outbox.ts';
 
 export interface GatewayClock {
   /** Gateway clock minus cloud clock, ms (positive: the gateway is ahead). */
-  clockOffsetMs: number;
+  clockOffsetMs?: number;
   /** When the cloud received the status that reported it. */
-  clockOffsetAt: number;
+  clockOffsetAt?: number;
+  /** Offline because it stopped on purpose (its shutdown status), not lost. */
+  stoppedOnPurpose?: true;
 }
 
 /** Offsets beyond this are called out (same tolerance as a device clock ahead of the gateway, 5 min). */
@@ -21,22 +24,18 @@ export async function readGatewayClocks(db: SqlDb, gatewayIds: readonly string[]
   const out = new Map<string, GatewayClock>();
   if (gatewayIds.length === 0) return out;
   const params = gatewayIds.map((_, i) => `$${i + 1}`).join(', ');
-  let rows: { gateway_id: string; last_seen: number; status: string | null }[];
+  let rows: { gateway_id: string; last_seen: number; status: string | null; state: string; planned_stop: number }[];
   try {
-    rows = await db.query(`SELECT gateway_id, last_seen, status FROM gateway_state WHERE gateway_id IN (${params})`, [...gatewayIds]);
+    rows = await db.query(`SELECT gateway_id, last_seen, status, state, planned_stop FROM gateway_state WHERE gateway_id IN (${params})`, [...gatewayIds]);
   } catch {
     // An API node on a store no ingest worker has migrated yet: there is no status to read.
     return out;
   }
   for (const r of rows) {
-    if (!r.status) continue;
-    let offset: unknown;
-    try {
-      offset = (JSON.parse(r.status) as { clockOffsetMs?: unknown }).clockOffsetMs;
-    } catch {
-      continue;
-    }
-    if (typeof offset === 'number' && Number.isFinite(offset)) out.set(r.gateway_id, { clockOffsetMs: offset, clockOffsetAt: Number(r.last_seen) });
+    const facts: GatewayClock = r.state === 'offline' && Number(r.planned_stop) === 1 ? { stoppedOnPurpose: true } : {};
+    const offset = previousOffset(r.status);
+    if (offset !== undefined && Number.isFinite(offset)) Object.assign(facts, { clockOffsetMs: offset, clockOffsetAt: Number(r.last_seen) });
+    if (Object.keys(facts).length > 0) out.set(r.gateway_id, facts);
   }
   return out;
 }

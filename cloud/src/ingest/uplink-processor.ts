@@ -47,6 +47,7 @@ export interface UplinkProcessorDeps {
   logger: Logger;
   clock: Clock;
   offlineGraceMs: number;
+  plannedStopGraceMs?: number | undefined;
   /** Seqs accepted above what the gateway announced (seq-guard.ts). Default DEFAULT_SEQ_WINDOW. */
   seqWindow?: number | undefined;
   /** Resends of acknowledged events closer together than this count as one round (stream-health.ts). */

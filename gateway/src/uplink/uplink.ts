@@ -148,7 +148,8 @@ export class Uplink {
     if (conn && this.isConnected) {
       this.delivery.detach();
       try {
-        await timed(conn.publish(topics.up(this.deps.gatewayId, 'status'), JSON.stringify(this.status('offline'))), 2000);
+        // A clean stop says so (shutdown: true): the cloud shows it as stopped, not as a lost gateway.
+        await timed(conn.publish(topics.up(this.deps.gatewayId, 'status'), JSON.stringify({ ...this.status('offline'), shutdown: true })), 2000);
       } catch (err) {
         this.log.warn({ err: errorMessage(err) }, 'uplink: offline status not confirmed before disconnect');
       }
