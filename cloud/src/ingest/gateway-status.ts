@@ -21,7 +21,7 @@ import type { GatewayInfo } from './directory.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { applySeqs, lockStream, saveStream, type StreamState } from './seq-tracker.ts';
 import { stuckConditionKey } from './stream-health.ts';
-import { clockSkewOps } from './gateway-clock.ts';
+import { clockSkewOps } from './gateway-facts.ts';
 import { gatewayHealthOps } from './gateway-health.ts';
 
 const commandId = monotonicFactory();

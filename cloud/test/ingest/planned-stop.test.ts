@@ -7,7 +7,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { readGatewayClocks } from '../../src/ingest/gateway-clock.ts';
+import { readGatewayFacts } from '../../src/ingest/gateway-facts.ts';
 import { FakeGateway, waitFor } from './helpers.ts';
 import { startHarness } from './harness.ts';
 
@@ -29,14 +29,16 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         await waitFor(() => h.sink.open.has('offline:gwL'), 5000, 'the lost gateway alarms after the normal grace');
         await sleep(600);
         assert.equal(h.sink.open.has('offline:gwP'), false, 'no offline alarm for a planned stop within its grace');
-        assert.deepEqual((await readGatewayClocks(h.t.db, ['gwP', 'gwL'])).get('gwP'), { stoppedOnPurpose: true });
-        assert.equal((await readGatewayClocks(h.t.db, ['gwL'])).has('gwL'), false);
+        const facts = await readGatewayFacts(h.t.db, ['gwP', 'gwL']);
+        assert.equal(facts.get('gwP')?.stoppedOnPurpose, true);
+        assert.ok((facts.get('gwP')?.lastSeenAt ?? 0) > Date.now() - 10_000, 'last seen from its last message');
+        assert.equal(facts.get('gwL')?.stoppedOnPurpose, undefined, 'a lost gateway is not called stopped');
         await waitFor(() => h.sink.open.has('offline:gwP'), 6000, 'the planned stop outlasted its grace');
         assert.match(h.sink.open.get('offline:gwP')?.title ?? '', /网关计划停运后未恢复 \/ Gateway gwP stopped on purpose and not back/);
         // back online: the alarm clears, the stopped mark goes
         await planned.publish('status', { ...status('gwP', 'online'), bdSeq: 2 });
         await waitFor(() => !h.sink.open.has('offline:gwP'), 5000, 'cleared by the birth');
-        assert.equal((await readGatewayClocks(h.t.db, ['gwP'])).has('gwP'), false);
+        assert.equal((await readGatewayFacts(h.t.db, ['gwP'])).get('gwP')?.stoppedOnPurpose, undefined);
       } finally {
         await planned.close();
         await lost.close();

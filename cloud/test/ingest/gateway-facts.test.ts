@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readGatewayClocks } from '../../src/ingest/gateway-clock.ts';
+import { readGatewayFacts } from '../../src/ingest/gateway-facts.ts';
 import { FakeGateway, reading, waitFor } from './helpers.ts';
 import { startHarness } from './harness.ts';
 
@@ -44,9 +44,10 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         const healthRaises = h.sink.raises.filter((r) => r.conditionKey === 'health:gwK');
         assert.equal(healthRaises.length, 1);
         assert.match(healthRaises[0]?.title ?? '', /网关运行降级 \/ Gateway degraded: gwK — delivery behind production/);
-        const clocks = await readGatewayClocks(h.t.db, ['gwK', 'gw-unknown']);
+        const clocks = await readGatewayFacts(h.t.db, ['gwK', 'gw-unknown']);
         assert.equal(clocks.get('gwK')?.clockOffsetMs, 40);
         assert.equal(clocks.has('gw-unknown'), false);
+        assert.ok((clocks.get('gwK')?.lastSeenAt ?? 0) >= before, 'last seen from the status heartbeat');
       } finally {
         await gw.close();
         await h.close();

@@ -1,5 +1,6 @@
 /**
- * Each gateway's clock offset against the cloud, as its last status reported it (the gateway estimates
+ * What the ingest knows of each gateway beyond its registration: when it was last heard from (any status,
+ * heartbeat included), its clock offset against the cloud, as its last status reported it (the gateway estimates
  * it from the cloud time on acks; DOMAIN.md §7). Read from the status the ingest keeps per gateway, so a
  * skewed gateway is visible in the API next to its other facts — and whether an offline gateway stopped on
  * purpose (its shutdown status) rather than being lost.
@@ -8,7 +9,9 @@ import type { StatusMessage } from '@safeloop/contract';
 import type { SqlDb } from '../db/index.ts';
 import type { OutboxOp } from '../store/alarm-outbox.ts';
 
-export interface GatewayClock {
+export interface GatewayFacts {
+  /** Last message of any kind (birth, status heartbeat, death) the cloud received from it. */
+  lastSeenAt?: number;
   /** Gateway clock minus cloud clock, ms (positive: the gateway is ahead). */
   clockOffsetMs?: number;
   /** When the cloud received the status that reported it. */
@@ -20,8 +23,8 @@ export interface GatewayClock {
 /** Offsets beyond this are called out (same tolerance as a device clock ahead of the gateway, 5 min). */
 export const GATEWAY_CLOCK_TOLERANCE_MS = 5 * 60_000;
 
-export async function readGatewayClocks(db: SqlDb, gatewayIds: readonly string[]): Promise<Map<string, GatewayClock>> {
-  const out = new Map<string, GatewayClock>();
+export async function readGatewayFacts(db: SqlDb, gatewayIds: readonly string[]): Promise<Map<string, GatewayFacts>> {
+  const out = new Map<string, GatewayFacts>();
   if (gatewayIds.length === 0) return out;
   const params = gatewayIds.map((_, i) => `$${i + 1}`).join(', ');
   let rows: { gateway_id: string; last_seen: number; status: string | null; state: string; planned_stop: number }[];
@@ -32,10 +35,10 @@ export async function readGatewayClocks(db: SqlDb, gatewayIds: readonly string[]
     return out;
   }
   for (const r of rows) {
-    const facts: GatewayClock = r.state === 'offline' && Number(r.planned_stop) === 1 ? { stoppedOnPurpose: true } : {};
+    const facts: GatewayFacts = { lastSeenAt: Number(r.last_seen), ...(r.state === 'offline' && Number(r.planned_stop) === 1 ? { stoppedOnPurpose: true as const } : {}) };
     const offset = previousOffset(r.status);
     if (offset !== undefined && Number.isFinite(offset)) Object.assign(facts, { clockOffsetMs: offset, clockOffsetAt: Number(r.last_seen) });
-    if (Object.keys(facts).length > 0) out.set(r.gateway_id, facts);
+    out.set(r.gateway_id, facts);
   }
   return out;
 }
