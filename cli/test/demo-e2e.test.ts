@@ -44,7 +44,7 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
   throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
-test('demo stack: every device reports, the gas ramp raises 一级 and 二级, clean shutdown', { timeout: 150_000 }, async () => {
+test('demo stack: every device reports, the gas ramp raises 一级 and 二级, a paused device raises comm loss, clean shutdown', { timeout: 200_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'safeloop-demo-'));
   const demo = await startDemo({
     dataDir,
@@ -95,6 +95,24 @@ test('demo stack: every device reports, the gas ramp raises 一级 and 二级, c
       return levels.has('GAS_1') && levels.has('GAS_2') ? page.items : undefined;
     });
     assert.ok(alarms.length >= 2);
+
+    // The demo's rig control (what `safeloop rig pause gas-02` uses): the paused detector raises one
+    // comm-loss fault alarm on the desk, and it clears after the device answers again.
+    type DeskAlarm = { id: string; kind: string; point?: string; condition: string; inputs: { fault?: string } };
+    const commLoss = async (): Promise<DeskAlarm | undefined> =>
+      (await api<{ items: DeskAlarm[] }>('/api/alarms?state=all&siteId=tank-farm&pageSize=100')).items.find((a) => a.kind === 'fault' && a.inputs.fault === 'comm_lost' && a.point?.startsWith('tank-farm/gas-02'));
+    const devices = (await (await fetch(`${demo.rigControlUrl}/devices`)).json()) as { devices: { simulator: string; unit: number }[] };
+    assert.ok(devices.devices.length >= 3, 'the rig lists its Modbus devices');
+    const unknown = await fetch(`${demo.rigControlUrl}/devices/no-such-sim/9/pause`, { method: 'POST' });
+    assert.equal(unknown.status, 404);
+    assert.match(await unknown.text(), /RIG_ERR_NO_DEVICE/);
+    const sim = devices.devices.find((d) => d.unit === 2)?.simulator;
+    assert.ok(sim, 'gas-02 is unit 2 of a simulator');
+    assert.equal((await fetch(`${demo.rigControlUrl}/devices/${sim}/2/pause`, { method: 'POST' })).status, 200);
+    const raised = await until('a comm-loss fault alarm for the paused gas-02', 30_000, commLoss);
+    assert.equal((await fetch(`${demo.rigControlUrl}/devices/${sim}/2/resume`, { method: 'POST' })).status, 200);
+    await until('the comm-loss alarm cleared after resume', 40_000, async () => ((await commLoss())?.condition === 'cleared' ? true : undefined));
+    assert.equal((await commLoss())?.id, raised.id, 'the same alarm, raised once and cleared');
 
     assert.equal((await fetch(`${base}/metrics`)).status, 401, 'metrics need the scrape token');
     const metricsToken = readFileSync(join(dataDir, 'cloud/metrics-token'), 'utf8').trim();

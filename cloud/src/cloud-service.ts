@@ -19,7 +19,7 @@ import { buildHttpServer } from './http/server.ts';
 import { createIngestMetrics, IngestWorker } from './ingest/index.ts';
 import { LiveHub, NotificationDispatcher, setupNotify, type DeliveryEngine, type WebhookOutbox } from './notify/index.ts';
 import { MqttSirenCommander } from './mqtt-siren.ts';
-import { startProvisioning, type ProvisioningOptions, type ProvisioningParts } from './provisioning/index.ts';
+import { startProvisioning, type GatewayConfigValidator, type ProvisioningOptions, type ProvisioningParts } from './provisioning/index.ts';
 import { createTelemetryStore, type TelemetryStore } from './store/index.ts';
 import { loadRuleFile, mergeRuleSets, RulesEngine } from './rules/index.ts';
 import { loadSeedFile, Registry } from './tenancy/index.ts';
@@ -31,6 +31,8 @@ export interface CloudServiceDeps {
   repoRoot?: string;
   /** Gateway provisioning (CA under the data dir, claim codes, renewal endpoint, remote config). */
   provisioning?: ProvisioningOptions;
+  /** The gateway's config schema as a check, for remote configuration (the cloud does not import the gateway). */
+  validateGatewayConfig?: GatewayConfigValidator;
 }
 
 function readOrCreateSecret(file: string): string {
@@ -144,7 +146,7 @@ export class CloudService {
       : undefined;
 
     const provisioning = await startProvisioning(
-      { db, registry, alarms, clock, logger: deps.logger, dataDir: dirname(dataPath(config.auth.secretFile)), brokerUrl: config.mqtt.url },
+      { db, registry, alarms, clock, logger: deps.logger, dataDir: dirname(dataPath(config.auth.secretFile)), brokerUrl: config.mqtt.url, validateGatewayConfig: deps.validateGatewayConfig },
       deps.provisioning ?? {
         warnDays: config.provisioning.warnDays,
         // The embedded broker re-reads its CRL after a revocation (point embeddedBroker.tls.crl at <data dir>/ca/crl.pem).

@@ -244,6 +244,23 @@ function limitEvent(r: Reading, cfg: PointAlarmConfig, limit: AlarmLimit, kind: 
   };
 }
 
+/** An on-delay that ran out: active from `t`; the event is dated from when the excursion began. */
+function completeRaise(r: Reading, cfg: PointAlarmConfig, limit: AlarmLimit, st: ConditionState, t: number, cause: 'limit' | 'over_range'): LimitTransition {
+  const began = st.since;
+  st.phase = 'active';
+  st.since = t;
+  st.cause = cause;
+  return limitEvent(r, cfg, limit, 'raised', cause, began);
+}
+
+/** An off-delay that ran out: normal from `t`; the event is dated from when the return began. */
+function completeClear(r: Reading, cfg: PointAlarmConfig, limit: AlarmLimit, st: ConditionState, t: number): LimitTransition {
+  const began = st.since;
+  st.phase = 'normal';
+  st.since = t;
+  return limitEvent(r, cfg, limit, 'cleared', st.cause ?? 'limit', began);
+}
+
 function stepCondition(r: Reading, cfg: PointAlarmConfig, limit: AlarmLimit, st: ConditionState, use: ValueUse, t: number): LimitTransition | undefined {
   if (use.use === 'none') {
     // Never raises or clears on data that is not usable; an off-delay must start again on good data.
@@ -276,11 +293,7 @@ function stepCondition(r: Reading, cfg: PointAlarmConfig, limit: AlarmLimit, st:
         return undefined;
       }
       if (t - st.since < limit.onDelaySec * 1000) return undefined;
-      const began = st.since;
-      st.phase = 'active';
-      st.since = t;
-      st.cause = cause;
-      return limitEvent(r, cfg, limit, 'raised', cause, began);
+      return completeRaise(r, cfg, limit, st, t, cause);
     }
     case 'active':
       if (!backInside) return undefined;
@@ -298,10 +311,7 @@ function stepCondition(r: Reading, cfg: PointAlarmConfig, limit: AlarmLimit, st:
         return undefined;
       }
       if (t - st.since < limit.offDelaySec * 1000) return undefined;
-      const began = st.since;
-      st.phase = 'normal';
-      st.since = t;
-      return limitEvent(r, cfg, limit, 'cleared', st.cause ?? 'limit', began);
+      return completeClear(r, cfg, limit, st, t);
     }
   }
 }
@@ -349,18 +359,8 @@ export function tickDelays(cfg: PointAlarmConfig, ps: PointAlarmState, last: Rea
   for (const limit of cfg.limits) {
     const st = ps.conditions[limit.level];
     if (!st) continue;
-    if (st.phase === 'pending_on' && now - st.since >= limit.onDelaySec * 1000) {
-      const began = st.since;
-      st.phase = 'active';
-      st.since = now;
-      st.cause = 'limit';
-      out.push(limitEvent(last, cfg, limit, 'raised', 'limit', began));
-    } else if (st.phase === 'pending_off' && now - st.since >= limit.offDelaySec * 1000) {
-      const began = st.since;
-      st.phase = 'normal';
-      st.since = now;
-      out.push(limitEvent(last, cfg, limit, 'cleared', st.cause ?? 'limit', began));
-    }
+    if (st.phase === 'pending_on' && now - st.since >= limit.onDelaySec * 1000) out.push(completeRaise(last, cfg, limit, st, now, 'limit'));
+    else if (st.phase === 'pending_off' && now - st.since >= limit.offDelaySec * 1000) out.push(completeClear(last, cfg, limit, st, now));
   }
   return out;
 }

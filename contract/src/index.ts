@@ -9,4 +9,7 @@ export * from './config-file.ts';
 export * from './faults.ts';
 export * from './alarm-evaluator.ts';
 export * from './alarm-state-store.ts';
+export * from './rate-of-change.ts';
+export * from './timing.ts';
+export * from './modbus-wire.ts';
 export * from './time-sanity.ts';

@@ -135,6 +135,12 @@ export const StatusMessageSchema = z.object({
   /** Optional (added): same meaning as TelemetryBatch.discardedThrough. */
   discardedThrough: z.number().int().min(0).optional(),
   devices: z.record(z.string(), z.enum(['ok', 'degraded', 'comm_lost'])).optional(),
+  /**
+   * Optional (added): on the offline status a gateway publishes when it stops on purpose (service stop,
+   * restart). Never on the MQTT will: an unplanned loss cannot say so. The cloud then shows the gateway as
+   * stopped and raises the offline alarm only if it is not back within the planned-stop grace.
+   */
+  shutdown: z.boolean().optional(),
   /** Optional (added): the gateway clock minus the cloud clock, ms, estimated from the last ack (positive = gateway ahead). */
   clockOffsetMs: z.number().int().optional(),
   /**

@@ -14,10 +14,10 @@ import { deflateRawSync } from 'node:zlib';
 import { MAX_PAYLOAD_BYTES, silentLogger } from '@safeloop/contract';
 import type { Reading } from '@safeloop/contract';
 import { Journal, JournalConfigSchema, entryJson } from '../src/journal/index.ts';
-import { DeliverySchema } from '../src/uplink/config.ts';
+import { DeliverySchema, resolveDelivery } from '../src/uplink/config.ts';
 
 const AWS = { publishesPerSec: 100, bytesPerSec: 512 * 1024, messageBytes: 128 * 1024 };
-const cfg = DeliverySchema.parse({});
+const cfg = resolveDelivery('aws-iot', DeliverySchema.parse({}));
 const dir = mkdtempSync(join(tmpdir(), 'safeloop-awsb-'));
 const journal = Journal.open({ config: JournalConfigSchema.parse({ path: join(dir, 'j.db') }), logger: silentLogger });
 try {

@@ -18,8 +18,8 @@ import { AlarmBatchSchema, parsePayload, silentLogger, topics } from '@safeloop/
 import type { Reading } from '@safeloop/contract';
 import { Journal, JournalConfigSchema } from '../src/journal/index.ts';
 import { UplinkConfigSchema, Uplink } from '../src/uplink/index.ts';
-import { TestAcker } from '../src/uplink/test-acker.ts';
-import { startTestMosquitto } from '../src/uplink/test-mosquitto.ts';
+import { TestAcker } from '@safeloop/test-rigs/mosquitto/test-acker';
+import { startTestMosquitto } from '@safeloop/test-rigs/mosquitto/test-mosquitto';
 
 const points = Number(process.argv[2] ?? 200);
 const seconds = Number(process.argv[3] ?? 600);

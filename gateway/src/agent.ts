@@ -7,16 +7,17 @@
  *
  * Alarm events are journaled before the telemetry of the same batch, so they reach the cloud first.
  */
-import { checkSourceTimes, systemClock, errorMessage, rateLimited, type Clock, type Logger, type Reading, type ReadingSource, type CommandMessage } from '@safeloop/contract';
+import { checkSourceTimes, systemClock, errorMessage, rateLimited, type Clock, type Logger, type Reading, type ReadingSource, type CommandMessage, type StatusMessage } from '@safeloop/contract';
 import { createBridgeSources } from '@safeloop/firmware-bridges';
 import type { GatewayConfig } from './config.ts';
 import { EdgeEvaluator, type EdgeAlarmEvent } from './edge-rules/index.ts';
-import { createFieldSources } from './field/index.ts';
+import { createFieldSources, type ModbusBus } from './field/index.ts';
 import { Journal, ReportByException } from './journal/index.ts';
 import { collectPointLimits } from './point-limits.ts';
 import { Uplink } from './uplink/index.ts';
 import { RemoteConfigApplier } from './remote-config/index.ts';
 import { LocalSiren } from './siren/index.ts';
+import { GatewayHealth, type GatewayHealthOptions, type PollCounters } from './health/gateway-health.ts';
 
 export interface GatewayAgentDeps {
   config: GatewayConfig;
@@ -24,6 +25,8 @@ export interface GatewayAgentDeps {
   clock?: Clock;
   /** After a remote config change, how long until some device must answer (else roll back). */
   remoteConfigHealthWindowMs?: number;
+  /** Keeping-up checks (window, thresholds); defaults in gateway-health.ts. */
+  health?: Omit<GatewayHealthOptions, 'logger'>;
 }
 
 export class GatewayAgent {
@@ -38,6 +41,7 @@ export class GatewayAgent {
   private readonly remoteConfig: RemoteConfigApplier;
   private readonly siren: LocalSiren | undefined;
   private readonly logOnce = rateLimited(30_000);
+  private readonly health: GatewayHealth;
   private stopped = false;
   private readingsSeen = 0;
 
@@ -69,14 +73,36 @@ export class GatewayAgent {
       logger: deps.logger,
       clock: this.clock,
       onCommand: (cmd) => this.onCommand(cmd),
-      statusExtras: () => (this.remoteConfig.configVersion !== undefined ? { configVersion: this.remoteConfig.configVersion } : {}),
+      statusExtras: () => this.statusExtras(),
     });
+    this.health = new GatewayHealth({ ...deps.health, logger: this.logger });
     this.sources = this.createSources(config);
     const report = (r: { code: string; message: string; details: Record<string, unknown> }): void => {
       this.journal.appendAlarmEvents([{ type: 'system', ...r, gatewayTime: this.clock.now() }]);
       this.uplink.notify();
     };
     this.siren = config.siren ? new LocalSiren({ config: config.siren, devices: config.devices, buses: () => this.sources, report, logger: deps.logger, clock: this.clock, stateFile: `${config.journal.path}.siren.json` }) : undefined;
+  }
+
+  /** Extra status fields: the config version, and whether the gateway keeps up (polls and delivery). */
+  private statusExtras(): Partial<StatusMessage> {
+    const verdict = this.health.sample({ at: this.clock.now(), connected: this.uplink.connected, backlogTelemetry: this.journal.stats().backlog.telemetry, devices: this.pollCounters() });
+    return {
+      ...(this.remoteConfig.configVersion !== undefined ? { configVersion: this.remoteConfig.configVersion } : {}),
+      health: verdict.health,
+      ...(verdict.healthDetail !== undefined ? { healthDetail: verdict.healthDetail } : {}),
+      ...(Object.keys(verdict.devices).length > 0 ? { devices: verdict.devices } : {}),
+    };
+  }
+
+  /** Poll counters of every Modbus device (the buses count skipped deadlines). */
+  private pollCounters(): PollCounters[] {
+    return this.sources.flatMap((s) => {
+      const stats = (s as Partial<ModbusBus>).stats;
+      // OPC-UA sources have stats of another shape (no per-device deadlines): only buses count here.
+      const devices = typeof stats === 'function' ? (stats.call(s) as Partial<ReturnType<ModbusBus['stats']>>).devices : undefined;
+      return Array.isArray(devices) ? devices.map((d) => ({ deviceId: d.deviceId, cycles: d.cycles, skipped: d.skipped, state: d.state })) : [];
+    });
   }
 
   private createSources(config: GatewayConfig): ReadingSource[] {

@@ -24,7 +24,8 @@ export function registerCloudCommand(program: Command): void {
       }
       const logger = createLogger({ level: opts.logLevel, name: 'safeloop-cloud' });
       const { CloudService } = await import('@safeloop/cloud');
-      const cloud = await CloudService.start(config, { logger, repoRoot: REPO_ROOT });
+      const { checkGatewayConfig } = await import('@safeloop/gateway/config-check');
+      const cloud = await CloudService.start(config, { logger, repoRoot: REPO_ROOT, validateGatewayConfig: checkGatewayConfig });
       process.stdout.write(`SafeLoop cloud listening on ${cloud.url}\n`);
       onShutdown(() => cloud.stop());
     });

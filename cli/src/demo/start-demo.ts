@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { loadConfigFile, validateConfig, type Logger } from '@safeloop/contract';
 import { CloudConfigSchema, CloudService, startEmbeddedBroker, type EmbeddedBroker } from '@safeloop/cloud';
 import { GatewayAgent, GatewayConfigSchema } from '@safeloop/gateway';
+import { checkGatewayConfig } from '@safeloop/gateway/config-check';
 import { DEMO_DAM_GNSS_BASELINE, demoDamDrift, RigConfigSchema, startGnssSimulator, startRig, startRigControl, type RigConfig } from '@safeloop/test-rigs';
 import { freePort } from '@safeloop/test-rigs/net/free-port';
 import { remapPorts } from './remap-ports.ts';
@@ -105,7 +106,7 @@ export async function startDemo(opts: DemoOptions): Promise<RunningDemo> {
       auth: { secretFile: join(dataDir, 'cloud/token-secret') },
       metrics: { tokenFile: join(dataDir, 'cloud/metrics-token') },
     }, CloudConfigSchema);
-    const cloud = await CloudService.start(cloudConfig, { logger, repoRoot: REPO_ROOT });
+    const cloud = await CloudService.start(cloudConfig, { logger, repoRoot: REPO_ROOT, validateGatewayConfig: checkGatewayConfig });
     stops.push(() => cloud.stop());
 
     const rig = await startRig(rigConfig, { logger });

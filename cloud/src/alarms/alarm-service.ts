@@ -21,6 +21,7 @@ import { DEFAULT_ESCALATION_POLICY, TARGET_LEVEL, rankOf, reviewRequired, severi
 import { summarize } from './summary.ts';
 import { worstValue, writeReturnToAlarm } from './return-to-alarm.ts';
 import { TimerRunner, type Effect } from './timers.ts';
+import type { Plan } from './plan.ts';
 import type { Actor, Alarm, AlarmState } from './types.ts';
 import { sitePolicy, type SitePolicy } from './policy.ts';
 import {
@@ -47,15 +48,7 @@ export interface AlarmServiceDeps {
 }
 
 /** What a lifecycle action wants to change, decided from the alarm as it is now. */
-export interface Plan {
-  to?: AlarmState;
-  set?: Record<string, SqlParam>;
-  details?: Record<string, unknown>;
-  /** Extra writes in the same transaction (feedback rows, timers). */
-  also?: (tx: SqlDb, before: Alarm) => Promise<void>;
-  /** After commit (notifications, siren). */
-  effects?: (after: Alarm) => Effect[];
-}
+export type { Plan } from './plan.ts';
 
 const CONFLICT_CODES = new Set([
   'CLOUD_ERR_ALARM_CONFLICT',

@@ -11,7 +11,7 @@ import { ulid } from 'ulid';
 import { SUPERVISING_ROLES, type Role } from '../auth/roles.ts';
 import { summarize } from './summary.ts';
 import { checkAttachments, type AttachmentInput } from './attachments.ts';
-import type { Plan } from './alarm-service.ts';
+import type { Plan } from './plan.ts';
 import type { Actor, Alarm, AlarmState, Disposition } from './types.ts';
 import type { AlarmNotifier } from '../notify/types.ts';
 import type { TimerRunner } from './timers.ts';

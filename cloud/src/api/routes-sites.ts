@@ -1,4 +1,5 @@
 import { SafeLoopError, splitPointPath } from '@safeloop/contract';
+import { readGatewayFacts } from '../ingest/gateway-facts.ts';
 import { principalOf } from '../http/context.ts';
 import { policy } from '../http/policy.ts';
 import { HistoryQuery, IdParams, SitesQuery } from './schemas.ts';
@@ -77,11 +78,16 @@ export function registerSiteRoutes(app: ZApp, deps: HttpServerDeps): void {
     return { point: q.point, resolution: q.resolution, rows: await telemetry().history(q.point, q.from, q.to, q.resolution) };
   });
 
-  app.get('/api/gateways', { schema: { tags: ['tenancy'] }, config: READ }, async (req) => deps.registry.listGateways(principalOf(req).scope));
+  // Each gateway with what its messages told the ingest: last seen (heartbeat), clock offset, stopped on purpose.
+  app.get('/api/gateways', { schema: { tags: ['tenancy'] }, config: READ }, async (req) => {
+    const gateways = await deps.registry.listGateways(principalOf(req).scope);
+    const clocks = await readGatewayFacts(deps.db, gateways.map((g) => g.id));
+    return gateways.map((g) => ({ ...g, ...clocks.get(g.id) }));
+  });
 
   app.get('/api/gateways/:id', { schema: { tags: ['tenancy'], params: IdParams }, config: READ }, async (req) => {
     const g = await deps.registry.getGatewayDetail(req.params.id, principalOf(req).scope);
     if (!g) throw notFound('gateway', req.params.id);
-    return g;
+    return { ...g, ...(await readGatewayFacts(deps.db, [g.id])).get(g.id) };
   });
 }

@@ -7,7 +7,7 @@
  * MAX_DELAY_MS; a stranger's failures slow only the stranger. Rows are forgotten a day after the last
  * failure, and a success from that address clears its row.
  */
-import { SafeLoopError, type Clock } from '@safeloop/contract';
+import { SafeLoopError, backoffDelay, type Clock } from '@safeloop/contract';
 import type { SqlDb } from '../db/index.ts';
 
 export const FREE_ATTEMPTS = 5;
@@ -17,7 +17,7 @@ const FORGET_AFTER_MS = 24 * 3_600_000;
 
 export function delayAfter(failures: number): number {
   if (failures < FREE_ATTEMPTS) return 0;
-  return Math.min(MAX_DELAY_MS, FIRST_DELAY_MS * 2 ** (failures - FREE_ATTEMPTS));
+  return backoffDelay(failures - FREE_ATTEMPTS + 1, { initialMs: FIRST_DELAY_MS, maxMs: MAX_DELAY_MS });
 }
 
 export class LoginThrottle {

@@ -21,16 +21,22 @@ import type { GatewayInfo } from './directory.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { applySeqs, lockStream, saveStream, type StreamState } from './seq-tracker.ts';
 import { stuckConditionKey } from './stream-health.ts';
+import { clockSkewOps } from './gateway-facts.ts';
+import { gatewayHealthOps } from './gateway-health.ts';
 
 const commandId = monotonicFactory();
 const STREAM_NAMES = ['alarm', 'telemetry'] as const satisfies readonly Stream[];
 
 interface GatewayStateRow {
   state: string;
+  status: string | null;
   bd_seq: number | null;
   state_at: number;
   offline_alarm: number;
 }
+
+/** Default grace after a planned stop before the offline alarm: a restart or maintenance, not an abandoned site. */
+export const PLANNED_STOP_GRACE_MS = 4 * 3_600_000;
 
 export function offlineConditionKey(gatewayId: string): string {
   return `offline:${gatewayId}`;
@@ -44,6 +50,8 @@ export async function handleStatus(deps: {
   metrics?: IngestMetrics | undefined;
   logger: Logger;
   offlineGraceMs: number;
+  /** A gateway that stopped on purpose (shutdown status) raises the offline alarm only after this (default 4 h). */
+  plannedStopGraceMs?: number | undefined;
   gateway: GatewayInfo;
   msg: StatusMessage;
   now: number;
@@ -60,7 +68,7 @@ export async function handleStatus(deps: {
       now,
     ]);
     const rows = await tx.query<GatewayStateRow>(
-      `SELECT state, bd_seq, state_at, offline_alarm FROM gateway_state WHERE gateway_id = $1${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
+      `SELECT state, bd_seq, state_at, offline_alarm, status FROM gateway_state WHERE gateway_id = $1${tx.dialect === 'postgres' ? ' FOR UPDATE' : ''}`,
       [gateway.id],
     );
     const row = rows[0];
@@ -73,10 +81,11 @@ export async function handleStatus(deps: {
           break;
         }
         await tx.exec(
-          "UPDATE gateway_state SET state = 'online', bd_seq = $2, state_at = $3, last_seen = $4, offline_due = NULL, offline_alarm = 0, status = $5 WHERE gateway_id = $1",
+          "UPDATE gateway_state SET state = 'online', bd_seq = $2, state_at = $3, last_seen = $4, offline_due = NULL, offline_alarm = 0, planned_stop = 0, status = $5 WHERE gateway_id = $1",
           [gateway.id, msg.bdSeq, msg.time, now, JSON.stringify(msg)],
         );
         transition = { online: true, at: msg.time };
+        ops.push(...clockSkewOps(gateway.id, gateway.siteIds[0] ?? gateway.id, row.status, msg), ...gatewayHealthOps(gateway.id, gateway.siteIds[0] ?? gateway.id, row.status, msg));
         for (const stream of STREAM_NAMES) ops.push(...(await announceBirth(tx, gateway.id, stream, msg, now, logger)));
         if (Number(row.offline_alarm) === 1) {
           ops.push({ op: 'clear', input: { conditionKey: offlineConditionKey(gateway.id), at: msg.time, reason: `birth bdSeq ${msg.bdSeq}` } });
@@ -90,12 +99,15 @@ export async function handleStatus(deps: {
           break;
         }
         if (row.state === 'offline') break;
-        await tx.exec("UPDATE gateway_state SET state = 'offline', state_at = $2, last_seen = $3, offline_due = $4 WHERE gateway_id = $1", [
+        const planned = msg.shutdown === true;
+        await tx.exec("UPDATE gateway_state SET state = 'offline', state_at = $2, last_seen = $3, offline_due = $4, planned_stop = $5 WHERE gateway_id = $1", [
           gateway.id,
           Math.max(msg.time, Number(row.state_at)),
           now,
-          now + grace,
+          now + (planned ? (deps.plannedStopGraceMs ?? PLANNED_STOP_GRACE_MS) : grace),
+          planned ? 1 : 0,
         ]);
+        if (planned) logger.info({ gatewayId: gateway.id }, 'gateway stopped on purpose: shown as stopped; offline alarm only if not back within the planned-stop grace');
         transition = { online: false, at: Math.max(msg.time, Number(row.state_at)) };
         const n = await store.markGatewayStale(tx, gateway.id);
         logger.warn({ gatewayId: gateway.id, bdSeq: msg.bdSeq, stalePoints: n }, 'gateway offline: points marked stale');
@@ -103,6 +115,7 @@ export async function handleStatus(deps: {
       }
       case 'status': {
         await tx.exec('UPDATE gateway_state SET last_seen = $2, status = $3 WHERE gateway_id = $1', [gateway.id, now, JSON.stringify(msg)]);
+        ops.push(...clockSkewOps(gateway.id, gateway.siteIds[0] ?? gateway.id, row.status, msg), ...gatewayHealthOps(gateway.id, gateway.siteIds[0] ?? gateway.id, row.status, msg));
         if (msg.nextSeq) {
           for (const stream of STREAM_NAMES) {
             const tail = msg.nextSeq[stream] - 1;

@@ -128,8 +128,8 @@ export async function runIngestTimers(deps: {
       deps.logger.error({ gatewayId: s.gatewayId, stream: s.stream, ...missing }, 'sequence gap not filled after replay: data-integrity alarm raised');
     }
 
-    const offline = await tx.query<{ gateway_id: string; state_at: number }>(
-      `SELECT gateway_id, state_at FROM gateway_state WHERE state = 'offline' AND offline_alarm = 0 AND offline_due <= $1
+    const offline = await tx.query<{ gateway_id: string; state_at: number; planned_stop: number }>(
+      `SELECT gateway_id, state_at, planned_stop FROM gateway_state WHERE state = 'offline' AND offline_alarm = 0 AND offline_due <= $1
        ORDER BY gateway_id LIMIT 200${pg ? ' FOR UPDATE SKIP LOCKED' : ''}`,
       [now],
     );
@@ -143,8 +143,8 @@ export async function runIngestTimers(deps: {
           origin: 'cloud',
           ruleId: 'gateway-offline',
           kind: 'system',
-          title: `Gateway ${g.gateway_id} offline`,
-          inputs: { gatewayId: g.gateway_id, offlineSince: Number(g.state_at) },
+          title: Number(g.planned_stop) === 1 ? `网关计划停运后未恢复 / Gateway ${g.gateway_id} stopped on purpose and not back` : `Gateway ${g.gateway_id} offline`,
+          inputs: { gatewayId: g.gateway_id, offlineSince: Number(g.state_at), plannedStop: Number(g.planned_stop) === 1 },
           at: Number(g.state_at),
         },
       });

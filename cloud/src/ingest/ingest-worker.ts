@@ -45,6 +45,8 @@ export interface IngestWorkerDeps {
   replayTimeoutMs?: number;
   /** A gateway offline this long raises an alarm (a gateway-offline rule may override). Default 60 s. */
   offlineGraceMs?: number;
+  /** After a planned stop (the gateway's shutdown status), the offline alarm waits this long (default 4 h). */
+  plannedStopGraceMs?: number;
   /** Telemetry store to write into; default: the one that fits `db`. */
   store?: TelemetryStore;
   /** Messages processed at once (SQLite is always 1). Default 4. */
@@ -111,6 +113,7 @@ export class IngestWorker {
       logger: this.logger,
       clock: this.clock,
       offlineGraceMs: this.offlineGraceMs,
+      plannedStopGraceMs: deps.plannedStopGraceMs,
       seqWindow: deps.seqWindow,
       stuckRoundGapMs: deps.stuckRoundGapMs,
     });

@@ -70,4 +70,10 @@ CREATE TABLE ingest_rejects (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, gatew
     sqlite: EPOCHS,
     postgres: EPOCHS,
   },
+  {
+    id: 3,
+    name: 'planned stops: a gateway that stopped on purpose',
+    sqlite: 'ALTER TABLE gateway_state ADD COLUMN planned_stop INTEGER NOT NULL DEFAULT 0;',
+    postgres: 'ALTER TABLE gateway_state ADD COLUMN planned_stop INTEGER NOT NULL DEFAULT 0;',
+  },
 ];

@@ -47,6 +47,7 @@ export interface UplinkProcessorDeps {
   logger: Logger;
   clock: Clock;
   offlineGraceMs: number;
+  plannedStopGraceMs?: number | undefined;
   /** Seqs accepted above what the gateway announced (seq-guard.ts). Default DEFAULT_SEQ_WINDOW. */
   seqWindow?: number | undefined;
   /** Resends of acknowledged events closer together than this count as one round (stream-health.ts). */
@@ -232,7 +233,7 @@ export class UplinkProcessor {
   }
 
   private ackFor(gatewayId: string, stream: 'telemetry' | 'alarm', ackSeq: number): { ack?: AckMessage } {
-    return ackSeq > 0 ? { ack: { v: 1, gatewayId, stream, ackSeq } } : {};
+    return ackSeq > 0 ? { ack: { v: 1, gatewayId, stream, ackSeq, cloudTime: this.deps.clock.now() } } : {};
   }
 
   /** Count, log (rate-limited per reason) and record a rejected payload or event. Never throws. */

@@ -19,6 +19,20 @@ const REASON: Record<NotificationReason, string> = {
   reminder: '报警待处置提醒',
 };
 
+/**
+ * The short form carried inside the template's level variable: an approved SMS/voice template has no
+ * variable for the reason, and a return to alarm or a reminder must not read like the first notice.
+ */
+const REASON_SHORT: Record<NotificationReason, string> = {
+  raised: '',
+  escalated: '升级',
+  reannunciated: '重提示',
+  realarm: '仍未消除',
+  flood: '泛滥',
+  returned: '复现',
+  reminder: '待处置',
+};
+
 export function levelText(a: Pick<AlarmSummary, 'level' | 'colour' | 'kind'>): string {
   if (a.colour) return `${WARNING_COLOUR_LABELS[a.colour].zh}色预警${a.level ? `(${ALARM_LEVEL_LABELS[a.level].zh})` : ''}`;
   if (a.level) return ALARM_LEVEL_LABELS[a.level].zh;
@@ -35,9 +49,10 @@ export function alarmMessage(
   const where = [place.enterpriseName, place.siteName ?? a.siteId].filter((x): x is string => !!x).join(' ');
   const value = a.value === null ? '-' : `${String(a.value)}${a.unit ?? ''}`;
   const link = publicUrl ? `${publicUrl.replace(/\/+$/, '')}/#/alarms/${a.id}` : '';
-  const level = levelText(a);
+  const short = n.reason === 'escalated' ? `${REASON_SHORT.escalated}第${n.level}级` : REASON_SHORT[n.reason];
+  const level = short ? `${levelText(a)}(${short})` : levelText(a);
   const point = a.point ?? '-';
   const what = n.reason === 'flood' ? `${n.groupSize ?? '多'}条报警(泛滥)` : a.title;
-  const text = `[SafeLoop ${reason}] ${level} ${what} 地点:${where} 测点:${point} 值:${value}${link ? ` ${link}` : ''}`;
+  const text = `[SafeLoop ${reason}] ${levelText(a)} ${what} 地点:${where} 测点:${point} 值:${value}${link ? ` ${link}` : ''}`;
   return { level, place: where, point, value, link, reason, text };
 }

@@ -7,7 +7,7 @@
  * and never stops the others. The outcome says whether anybody was reached on a confirming channel,
  * which decides `pushed` versus `push_failed`.
  */
-import { errorMessage, type Clock, type Logger } from '@safeloop/contract';
+import { errorMessage, withTimeout, type Clock, type Logger } from '@safeloop/contract';
 import { ulid } from 'ulid';
 import type { User, UserStore } from '../auth/users.ts';
 import type { Target } from '../alarms/policy.ts';
@@ -50,13 +50,6 @@ export interface NotificationDispatcherDeps {
   channelTimeoutMs?: number | undefined;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<never>((_r, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([p, t]).finally(() => clearTimeout(timer));
-}
 
 function robotHolds(r: RobotPlacement, a: AlarmSummary): boolean {
   if (r.siteIds) return r.siteIds.includes(a.siteId);
@@ -64,6 +57,9 @@ function robotHolds(r: RobotPlacement, a: AlarmSummary): boolean {
   if (r.regionCode) return regionContains(r.regionCode, a.regionCode);
   return false;
 }
+
+/** A deadline on a notification channel call. */
+const deadline = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => withTimeout(p, ms, () => new Error(`${what} timed out after ${ms} ms`));
 
 /** 二级报警 or a 红 warning: the SMS is followed by a voice call if nobody acknowledges. */
 export function needsVoiceFollowUp(a: Pick<AlarmSummary, 'level' | 'severity' | 'colour'>): boolean {
@@ -147,7 +143,7 @@ export class NotificationDispatcher implements AlarmNotifier {
     }
     const webhooks = this.deps.webhooks;
     if (webhooks) {
-      channels.push(withTimeout(webhooks.enqueue(`alarm.${n.reason}`, n.alarm, payload), timeout, 'webhook enqueue').catch((err: unknown) => failures.push({ channel: 'webhook', error: errorMessage(err) })));
+      channels.push(deadline(webhooks.enqueue(`alarm.${n.reason}`, n.alarm, payload), timeout, 'webhook enqueue').catch((err: unknown) => failures.push({ channel: 'webhook', error: errorMessage(err) })));
     }
     let reached = false;
     const d = this.deps.deliveries;
@@ -216,7 +212,7 @@ export class NotificationDispatcher implements AlarmNotifier {
       const gateways = await this.deps.registry.gatewaysForSite(alarm.siteId);
       await Promise.all(
         gateways.map((gatewayId) =>
-          withTimeout(siren.sendSiren({ gatewayId, action, alarmId: alarm.id, ...(alarm.point ? { point: alarm.point } : {}) }), this.deps.channelTimeoutMs ?? 10_000, 'siren').catch(
+          deadline(siren.sendSiren({ gatewayId, action, alarmId: alarm.id, ...(alarm.point ? { point: alarm.point } : {}) }), this.deps.channelTimeoutMs ?? 10_000, 'siren').catch(
             (err: unknown) => this.log.warn({ err: errorMessage(err), gatewayId, alarmId: alarm.id }, 'siren command failed'),
           ),
         ),

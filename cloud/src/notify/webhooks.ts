@@ -10,7 +10,7 @@
  * X-SafeLoop-Timestamp = epoch ms. Receivers reject stale timestamps (replay) and compare in constant time.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { errorMessage, type Clock, type Logger } from '@safeloop/contract';
+import { backoffDelay, errorMessage, type Clock, type Logger } from '@safeloop/contract';
 import { ulid } from 'ulid';
 import type { SqlDb } from '../db/index.ts';
 import { scopeAllows, type Scope } from '../tenancy/scope.ts';
@@ -39,7 +39,7 @@ export interface WebhookSubscription {
 export const WEBHOOK_MAX_ATTEMPTS = 12;
 /** 5 s, 10 s, 20 s … capped at one hour. */
 export function webhookBackoffMs(attempts: number): number {
-  return Math.min(5_000 * 2 ** Math.max(0, attempts - 1), 3_600_000);
+  return backoffDelay(Math.max(1, attempts), { initialMs: 5_000, maxMs: 3_600_000 });
 }
 
 interface OutboxRow {

@@ -5,7 +5,6 @@
  * that comes online with an older version gets the desired one again.
  */
 import { CommandMessageSchema, PROTOCOL_VERSION, StatusMessageSchema, SafeLoopError, errorMessage, parsePayload, parseTopic, topics, type Clock, type Logger, type StatusMessage } from '@safeloop/contract';
-import { GatewayConfigSchema } from '@safeloop/gateway/config';
 import type { SqlDb } from '../db/index.ts';
 import type { Registry } from '../tenancy/registry.ts';
 import type { Scope } from '../tenancy/scope.ts';
@@ -52,11 +51,19 @@ interface DesiredRow {
   pushed_at: number | null;
 }
 
+/**
+ * Checks a gateway configuration against the gateway's own schema. The cloud does not import the edge
+ * agent (the build forbids it): the program that composes the cloud (`safeloop cloud`, the demo) hands
+ * it in; without one, remote configuration is refused rather than accepted unchecked.
+ */
+export type GatewayConfigValidator = (config: unknown) => { ok: true; gatewayId: string; siteId: string } | { ok: false; problem: string; count: number };
+
 export interface RemoteConfigDeps {
   db: SqlDb;
   registry: Registry;
   clock: Clock;
   logger: Logger;
+  validate?: GatewayConfigValidator | undefined;
 }
 
 export class RemoteConfigService {
@@ -80,14 +87,14 @@ export class RemoteConfigService {
   async put(gatewayId: string, config: unknown, by: { username: string; ip?: string | undefined; scope: Scope }): Promise<DesiredConfig> {
     const gw = await this.deps.registry.getGatewayDetail(gatewayId, by.scope);
     if (!gw) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `gateway ${gatewayId} not found`);
-    const parsed = GatewayConfigSchema.safeParse(config);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new SafeLoopError('CLOUD_ERR_VALIDATION', `config.${issue?.path.join('.') || '(root)'}: ${issue?.message ?? 'invalid'} (${parsed.error.issues.length} issue(s))`);
+    if (!this.deps.validate) {
+      throw new SafeLoopError('CLOUD_ERR_UNAVAILABLE', 'remote configuration is off: this cloud was started without the gateway config schema (run it with `safeloop cloud`)');
     }
-    if (parsed.data.gateway.id !== gatewayId) throw new SafeLoopError('CLOUD_ERR_VALIDATION', `config.gateway.id: is ${parsed.data.gateway.id}, must be ${gatewayId}`);
-    if (!gw.siteIds.includes(parsed.data.gateway.siteId)) {
-      throw new SafeLoopError('CLOUD_ERR_VALIDATION', `config.gateway.siteId: ${parsed.data.gateway.siteId} is not a site of gateway ${gatewayId} (${gw.siteIds.join(', ')})`);
+    const parsed = this.deps.validate(config);
+    if (!parsed.ok) throw new SafeLoopError('CLOUD_ERR_VALIDATION', `config.${parsed.problem} (${parsed.count} issue(s))`);
+    if (parsed.gatewayId !== gatewayId) throw new SafeLoopError('CLOUD_ERR_VALIDATION', `config.gateway.id: is ${parsed.gatewayId}, must be ${gatewayId}`);
+    if (!gw.siteIds.includes(parsed.siteId)) {
+      throw new SafeLoopError('CLOUD_ERR_VALIDATION', `config.gateway.siteId: ${parsed.siteId} is not a site of gateway ${gatewayId} (${gw.siteIds.join(', ')})`);
     }
     const now = this.deps.clock.now();
     const version = await this.deps.db.transaction(async (tx) => {

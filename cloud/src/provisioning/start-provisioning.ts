@@ -11,7 +11,7 @@ import type { Registry } from '../tenancy/registry.ts';
 import { CertificateAuthority } from './certificate-authority.ts';
 import { CertificateExpiryWatch } from './expiry-watch.ts';
 import { ProvisioningService } from './provisioning-service.ts';
-import { RemoteConfigService } from './remote-config.ts';
+import { RemoteConfigService, type GatewayConfigValidator } from './remote-config.ts';
 import { RenewalServer } from './renewal-server.ts';
 
 export interface ProvisioningOptions {
@@ -33,7 +33,7 @@ export interface ProvisioningParts {
 }
 
 export async function startProvisioning(
-  deps: { db: SqlDb; registry: Registry; alarms: AlarmSink; clock: Clock; logger: Logger; dataDir: string; brokerUrl: string },
+  deps: { db: SqlDb; registry: Registry; alarms: AlarmSink; clock: Clock; logger: Logger; dataDir: string; brokerUrl: string; validateGatewayConfig?: GatewayConfigValidator | undefined },
   opts: ProvisioningOptions = {},
 ): Promise<ProvisioningParts> {
   const logger = deps.logger.child({ module: 'cloud:provisioning' });
@@ -55,7 +55,7 @@ export async function startProvisioning(
   await provisioning.refreshCrl();
   const renewal = opts.renew ? await RenewalServer.start({ service: provisioning, logger, ...opts.renew }) : undefined;
   renewUrl = renewal?.url;
-  const remoteConfig = new RemoteConfigService({ db: deps.db, registry: deps.registry, clock: deps.clock, logger });
+  const remoteConfig = new RemoteConfigService({ db: deps.db, registry: deps.registry, clock: deps.clock, logger, validate: deps.validateGatewayConfig });
   const expiryWatch = new CertificateExpiryWatch({
     inventory: provisioning,
     registry: deps.registry,

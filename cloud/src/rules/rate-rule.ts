@@ -3,6 +3,7 @@
  * maxRisePerMin / maxFallPerMin. Samples of the window live in the rule state. Needs at least
  * half a window of good data; bad data neither raises nor clears.
  */
+import { stepRate, type RateState } from '@safeloop/contract';
 import type { OutboxOp } from '../store/alarm-outbox.ts';
 import { matchesAny } from './glob.ts';
 import { goodNumber, readingInput, type KindHandler } from './kind-handler.ts';
@@ -15,22 +16,17 @@ export const rateHandler: KindHandler<RateRule> = {
 
   apply(rule, st, r) {
     const v = goodNumber(r);
-    if (v === undefined || r.sourceTime < st.lastTime) return [];
-    st.lastTime = r.sourceTime;
-    st.dirty = true;
-    const windowMs = rule.windowSec * 1000;
-    // Samples inside the window plus the newest one before it, so a slowly reporting point still has a baseline.
-    const all = (st.data.samples as [number, number][] | undefined) ?? [];
-    const cutoff = r.sourceTime - windowMs;
-    const firstInside = all.findIndex(([t]) => t >= cutoff);
-    const samples = firstInside === -1 ? all.slice(-1) : all.slice(Math.max(0, firstInside - 1));
-    samples.push([r.sourceTime, v]);
-    st.data.samples = samples.slice(-500);
-    const first = samples[0]!;
-    const span = r.sourceTime - first[0];
-    if (span < windowMs / 2) return [];
-    const perMin = ((v - first[1]) / span) * 60_000;
-    const over = (rule.maxRisePerMin !== undefined && perMin >= rule.maxRisePerMin) || (rule.maxFallPerMin !== undefined && -perMin >= rule.maxFallPerMin);
+    if (v === undefined) return [];
+    // The window arithmetic is the shared evaluator's (contract/src/rate-of-change.ts), as at the edge.
+    const rate: RateState = { samples: (st.data.samples as [number, number][] | undefined) ?? [], lastTime: st.lastTime };
+    const verdict = stepRate(rate, r.sourceTime, v, rule);
+    if (rate.lastTime !== st.lastTime || rate.samples !== st.data.samples) {
+      st.lastTime = rate.lastTime;
+      st.data.samples = rate.samples;
+      st.dirty = true;
+    }
+    if (!verdict) return [];
+    const { over, perMin, from: first } = verdict;
     const point = st.key.split('|')[2] ?? '';
     const conditionKey = `rate:${rule.id}:${point}`;
     if (over && !st.active) {
@@ -48,7 +44,7 @@ export const rateHandler: KindHandler<RateRule> = {
           ...(rule.colour ? { colour: rule.colour } : {}),
           title: `${rule.title ?? 'Rate of change'} ${point}`,
           value: v,
-          inputs: { [point]: readingInput(r), ratePerMin: perMin, windowSec: rule.windowSec, from: { time: first[0], value: first[1] }, maxRisePerMin: rule.maxRisePerMin ?? null, maxFallPerMin: rule.maxFallPerMin ?? null },
+          inputs: { [point]: readingInput(r), ratePerMin: perMin, windowSec: rule.windowSec, from: first, maxRisePerMin: rule.maxRisePerMin ?? null, maxFallPerMin: rule.maxFallPerMin ?? null },
           at: r.sourceTime,
         },
       };

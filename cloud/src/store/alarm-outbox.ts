@@ -9,7 +9,7 @@
  * A sink failure leaves the row for a retry with backoff: a decision is never dropped.
  */
 import type { Clock, Logger } from '@safeloop/contract';
-import { errorMessage, systemClock } from '@safeloop/contract';
+import { backoffDelay, errorMessage, systemClock } from '@safeloop/contract';
 import type { AlarmClearInput, AlarmConditionInput, AlarmSink } from '../alarms/alarm-sink.ts';
 import { migrate, type Migration, type SqlDb } from '../db/index.ts';
 
@@ -145,7 +145,7 @@ export class AlarmOutbox {
         this.deps.onDelivered?.(op);
       } catch (err) {
         const attempts = Number(row.attempts) + 1;
-        const backoff = Math.min(30_000, 250 * 2 ** Math.min(attempts, 7));
+        const backoff = backoffDelay(attempts + 1, { initialMs: 250, maxMs: 30_000 });
         await q.exec('UPDATE alarm_outbox SET attempts = $2, next_at = $3 WHERE id = $1', [row.id, attempts, this.clock.now() + backoff]);
         this.deps.logger.error({ err: errorMessage(err), conditionKey: row.condition_key, op: row.op, attempts }, 'alarm sink call failed; will retry');
         this.deps.onFailure?.(err);

@@ -49,6 +49,8 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         const evs = Array.from({ length: 15 }, (_, i) => reading('siteG/d/p', i + 1, i));
         await gw.publish('telemetry', batch('gwG', evs.slice(0, 5)));
         await gw.publish('telemetry', batch('gwG', evs.slice(10, 15)));
+        // Both batches stored before the announcement (on a loaded machine the status could overtake the second batch).
+        await waitFor(async () => (await count(h.t.db, "SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id = 'gwG'")) === 10, 5000, 'both batches stored');
         // The gateway announces 15 (issue 18: a loss is skipped only up to what the gateway announced).
         await gw.publish('status', status('gwG', 'status', 0, { nextSeq: { alarm: 1, telemetry: 16 } }));
         await waitFor(() => gw.commands.some((c) => c.type === 'replay'), 3000, 'replay command');

@@ -79,7 +79,7 @@ for (const kind of DB_KINDS) {
         assert.equal((await county.post(`/api/alarms/${id}/review`, { approved: true, comment: '属实' })).status, 200);
         let a = (await operator.get(`/api/alarms/${id}`)).body as AlarmBody;
         assert.equal(a.state, 'reviewed');
-        void smsSent; // kept for when the SMS checks return (closing note)
+        const smsBefore = smsSent(s).length;
         seen.length = 0;
 
         // 2. the gas comes back above the 二级 limit before anyone closed the alarm
@@ -101,7 +101,7 @@ for (const kind of DB_KINDS) {
         // announced like a new alarm: live push, an in-app notification and an SMS to the operator
         await waitFor(() => seen.some((x) => x.event === 'notification' && x.data.reason === 'returned'), 5000, 'returned notification');
         assert.ok(seen.some((x) => x.event === 'alarm' && x.data.state === 'pushed' && x.data.reactivations === 1));
-        // SMS text of the return/reminder after the provider merge (issue 14): not verified here, see the closing note
+        await waitFor(() => smsSent(s).slice(smsBefore).some((m) => m.to === '13800000001' && m.text.includes('复现')), 5000, 'operator paged again, the SMS saying it returned');
         await waitFor(
           async () => ((await operator.get(`/api/alarms/${id}`)).body as AlarmBody).audit.some((e) => e.action === 'notified' && e.details.reason === 'returned'),
           5000,
@@ -124,8 +124,8 @@ for (const kind of DB_KINDS) {
         const retarget = a.audit.filter((e) => e.action === 'escalation_retargeted').map((e) => e.details.skipped);
         assert.ok(retarget.includes('county'), `county step re-targeted: ${JSON.stringify(retarget)}`);
         assert.ok(retarget.includes('technical'), 'the technical manager handled it too');
-        // SMS text of the return/reminder after the provider merge (issue 14): not verified here, see the closing note
-        // SMS text of the return/reminder after the provider merge (issue 14): not verified here, see the closing note
+        assert.ok(smsSent(s).some((m) => m.text.includes('待处置') && m.to === '13800000001'), 'the reminder goes to the operator who must acknowledge');
+        assert.ok(!smsSent(s).slice(smsBefore).some((m) => m.to === '13800000010'), 'the county is not called as if it had not acted');
 
         // 4. acknowledged again: the ordinary path resumes
         assert.equal((await operator.post(`/api/alarms/${id}/acknowledge`, { note: '复现，已到场' })).status, 200);

@@ -114,7 +114,9 @@ export async function buildSecurityStack(kind: DbKind = 'sqlite'): Promise<Secur
     const alarms = new AlarmService({ db: h.db, registry, notifier, logger, clock, metricsRegistry: metrics });
     await alarms.migrate();
     const auth = new AuthService({ db: h.db, users: registry.users, clock, secret: 'test-secret-test-secret-test-secret!!' });
-    const provisioning = await startProvisioning({ db: h.db, registry, alarms, clock, logger, dataDir: dir, brokerUrl: 'mqtt://127.0.0.1:1883' });
+    // The gateway's own schema is handed in by whoever composes the cloud (cloud/src never imports the gateway).
+    const { checkGatewayConfig } = await import('@safeloop/gateway/config-check');
+    const provisioning = await startProvisioning({ db: h.db, registry, alarms, clock, logger, dataDir: dir, brokerUrl: 'mqtt://127.0.0.1:1883', validateGatewayConfig: checkGatewayConfig });
     const rules = new RulesEngine({ logger, clock, sites: registry }, RULES as never);
     await rules.init(h.db);
     const telemetry: TelemetryReader = {

@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import { SerialPort } from 'serialport';
-import { SafeLoopError } from '@safeloop/contract';
+import { MBAP_HEADER_BYTES, SafeLoopError, encodeMbap, readMbapHeader } from '@safeloop/contract';
 import { rtuCrcOk, rtuFrame } from '../field/modbus-frame.ts';
 import { rtuFrameLength } from './modbus-device-id.ts';
 import { charMs, type LineSetting } from './scan-plan.ts';
@@ -161,17 +161,15 @@ export async function openTcpProbe(host: string, port: number, connectTimeoutMs 
   });
   socket.on('data', (chunk: Buffer) => {
     rx = rx.length === 0 ? chunk : Buffer.concat([rx, chunk]);
-    while (rx.length >= 7) {
-      const len = rx.readUInt16BE(4);
-      if (rx.readUInt16BE(2) !== 0 || len < 2 || len > 254) {
+    for (let h = readMbapHeader(rx); h; h = readMbapHeader(rx)) {
+      if (!h.valid) {
         rx = Buffer.alloc(0);
         return;
       }
-      if (rx.length < 6 + len) return;
-      const t = rx.readUInt16BE(0);
-      const unit = rx[6] ?? -1;
-      const pdu = Buffer.from(rx.subarray(7, 6 + len));
-      rx = rx.subarray(6 + len);
+      if (rx.length < h.frameBytes) return;
+      const { tid: t, unitId: unit } = h;
+      const pdu = Buffer.from(rx.subarray(MBAP_HEADER_BYTES, h.frameBytes));
+      rx = rx.subarray(h.frameBytes);
       const w = waiting;
       if (w && w.tid === t && w.unitId === unit) w.done({ kind: 'reply', pdu, ms: performance.now() - w.started });
       else strays.add(unit);
@@ -183,12 +181,7 @@ export async function openTcpProbe(host: string, port: number, connectTimeoutMs 
       if (waiting) throw new Error('probe: one request at a time');
       if (closed) return { kind: 'garbled', bytes: 0 };
       tid = (tid + 1) & 0xffff;
-      const frame = Buffer.alloc(7 + pdu.length);
-      frame.writeUInt16BE(tid, 0);
-      frame.writeUInt16BE(0, 2);
-      frame.writeUInt16BE(pdu.length + 1, 4);
-      frame[6] = unitId;
-      pdu.copy(frame, 7);
+      const frame = encodeMbap(tid, unitId, pdu);
       return await new Promise<ProbeOutcome>((resolve) => {
         const timer = setTimeout(() => w.done({ kind: 'timeout' }), timeoutMs);
         const w = {

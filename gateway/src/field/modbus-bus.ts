@@ -14,7 +14,7 @@
  *   of every device on the bus (half-open link, unplugged adapter) close and reopen the link.
  */
 import type { Clock, Logger, Reading, ReadingSink, ReadingSource } from '@safeloop/contract';
-import { SafeLoopError, rateLimited, systemClock } from '@safeloop/contract';
+import { SafeLoopError, backoffDelay, rateLimited, systemClock } from '@safeloop/contract';
 import { FieldRequestError, toRequestError } from './errors.ts';
 import type { DriverCounters, ModbusDriver } from './modbus-driver.ts';
 import { badReadings, decodeDevicePoints, toReading, type BlockResult, type ModbusDevicePlan } from './modbus-device.ts';
@@ -162,7 +162,7 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
       const e = toRequestError(err);
       connectFailures += 1;
       totalConnectFailures += 1;
-      const delay = Math.min(reconnect.initialMs * 2 ** (connectFailures - 1), reconnect.maxMs);
+      const delay = backoffDelay(connectFailures, reconnect);
       nextConnectAt = clock.monotonic() + delay;
       lastConnectError = new FieldRequestError('comm_lost', `${e.message}; retrying in ${delay} ms`, { cause: err });
       limitLog(`connect:${driver.busId}`, (suppressed) => log.warn({ err: e.message, retryInMs: delay, suppressed }, 'bus connection failed'));
@@ -225,7 +225,7 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
     if (end > d.nextDue) d.stats.overran += 1;
     if (silent) {
       while (results.length < d.plan.blocks.length) results.push(silent);
-      onSilent(d, silent, end);
+      onSilent(d, silent, end, openError !== undefined);
     } else onAnswered(d);
     const now = clock.now();
     const long = silent !== undefined && d.commLost;
@@ -235,7 +235,12 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
     emit(decoded.map((p) => toReading(d.plan.site, d.plan.instance.id, p, now, now)));
   }
 
-  function onSilent(d: DeviceState, err: FieldRequestError, now: number): void {
+  /**
+   * A device that did not answer. `busDown`: the link itself is not open — the connect back-off then
+   * decides when the device is asked next (its next poll is the next connect attempt), so a device that
+   * comes back is seen at the connect cadence, not after a device back-off stacked on top of it.
+   */
+  function onSilent(d: DeviceState, err: FieldRequestError, now: number, busDown: boolean): void {
     d.failures += 1;
     d.stats.failedCycles += 1;
     if (d.stats.state === 'ok') d.stats.state = 'degraded';
@@ -247,10 +252,12 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
         void driver.close();
       }
     }
-    if (d.failures >= 2) {
+    if (busDown) {
+      d.nextDue = Math.max(d.nextDue, nextConnectAt);
+    } else if (d.failures >= 2) {
       const interval = d.plan.pollIntervalMs;
       const cap = Math.max(interval, opts.maxBackoffMs ?? 10_000);
-      const delay = Math.min(interval * 2 ** (d.failures - 1), cap);
+      const delay = backoffDelay(d.failures, { initialMs: interval, maxMs: cap });
       d.nextDue = Math.max(d.nextDue, now + delay);
     }
     limitLog(`silent:${d.plan.instance.id}`, (suppressed) =>

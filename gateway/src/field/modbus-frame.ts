@@ -2,6 +2,7 @@
  * Modbus PDU and RTU frame helpers: function codes per table, request encoding, reply decoding,
  * CRC-16. Pure functions, shared by the TCP and RTU drivers and by the tests.
  */
+import { crc16Modbus } from '@safeloop/contract';
 import { FieldRequestError, modbusExceptionError } from './errors.ts';
 
 export const MODBUS_TABLES = ['coil', 'discrete', 'input', 'holding'] as const;
@@ -124,24 +125,9 @@ export function checkWriteReply(pdu: Buffer, request: Buffer): void {
 /** Expected write reply PDU length (always 5: fc, address, value or quantity). */
 export const WRITE_REPLY_PDU_LENGTH = 5;
 
-let crcTable: Uint16Array | undefined;
-function table16(): Uint16Array {
-  if (crcTable) return crcTable;
-  crcTable = new Uint16Array(256);
-  for (let i = 0; i < 256; i++) {
-    let c = i;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xa001 : c >>> 1;
-    crcTable[i] = c;
-  }
-  return crcTable;
-}
-
-/** Modbus CRC-16 (poly 0xA001, init 0xFFFF); the frame carries it low byte first. */
+/** Modbus CRC-16 (the one in contract/src/modbus-wire.ts); the frame carries it low byte first. */
 export function crc16(buf: Uint8Array, end = buf.length): number {
-  const t = table16();
-  let crc = 0xffff;
-  for (let i = 0; i < end; i++) crc = (crc >>> 8) ^ (t[(crc ^ (buf[i] ?? 0)) & 0xff] ?? 0);
-  return crc;
+  return crc16Modbus(buf, 0, end);
 }
 
 /** RTU frame: unit id + PDU + CRC (low byte first). */

@@ -5,7 +5,7 @@
  * stream is out of step and the connection is dropped so the core reopens it.
  */
 import net from 'node:net';
-import type { Logger } from '@safeloop/contract';
+import { MBAP_HEADER_BYTES, encodeMbap, readMbapHeader, type Logger } from '@safeloop/contract';
 import { FieldRequestError } from './errors.ts';
 import {
   checkWriteReply,
@@ -50,19 +50,16 @@ export function createModbusTcpDriver(opts: { host: string; port: number; logger
 
   function onData(chunk: Buffer): void {
     rx = rx.length === 0 ? chunk : Buffer.concat([rx, chunk]);
-    while (rx.length >= 7) {
-      const protocol = rx.readUInt16BE(2);
-      const len = rx.readUInt16BE(4);
-      if (protocol !== 0 || len < 2 || len > 254) {
-        log.warn({ busId, protocol, len }, 'garbage on the Modbus TCP stream; reconnecting');
+    for (let h = readMbapHeader(rx); h; h = readMbapHeader(rx)) {
+      if (!h.valid) {
+        log.warn({ busId, protocol: h.protocol, len: h.length }, 'garbage on the Modbus TCP stream; reconnecting');
         drop('stream out of step');
         return;
       }
-      if (rx.length < 6 + len) return;
-      const tid = rx.readUInt16BE(0);
-      const unitId = rx[6] ?? 0;
-      const pdu = Buffer.from(rx.subarray(7, 6 + len));
-      rx = rx.subarray(6 + len);
+      if (rx.length < h.frameBytes) return;
+      const { tid, unitId } = h;
+      const pdu = Buffer.from(rx.subarray(MBAP_HEADER_BYTES, h.frameBytes));
+      rx = rx.subarray(h.frameBytes);
       const p = pending;
       if (p && p.tid === tid && p.unitId === unitId) {
         mismatchRun = 0;
@@ -91,12 +88,7 @@ export function createModbusTcpDriver(opts: { host: string; port: number; logger
     if (ro.signal?.aborted) throw abortedError();
     nextTid = (nextTid + 1) & 0xffff;
     const tid = nextTid;
-    const frame = Buffer.alloc(7 + pdu.length);
-    frame.writeUInt16BE(tid, 0);
-    frame.writeUInt16BE(0, 2);
-    frame.writeUInt16BE(pdu.length + 1, 4);
-    frame[6] = unitId;
-    pdu.copy(frame, 7);
+    const frame = encodeMbap(tid, unitId, pdu);
     counters.requests += 1;
     return await new Promise<Buffer>((resolve, reject) => {
       const finish = (): void => {

@@ -7,7 +7,7 @@ import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { OPCUACertificateManager } from 'node-opcua-certificate-manager';
 import { MessageSecurityMode, OPCUAClient, SecurityPolicy, type ClientSession } from 'node-opcua-client';
-import { SafeLoopError, type Logger } from '@safeloop/contract';
+import { SafeLoopError, withTimeout, type Logger } from '@safeloop/contract';
 import type { Transport } from './config.ts';
 import { defaultPkiDir, trustCommand } from './opcua-pki.ts';
 
@@ -51,23 +51,12 @@ async function newestRejected(dir: string): Promise<string | undefined> {
   return best?.name;
 }
 
+/** A deadline on an OPC-UA call, failing with GW_ERR_OPCUA_TIMEOUT. */
+const deadline = <T>(p: Promise<T>, ms: number, what: string): Promise<T> =>
+  withTimeout(p, ms, () => new SafeLoopError('GW_ERR_OPCUA_TIMEOUT', `${what}: no answer within ${ms} ms`));
+
 const UNTRUSTED = /BadCertificateUntrusted|BadCertificateChainIncomplete|BadSecurityChecksFailed|certificate verification failed/i;
 
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new SafeLoopError('GW_ERR_OPCUA_TIMEOUT', `${what}: no answer within ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
 
 
 export async function connectOpcua(opts: { transport: OpcuaTransport; logger: Logger; applicationName?: string }): Promise<OpcuaConnection> {
@@ -94,10 +83,10 @@ export async function connectOpcua(opts: { transport: OpcuaTransport; logger: Lo
     clientCertificateManager: certificateManager,
   });
   const dispose = async (): Promise<void> => {
-    await withTimeout(client.disconnect(), 5000, 'disconnect').catch(() => undefined);
+    await deadline(client.disconnect(), 5000, 'disconnect').catch(() => undefined);
   };
   try {
-    await withTimeout(client.connect(t.endpoint), timeoutMs + 10_000, `connect ${t.endpoint}`);
+    await deadline(client.connect(t.endpoint), timeoutMs + 10_000, `connect ${t.endpoint}`);
   } catch (err) {
     await dispose();
     const why = err instanceof Error ? err.message : String(err);
@@ -116,7 +105,7 @@ export async function connectOpcua(opts: { transport: OpcuaTransport; logger: Lo
   }
   let session: ClientSession;
   try {
-    session = await withTimeout(client.createSession(), timeoutMs, `create session on ${t.endpoint}`);
+    session = await deadline(client.createSession(), timeoutMs, `create session on ${t.endpoint}`);
   } catch (err) {
     await dispose();
     throw new SafeLoopError('GW_ERR_OPCUA_SESSION', `OPC-UA session on ${t.endpoint} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
@@ -125,7 +114,7 @@ export async function connectOpcua(opts: { transport: OpcuaTransport; logger: Lo
     client,
     session,
     async close() {
-      await withTimeout(session.close(), 3000, 'close session').catch(() => undefined);
+      await deadline(session.close(), 3000, 'close session').catch(() => undefined);
       await dispose();
     },
   };

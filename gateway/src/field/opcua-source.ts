@@ -11,7 +11,7 @@
  */
 import type { ClientMonitoredItemGroup, ClientSubscription, DataValue } from 'node-opcua-client';
 import { systemClock, type Clock, type Logger, type Reading, type ReadingSink, type ReadingSource } from '@safeloop/contract';
-import { rateLimited } from '@safeloop/contract';
+import { backoffDelay, rateLimited } from '@safeloop/contract';
 import type { OpcuaConnection, OpcuaTransport } from './opcua-connection.ts';
 import { commLostReading, dataValueToReading, readValueIds, type OpcuaPointRef } from './opcua-points.ts';
 
@@ -110,7 +110,7 @@ export function createOpcuaSource(opts: OpcuaSourceOptions): OpcuaSource {
 
   function scheduleConnect(): void {
     if (!running || reconnectTimer) return;
-    const delay = attempt === 0 ? 0 : Math.min(reconnect.initialMs * 2 ** (attempt - 1), reconnect.maxMs);
+    const delay = backoffDelay(attempt, reconnect);
     reconnectTimer = setTimeout(() => {
       reconnectTimer = undefined;
       void connectOnce();

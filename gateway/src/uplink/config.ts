@@ -8,7 +8,8 @@ const TlsFilesSchema = z.object({
 
 /**
  * How journal rows travel: windows, batch sizes, timeouts, rate limits. Shared by both transports.
- * Defaults stay inside AWS IoT Core's per-connection limits (100 publishes/s, 512 KiB/s, 128 KB/message).
+ * Batch sizes stay inside AWS IoT Core's 128 KB/message; the per-connection rate limits default per
+ * transport (see TRANSPORT_RATE_LIMITS): AWS IoT's own limits apply to the AWS transport only.
  */
 export const DeliverySchema = z.object({
   /** Batches awaiting the cloud's application ack, per stream, before more are sent. */
@@ -33,15 +34,33 @@ export const DeliverySchema = z.object({
   alarmReconnectMaxMs: z.number().int().min(10).max(60_000).default(1_000),
   /** Events older than this when sent are flagged `historical: true`. */
   historicalAfterSec: z.number().min(0).default(30),
-  /** Per-connection rate limits (AWS IoT Core: 100 publishes/s, 512 KiB/s). Alarms are never held back by them. */
-  maxPublishesPerSec: z.number().min(1).max(10_000).default(90),
-  maxBytesPerSec: z.number().int().min(4096).default(480 * 1024),
+  /**
+   * Per-connection rate limits; alarms are never held back by them. Unset: the transport's default
+   * (TRANSPORT_RATE_LIMITS) — AWS IoT Core's 100 publishes/s and 512 KiB/s with a margin on aws-iot, and
+   * what a broker of our own takes on mqtt. Set them to what your broker allows per client.
+   */
+  maxPublishesPerSec: z.number().min(1).max(10_000).optional(),
+  maxBytesPerSec: z.number().int().min(4096).optional(),
   /** Seconds between status messages while connected. */
   statusIntervalSec: z.number().min(1).max(3600).default(30),
   /** Largest seq range a single replay command may ask for. */
   maxReplayRows: z.number().int().min(1).default(100_000),
 });
 export type DeliveryConfig = z.infer<typeof DeliverySchema>;
+
+/** Default per-connection limits by transport. A Mosquitto of our own has no per-client rate limit. */
+export const TRANSPORT_RATE_LIMITS = {
+  'aws-iot': { maxPublishesPerSec: 90, maxBytesPerSec: 480 * 1024 },
+  mqtt: { maxPublishesPerSec: 1000, maxBytesPerSec: 32 * 1024 * 1024 },
+} as const;
+
+/** Delivery settings with the rate limits resolved for the transport. */
+export type ResolvedDeliveryConfig = DeliveryConfig & { maxPublishesPerSec: number; maxBytesPerSec: number };
+
+export function resolveDelivery(transport: keyof typeof TRANSPORT_RATE_LIMITS, d: DeliveryConfig): ResolvedDeliveryConfig {
+  const limits = TRANSPORT_RATE_LIMITS[transport];
+  return { ...d, maxPublishesPerSec: d.maxPublishesPerSec ?? limits.maxPublishesPerSec, maxBytesPerSec: d.maxBytesPerSec ?? limits.maxBytesPerSec };
+}
 
 export const MqttUplinkSchema = z.object({
   transport: z.literal('mqtt'),

@@ -12,7 +12,7 @@ import { MAX_PAYLOAD_BYTES, PROTOCOL_VERSION, topics } from '@safeloop/contract'
 import type { Clock, Logger, Stream } from '@safeloop/contract';
 import type { Journal, JournalEntry } from '../journal/index.ts';
 import { entryJson } from '../journal/index.ts';
-import type { DeliveryConfig } from './config.ts';
+import type { ResolvedDeliveryConfig } from './config.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
 interface InflightBatch {
@@ -42,7 +42,7 @@ export interface DeliveryCounters {
 export interface DeliveryDeps {
   journal: Journal;
   gatewayId: string;
-  config: DeliveryConfig;
+  config: ResolvedDeliveryConfig;
   logger: Logger;
   clock: Clock;
   /** Hand a payload to the current connection (fire and forget; failures recycle the link). */

@@ -1,4 +1,6 @@
 /** Token buckets for publishes/s and bytes/s on one connection (burst = one second's worth). */
+import { backoffDelay } from '@safeloop/contract';
+
 export class RateLimiter {
   private publishes: number;
   private bytes: number;
@@ -42,9 +44,8 @@ export class Backoff {
   private attempt = 0;
   constructor(private readonly minMs: number, private readonly maxMs: number) {}
   next(): number {
-    const base = Math.min(this.maxMs, this.minMs * 2 ** Math.min(this.attempt, 30));
     this.attempt += 1;
-    return Math.round(base * (0.8 + Math.random() * 0.4));
+    return backoffDelay(this.attempt, { initialMs: this.minMs, maxMs: this.maxMs, jitter: 0.2 });
   }
   reset(): void {
     this.attempt = 0;

@@ -11,9 +11,9 @@ import { silentLogger } from '@safeloop/contract';
 import { Journal, JournalConfigSchema } from '../journal/index.ts';
 import { alarm, reading } from '../journal/test-helpers.ts';
 import { UplinkConfigSchema } from './config.ts';
-import { TestAcker } from './test-acker.ts';
-import { collectNativeHandles, makeTestCerts, startTestMosquitto } from './test-mosquitto.ts';
-import type { TestCerts, TestMosquitto } from './test-mosquitto.ts';
+import { TestAcker } from '@safeloop/test-rigs/mosquitto/test-acker';
+import { collectNativeHandles, makeTestCerts, startTestMosquitto } from '@safeloop/test-rigs/mosquitto/test-mosquitto';
+import type { TestCerts, TestMosquitto } from '@safeloop/test-rigs/mosquitto/test-mosquitto';
 import { Uplink } from './uplink.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'safeloop-tls-'));

@@ -9,7 +9,7 @@ import { Journal, JournalConfigSchema, entryEvent } from '../journal/index.ts';
 import { alarm, reading } from '../journal/test-helpers.ts';
 import { UplinkConfigSchema } from './config.ts';
 import type { UplinkConfigInput } from './config.ts';
-import { TestAcker } from './test-acker.ts';
+import { TestAcker } from '@safeloop/test-rigs/mosquitto/test-acker';
 import { Uplink } from './uplink.ts';
 
 const URL = process.env.SAFELOOP_TEST_MQTT ?? 'mqtt://127.0.0.1:1883';
@@ -186,13 +186,14 @@ void describe('Uplink over mqtt.js (shared Mosquitto)', () => {
     }
   });
 
-  void it('stop() publishes an offline status with the birth bdSeq', async () => {
+  void it('stop() publishes an offline status with the birth bdSeq, marked as a planned shutdown', async () => {
     const r = await rig();
     await r.acker.waitFor(() => r.acker.statuses.some((s) => s.state === 'online'), 5000, 'birth');
     const bd = r.acker.statuses.find((s) => s.state === 'online')!.bdSeq;
     await r.uplink.stop();
     await r.acker.waitFor(() => r.acker.statuses.some((s) => s.state === 'offline'), 5000, 'offline');
     assert.equal(r.acker.statuses.find((s) => s.state === 'offline')!.bdSeq, bd);
+    assert.equal(r.acker.statuses.find((s) => s.state === 'offline')!.shutdown, true, 'a clean stop says it is planned (the will never does)');
     assert.equal(r.uplink.connected, false);
     await r.acker.stop();
     r.journal.close();

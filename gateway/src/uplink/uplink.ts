@@ -18,13 +18,19 @@ import {
   topics,
 } from '@safeloop/contract';
 import type { Clock, CommandMessage, Logger, StatusMessage } from '@safeloop/contract';
+import { withTimeout } from '@safeloop/contract';
 import type { Journal } from '../journal/index.ts';
-import type { DeliveryConfig, UplinkConfig } from './config.ts';
+import { resolveDelivery, type ResolvedDeliveryConfig, type UplinkConfig } from './config.ts';
 import { Delivery } from './delivery.ts';
 import type { DeliveryCounters } from './delivery.ts';
 import { Backoff } from './rate-limiter.ts';
 import type { TransportConnection, UplinkTransport } from './transport.ts';
 import { createTransport } from './create-transport.ts';
+import { ClockOffset } from './clock-offset.ts';
+
+
+/** A deadline on a broker call. */
+const timed = <T>(p: Promise<T>, ms: number): Promise<T> => withTimeout(p, ms, () => new Error(`timed out after ${ms} ms`));
 
 export interface UplinkDeps {
   config: UplinkConfig;
@@ -60,7 +66,7 @@ const SHORT_SESSIONS_ALERT = 3;
 export class Uplink {
   private readonly log: Logger;
   private readonly clock: Clock;
-  private readonly cfg: DeliveryConfig;
+  private readonly cfg: ResolvedDeliveryConfig;
   private readonly transport: UplinkTransport;
   private readonly delivery: Delivery;
   private readonly backoff: Backoff;
@@ -83,6 +89,8 @@ export class Uplink {
   /** The cloud ingest session last seen online (instanceId@since): a new one triggers an immediate resend. */
   private cloudSession: string | undefined;
   private ackedThisSession = false;
+  /** This gateway's clock against the cloud's, from the cloud time on acks (reported in status). */
+  readonly clockOffset = new ClockOffset();
   private stats = {
     connects: 0,
     connectFailures: 0,
@@ -94,7 +102,7 @@ export class Uplink {
   constructor(private readonly deps: UplinkDeps) {
     this.log = deps.logger.child({ module: 'gateway:uplink' });
     this.clock = deps.clock ?? systemClock;
-    this.cfg = deps.config.delivery;
+    this.cfg = resolveDelivery(deps.config.transport, deps.config.delivery);
     this.transport = deps.transport ?? createTransport(deps.config);
     this.backoff = new Backoff(this.cfg.reconnectMinMs, this.cfg.reconnectMaxMs);
     this.delivery = new Delivery({
@@ -140,7 +148,8 @@ export class Uplink {
     if (conn && this.isConnected) {
       this.delivery.detach();
       try {
-        await withTimeout(conn.publish(topics.up(this.deps.gatewayId, 'status'), JSON.stringify(this.status('offline'))), 2000);
+        // A clean stop says so (shutdown: true): the cloud shows it as stopped, not as a lost gateway.
+        await timed(conn.publish(topics.up(this.deps.gatewayId, 'status'), JSON.stringify({ ...this.status('offline'), shutdown: true })), 2000);
       } catch (err) {
         this.log.warn({ err: errorMessage(err) }, 'uplink: offline status not confirmed before disconnect');
       }
@@ -191,9 +200,9 @@ export class Uplink {
           conn.destroy();
           break;
         }
-        await withTimeout(conn.subscribe(topics.gatewayDown(gw)), this.cfg.publishTimeoutMs);
+        await timed(conn.subscribe(topics.gatewayDown(gw)), this.cfg.publishTimeoutMs);
         await this.subscribeCloudStatus(conn);
-        await withTimeout(conn.publish(topics.up(gw, 'status'), JSON.stringify(this.status('online'))), this.cfg.publishTimeoutMs);
+        await timed(conn.publish(topics.up(gw, 'status'), JSON.stringify(this.status('online'))), this.cfg.publishTimeoutMs);
         this.stats.connects += 1;
         this.isConnected = true;
         this.sessionStart = this.clock.monotonic();
@@ -226,7 +235,7 @@ export class Uplink {
    */
   private async subscribeCloudStatus(conn: TransportConnection): Promise<void> {
     try {
-      await withTimeout(conn.subscribe(topics.cloudStatus()), this.cfg.publishTimeoutMs);
+      await timed(conn.subscribe(topics.cloudStatus()), this.cfg.publishTimeoutMs);
     } catch (err) {
       this.warnRate('cloud-status', (suppressed) =>
         this.log.warn({ err: errorMessage(err), topic: topics.cloudStatus(), suppressed }, 'uplink: cannot subscribe to the cloud status (broker ACL?); resends wait for the ack timeout'),
@@ -337,6 +346,7 @@ export class Uplink {
         if (r.value.gatewayId !== this.deps.gatewayId) return this.reject(topic, `ack for another gateway (${r.value.gatewayId})`);
         if (r.value.ackSeq === 0) return;
         this.ackedThisSession = true;
+        if (r.value.cloudTime !== undefined) this.clockOffset.add(r.value.cloudTime, this.clock.now());
         this.delivery.onAck(r.value.stream, r.value.ackSeq);
         return;
       }
@@ -391,6 +401,8 @@ export class Uplink {
 
   private status(state: StatusMessage['state']): StatusMessage {
     const base: StatusMessage = { ...this.willMessage(), state };
+    const offset = this.clockOffset.offsetMs;
+    if (offset !== undefined) base.clockOffsetMs = offset;
     try {
       const s = this.deps.journal.stats();
       Object.assign(base, {
@@ -436,18 +448,3 @@ export class Uplink {
   }
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err instanceof Error ? err : new Error(String(err)));
-      },
-    );
-  });
-}

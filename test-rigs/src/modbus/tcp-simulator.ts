@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import { once } from 'node:events';
-import { silentLogger, systemClock, type Clock, type Logger } from '@safeloop/contract';
+import { MBAP_HEADER_BYTES, encodeMbap, readMbapHeader, silentLogger, systemClock, type Clock, type Logger } from '@safeloop/contract';
 import { createScenarioClock, type ScenarioClock } from '../scenario/scenario-clock.ts';
 import { answerPdu, truncatePdu } from './pdu.ts';
 import { SimFleet, type ModbusSim } from './sim-fleet.ts';
@@ -24,7 +24,7 @@ export interface ModbusTcpSimulatorOptions {
   refreshMs?: number;
 }
 
-const MBAP_HEADER = 7;
+const MBAP_HEADER = MBAP_HEADER_BYTES;
 
 interface Slot {
   data: Buffer | undefined;
@@ -93,11 +93,7 @@ export async function startModbusTcpSimulator(opts: ModbusTcpSimulatorOptions): 
       if (device.fault('silent') !== undefined) return true;
       let pdu = answerPdu(device, frame.subarray(MBAP_HEADER));
       if (device.fault('shortFrame') !== undefined) pdu = truncatePdu(pdu);
-      const reply = Buffer.allocUnsafe(MBAP_HEADER + pdu.length);
-      frame.copy(reply, 0, 0, 4); // transaction id + protocol id
-      reply.writeUInt16BE(pdu.length + 1, 4);
-      reply[6] = unitId;
-      pdu.copy(reply, MBAP_HEADER);
+      const reply = encodeMbap(frame.readUInt16BE(0), unitId, pdu);
       const late = device.fault('lateReply');
       if (late !== undefined) {
         later(late.ms, () => {
@@ -126,15 +122,13 @@ export async function startModbusTcpSimulator(opts: ModbusTcpSimulatorOptions): 
       socket.cork();
       try {
         let offset = 0;
-        while (pending.length - offset >= MBAP_HEADER) {
-          const protocolId = pending.readUInt16BE(offset + 2);
-          const length = pending.readUInt16BE(offset + 4);
-          if (protocolId !== 0 || length < 2 || length > 254) {
-            logger.debug({ protocolId, length }, 'malformed MBAP header; closing the connection');
+        for (let h = readMbapHeader(pending.subarray(offset)); h; h = readMbapHeader(pending.subarray(offset))) {
+          if (!h.valid) {
+            logger.debug({ protocolId: h.protocol, length: h.length }, 'malformed MBAP header; closing the connection');
             socket.destroy();
             return;
           }
-          const total = 6 + length;
+          const total = h.frameBytes;
           if (pending.length - offset < total) break;
           const frame = pending.subarray(offset, offset + total);
           offset += total;

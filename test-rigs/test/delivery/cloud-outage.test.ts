@@ -5,8 +5,8 @@
 import { after, afterEach, before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startTestMosquitto } from '@safeloop/gateway/uplink/test-mosquitto';
-import type { TestMosquitto } from '@safeloop/gateway/uplink/test-mosquitto';
+import { startTestMosquitto } from '@safeloop/test-rigs/mosquitto/test-mosquitto';
+import type { TestMosquitto } from '@safeloop/test-rigs/mosquitto/test-mosquitto';
 import { Cloud, journalDrained, journalRows, startGateway, tempDir, verifyDelivered, waitUntil } from './harness.ts';
 import type { GatewayUnderTest } from './harness.ts';
 import { pollFor } from './burst.ts';

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { startTestMosquitto } from '@safeloop/gateway/uplink/test-mosquitto';
-import type { TestMosquitto } from '@safeloop/gateway/uplink/test-mosquitto';
+import { startTestMosquitto } from '@safeloop/test-rigs/mosquitto/test-mosquitto';
+import type { TestMosquitto } from '@safeloop/test-rigs/mosquitto/test-mosquitto';
 import { Cloud, journalDrained, journalRows, tempDir, verifyDelivered, waitUntil } from './harness.ts';
 
 const GW = 'gwkill9';

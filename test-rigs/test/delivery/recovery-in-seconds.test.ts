@@ -13,8 +13,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { startTestMosquitto } from '@safeloop/gateway/uplink/test-mosquitto';
-import type { TestMosquitto } from '@safeloop/gateway/uplink/test-mosquitto';
+import { startTestMosquitto } from '@safeloop/test-rigs/mosquitto/test-mosquitto';
+import type { TestMosquitto } from '@safeloop/test-rigs/mosquitto/test-mosquitto';
 import { liveAlarm, liveReading } from './burst.ts';
 import { Cloud, journalDrained, startGateway, tempDir, waitUntil } from './harness.ts';
 

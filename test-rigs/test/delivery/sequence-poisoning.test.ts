@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { ulid } from 'ulid';
 import { topics } from '@safeloop/contract';
-import { startTestMosquitto } from '@safeloop/gateway/uplink/test-mosquitto';
-import type { TestMosquitto } from '@safeloop/gateway/uplink/test-mosquitto';
+import { startTestMosquitto } from '@safeloop/test-rigs/mosquitto/test-mosquitto';
+import type { TestMosquitto } from '@safeloop/test-rigs/mosquitto/test-mosquitto';
 import { pollFor } from './burst.ts';
 import { Cloud, journalDrained, journalRows, SITE, startGateway, tempDir, waitUntil } from './harness.ts';
 

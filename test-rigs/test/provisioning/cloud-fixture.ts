@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger, type Clock } from '@safeloop/contract';
 import { CloudService } from '@safeloop/cloud/cloud-service';
+import { checkGatewayConfig } from '@safeloop/gateway/config-check';
 import { CloudConfigSchema } from '@safeloop/cloud/config';
 import { CertificateAuthority } from '@safeloop/cloud/provisioning/index';
 import { startSecureMosquitto, type SecureMosquitto } from '@safeloop/test-rigs';
@@ -77,6 +78,7 @@ export async function startCloudFixture(): Promise<CloudFixture> {
     });
     cloud = await CloudService.start(config, {
       logger: silentLogger,
+      validateGatewayConfig: checkGatewayConfig,
       clock,
       provisioning: { brokerUrl: b.url, renew: { host: '127.0.0.1', port: 0, hostnames: ['localhost', '127.0.0.1'] }, onCrlChanged: () => b.reload() },
     });

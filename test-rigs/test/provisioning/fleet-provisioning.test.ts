@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { SafeLoopError, topics } from '@safeloop/contract';
 import { FleetProvisioningClient, describeCertificate, generateKeyAndCsr } from '@safeloop/gateway/provisioning';
-import { collectNativeHandles } from '@safeloop/gateway/uplink/test-mosquitto';
+import { collectNativeHandles } from '@safeloop/test-rigs/mosquitto/test-mosquitto';
 import { CertificateAuthority } from '@safeloop/cloud/provisioning/index';
 import { startSecureMosquitto, type SecureMosquitto } from '@safeloop/test-rigs';
 

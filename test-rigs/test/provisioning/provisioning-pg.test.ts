@@ -13,6 +13,7 @@ import { PgDb, createPgSchema, dropPgSchema } from '@safeloop/cloud/db/index';
 import { Registry } from '@safeloop/cloud/tenancy/index';
 import { CertificateAuthority, ProvisioningService, RemoteConfigService } from '@safeloop/cloud/provisioning/index';
 import { generateKeyAndCsr } from '@safeloop/gateway/provisioning';
+import { checkGatewayConfig } from '@safeloop/gateway/config-check';
 
 const PG = process.env.SAFELOOP_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `prov_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
@@ -33,7 +34,7 @@ before(async () => {
   const ca = await CertificateAuthority.openOrCreate({ dir: join(dir, 'ca') });
   service = new ProvisioningService({ db, registry, ca, clock: systemClock, logger: silentLogger, brokerUrl: 'mqtts://localhost:8883' });
   await service.migrate();
-  remote = new RemoteConfigService({ db, registry, clock: systemClock, logger: silentLogger });
+  remote = new RemoteConfigService({ db, registry, clock: systemClock, logger: silentLogger, validate: checkGatewayConfig });
 });
 after(async () => {
   await db?.close();
