@@ -105,7 +105,7 @@ export class CloudService {
 
     const siren = new MqttSirenCommander({ logger: deps.logger });
     const notifier = new NotificationDispatcher({ registry, liveHub, logger: deps.logger, clock, siren, ...notify.dispatcherDeps });
-    const alarms = new AlarmService({ db, registry, notifier, logger: deps.logger, clock, metricsRegistry });
+    const alarms = new AlarmService({ db, registry, notifier, logger: deps.logger, clock, metricsRegistry, ...(config.alarms.policy ? { policy: config.alarms.policy } : {}) });
     await alarms.migrate();
     notify.engine.onReached = (alarmId) => alarms.recordPushOutcome(alarmId, true, { note: 'reached on a later delivery attempt' });
     if (notify.configured.length === 0) logger.warn({}, 'no SMS, voice or work-chat provider configured: alarms reach people in-app only and are marked push_failed');

@@ -2,6 +2,7 @@
  * The cloud's YAML configuration (`safeloop cloud --config FILE`), validated by one schema.
  */
 import { z } from 'zod';
+import { EscalationPolicySchema } from './alarms/policy.ts';
 import { NotifyConfigSchema } from './notify/notify-config.ts';
 
 const TlsFilesSchema = z.object({ ca: z.string().min(1), cert: z.string().min(1), key: z.string().min(1) });
@@ -92,6 +93,11 @@ export const CloudConfigSchema = z.object({
       warnDays: z.number().int().min(1).max(365).default(30),
     })
     .default({ warnDays: 30 }),
+  /**
+   * Alarm handling deadlines and escalation ladders (alarms/policy.ts): acknowledge and feedback
+   * deadlines behind the overdue marks, per site type if needed. Defaults are DOMAIN.md §6.
+   */
+  alarms: z.object({ policy: EscalationPolicySchema.optional() }).default({}),
   /** SMS / voice provider, work-chat robots, webhook subscribers, delivery policy (cloud/src/notify). */
   notify: NotifyConfigSchema.default(NotifyConfigSchema.parse({})),
 });

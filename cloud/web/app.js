@@ -11,6 +11,7 @@ import { renderSite } from './views/site.js';
 import { renderDevice } from './views/device.js';
 import { renderPoint } from './views/point.js';
 import { renderOverview } from './views/overview.js';
+import { createAnnunciator } from './annunciator.js';
 
 const ROUTES = [
   { re: /^#\/login$/, view: renderLogin, public: true },
@@ -37,6 +38,7 @@ let retryTimer = null;
 const STREAM_RETRY_MS = 5000;
 let cleanupView = null;
 let regionsCache = null;
+const annunciator = createAnnunciator();
 
 function emit(kind, payload) {
   for (const fn of [...listeners[kind]]) {
@@ -100,7 +102,7 @@ function renderChrome(route) {
   const bar = document.getElementById('topbar');
   document.getElementById('skip-link').textContent = t('skipToMain');
   document.getElementById('brand').textContent = t('appName');
-  document.title = `SafeLoop · ${t('appName')}`;
+  annunciator.setBaseTitle(`SafeLoop · ${t('appName')}`);
   document.getElementById('lang-switch').textContent = t('langSwitch');
   document.getElementById('lang-switch').setAttribute('aria-label', `${t('language')}: ${t('langSwitch')}`);
   document.getElementById('logout').textContent = t('logout');
@@ -140,6 +142,7 @@ async function route() {
     return;
   }
   if (session && !stream) startStream();
+  if (session) annunciator.start(session.user, live);
   const params = {};
   (match.r.keys ?? []).forEach((k, i) => (params[k] = decodeURIComponent(match.m[i + 1])));
   cleanupView?.();
@@ -167,6 +170,7 @@ function reportError(err) {
 function boot() {
   setLang(getLang());
   setUnauthorisedHandler(() => {
+    annunciator.stop();
     logout();
     clearTimeout(retryTimer);
     stream?.close();
@@ -175,9 +179,12 @@ function boot() {
   });
   document.getElementById('lang-switch').addEventListener('click', () => {
     setLang(getLang() === 'zh' ? 'en' : 'zh');
+    annunciator.redraw();
     void route();
   });
   document.getElementById('logout').addEventListener('click', () => {
+    annunciator.forgetChoice();
+    annunciator.stop();
     logout();
     clearTimeout(retryTimer);
     stream?.close();

@@ -1,6 +1,8 @@
 // Chinese (default) and English strings, the chosen language persisted in localStorage, and
 // local-time date formatting. Domain words follow DOMAIN.md exactly: 一级报警/二级报警, 红/橙/黄/蓝,
 // 重大危险源, 尾矿库.
+import { DUTY_STRINGS } from './i18n-duty.js';
+
 const STORAGE_KEY = 'safeloop.lang';
 
 const zh = {
@@ -120,7 +122,7 @@ const en = {
   status_normal: 'Normal', sitesByType: 'Sites by type', alarmsByLevel: 'Alarms by level',
 };
 
-export const DICTS = { zh, en };
+export const DICTS = { zh: { ...zh, ...DUTY_STRINGS.zh }, en: { ...en, ...DUTY_STRINGS.en } };
 let lang = readStoredLang();
 
 function readStoredLang() {

@@ -12,6 +12,8 @@ export const DASHBOARD_CSP = [
   "script-src 'self'",
   "style-src 'self' 'unsafe-inline'",
   "img-src 'self' data: blob:",
+  // The alarm chime is generated in the page and played from a blob: URL (web/alarm-sound.js).
+  "media-src 'self' blob:",
   "connect-src 'self'",
   "font-src 'self' data:",
   "object-src 'none'",

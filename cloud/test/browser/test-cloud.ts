@@ -24,7 +24,12 @@ export interface TestCloud {
   stop(): Promise<void>;
 }
 
-export async function startTestCloud(): Promise<TestCloud> {
+export interface TestCloudOptions {
+  /** Alarm deadlines and ladders (config `alarms.policy`), e.g. shortened for overdue tests. */
+  alarmPolicy?: unknown;
+}
+
+export async function startTestCloud(options: TestCloudOptions = {}): Promise<TestCloud> {
   const dir = mkdtempSync(join(tmpdir(), 'safeloop-browser-'));
   process.env.SAFELOOP_BROWSER_AK_ID = 'browser-ak';
   process.env.SAFELOOP_BROWSER_AK_SECRET = 'browser-secret';
@@ -46,6 +51,7 @@ export async function startTestCloud(): Promise<TestCloud> {
     auth: { secretFile: join(dir, 'token-secret') },
     web: { enabled: true, dir: 'cloud/web' },
     workers: { ingest: false, escalation: false },
+    ...(options.alarmPolicy !== undefined ? { alarms: { policy: options.alarmPolicy } } : {}),
     notify: {
       sms: { provider: 'aliyun', endpoint: `${aliyun.url}/`, ...ak, signName: '安全生产预警', templateCode: 'SMS_BROWSER' },
       robots: [{ kind: 'wecom', name: 'chem-duty', baseUrl: wecom.url, key: { env: 'SAFELOOP_BROWSER_WECOM' }, enterpriseId: 'ent-demo-chem' }],

@@ -126,3 +126,23 @@ void test('a trend draws the limits of the limit rules that select its point', a
   assert.equal(ruleApplies({ ...rule, enabled: false }, tank, 'gas-1/lel'), false);
   assert.equal(ruleApplies({ ...rule, kind: 'rate' }, tank, 'gas-1/lel'), false);
 });
+
+void test('annunciation: severe unacknowledged alarms sound for the enterprise, for a monitor once escalated to them', async () => {
+  // @ts-expect-error plain ES module shipped to the browser
+  const { needsAnnunciation, announceKey, tabTitle } = await import('../../web/annunciation-model.js');
+  const op = { role: 'enterprise_operator' };
+  const county = { role: 'county_monitor' };
+  const gas2 = { id: 'x', level: 'GAS_2', colour: null, state: 'pushed', escalationLevel: 0, reactivations: 0, shelveKind: null };
+  assert.equal(needsAnnunciation(gas2, op), true);
+  assert.equal(needsAnnunciation({ ...gas2, level: 'GAS_1' }, op), false, '一级报警 does not sound');
+  assert.equal(needsAnnunciation({ ...gas2, level: 'H', colour: 'red' }, op), true, '红 sounds whatever the level');
+  assert.equal(needsAnnunciation({ ...gas2, state: 'acknowledged' }, op), false, 'acknowledged is quiet');
+  assert.equal(needsAnnunciation({ ...gas2, shelveKind: 'shelved' }, op), false, 'shelved is quiet');
+  assert.equal(needsAnnunciation(gas2, county), false, 'not yet at the county');
+  assert.equal(needsAnnunciation({ ...gas2, escalationLevel: 3 }, county), true);
+  assert.equal(needsAnnunciation(gas2, { role: 'field_technician' }), false);
+  assert.notEqual(announceKey(gas2), announceKey({ ...gas2, reactivations: 1 }), 'a return to alarm is announced again');
+  assert.equal(tabTitle(0, 'SafeLoop', '2 条报警未确认', true), 'SafeLoop');
+  assert.equal(tabTitle(2, 'SafeLoop', '2 条报警未确认', true), '(2) 2 条报警未确认');
+  assert.equal(tabTitle(2, 'SafeLoop', '2 条报警未确认', false), '(2) SafeLoop');
+});

@@ -167,8 +167,8 @@ export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
       h(
         'div',
         { class: 'alarm-main' },
-        h('span', { class: 'alarm-title', id: titleId }, a.title ?? a.point ?? a.id),
-        h('span', { class: 'muted' }, siteName(a.siteId), a.point ? ` · ${a.point}` : ''),
+        h('span', { class: 'alarm-title', id: titleId, translate: 'no' }, a.title ?? a.point ?? a.id),
+        h('span', { class: 'muted' }, h('span', { translate: 'no' }, siteName(a.siteId)), a.point ? h('span', { class: 'point-id', translate: 'no' }, ` · ${a.point}`) : ''),
         h(
           'span',
           { class: 'badges' },
