@@ -114,6 +114,13 @@ export async function handleStatus(deps: {
         break;
       }
       case 'status': {
+        if (msg.time < statusTime(row.status)) {
+          // A status overtaken by a newer one (parallel lanes): it proves the gateway is alive, but its
+          // health and clock are older news and must not reopen or clear an alarm.
+          await tx.exec('UPDATE gateway_state SET last_seen = $2 WHERE gateway_id = $1', [gateway.id, now]);
+          logger.debug({ gatewayId: gateway.id, time: msg.time }, 'status older than the recorded one: only the heartbeat counts');
+          break;
+        }
         await tx.exec('UPDATE gateway_state SET last_seen = $2, status = $3 WHERE gateway_id = $1', [gateway.id, now, JSON.stringify(msg)]);
         ops.push(...clockSkewOps(gateway.id, gateway.siteIds[0] ?? gateway.id, row.status, msg), ...gatewayHealthOps(gateway.id, gateway.siteIds[0] ?? gateway.id, row.status, msg));
         if (msg.nextSeq) {
@@ -178,4 +185,15 @@ async function announceBirth(tx: SqlDb, gatewayId: string, stream: Stream, msg: 
   }
   await saveStream(tx, next, now);
   return ops;
+}
+
+/** The `time` of the status last recorded for a gateway (0 when none or unreadable). */
+function statusTime(statusJson: string | null): number {
+  if (!statusJson) return 0;
+  try {
+    const t = (JSON.parse(statusJson) as { time?: unknown }).time;
+    return typeof t === 'number' && Number.isFinite(t) ? t : 0;
+  } catch {
+    return 0;
+  }
 }

@@ -11,6 +11,7 @@
 import type { Database as Db } from 'better-sqlite3';
 import type { Clock, Logger } from '@safeloop/contract';
 import type { JournalConfig } from './config.ts';
+import type { TelemetryBatches } from './telemetry-batches.ts';
 
 export interface DiscardNotice {
   gatewayTime: number;
@@ -23,6 +24,8 @@ export class DiskBudget {
   readonly walLimitBytes: number;
   readonly limitBytes: number;
   onDiscard: (notice: DiscardNotice) => void = () => undefined;
+  /** Set by the journal once its statements are prepared (after migrations). */
+  telemetry: TelemetryBatches | undefined;
   private lastDiscard: { at: number; count: number; fromSeq: number; toSeq: number } | undefined;
   private alarmsOverBudget = false;
 
@@ -66,10 +69,11 @@ export class DiskBudget {
 
   private trim(target: number): void {
     const { db, logger, clock } = this.deps;
-    for (const t of ['alarm_events', 'telemetry_events']) {
-      const stream = t === 'alarm_events' ? 'alarm' : 'telemetry';
-      db.prepare(`DELETE FROM ${t} WHERE seq <= (SELECT acked_seq FROM stream_state WHERE stream = ?)`).run(stream);
-    }
+    const telemetry = this.telemetry;
+    if (!telemetry) throw new Error('disk budget used before the journal was ready');
+    db.prepare("DELETE FROM alarm_events WHERE seq <= (SELECT acked_seq FROM stream_state WHERE stream = 'alarm')").run();
+    const acked = db.prepare<[], { s: number }>("SELECT acked_seq AS s FROM stream_state WHERE stream = 'telemetry'").get();
+    telemetry.deleteThrough(Math.max(acked?.s ?? 0, 0));
     db.prepare('DELETE FROM ack_marks').run();
     let used = this.usedBytes();
     let count = 0;
@@ -88,21 +92,20 @@ export class DiskBudget {
       const remaining = st.next_seq - 1 - after;
       if (remaining <= 0) break;
       const chunk = Math.min(remaining, Math.max(64, Math.ceil((remaining * (used - target)) / used) + 1));
-      const through = after + chunk;
-      const r = db
-        .prepare<[number, number], { n: number; t0: number | null; t1: number | null }>(
-          'SELECT COUNT(*) AS n, MIN(gateway_time) AS t0, MAX(gateway_time) AS t1 FROM telemetry_events WHERE seq > ? AND seq <= ?',
-        )
-        .get(after, through);
-      db.prepare('DELETE FROM telemetry_events WHERE seq > ? AND seq <= ?').run(after, through);
+      // whole batches go: the range ends where the last batch it touches ends
+      const r = telemetry.discard(after, after + chunk);
+      const through = r?.throughSeq ?? after + chunk;
+      const n = r?.count ?? 0;
       db.prepare(
         "UPDATE stream_state SET discarded_through = ?, discarded_count = discarded_count + ? WHERE stream = 'telemetry'",
-      ).run(through, r?.n ?? 0);
-      count += r?.n ?? 0;
+      ).run(through, n);
+      count += n;
       if (fromSeq === 0) fromSeq = after + 1;
       toSeq = through;
-      if (r?.t0 != null) fromTime = Math.min(fromTime, r.t0);
-      if (r?.t1 != null) toTime = Math.max(toTime, r.t1);
+      if (r) {
+        fromTime = Math.min(fromTime, r.t0);
+        toTime = Math.max(toTime, r.t1);
+      }
       used = this.usedBytes();
     }
     this.alarmsOverBudget = used > this.limitBytes;

@@ -1,7 +1,7 @@
 /**
  * The gateway's store-and-forward journal: SQLite (better-sqlite3) in WAL mode with synchronous=FULL.
  * Writers: appendTelemetry / appendAlarmEvents (one IMMEDIATE transaction per call; ids are ULIDs, seq is
- * per stream, contiguous, never reused). Reader: the uplink peeks rows after a seq and releases them with
+ * per stream, contiguous, never reused). Telemetry is stored as one row per batch (telemetry-batches.ts). Reader: the uplink peeks rows after a seq and releases them with
  * ack(stream, upToSeq) once the cloud says it committed them.
  */
 import { mkdirSync, statSync } from 'node:fs';
@@ -26,6 +26,8 @@ import { classifyDiskError, journalWriteError } from './disk-errors.ts';
 import type { JournalEntry } from './entry.ts';
 import { migrate } from './migrations.ts';
 import { DiskBudget } from './disk-budget.ts';
+import { BatchIdGenerator } from './batch-ids.ts';
+import { groupByTime, TelemetryBatches } from './telemetry-batches.ts';
 
 export type NewAlarmEvent = Omit<AlarmEvent, 'id' | 'seq'>;
 export type NewSystemEvent = Omit<SystemEvent, 'id' | 'seq'>;
@@ -85,17 +87,17 @@ export class Journal {
   private readonly log: Logger;
   private readonly clock: Clock;
   private readonly nextId = monotonicFactory();
+  private readonly batchIds = new BatchIdGenerator();
+  private readonly telemetry: TelemetryBatches;
   private readonly budget: DiskBudget;
   private readonly timer: NodeJS.Timeout;
   private readonly warnRate = rateLimited(60_000);
   private readonly stmt: {
     state: Statement<[string], StreamRow>;
     setNext: Statement<[number, string]>;
-    insTelemetry: Statement<[number, string, number, string]>;
     insAlarm: Statement<[number, string, number, string]>;
     ack: Statement<[number, string]>;
     mark: Statement<[string, number, number]>;
-    peekTelemetry: Statement<[number, number, number], { seq: number; id: string; gateway_time: number; body: string }>;
     peekAlarm: Statement<[number, number, number], { seq: number; id: string; gateway_time: number; body: string }>;
   };
   private rejected = 0;
@@ -143,18 +145,16 @@ export class Journal {
       if (err instanceof SafeLoopError) throw err;
       throw new SafeLoopError('GW_ERR_JOURNAL_OPEN', `journal: cannot prepare ${config.path}: ${errorMessage(err)}`, { cause: err });
     }
-    const peekSql = (table: string) =>
-      `SELECT seq, id, gateway_time, body FROM ${table} WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?`;
     this.stmt = {
       state: this.db.prepare('SELECT next_seq, acked_seq, discarded_count, discarded_through FROM stream_state WHERE stream = ?'),
       setNext: this.db.prepare('UPDATE stream_state SET next_seq = ? WHERE stream = ?'),
-      insTelemetry: this.db.prepare('INSERT INTO telemetry_events (seq, id, gateway_time, body) VALUES (?, ?, ?, ?)'),
       insAlarm: this.db.prepare('INSERT INTO alarm_events (seq, id, gateway_time, body) VALUES (?, ?, ?, ?)'),
       ack: this.db.prepare('UPDATE stream_state SET acked_seq = ? WHERE stream = ?'),
       mark: this.db.prepare('INSERT INTO ack_marks (stream, acked_seq, at) VALUES (?, ?, ?)'),
-      peekTelemetry: this.db.prepare(peekSql('telemetry_events')),
-      peekAlarm: this.db.prepare(peekSql('alarm_events')),
+      peekAlarm: this.db.prepare('SELECT seq, id, gateway_time, body FROM alarm_events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
     };
+    this.telemetry = new TelemetryBatches(this.db);
+    this.budget.telemetry = this.telemetry;
     this.budget.onDiscard = (d) => this.insertAlarmBodies([d]);
     this.timer = setInterval(() => this.housekeeping(), config.housekeepingIntervalSec * 1000);
     this.timer.unref();
@@ -190,9 +190,9 @@ export class Journal {
       const st = this.streamState('telemetry');
       let seq = st.next_seq;
       const now = this.clock.now();
-      for (const row of rows) {
-        this.stmt.insTelemetry.run(seq, this.nextId(now), row.gatewayTime, row.body);
-        seq += 1;
+      for (const group of groupByTime(rows)) {
+        this.telemetry.insert(seq, this.batchIds.take(now, group.bodies.length), group.gatewayTime, group.bodies);
+        seq += group.bodies.length;
       }
       this.stmt.setNext.run(seq, 'telemetry');
       this.enforceWithin();
@@ -213,10 +213,10 @@ export class Journal {
     const st = this.streamState(stream);
     const after = opts.afterSeq ?? Math.max(st.acked_seq, stream === 'telemetry' ? st.discarded_through : 0);
     const through = opts.throughSeq ?? Number.MAX_SAFE_INTEGER;
-    const stmt = stream === 'alarm' ? this.stmt.peekAlarm : this.stmt.peekTelemetry;
+    if (stream === 'telemetry') return this.telemetry.peek(after, through, Math.max(1, Math.floor(limit)), opts.maxBytes);
     const out: JournalEntry[] = [];
     let bytes = 0;
-    for (const r of stmt.iterate(after, through, Math.max(1, Math.floor(limit)))) {
+    for (const r of this.stmt.peekAlarm.iterate(after, through, Math.max(1, Math.floor(limit)))) {
       bytes += r.body.length + 64;
       if (opts.maxBytes !== undefined && out.length > 0 && bytes > opts.maxBytes) break;
       out.push({ stream, seq: r.seq, id: r.id, gatewayTime: r.gateway_time, body: r.body });
@@ -239,7 +239,7 @@ export class Journal {
     this.write('record an acknowledgement', () => {
       this.stmt.ack.run(upToSeq, stream);
       if (this.deps.config.retainAckedSec === 0) {
-        this.db.prepare(`DELETE FROM ${table(stream)} WHERE seq <= ?`).run(upToSeq);
+        this.deleteThrough(stream, upToSeq);
       } else {
         this.stmt.mark.run(stream, upToSeq, this.clock.now());
       }
@@ -314,7 +314,7 @@ export class Journal {
             .prepare<[string, number], { s: number | null }>('SELECT MAX(acked_seq) AS s FROM ack_marks WHERE stream = ? AND at <= ?')
             .get(s, cutoff);
           if (row?.s != null) {
-            this.db.prepare(`DELETE FROM ${table(s)} WHERE seq <= ?`).run(row.s);
+            this.deleteThrough(s, row.s);
             this.db.prepare('DELETE FROM ack_marks WHERE stream = ? AND at <= ?').run(s, cutoff);
           }
         }
@@ -350,6 +350,11 @@ export class Journal {
       this.stmt.setNext.run(seq, 'alarm');
       if (enforce) this.enforceWithin();
     });
+  }
+
+  private deleteThrough(stream: Stream, seq: number): void {
+    if (stream === 'telemetry') this.telemetry.deleteThrough(seq);
+    else this.db.prepare('DELETE FROM alarm_events WHERE seq <= ?').run(seq);
   }
 
   /** Budget check inside the caller's write transaction, as a savepoint: a failure undoes only the trim. */
@@ -427,9 +432,6 @@ export class Journal {
   }
 }
 
-function table(stream: Stream): string {
-  return stream === 'alarm' ? 'alarm_events' : 'telemetry_events';
-}
 
 function alarmBody(e: NewAlarmStreamEvent, index: number): { gatewayTime: number; body: string } {
   const withKeys = { ...e, id: '00000000000000000000000000', seq: 1 };

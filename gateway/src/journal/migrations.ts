@@ -56,6 +56,24 @@ export const MIGRATIONS: readonly Migration[] = [
       INSERT INTO journal_identity (id, created_at) SELECT lower(hex(randomblob(16))), CAST(unixepoch('subsec') * 1000 AS INTEGER);
     `,
   },
+  {
+    // Issue 20: telemetry as one row per poll batch (telemetry-batches.ts). Rows of an older journal
+    // become batches of one, keeping their seq and id, so nothing unsent is lost by the upgrade.
+    version: 3,
+    name: '0003_telemetry_batches',
+    sql: `
+      CREATE TABLE telemetry_batches (
+        first_seq INTEGER PRIMARY KEY,
+        last_seq INTEGER NOT NULL,
+        first_id TEXT NOT NULL,
+        gateway_time INTEGER NOT NULL,
+        bodies TEXT NOT NULL
+      );
+      INSERT INTO telemetry_batches (first_seq, last_seq, first_id, gateway_time, bodies)
+        SELECT seq, seq, id, gateway_time, body FROM telemetry_events ORDER BY seq;
+      DROP TABLE telemetry_events;
+    `,
+  },
 ];
 
 export function schemaVersion(db: Database): number {

@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { silentLogger } from '@safeloop/contract';
 import { GatewayAgent, GatewayConfigSchema } from '@safeloop/gateway';
+import { expandBatch, type BatchRow } from '@safeloop/gateway/journal/index';
 import { CONFORMANCE, CONFORMANCE_POLICY, describe, expandSteps, type TimedReading } from '../../../contract/test/alarm-conformance.ts';
 import { startModbusTcpSimulator } from '../../src/modbus/index.ts';
 import { freePort } from '../../src/net/free-port.ts';
@@ -51,9 +52,9 @@ void test(`alarm conformance, gateway path: ${rows.length} rows on a real Modbus
   // Telemetry read incrementally: readings per point so far.
   const seen = new Map<string, { quality: string; reason?: string }[]>();
   let cursor = 0;
-  const nextRows = db.prepare('SELECT seq, body FROM telemetry_events WHERE seq > ? ORDER BY seq');
+  const nextBatches = db.prepare<[number], BatchRow>('SELECT * FROM telemetry_batches WHERE last_seq > ? ORDER BY first_seq');
   const readingsOf = (point: string): { quality: string; reason?: string }[] => {
-    for (const r of nextRows.all(cursor) as { seq: number; body: string }[]) {
+    for (const r of nextBatches.all(cursor).flatMap((b) => expandBatch(b, cursor))) {
       cursor = r.seq;
       const b = JSON.parse(r.body) as { point: string; quality: string; reason?: string };
       const list = seen.get(b.point) ?? [];

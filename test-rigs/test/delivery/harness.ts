@@ -14,7 +14,8 @@ import { SqliteDb } from '@safeloop/cloud/db';
 import { IngestWorker } from '@safeloop/cloud/ingest';
 import type { GatewayDirectory, GatewayInfo } from '@safeloop/cloud/ingest';
 import type { AlarmSink } from '@safeloop/cloud/alarms/alarm-sink';
-import { Journal, JournalConfigSchema } from '@safeloop/gateway/journal/index';
+import { expandBatch, Journal, JournalConfigSchema } from '@safeloop/gateway/journal/index';
+import type { BatchRow } from '@safeloop/gateway/journal/index';
 import type { JournalConfigInput } from '@safeloop/gateway/journal/index';
 import { Uplink, UplinkConfigSchema } from '@safeloop/gateway/uplink/index';
 
@@ -141,8 +142,12 @@ export async function waitUntil(pred: () => boolean | Promise<boolean>, timeoutM
 export function journalRows(path: string): Record<Stream, { id: string; seq: number; body: string }[]> {
   const db = new Database(path, { readonly: true });
   try {
-    const q = (t: string) => db.prepare<[], { id: string; seq: number; body: string }>(`SELECT id, seq, body FROM ${t} ORDER BY seq`).all();
-    return { alarm: q('alarm_events'), telemetry: q('telemetry_events') };
+    const alarm = db.prepare<[], { id: string; seq: number; body: string }>('SELECT id, seq, body FROM alarm_events ORDER BY seq').all();
+    const telemetry = db
+      .prepare<[], BatchRow>('SELECT * FROM telemetry_batches ORDER BY first_seq')
+      .all()
+      .flatMap((b) => expandBatch(b).map((e) => ({ id: e.id, seq: e.seq, body: e.body })));
+    return { alarm, telemetry };
   } finally {
     db.close();
   }

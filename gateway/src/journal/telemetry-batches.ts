@@ -1,0 +1,114 @@
+/**
+ * Telemetry journaled as batches: one SQLite row per group of readings (a poll), holding the
+ * event bodies joined by newlines (JSON.stringify never emits a raw newline), the seq range and the
+ * first event id (the others derive from it, batch-ids.ts). The profile of issue 20 put more than half
+ * of the gateway's busy time in one INSERT (two b-tree updates) per reading; this is one per batch.
+ *
+ * Seqs stay per reading and contiguous, so acks, replays and discards keep their meaning; a batch is
+ * deleted only once all of it is acknowledged or discarded. Readings are grouped while their
+ * gateway times stay within GROUP_SPAN_MS of the group's first, so the one gateway time kept per
+ * row is within that of each reading's own (the uplink uses it only to flag old rows as historical).
+ */
+import type { Database as Db, Statement } from 'better-sqlite3';
+import type { JournalEntry } from './entry.ts';
+import { batchEventId } from './batch-ids.ts';
+
+export const GROUP_SPAN_MS = 1000;
+
+/** Batches holding any seq in (after, through]: params (after + 1, through, after). A batch
+ * that started at or before `after` (partly acknowledged) is included, found by the primary key. */
+const OVERLAP = `WHERE first_seq >= COALESCE((SELECT MAX(first_seq) FROM telemetry_batches WHERE first_seq <= ?), 0)
+  AND first_seq <= ? AND last_seq > ?`;
+
+export interface BatchRow {
+  first_seq: number;
+  last_seq: number;
+  first_id: string;
+  gateway_time: number;
+  bodies: string;
+}
+
+/** The rows a batch row stands for, in seq order, restricted to after < seq ≤ through. */
+export function expandBatch(row: BatchRow, after = 0, through = Number.MAX_SAFE_INTEGER): JournalEntry[] {
+  const bodies = row.bodies.split('\n');
+  const out: JournalEntry[] = [];
+  const from = Math.max(row.first_seq, after + 1);
+  const to = Math.min(row.last_seq, through);
+  for (let seq = from; seq <= to; seq++) {
+    const i = seq - row.first_seq;
+    out.push({ stream: 'telemetry', seq, id: batchEventId(row.first_id, i), gatewayTime: row.gateway_time, body: bodies[i]! });
+  }
+  return out;
+}
+
+/** Group consecutive rows by gateway time (see GROUP_SPAN_MS). */
+export function groupByTime(rows: readonly { gatewayTime: number; body: string }[]): { gatewayTime: number; bodies: string[] }[] {
+  const groups: { gatewayTime: number; bodies: string[] }[] = [];
+  let cur: { gatewayTime: number; bodies: string[] } | undefined;
+  for (const r of rows) {
+    if (!cur || Math.abs(r.gatewayTime - cur.gatewayTime) > GROUP_SPAN_MS) {
+      cur = { gatewayTime: r.gatewayTime, bodies: [] };
+      groups.push(cur);
+    }
+    cur.bodies.push(r.body);
+  }
+  return groups;
+}
+
+export class TelemetryBatches {
+  private readonly ins: Statement<[number, number, string, number, string]>;
+  private readonly peekStmt: Statement<[number, number, number], BatchRow>;
+  private readonly delThrough: Statement<[number]>;
+  private readonly rangeStats: Statement<[number, number, number], { first: number | null; last: number | null; t0: number | null; t1: number | null }>;
+  private readonly delRange: Statement<[number, number, number]>;
+
+  constructor(private readonly db: Db) {
+    this.ins = db.prepare('INSERT INTO telemetry_batches (first_seq, last_seq, first_id, gateway_time, bodies) VALUES (?, ?, ?, ?, ?)');
+    // the batch holding after+1 (or the last one before it), then on in seq order
+    this.peekStmt = db.prepare(
+      `SELECT first_seq, last_seq, first_id, gateway_time, bodies FROM telemetry_batches
+       WHERE first_seq >= COALESCE((SELECT MAX(first_seq) FROM telemetry_batches WHERE first_seq <= ?), 0) AND first_seq <= ?
+       ORDER BY first_seq LIMIT ?`,
+    );
+    this.delThrough = db.prepare('DELETE FROM telemetry_batches WHERE last_seq <= ?');
+    this.rangeStats = db.prepare(
+      `SELECT MIN(first_seq) AS first, MAX(last_seq) AS last, MIN(gateway_time) AS t0, MAX(gateway_time) AS t1 FROM telemetry_batches ${OVERLAP}`,
+    );
+    this.delRange = db.prepare(`DELETE FROM telemetry_batches ${OVERLAP}`);
+  }
+
+  insert(firstSeq: number, firstId: string, gatewayTime: number, bodies: readonly string[]): void {
+    this.ins.run(firstSeq, firstSeq + bodies.length - 1, firstId, gatewayTime, bodies.join('\n'));
+  }
+
+  /** Entries with after < seq ≤ through, at most `limit`, stopping before maxBytes (at least one). */
+  peek(after: number, through: number, limit: number, maxBytes?: number): JournalEntry[] {
+    const out: JournalEntry[] = [];
+    let bytes = 0;
+    for (const row of this.peekStmt.iterate(after + 1, through, limit)) {
+      if (row.last_seq <= after) continue;
+      for (const e of expandBatch(row, after, through)) {
+        bytes += e.body.length + 64;
+        if ((maxBytes !== undefined && out.length > 0 && bytes > maxBytes) || out.length >= limit) return out;
+        out.push(e);
+      }
+    }
+    return out;
+  }
+
+  /** Delete the batches wholly at or below seq. */
+  deleteThrough(seq: number): void {
+    this.delThrough.run(seq);
+  }
+
+  /**
+   * Discard unsent telemetry: every batch that starts in (after, through] goes (a batch is never
+   * split). Returns the seq range and gateway times discarded, or undefined when nothing was there.
+   */
+  discard(after: number, through: number): { count: number; throughSeq: number; t0: number; t1: number } | undefined {
+    const r = this.rangeStats.get(after + 1, through, after);
+    if (!r || r.first === null || r.last === null) return undefined;
+    this.delRange.run(after + 1, through, after);
+    return { count: r.last - after, throughSeq: r.last, t0: r.t0 ?? 0, t1: r.t1 ?? 0 };
+  }
+}
