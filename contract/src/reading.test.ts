@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { fastCheckReading, ReadingSchema, REASON_CODES, type Reading } from './reading.ts';
+import { fastCheckReading, fastReadingJson, ReadingSchema, REASON_CODES, type Reading } from './reading.ts';
 
 const id = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/), fc.constantFrom('', 'a/b', 'x+y', '#', 'a b', 'ü', 'x'.repeat(65)));
 const time = fc.oneof(fc.integer({ min: 946_684_800_000, max: 4_102_444_800_000 }), fc.constantFrom(0, -1, 1.5, 5_000_000_000_000, Number.NaN));
@@ -28,6 +28,16 @@ test('fastCheckReading accepts exactly what ReadingSchema accepts, and returns t
       const slow = ReadingSchema.safeParse(r);
       assert.equal(fast !== undefined, slow.success, JSON.stringify(r));
       if (fast && slow.success) assert.deepEqual(fast, slow.data);
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('fastReadingJson is exactly JSON.stringify of the clean copy, or undefined when invalid', () => {
+  fc.assert(
+    fc.property(readingLike, (r) => {
+      const fast = fastCheckReading(r as unknown as Reading);
+      assert.equal(fastReadingJson(r as unknown as Reading), fast === undefined ? undefined : JSON.stringify(fast));
     }),
     { numRuns: 3000 },
   );

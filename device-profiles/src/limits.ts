@@ -2,8 +2,16 @@
 import { AlarmLimitSchema, SafeLoopError, type AlarmLevel, type AlarmLimit } from '@safeloop/contract';
 import type { DeviceProfile, PointDef } from './schema.ts';
 
+/** Point lookup per profile object, built once (profiles are frozen; a 1,000-point profile made this quadratic). */
+const pointIndex = new WeakMap<DeviceProfile, ReadonlyMap<string, PointDef>>();
+
 export function findPoint(profile: DeviceProfile, pointId: string): PointDef {
-  const point = (profile.points as readonly PointDef[]).find((p) => p.id === pointId);
+  let index = pointIndex.get(profile);
+  if (!index) {
+    index = new Map((profile.points as readonly PointDef[]).map((p) => [p.id, p]));
+    pointIndex.set(profile, index);
+  }
+  const point = index.get(pointId);
   if (point === undefined) {
     throw new SafeLoopError('PROFILE_POINT_NOT_FOUND', `profile ${profile.id} has no point "${pointId}"`, {
       details: { profile: profile.id, pointId, points: profile.points.map((p) => p.id) },

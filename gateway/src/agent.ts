@@ -13,6 +13,7 @@ import type { GatewayConfig } from './config.ts';
 import { EdgeEvaluator, type EdgeAlarmEvent } from './edge-rules/index.ts';
 import { createFieldSources, type ModbusBus } from './field/index.ts';
 import { Journal, ReportByException } from './journal/index.ts';
+import { TelemetryBuffer } from './journal/telemetry-buffer.ts';
 import { collectPointLimits } from './point-limits.ts';
 import { Uplink } from './uplink/index.ts';
 import { RemoteConfigApplier } from './remote-config/index.ts';
@@ -36,6 +37,7 @@ export class GatewayAgent {
   private readonly evaluator: EdgeEvaluator;
   private timeTolerance: { aheadToleranceMs: number; behindToleranceMs: number };
   private rbe: ReportByException;
+  private readonly telemetry: TelemetryBuffer;
   private readonly uplink: Uplink;
   private sources: ReadingSource[];
   private readonly remoteConfig: RemoteConfigApplier;
@@ -49,6 +51,16 @@ export class GatewayAgent {
     this.logger = deps.logger.child({ module: 'gateway:agent', gatewayId: deps.config.gateway.id });
     this.clock = deps.clock ?? systemClock;
     this.journal = Journal.open({ config: deps.config.journal, logger: deps.logger, clock: this.clock });
+    this.telemetry = new TelemetryBuffer({
+      commitMs: deps.config.journal.telemetryCommitMs,
+      maxRows: deps.config.journal.telemetryCommitRows,
+      append: (readings) => this.journal.appendTelemetry(readings),
+      committed: (err) => {
+        // Journal failures (disk full, I/O error) are reported by the journal's health state; keep polling.
+        if (err !== undefined) this.logOnce('journal-append', (suppressed) => this.logger.error({ err: errorMessage(err), suppressed }, 'could not journal readings'));
+        else this.uplink.notify();
+      },
+    });
     this.remoteConfig = new RemoteConfigApplier({
       initial: deps.config,
       applySources: (cfg) => this.replaceSources(cfg),
@@ -117,6 +129,7 @@ export class GatewayAgent {
   /** Remote config: stop the sources, start ones for `config` (journal and uplink stay open). */
   private async replaceSources(config: GatewayConfig): Promise<{ failedToStart: string[] }> {
     await Promise.allSettled(this.sources.map((s) => s.stop()));
+    this.telemetry.flush();
     this.evaluator.setLimits(collectPointLimits(config));
     this.timeTolerance = timeToleranceOf(config);
     this.rbe = new ReportByException({ config: config.report });
@@ -205,9 +218,9 @@ export class GatewayAgent {
       this.unjournaledAlarms.push(...alarmEvents);
       this.flushUnjournaledAlarms();
       if (alarmEvents.length > 0) this.persistEdgeState();
-      const toSend = this.rbe.filter(readings);
-      if (toSend.length > 0) this.journal.appendTelemetry(toSend);
-      this.uplink.notify();
+      this.telemetry.add(this.rbe.filter(readings));
+      // The values that raised or cleared an alarm go out with it, not a group-commit interval later.
+      if (alarmEvents.length > 0) this.telemetry.flush();
     } catch (err) {
       // Journal failures (disk full, I/O error) are reported by the journal's health state; keep polling.
       this.logOnce('journal-append', (suppressed) =>
@@ -246,6 +259,7 @@ export class GatewayAgent {
     this.stopped = true;
     this.siren?.stop();
     await Promise.allSettled(this.sources.map((s) => s.stop()));
+    this.telemetry.flush();
     if (this.alarmRetryTimer) clearInterval(this.alarmRetryTimer);
     this.persistEdgeState();
     try {

@@ -24,6 +24,13 @@ export const JournalConfigSchema = z.object({
    * exactly like a full disk, so a journal sharing a partition with the OS can never fill it.
    */
   hardLimitBytes: z.number().int().min(65_536).optional(),
+  /**
+   * Telemetry group commit: readings wait in memory up to this long and are journaled in one transaction
+   * (one fsync for many polls). Alarm events are always committed at once. 0 = journal every poll at once.
+   */
+  telemetryCommitMs: z.number().int().min(0).max(2000).default(200),
+  /** A group commit happens early once this many readings wait. */
+  telemetryCommitRows: z.number().int().min(1).max(1_000_000).default(20_000),
   /** `PRAGMA busy_timeout` for the writer (ms). */
   busyTimeoutMs: z.number().int().min(0).max(60_000).default(5000),
 });

@@ -14,7 +14,7 @@ import {
   FaultEventSchema,
   ReadingSchema,
   SafeLoopError,
-  fastCheckReading,
+  fastReadingJson,
   SystemEventSchema,
   errorMessage,
   rateLimited,
@@ -166,9 +166,9 @@ export class Journal {
     if (readings.length === 0) return;
     const rows: { gatewayTime: number; body: string }[] = [];
     for (const r of readings) {
-      const fast = fastCheckReading(r);
-      if (fast) {
-        rows.push({ gatewayTime: fast.gatewayTime, body: JSON.stringify(fast) });
+      const body = fastReadingJson(r);
+      if (body !== undefined) {
+        rows.push({ gatewayTime: r.gatewayTime, body });
         continue;
       }
       const parsed = ReadingSchema.safeParse(r);

@@ -23,10 +23,17 @@ export class ReportByException {
   private readonly last = new Map<string, LastSent>();
   private suppressedCount = 0;
 
-  constructor(private readonly deps: { config: ReportConfig }) {}
+  private readonly passAll: boolean;
+
+  constructor(private readonly deps: { config: ReportConfig }) {
+    const points = Object.values(deps.config.points ?? {});
+    this.passAll = deps.config.default.deadband === undefined && points.every((p) => p.deadband === undefined);
+  }
 
   /** Readings that should be journaled and sent; updates the per-point state. */
-  filter(readings: readonly Reading[]): Reading[] {
+  filter(readings: readonly Reading[]): readonly Reading[] {
+    // Hot path: with no deadband anywhere every reading passes and nothing needs remembering.
+    if (this.passAll) return readings;
     const out: Reading[] = [];
     for (const r of readings) {
       if (this.passes(r)) {

@@ -52,12 +52,12 @@ void describe('batch event ids', () => {
 });
 
 void describe('Journal telemetry batches', () => {
-  void it('one poll of 1000 readings is one row; peeks split it by limit and bytes; a partly acknowledged batch sends only its rest', () => {
+  void it('one poll of 1000 readings is two rows of 500; peeks split it by limit and bytes; a partly acknowledged batch sends only its rest', () => {
     const path = join(dir, `b${++n}.db`);
     const j = open({ retainAckedSec: 0 }, path);
     j.appendTelemetry(Array.from({ length: 1000 }, (_, i) => reading(i, { gatewayTime: T0 })));
     const db = new Database(path, { readonly: true });
-    assert.equal((db.prepare('SELECT COUNT(*) AS c FROM telemetry_batches').get() as { c: number }).c, 1);
+    assert.equal((db.prepare('SELECT COUNT(*) AS c FROM telemetry_batches').get() as { c: number }).c, 2);
     const first = j.peek('telemetry', 300);
     assert.deepEqual([first[0]!.seq, first.at(-1)!.seq, first.length], [1, 300, 300]);
     const small = j.peek('telemetry', 1000, { afterSeq: 300, maxBytes: 2000 });
@@ -66,7 +66,7 @@ void describe('Journal telemetry batches', () => {
     for (const e of first) TelemetryEventSchema.parse(entryEvent(e));
     assert.equal(entryEvent(first[41]!)['point'], reading(41).point);
     assert.deepEqual(j.ack('telemetry', 300), { accepted: true, ackedSeq: 300 });
-    assert.equal((db.prepare('SELECT COUNT(*) AS c FROM telemetry_batches').get() as { c: number }).c, 1, 'a partly acked batch stays');
+    assert.equal((db.prepare('SELECT COUNT(*) AS c FROM telemetry_batches').get() as { c: number }).c, 2, 'a partly acked batch stays');
     const rest = j.peek('telemetry', 5000);
     assert.deepEqual([rest[0]!.seq, rest.at(-1)!.seq], [301, 1000]);
     assert.deepEqual(rest.map((e) => e.id), j.peek('telemetry', 5000).map((e) => e.id), 'ids are stable between peeks');

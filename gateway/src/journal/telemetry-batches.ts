@@ -7,13 +7,16 @@
  * Seqs stay per reading and contiguous, so acks, replays and discards keep their meaning; a batch is
  * deleted only once all of it is acknowledged or discarded. Readings are grouped while their
  * gateway times stay within GROUP_SPAN_MS of the group's first, so the one gateway time kept per
- * row is within that of each reading's own (the uplink uses it only to flag old rows as historical).
+ * row is within that of each reading's own (the uplink uses it only to flag old rows as historical),
+ * and at most MAX_ROWS_PER_BATCH per row.
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { JournalEntry } from './entry.ts';
 import { batchEventId } from './batch-ids.ts';
 
 export const GROUP_SPAN_MS = 1000;
+/** Rows per batch row: a peek splits a whole row, so rows stay about one uplink batch in size. */
+export const MAX_ROWS_PER_BATCH = 500;
 
 /** Batches holding any seq in (after, through]: params (after + 1, through, after). A batch
  * that started at or before `after` (partly acknowledged) is included, found by the primary key. */
@@ -46,7 +49,7 @@ export function groupByTime(rows: readonly { gatewayTime: number; body: string }
   const groups: { gatewayTime: number; bodies: string[] }[] = [];
   let cur: { gatewayTime: number; bodies: string[] } | undefined;
   for (const r of rows) {
-    if (!cur || Math.abs(r.gatewayTime - cur.gatewayTime) > GROUP_SPAN_MS) {
+    if (!cur || cur.bodies.length >= MAX_ROWS_PER_BATCH || Math.abs(r.gatewayTime - cur.gatewayTime) > GROUP_SPAN_MS) {
       cur = { gatewayTime: r.gatewayTime, bodies: [] };
       groups.push(cur);
     }
@@ -87,7 +90,8 @@ export class TelemetryBatches {
     let bytes = 0;
     for (const row of this.peekStmt.iterate(after + 1, through, limit)) {
       if (row.last_seq <= after) continue;
-      for (const e of expandBatch(row, after, through)) {
+      const upTo = Math.min(through, Math.max(row.first_seq, after + 1) + (limit - out.length) - 1);
+      for (const e of expandBatch(row, after, upTo)) {
         bytes += e.body.length + 64;
         if ((maxBytes !== undefined && out.length > 0 && bytes > maxBytes) || out.length >= limit) return out;
         out.push(e);

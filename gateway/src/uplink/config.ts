@@ -14,7 +14,7 @@ const TlsFilesSchema = z.object({
 export const DeliverySchema = z.object({
   /** Batches awaiting the cloud's application ack, per stream, before more are sent. */
   alarmWindow: z.number().int().min(1).max(64).default(8),
-  telemetryWindow: z.number().int().min(1).max(64).default(2),
+  telemetryWindow: z.number().int().min(1).max(64).default(8),
   /** Events per batch (schema caps: 1000 alarm, 5000 telemetry). */
   alarmBatchMax: z.number().int().min(1).max(1000).default(200),
   telemetryBatchMax: z.number().int().min(1).max(5000).default(5000),
