@@ -17,7 +17,7 @@ import type { Clock, Logger, Reading, ReadingSink, ReadingSource } from '@safelo
 import { SafeLoopError, backoffDelay, rateLimited, systemClock } from '@safeloop/contract';
 import { FieldRequestError, toRequestError } from './errors.ts';
 import type { DriverCounters, ModbusDriver } from './modbus-driver.ts';
-import { badReadings, decodeDevicePoints, toReading, type BlockResult, type ModbusDevicePlan } from './modbus-device.ts';
+import { badReadings, decodeDevicePoints, planPointPath, toReading, type BlockResult, type ModbusDevicePlan } from './modbus-device.ts';
 
 export interface ModbusBusOptions {
   id: string;
@@ -232,7 +232,7 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
     const decoded = decodeDevicePoints(d.plan, results).map((p) =>
       long && p.quality === 'bad' && (p.reason === 'timeout' || p.reason === 'comm_lost') ? { ...p, reason: 'comm_lost' as const } : p,
     );
-    emit(decoded.map((p) => toReading(d.plan.site, d.plan.instance.id, p, now, now)));
+    emit(decoded.map((p) => toReading(d.plan.site, d.plan.instance.id, p, now, now, planPointPath(d.plan, p.pointId))));
   }
 
   /**

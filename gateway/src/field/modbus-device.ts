@@ -104,12 +104,32 @@ export function decodeDevicePoints(
   });
 }
 
-export function toReading(site: string, deviceId: string, d: DecodedPoint, sourceTime: number, gatewayTime: number): Reading {
-  const r: Reading = { point: pointPath(site, deviceId, d.pointId), value: d.value, quality: d.quality, sourceTime, gatewayTime };
+export function toReading(site: string, deviceId: string, d: DecodedPoint, sourceTime: number, gatewayTime: number, path = pointPath(site, deviceId, d.pointId)): Reading {
+  const r: Reading = { point: path, value: d.value, quality: d.quality, sourceTime, gatewayTime };
   if (d.unit !== undefined) r.unit = d.unit;
   if (d.reason !== undefined) r.reason = d.reason;
   if (d.detail !== undefined) r.detail = d.detail.slice(0, 200);
   return r;
+}
+
+const pathCache = new WeakMap<ModbusDevicePlan, Map<string, string>>();
+
+/**
+ * The point's full path, built once per plan: every poll reuses the same string, so the maps keyed
+ * by it downstream (edge rules, report-by-exception) hash it once instead of once per reading.
+ */
+export function planPointPath(plan: ModbusDevicePlan, pointId: string): string {
+  let paths = pathCache.get(plan);
+  if (!paths) {
+    paths = new Map();
+    pathCache.set(plan, paths);
+  }
+  let path = paths.get(pointId);
+  if (path === undefined) {
+    path = pointPath(plan.site, plan.instance.id, pointId);
+    paths.set(pointId, path);
+  }
+  return path;
 }
 
 /** Every point of a device as `bad` with one reason (used for comm loss). */

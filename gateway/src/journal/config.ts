@@ -28,7 +28,7 @@ export const JournalConfigSchema = z.object({
    * Telemetry group commit: readings wait in memory up to this long and are journaled in one transaction
    * (one fsync for many polls). Alarm events are always committed at once. 0 = journal every poll at once.
    */
-  telemetryCommitMs: z.number().int().min(0).max(2000).default(200),
+  telemetryCommitMs: z.number().int().min(0).max(2000).default(0),
   /** A group commit happens early once this many readings wait. */
   telemetryCommitRows: z.number().int().min(1).max(1_000_000).default(20_000),
   /** `PRAGMA busy_timeout` for the writer (ms). */

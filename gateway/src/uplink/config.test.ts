@@ -11,6 +11,16 @@ void test('rate limits default per transport: AWS IoT Core’s on aws-iot only; 
   assert.deepEqual(pick(resolveDelivery(set.transport, set.delivery)), { maxPublishesPerSec: 1000, maxBytesPerSec: 65536 });
 });
 
+void test('the telemetry window defaults per transport (8 on mqtt, 2 on aws-iot); a set value wins', () => {
+  const tls = { ca: 'a', cert: 'b', key: 'c' };
+  const mqtt = UplinkConfigSchema.parse({ transport: 'mqtt', url: 'mqtts://b:8883', tls });
+  const aws = UplinkConfigSchema.parse({ transport: 'aws-iot', endpoint: 'x.iot.amazonaws.com', tls });
+  const slow = UplinkConfigSchema.parse({ transport: 'mqtt', url: 'mqtts://b:8883', tls, delivery: { telemetryWindow: 2 } });
+  assert.equal(resolveDelivery(mqtt.transport, mqtt.delivery).telemetryWindow, 8);
+  assert.equal(resolveDelivery(aws.transport, aws.delivery).telemetryWindow, 2);
+  assert.equal(resolveDelivery(slow.transport, slow.delivery).telemetryWindow, 2);
+});
+
 function pick(d: { maxPublishesPerSec: number; maxBytesPerSec: number }): { maxPublishesPerSec: number; maxBytesPerSec: number } {
   return { maxPublishesPerSec: d.maxPublishesPerSec, maxBytesPerSec: d.maxBytesPerSec };
 }

@@ -14,7 +14,11 @@ const TlsFilesSchema = z.object({
 export const DeliverySchema = z.object({
   /** Batches awaiting the cloud's application ack, per stream, before more are sent. */
   alarmWindow: z.number().int().min(1).max(64).default(8),
-  telemetryWindow: z.number().int().min(1).max(64).default(8),
+  /**
+   * Telemetry batches in flight. Unset: the transport's default (8 on mqtt, 2 on aws-iot). A live alarm
+   * waits at most behind this many batches already on the wire, so keep it small on slow links.
+   */
+  telemetryWindow: z.number().int().min(1).max(64).optional(),
   /** Events per batch (schema caps: 1000 alarm, 5000 telemetry). */
   alarmBatchMax: z.number().int().min(1).max(1000).default(200),
   telemetryBatchMax: z.number().int().min(1).max(5000).default(5000),
@@ -50,16 +54,21 @@ export type DeliveryConfig = z.infer<typeof DeliverySchema>;
 
 /** Default per-connection limits by transport. A Mosquitto of our own has no per-client rate limit. */
 export const TRANSPORT_RATE_LIMITS = {
-  'aws-iot': { maxPublishesPerSec: 90, maxBytesPerSec: 480 * 1024 },
-  mqtt: { maxPublishesPerSec: 1000, maxBytesPerSec: 32 * 1024 * 1024 },
+  'aws-iot': { maxPublishesPerSec: 90, maxBytesPerSec: 480 * 1024, telemetryWindow: 2 },
+  mqtt: { maxPublishesPerSec: 1000, maxBytesPerSec: 32 * 1024 * 1024, telemetryWindow: 8 },
 } as const;
 
 /** Delivery settings with the rate limits resolved for the transport. */
-export type ResolvedDeliveryConfig = DeliveryConfig & { maxPublishesPerSec: number; maxBytesPerSec: number };
+export type ResolvedDeliveryConfig = DeliveryConfig & { maxPublishesPerSec: number; maxBytesPerSec: number; telemetryWindow: number };
 
 export function resolveDelivery(transport: keyof typeof TRANSPORT_RATE_LIMITS, d: DeliveryConfig): ResolvedDeliveryConfig {
   const limits = TRANSPORT_RATE_LIMITS[transport];
-  return { ...d, maxPublishesPerSec: d.maxPublishesPerSec ?? limits.maxPublishesPerSec, maxBytesPerSec: d.maxBytesPerSec ?? limits.maxBytesPerSec };
+  return {
+    ...d,
+    maxPublishesPerSec: d.maxPublishesPerSec ?? limits.maxPublishesPerSec,
+    maxBytesPerSec: d.maxBytesPerSec ?? limits.maxBytesPerSec,
+    telemetryWindow: d.telemetryWindow ?? limits.telemetryWindow,
+  };
 }
 
 export const MqttUplinkSchema = z.object({
