@@ -15,6 +15,8 @@ import { createFieldSources, type ModbusBus } from './field/index.ts';
 import { Journal, ReportByException } from './journal/index.ts';
 import { TelemetryBuffer } from './journal/telemetry-buffer.ts';
 import { collectPointLimits } from './point-limits.ts';
+import { assertPreflight, preflight, type PreflightResult } from './preflight.ts';
+import type { DeviceProfile } from '@safeloop/device-profiles';
 import { Uplink } from './uplink/index.ts';
 import { RemoteConfigApplier } from './remote-config/index.ts';
 import { LocalSiren } from './siren/index.ts';
@@ -24,6 +26,8 @@ export interface GatewayAgentDeps {
   config: GatewayConfig;
   logger: Logger;
   clock?: Clock;
+  /** The config file's folder: relative `profileDirs` resolve against it (default the working directory). */
+  configDir?: string;
   /** After a remote config change, how long until some device must answer (else roll back). */
   remoteConfigHealthWindowMs?: number;
   /** Keeping-up checks (window, thresholds); defaults in gateway-health.ts. */
@@ -37,6 +41,7 @@ export class GatewayAgent {
   private readonly evaluator: EdgeEvaluator;
   private timeTolerance: { aheadToleranceMs: number; behindToleranceMs: number };
   private rbe: ReportByException;
+  private resolveProfile: (ref: string) => DeviceProfile;
   private readonly telemetry: TelemetryBuffer;
   private readonly uplink: Uplink;
   private sources: ReadingSource[];
@@ -74,7 +79,8 @@ export class GatewayAgent {
       healthWindowMs: deps.remoteConfigHealthWindowMs,
     });
     const config = this.remoteConfig.config;
-    this.evaluator = new EdgeEvaluator(collectPointLimits(config), `${deps.config.journal.path}.edge-alarms.json`);
+    this.resolveProfile = this.checked(config).resolveProfile;
+    this.evaluator = new EdgeEvaluator(collectPointLimits(config, this.resolveProfile), `${deps.config.journal.path}.edge-alarms.json`);
     this.timeTolerance = timeToleranceOf(config);
     this.rbe = new ReportByException({ config: config.report });
     this.uplink = new Uplink({
@@ -121,7 +127,7 @@ export class GatewayAgent {
     const sink = (readings: readonly Reading[]): void => this.accept(readings);
     const defaultSite = config.gateway.siteId;
     return [
-      ...createFieldSources({ devices: config.devices.filter((d) => d.enabled), defaultSite, logger: this.deps.logger, clock: this.clock, sink }),
+      ...createFieldSources({ devices: config.devices.filter((d) => d.enabled), defaultSite, logger: this.deps.logger, clock: this.clock, sink, resolveProfile: this.resolveProfile }),
       ...createBridgeSources({ bridges: config.bridges, defaultSite, logger: this.deps.logger, clock: this.clock, sink }),
     ];
   }
@@ -130,7 +136,9 @@ export class GatewayAgent {
   private async replaceSources(config: GatewayConfig): Promise<{ failedToStart: string[] }> {
     await Promise.allSettled(this.sources.map((s) => s.stop()));
     this.telemetry.flush();
-    this.evaluator.setLimits(collectPointLimits(config));
+    // A reload re-reads the profile folders: an edited profile file takes effect here.
+    this.resolveProfile = this.checked(config).resolveProfile;
+    this.evaluator.setLimits(collectPointLimits(config, this.resolveProfile));
     this.timeTolerance = timeToleranceOf(config);
     this.rbe = new ReportByException({ config: config.report });
     this.sources = this.createSources(config);
@@ -148,6 +156,8 @@ export class GatewayAgent {
 
   /** Open the journal, connect the uplink (in the background) and start every source. */
   static async start(deps: GatewayAgentDeps): Promise<GatewayAgent> {
+    // Everything `safeloop gateway --check` checks, before the journal or any port is opened.
+    assertPreflight(preflight(deps.config, deps.configDir));
     const agent = new GatewayAgent(deps);
     await agent.uplink.start();
     for (const source of agent.sources) {
@@ -161,6 +171,13 @@ export class GatewayAgent {
     agent.siren?.start();
     agent.logger.info({ sources: agent.sources.map((s) => s.id) }, 'gateway started');
     return agent;
+  }
+
+  /** The preflight of a config this agent is about to run; throws GW_ERR_CONFIG naming every problem. */
+  private checked(config: GatewayConfig): PreflightResult {
+    const result = preflight(config, this.deps.configDir);
+    assertPreflight(result);
+    return result;
   }
 
   get readingsAccepted(): number {

@@ -25,6 +25,11 @@ export const GatewayConfigSchema = z
     /** Edge alarm policy: over-range latching, fault hold, device clock tolerance. */
     alarms: EdgeAlarmConfigSchema.default(EdgeAlarmConfigSchema.parse({})),
     uplink: UplinkConfigSchema,
+    /**
+     * Folders of device profile files (YAML/JSON) used beside the built-in library; relative paths are
+     * relative to this config file. A device's `profile` may also be a profile file path.
+     */
+    profileDirs: z.array(z.string().min(1)).default([]),
     devices: z.array(DeviceInstanceSchema).default([]),
     bridges: z.array(BridgeConfigSchema).default([]),
     /** Local siren output (声光报警器) driven by edge alarms; see gateway/src/siren. */

@@ -4,12 +4,12 @@
  * on bridge points, with the gateway's `alarms` policy (latching, fault hold) applied to each.
  */
 import { pointPath, type AlarmLimit } from '@safeloop/contract';
-import { effectiveLimits, getProfile } from '@safeloop/device-profiles';
+import { effectiveLimits, getProfile, type DeviceProfile } from '@safeloop/device-profiles';
 import { bridgePointLimits, bridgePointUnits } from '@safeloop/firmware-bridges';
 import type { GatewayConfig } from './config.ts';
 import type { PointLimits } from './edge-rules/index.ts';
 
-export function collectPointLimits(config: GatewayConfig): Map<string, PointLimits> {
+export function collectPointLimits(config: GatewayConfig, resolveProfile: (ref: string) => DeviceProfile = getProfile): Map<string, PointLimits> {
   const out = new Map<string, PointLimits>();
   const defaultSite = config.gateway.siteId;
   const policy = {
@@ -22,7 +22,7 @@ export function collectPointLimits(config: GatewayConfig): Map<string, PointLimi
   };
   for (const device of config.devices) {
     if (!device.enabled) continue;
-    const profile = getProfile(device.profile);
+    const profile = resolveProfile(device.profile);
     for (const point of profile.points) {
       const limits: AlarmLimit[] = effectiveLimits(profile, point.id, device.limits);
       put(pointPath(device.site ?? defaultSite, device.id, point.id), limits, point.unit, 'range' in point ? point.range : undefined);

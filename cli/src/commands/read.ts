@@ -13,6 +13,7 @@ interface ReadOptions {
   security: string;
   timeout: string;
   json?: boolean;
+  profileDir: string[];
 }
 
 function transportFrom(opts: ReadOptions): Transport {
@@ -33,7 +34,8 @@ export function registerReadCommand(program: Command): void {
   program
     .command('read')
     .description("Field technician's test read: read every point of a device once and print value, unit, quality and raw registers")
-    .requiredOption('-p, --profile <id>', 'device profile id (see device-profiles/README.md)')
+    .requiredOption('-p, --profile <id|file>', 'device profile id, or the path of a profile file (safeloop profile list shows the ids)')
+    .option('--profile-dir <dir>', 'a folder of extra profile files beside the library (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--tcp <host:port>', 'Modbus TCP device or serial-to-TCP gateway')
     .option('--serial <path>', 'Modbus RTU serial port, e.g. /dev/ttyUSB0')
     .option('--baud <rate>', 'RTU baud rate', '9600')
@@ -45,11 +47,13 @@ export function registerReadCommand(program: Command): void {
     .option('--json', 'print JSON instead of a table')
     .addHelpText(
       'after',
-      '\nExamples:\n  safeloop read --profile generic-catalytic-lel --tcp 192.168.1.20:502 --unit 1\n  safeloop read --profile generic-piezometer --serial /dev/ttyUSB0 --baud 9600 --parity even --unit 7\n  safeloop read --profile generic-tank-gauging-opcua --opcua opc.tcp://10.0.0.5:4840 --json',
+      '\nExamples:\n  safeloop read --profile generic-catalytic-lel --tcp 192.168.1.20:502 --unit 1\n  safeloop read --profile generic-piezometer --serial /dev/ttyUSB0 --baud 9600 --parity even --unit 7\n  safeloop read --profile generic-tank-gauging-opcua --opcua opc.tcp://10.0.0.5:4840 --json\n  safeloop read --profile-dir site-profiles --profile acme-gd100 --tcp 192.168.1.21:502 --unit 3\n  safeloop read --profile site-profiles/acme-gd100.yaml --tcp 192.168.1.21:502 --unit 3',
     )
     .action(async (opts: ReadOptions) => {
       const { formatReadTable, readDeviceOnce } = await import('@safeloop/gateway/field');
-      const rows = await readDeviceOnce({ profileId: opts.profile, transport: transportFrom(opts), timeoutMs: Number(opts.timeout) });
+      const { ProfileCatalog } = await import('@safeloop/device-profiles');
+      const catalog = ProfileCatalog.load({ dirs: opts.profileDir });
+      const rows = await readDeviceOnce({ profileId: opts.profile, transport: transportFrom(opts), timeoutMs: Number(opts.timeout), resolveProfile: catalog.resolve });
       process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : `${formatReadTable(rows)}\n`);
       if (rows.some((r) => r.quality === 'bad')) process.exitCode = 3;
     });

@@ -118,7 +118,7 @@ export async function handleStatus(deps: {
           // A status overtaken by a newer one (parallel lanes): it proves the gateway is alive, but its
           // health and clock are older news and must not reopen or clear an alarm.
           await tx.exec('UPDATE gateway_state SET last_seen = $2 WHERE gateway_id = $1', [gateway.id, now]);
-          logger.debug({ gatewayId: gateway.id, time: msg.time }, 'status older than the recorded one: only the heartbeat counts');
+          logger.debug({ gatewayId: gateway.id, statusTime: msg.time }, 'status older than the recorded one: only the heartbeat counts');
           break;
         }
         await tx.exec('UPDATE gateway_state SET last_seen = $2, status = $3 WHERE gateway_id = $1', [gateway.id, now, JSON.stringify(msg)]);

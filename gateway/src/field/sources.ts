@@ -42,7 +42,7 @@ function configError(message: string, details: Record<string, unknown>): SafeLoo
 }
 
 /** Devices on one bus must agree on the line (RTU) or the security (OPC-UA) and not share a unit id. */
-function checkBus(key: string, devices: DeviceInstance[]): void {
+export function checkBus(key: string, devices: DeviceInstance[]): void {
   const first = devices[0];
   if (!first) return;
   const units = new Map<number, string>();
