@@ -1,8 +1,18 @@
-// Lint rules that catch the bugs that matter here: floating promises, non-exhaustive switches.
+// Lint rules that catch the bugs that matter here: floating promises, non-exhaustive switches; for the
+// dashboard's browser JavaScript, undefined names and unused code.
+import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.tmp/**', '**/node_modules/**', '**/dist/**', 'data/**', 'cloud/web/vendor/**', 'test-results/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  { ignores: ['.tmp/**', '**/node_modules/**', '**/dist/**', 'data/**', 'cloud/web/vendor/**', 'test-results/**', '**/*.js', '**/*.mjs', '**/*.cjs', '!cloud/web/**/*.js', 'cloud/web/vendor/**'] },
+  {
+    // The dashboard's browser JavaScript (issue 17): undefined names, unused code and the usual slips.
+    files: ['cloud/web/**/*.js'],
+    extends: [js.configs.recommended],
+    languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: { ...globals.browser } },
+    rules: { 'no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }] },
+  },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],
