@@ -96,7 +96,12 @@ async function startDetector(port: number): Promise<{ send(cmd: string): Promise
 
 void test('a technician adds a device as a YAML profile: validate, read, check, run, and it reaches the cloud', { timeout: 150_000 }, async (t) => {
   const site = await mkdtemp(join(tmpdir(), 'safeloop-technician-'));
-  t.after(() => rm(site, { recursive: true, force: true }));
+  // Stop in the reverse order of starting (gateway, cloud, broker, detector), then remove the folder:
+  // a client whose broker went first keeps reconnecting and holds the test process open.
+  const stops: (() => Promise<unknown>)[] = [() => rm(site, { recursive: true, force: true })];
+  t.after(async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  });
   const t00 = Date.now();
   const step = (s: string): void => t.diagnostic(`${Date.now() - t00} ms ${s}`);
   await mkdir(join(site, 'site-profiles'));
@@ -123,7 +128,7 @@ void test('a technician adds a device as a YAML profile: validate, read, check, 
   // 2. read the device once, by id from the folder and by file path
   const port = await freePort();
   const detector = await startDetector(port);
-  t.after(async () => { step('stopping detector.stop()'); await detector.stop(); step('stopped detector.stop()'); });
+  stops.push(() => detector.stop());
   for (const args of [['--profile-dir', 'site-profiles', '--profile', 'acme-gd100'], ['--profile', 'site-profiles/acme-gd100.yaml']]) {
     const read = cli(['read', ...args, '--tcp', `127.0.0.1:${port}`, '--unit', '1', '--json'], site);
     assert.equal(read.code, 0, read.out + read.err);
@@ -135,7 +140,7 @@ void test('a technician adds a device as a YAML profile: validate, read, check, 
   step("check");
   // 3. the gateway config names the folder; --check passes; mistakes are refused with start's words
   const broker = await startTestMosquitto();
-  t.after(async () => { step('stopping broker.stop()'); await broker.stop(); step('stopped broker.stop()'); });
+  stops.push(() => broker.stop());
   const device = (id: string, profile: string, unitId = 1) => ({ id, profile, transport: { kind: 'modbus-tcp', host: '127.0.0.1', port, unitId, timeoutMs: 300 }, pollIntervalMs: 500 });
   const gatewayYaml = (devices: unknown[]) =>
     JSON.stringify({
@@ -175,10 +180,10 @@ void test('a technician adds a device as a YAML profile: validate, read, check, 
     }),
     { logger: silentLogger, repoRoot: REPO },
   );
-  t.after(async () => { step('stopping cloud.stop()'); await cloud.stop(); step('stopped cloud.stop()'); });
+  stops.push(() => cloud.stop());
   step('cloud started');
   const agent = await GatewayAgent.start({ config: GatewayConfigSchema.parse(JSON.parse(await readText(join(site, 'gateway.yaml')))), logger: silentLogger, configDir: site });
-  t.after(async () => { step('stopping agent.stop()'); await agent.stop(); step('stopped agent.stop()'); });
+  stops.push(() => agent.stop());
   step('gateway started');
   const login = await fetch(`${cloud.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'operator', password: 'safeloop' }) });
   const { token } = (await login.json()) as { token: string };
@@ -204,7 +209,6 @@ void test('a technician adds a device as a YAML profile: validate, read, check, 
   );
   assert.ok(alarm);
   step('alarm seen');
-  t.after(() => step('cleanup done'));
 });
 
 async function readText(file: string): Promise<string> {
