@@ -16,6 +16,8 @@ import { Journal, ReportByException } from './journal/index.ts';
 import { TelemetryBuffer } from './journal/telemetry-buffer.ts';
 import { collectPointLimits } from './point-limits.ts';
 import { assertPreflight, preflight, type PreflightResult } from './preflight.ts';
+import { pkiDirIn } from './field/opcua-pki.ts';
+import { dirname, resolve } from 'node:path';
 import type { DeviceProfile } from '@safeloop/device-profiles';
 import { Uplink } from './uplink/index.ts';
 import { RemoteConfigApplier } from './remote-config/index.ts';
@@ -127,7 +129,7 @@ export class GatewayAgent {
     const sink = (readings: readonly Reading[]): void => this.accept(readings);
     const defaultSite = config.gateway.siteId;
     return [
-      ...createFieldSources({ devices: config.devices.filter((d) => d.enabled), defaultSite, logger: this.deps.logger, clock: this.clock, sink, resolveProfile: this.resolveProfile }),
+      ...createFieldSources({ devices: withPkiDir(config).filter((d) => d.enabled), defaultSite, logger: this.deps.logger, clock: this.clock, sink, resolveProfile: this.resolveProfile }),
       ...createBridgeSources({ bridges: config.bridges, defaultSite, logger: this.deps.logger, clock: this.clock, sink }),
     ];
   }
@@ -288,6 +290,12 @@ export class GatewayAgent {
     this.journal.close();
     this.logger.info({}, 'gateway stopped');
   }
+}
+
+/** OPC-UA devices without a `pkiDir` keep their certificates in the gateway's data folder (the journal's). */
+function withPkiDir(config: GatewayConfig): GatewayConfig['devices'] {
+  const dir = pkiDirIn(dirname(resolve(config.journal.path)));
+  return config.devices.map((d) => (d.transport.kind === 'opcua' && d.transport.pkiDir === undefined ? { ...d, transport: { ...d.transport, pkiDir: dir } } : d));
 }
 
 function timeToleranceOf(config: GatewayConfig): { aheadToleranceMs: number; behindToleranceMs: number } {

@@ -241,7 +241,7 @@ export function registerFieldProvisionCommands(group: Command, io: ProvisionIo =
     .requiredOption('--opcua <url>', 'endpoint, e.g. opc.tcp://10.0.0.5:4840')
     .option('--security <mode>', 'None | Sign | SignAndEncrypt', 'SignAndEncrypt')
     .option('--policy <policy>', 'security policy (default Basic256Sha256)')
-    .option('--pki <dir>', 'certificate folder (trusted/ and rejected/); default ~/.config/safeloop/pki/opcua-client')
+    .option('--pki <dir>', 'certificate folder (own/, trusted/, rejected/); default data/gateway/pki/opcua-client under the working directory')
     .option('--depth <n>', 'levels below Objects', '3')
     .option('--timeout <ms>', 'connection and request timeout', '10000')
     .option('--server', 'include the Server object')

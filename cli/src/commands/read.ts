@@ -1,6 +1,8 @@
 import type { Command } from 'commander';
 import { SafeLoopError } from '@safeloop/contract';
+import { resolve } from 'node:path';
 import { TransportSchema, type Transport } from '@safeloop/gateway/field-config';
+import { defaultPkiDir } from '@safeloop/gateway/field/opcua-pki';
 
 interface ReadOptions {
   profile: string;
@@ -14,6 +16,7 @@ interface ReadOptions {
   timeout: string;
   json?: boolean;
   profileDir: string[];
+  pki?: string;
 }
 
 function transportFrom(opts: ReadOptions): Transport {
@@ -27,7 +30,9 @@ function transportFrom(opts: ReadOptions): Transport {
   if (opts.serial) {
     return TransportSchema.parse({ kind: 'modbus-rtu', path: opts.serial, baudRate: Number(opts.baud), parity: opts.parity, unitId: Number(opts.unit), timeoutMs });
   }
-  return TransportSchema.parse({ kind: 'opcua', endpoint: opts.opcua, securityMode: opts.security, ...(opts.security === 'None' ? { securityPolicy: 'None' } : {}) });
+  const pkiDir = resolve(opts.pki ?? defaultPkiDir());
+  process.stderr.write(`OPC-UA certificates: ${pkiDir}\n`);
+  return TransportSchema.parse({ kind: 'opcua', endpoint: opts.opcua, securityMode: opts.security, pkiDir, ...(opts.security === 'None' ? { securityPolicy: 'None' } : {}) });
 }
 
 export function registerReadCommand(program: Command): void {
@@ -43,6 +48,7 @@ export function registerReadCommand(program: Command): void {
     .option('--unit <id>', 'Modbus unit id', '1')
     .option('--opcua <url>', 'OPC-UA endpoint, e.g. opc.tcp://host:4840')
     .option('--security <mode>', 'OPC-UA security mode: None | Sign | SignAndEncrypt', 'SignAndEncrypt')
+    .option('--pki <dir>', 'OPC-UA certificate folder (own/, trusted/, rejected/); default data/gateway/pki/opcua-client here, where a gateway run from this folder looks')
     .option('--timeout <ms>', 'per-request timeout', '1000')
     .option('--json', 'print JSON instead of a table')
     .addHelpText(
