@@ -15,6 +15,7 @@ export { createModbusRtuDriver, interFrameGapMs, bitsPerChar, type RtuLineOption
 export type { ModbusDriver, DriverCounters, RequestOptions, WriteRequest } from './modbus-driver.ts';
 export { createOpcuaSource, type OpcuaSource, type OpcuaSourceOptions } from './opcua-source.ts';
 export type { OpcuaTransport, OpcuaConnection } from './opcua-connection.ts';
-export { defaultPkiDir, trustCommand } from './opcua-pki.ts';
+export { defaultPkiDir, pkiDirIn, trustCommand } from './opcua-pki.ts';
+export { trustServerCertificate, type TrustedServer } from './opcua-trust.ts';
 export { FieldRequestError, MODBUS_EXCEPTION_TEXT, FIELD_ERROR_CODES, type RequestFailureReason } from './errors.ts';
 export * from './config.ts';
