@@ -141,6 +141,7 @@ interface CommissionCliOptions {
   token?: string;
   site?: string;
   json?: boolean;
+  profileDir: string[];
 }
 
 /** Interactive plan when no --plan is given on a terminal: one device at a time. */
@@ -193,8 +194,11 @@ async function runCommission(opts: CommissionCliOptions, io: ProvisionIo): Promi
   if (technician === undefined || technician.trim() === '') throw new SafeLoopError('CLI_USAGE', 'name the technician: --technician NAME or `technician:` in the plan');
   if (opts.site !== undefined) plan = { ...plan, site: opts.site };
 
+  const { ProfileCatalog } = await import('@safeloop/device-profiles');
+  const catalog = ProfileCatalog.load({ dirs: opts.profileDir });
   const result = await c.commissionDevices(plan, {
     technician,
+    resolveProfile: catalog.resolve,
     onDevice: (d) => {
       if (opts.json === true) return;
       const flagged = d.points.filter((p) => p.flags.length > 0).length;
@@ -256,6 +260,7 @@ export function registerFieldProvisionCommands(group: Command, io: ProvisionIo =
     .option('--config <file>', 'where to write the gateway devices: section', 'devices.yaml')
     .option('--report <prefix>', 'report file prefix (.md and .html are added)', 'commissioning-report')
     .option('--reads <n>', 'live reads per point (default from the plan, 3)')
+    .option('--profile-dir <dir>', 'a folder of extra profile files beside the library (repeatable); plan devices may also name a profile file', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--cloud <url>', 'cloud to upload the report to')
     .option('--token <token>', 'API token of a field technician')
     .option('--site <id>', 'site the report belongs to')

@@ -137,6 +137,15 @@ void test('a technician adds a device as a YAML profile: validate, read, check, 
     assert.equal(rows.find((r) => r.pointId === 'sensorLife')?.value, 97);
   }
 
+  step('commission');
+  // and commission it: the report and the devices: section for the gateway config
+  await writeFile(
+    join(site, 'visit.json'),
+    JSON.stringify({ technician: '现场技术员 孙', reads: 2, devices: [{ id: 'gas-acme', name: '1号罐区 可燃气体', profile: 'acme-gd100', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port, unitId: 1, timeoutMs: 500 } }] }),
+  );
+  const commissioned = cli(['provision', 'commission', '--plan', 'visit.json', '--profile-dir', 'site-profiles', '--config', 'devices.yaml', '--report', 'report', '--json'], site);
+  assert.equal(commissioned.code, 0, commissioned.out + commissioned.err);
+  assert.match(await readText(join(site, 'devices.yaml')), /profile: acme-gd100/);
   step("check");
   // 3. the gateway config names the folder; --check passes; mistakes are refused with start's words
   const broker = await startTestMosquitto();
