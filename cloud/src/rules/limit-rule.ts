@@ -104,6 +104,14 @@ function toOp(rule: LimitRule, st: RuleState, e: EvaluatorEvent): OutboxOp {
   };
 }
 
+const LAST_TIME_WRITE_MS = 60_000;
+
+/** The evaluator state as JSON without its lastTime, to tell a real change from one more reading. */
+function stateJson(data: Stored): string {
+  const ev = data.eval;
+  return JSON.stringify(ev === undefined ? null : { ...ev, lastTime: 0 }) + JSON.stringify(data.deviceFaults ?? null);
+}
+
 function reading(r: TelemetryEvent): Reading {
   const { id: _id, seq: _seq, ...rest } = r;
   return rest;
@@ -118,11 +126,14 @@ export const limitHandler: KindHandler<LimitRule> = {
     const data = st.data as Stored;
     const cfg = limitConfig(rule);
     if (data.eval) pruneConditions(cfg, data.eval);
-    const before = JSON.stringify(data.eval ?? null) + JSON.stringify(data.deviceFaults ?? null);
+    const storedLastTime = data.eval?.lastTime ?? 0;
+    const before = stateJson(data);
     const events = evaluateReading(reading(r), cfg, accessOf(data, pointOf(st)));
-    const after = JSON.stringify(data.eval) + JSON.stringify(data.deviceFaults);
     // Steady state (normal good value, nothing pending) writes nothing: the hot path stays read-only.
-    if (events.length > 0 || after !== before) {
+    // The evaluator's lastTime moves with every reading, so it alone is written at most once a minute;
+    // a late reading between two writes is evaluated again, which at worst raises for a real exceedance.
+    const lastTimeDue = (data.eval?.lastTime ?? 0) - storedLastTime >= LAST_TIME_WRITE_MS;
+    if (events.length > 0 || lastTimeDue || stateJson(data) !== before) {
       data.last = reading(r);
       st.lastTime = Math.max(st.lastTime, r.sourceTime);
       st.active = data.eval !== undefined && Object.values(data.eval.conditions).some((c) => c.phase === 'active' || c.phase === 'pending_off');

@@ -95,6 +95,22 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.equal(summary(await feed([at(p, 30, T0 + 5 * S)])).length, 1, 'a new occurrence');
     });
 
+    test('a steady normal point does not rewrite its rule state for every reading (its lastTime at most once a minute)', async () => {
+      const p = 's1/GT-9/lel';
+      const row = async () =>
+        (await t.db.query<{ updated_at: number; data: string }>("SELECT updated_at, data FROM rule_state WHERE state_key = $1", [`limit|lel|${p}`]))[0];
+      await feed([at(p, 5, T0)]);
+      const first = await row();
+      assert.ok(first, 'the first reading creates the state');
+      for (let i = 1; i <= 20; i++) await feed([at(p, 5 + (i % 3), T0 + i * S)], T0 + 100_000 + i);
+      assert.equal(Number((await row())!.updated_at), Number(first.updated_at), 'twenty normal readings wrote nothing');
+      await feed([at(p, 5, T0 + 61 * S)], T0 + 200_000);
+      const later = await row();
+      assert.equal(Number(later!.updated_at), T0 + 200_000, 'a minute later lastTime is written');
+      assert.equal((JSON.parse(later!.data) as { eval: { lastTime: number } }).eval.lastTime, T0 + 61 * S);
+      assert.equal(summary(await feed([at(p, 30, T0 + 62 * S)])).length, 1, 'and it still raises at once');
+    });
+
     test('bad, uncertain or stale data never clears (it raises its fault alarm instead); good data does', async () => {
       const p = 's1/GT-2/lel';
       assert.equal((await feed([at(p, 40, T0)])).length, 1);
