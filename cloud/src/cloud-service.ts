@@ -130,7 +130,7 @@ export class CloudService {
             ...(config.mqtt.tls ? { tls: { ca: readFileSync(path(config.mqtt.tls.ca)), cert: readFileSync(path(config.mqtt.tls.cert)), key: readFileSync(path(config.mqtt.tls.key)) } } : {}),
             // A fixed client id keeps a persistent session: what gateways publish during a restart is queued.
             ...(clientId !== undefined ? { clientId } : {}),
-            sessionExpirySec: config.mqtt.sessionExpirySec,
+            ...(config.mqtt.sessionExpirySec === undefined ? {} : { sessionExpirySec: config.mqtt.sessionExpirySec }),
           },
           ...(config.mqtt.shareGroup ? { shareGroup: config.mqtt.shareGroup } : {}),
           directory: registry,

@@ -45,8 +45,11 @@ export const CloudConfigSchema = z.object({
      * worker its own id, or its session is clean.
      */
     clientId: z.string().max(64).optional(),
-    /** MQTT 5 session expiry of the persistent ingest session. */
-    sessionExpirySec: z.number().int().min(0).max(7 * 86400).default(3600),
+    /**
+     * MQTT 5 session expiry of the persistent ingest session. Default 3600 for a single worker, 30 with
+     * shareGroup: the broker keeps giving a dead member its share until its session expires.
+     */
+    sessionExpirySec: z.number().int().min(0).max(7 * 86400).optional(),
   }),
   /**
    * Run an in-process MQTT broker (demo / single machine). Off loopback it needs `tls` (client

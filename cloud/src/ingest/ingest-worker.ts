@@ -19,11 +19,17 @@ import type { IngestMetrics } from './metrics.ts';
 import { INGEST_MIGRATIONS } from './migrations.ts';
 import { UplinkProcessor } from './uplink-processor.ts';
 
+/** Session expiry of a worker in a share group when none is configured (see IngestWorkerDeps.mqtt). */
+export const SHARED_SESSION_EXPIRY_SEC = 30;
+
 export interface IngestWorkerDeps {
   db: SqlDb;
   /**
    * With a fixed clientId the worker keeps a persistent broker session (clean start off; MQTT 5 session
-   * expiry sessionExpirySec, default 1 h): what gateways publish while it restarts is queued for it.
+   * expiry sessionExpirySec): what gateways publish while it restarts is queued for it. Default 1 h alone;
+   * 30 s in a share group, because the broker keeps handing a dead member its share of the messages until
+   * its session expires (Mosquitto queues them for it) — gateways resend what is not acknowledged, so a
+   * short expiry loses nothing and lets the other workers take over within it.
    * Without one (tests, throw-away workers) the session is clean and the id random.
    */
   mqtt: { url: string; tls?: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer }; clientId?: string; protocolVersion?: 4 | 5; sessionExpirySec?: number };
@@ -137,7 +143,7 @@ export class IngestWorker {
       protocolVersion: version,
       clientId: clientId ?? `safeloop-ingest-${process.pid}-${Math.random().toString(16).slice(2, 10)}`,
       clean: !persistent,
-      ...(persistent && version === 5 ? { properties: { sessionExpiryInterval: sessionExpirySec ?? 3600 } } : {}),
+      ...(persistent && version === 5 ? { properties: { sessionExpiryInterval: sessionExpirySec ?? (this.deps.shareGroup ? SHARED_SESSION_EXPIRY_SEC : 3600) } } : {}),
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
       // The cloud's death: gateways learn that acks will pause (informational; they keep their journal).

@@ -119,7 +119,14 @@ test('three workers, one killed mid-stream: every reading stored once, every ala
     // Alone this takes ~12 s; the full suite on 2 cores has taken 95 s (resend storms when acks are slow).
     const deadline = Date.now() + 140_000;
     while (!gateways.every((g) => g.done)) {
-      if (Date.now() > deadline) throw new Error(`not all acked: ${gateways.map((g) => `${g.acked} (resends ${g.resends})`).join(', ')}`);
+      if (Date.now() > deadline) {
+        // Say why: the cloud's view of each stream and what it refused.
+        const streams = await t.db.query('SELECT * FROM ingest_streams ORDER BY gateway_id, stream');
+        const rejects = await t.db.query('SELECT gateway_id, reason, COUNT(*) AS n FROM ingest_rejects GROUP BY gateway_id, reason');
+        throw new Error(
+          `not all acked: ${gateways.map((g) => `${g.acked} (resends ${g.resends})`).join(', ')}\nstreams ${JSON.stringify(streams)}\nrejects ${JSON.stringify(rejects)}`,
+        );
+      }
       for (const g of gateways) await g.pump();
       const acked = gateways.reduce((n, g) => n + g.acked, 0);
       if (killedAt < 0 && acked >= total * 0.4) {
@@ -138,8 +145,10 @@ test('three workers, one killed mid-stream: every reading stored once, every ala
     const occ = await t.db.query<{ condition_key: string; n: number; open: number }>(
       'SELECT condition_key, COUNT(*) AS n, SUM(CASE WHEN cleared_at IS NULL THEN 1 ELSE 0 END) AS open FROM test_alarm_occurrences GROUP BY condition_key ORDER BY condition_key',
     );
+    // A gap left by batches the dead worker's session swallowed may, before they are resent, raise a
+    // data-integrity alarm (this fake gateway never announces its seq); the data's own alarms are these:
     assert.deepEqual(
-      occ.map((o) => [o.condition_key, Number(o.n), Number(o.open)]),
+      occ.filter((o) => o.condition_key.startsWith('limit:')).map((o) => [o.condition_key, Number(o.n), Number(o.open)]),
       gateways.map((g) => [`limit:s${g.index}/GT-0/lel:GAS_1`, BATCHES / 10, 0]),
     );
     const resends = gateways.reduce((n, g) => n + g.resends, 0);
