@@ -21,6 +21,8 @@ export interface OpcuaConnection {
 }
 
 const managers = new Map<string, Promise<OPCUACertificateManager>>();
+/** PKI folders whose last connect was refused for an untrusted certificate: rescanned before the next try. */
+const awaitingTrust = new Set<string>();
 
 /** One certificate manager per PKI folder per process (two managers on one folder would race on its lock). */
 export function certificateManagerFor(pkiDir: string): Promise<OPCUACertificateManager> {
@@ -68,6 +70,9 @@ export async function connectOpcua(opts: { transport: OpcuaTransport; logger: Lo
     throw new SafeLoopError('GW_ERR_OPCUA_CONFIG', `${t.endpoint}: security mode ${mode} needs a security policy other than None`);
   }
   const certificateManager = await certificateManagerFor(pkiDir);
+  // A person trusts a certificate by moving its file; the manager's folder watcher may notice late
+  // (seen: more than 10 s on a loaded machine), so the retry after a refusal rescans the folders itself.
+  if (awaitingTrust.delete(pkiDir)) await certificateManager.reloadCertificates();
   const rejectedDir = path.join(pkiDir, 'rejected');
   const client = OPCUAClient.create({
     applicationName: opts.applicationName ?? 'SafeLoopGateway',
@@ -91,6 +96,7 @@ export async function connectOpcua(opts: { transport: OpcuaTransport; logger: Lo
     await dispose();
     const why = err instanceof Error ? err.message : String(err);
     if (UNTRUSTED.test(why)) {
+      awaitingTrust.add(pkiDir);
       const file = await newestRejected(rejectedDir);
       const where = file === undefined ? rejectedDir : path.join(rejectedDir, file);
       const how = file === undefined ? `move its file from ${rejectedDir}/ to ${path.join(pkiDir, 'trusted', 'certs')}/` : trustCommand(pkiDir, file);

@@ -165,16 +165,9 @@ void describe('field visit: scan, browse, commission, report to the cloud', { ti
     const cmd = err?.details?.trustCommand ?? '';
     assert.match(cmd, /^mv '.*rejected.*' '.*trusted\/certs\/'$/);
     execSync(cmd);
-    // The certificate manager notices the moved file through its folder watcher, shortly after.
-    let trusted: Awaited<ReturnType<typeof browseOpcua>> | undefined;
-    for (let i = 0; i < 20 && trusted === undefined; i++) {
-      trusted = await browseOpcua(secure, { depth: 2 }).catch(async (e: unknown) => {
-        if ((e as { code?: string }).code !== 'GW_ERR_OPCUA_UNTRUSTED_CERT') throw e;
-        await new Promise((r) => setTimeout(r, 500));
-        return undefined;
-      });
-    }
-    assert.ok(trusted, 'trusted after the trust command');
+    // The very next try works: the connection rescans the trust folders after a refusal rather than
+    // waiting for the certificate manager's folder watcher (which took over 10 s on a loaded CI machine).
+    const trusted = await browseOpcua(secure, { depth: 2 });
     assert.ok(browseVariables(trusted).some((v) => v.nodeId === 'ns=1;s=Tank01.Level'));
   });
 
