@@ -23,6 +23,7 @@ import { worstValue, writeReturnToAlarm } from './return-to-alarm.ts';
 import { TimerRunner, type Effect } from './timers.ts';
 import type { Plan } from './plan.ts';
 import type { Actor, Alarm, AlarmState } from './types.ts';
+import { commentPlan, reviewRequestedEffects, urgePlan, type SupervisionCtx } from './supervision.ts';
 import { sitePolicy, type SitePolicy } from './policy.ts';
 import {
   acknowledgePlan,
@@ -450,7 +451,21 @@ export class AlarmService implements AlarmSink {
   }
 
   async submitFeedback(alarmId: string, actor: Actor, body: FeedbackInput): Promise<Alarm> {
-    return this.act(alarmId, actor, 'feedback', (a) => feedbackPlan(a, actor, this.deps.clock.now(), body));
+    return this.act(alarmId, actor, 'feedback', (a) => ({ ...feedbackPlan(a, actor, this.deps.clock.now(), body), effects: (after) => reviewRequestedEffects(after, this.supervisionCtx()) }));
+  }
+
+  private supervisionCtx(): SupervisionCtx {
+    return { now: this.deps.clock.now(), db: this.deps.db, notifier: this.deps.notifier, logger: this.log };
+  }
+
+  /** 督办 by the supervising level: a note and a deadline, sent to the enterprise. */
+  async urge(alarmId: string, actor: Actor, body: { note: string; deadlineMin: number }): Promise<Alarm> {
+    const me = await this.deps.registry.users.getById(actor.userId).catch(() => undefined);
+    return this.act(alarmId, actor, 'urge', (a) => urgePlan(a, actor, this.supervisionCtx(), body, { name: me?.name ?? null }));
+  }
+
+  async comment(alarmId: string, actor: Actor, body: { note: string }): Promise<Alarm> {
+    return this.act(alarmId, actor, 'comment', (a) => commentPlan(a, body));
   }
 
   async review(alarmId: string, actor: Actor, body: { approved: boolean; comment: string }): Promise<Alarm> {

@@ -6,7 +6,9 @@ import type { Alarm } from '../alarms/types.ts';
 import type { AlarmFilter } from '../alarms/alarm-queries.ts';
 import { MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES } from '../alarms/attachments.ts';
 import { alarmsToCsv } from './csv.ts';
-import { AlarmIdParams, AlarmListQuery, FeedbackBody, HandoverBody, NoteBody, ReviewBody, ShelveBody } from './schemas.ts';
+import { dutyView, type DutyView } from '../alarms/duty-view.ts';
+import type { SitePolicy } from '../alarms/policy.ts';
+import { AlarmIdParams, AlarmListQuery, CommentBody, FeedbackBody, HandoverBody, NoteBody, ReviewBody, ShelveBody, UrgeBody } from './schemas.ts';
 import type { HttpServerDeps, ZApp } from './types.ts';
 
 const READ = { policy: policy.action('read') };
@@ -24,18 +26,37 @@ function filterOf(q: z.infer<typeof AlarmListQuery>): AlarmFilter {
   return f;
 }
 
+type AlarmView = Omit<Alarm, 'conditionKey' | 'rank' | 'version'> & { version: number };
+
 /** The API view: the alarm without internal columns. */
-export function alarmView(a: Alarm): Omit<Alarm, 'conditionKey' | 'rank' | 'version'> & { version: number } {
+export function alarmView(a: Alarm): AlarmView {
   const { conditionKey: _k, rank: _r, ...rest } = a;
   return rest;
 }
 
+/** The view plus overdue, due times and who acts next, by the deadlines of each alarm's site type. */
+function dutyViews(deps: HttpServerDeps): (alarms: readonly Alarm[]) => Promise<(AlarmView & DutyView)[]> {
+  return async (alarms) => {
+    const now = deps.clock?.now() ?? Date.now();
+    const bySite = new Map<string, Promise<SitePolicy>>();
+    return Promise.all(
+      alarms.map(async (a) => {
+        let p = bySite.get(a.siteId);
+        if (!p) bySite.set(a.siteId, (p = deps.alarms.timerRunner.policyFor(a)));
+        return { ...alarmView(a), ...dutyView(a, await p, now) };
+      }),
+    );
+  };
+}
+
 export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
   const q = deps.alarms.queries;
+  const withDuty = dutyViews(deps);
+  const one = async (a: Alarm): Promise<AlarmView & DutyView> => (await withDuty([a]))[0] as AlarmView & DutyView;
 
   app.get('/api/alarms', { schema: { tags: ['alarms'], querystring: AlarmListQuery }, config: READ }, async (req) => {
     const r = await q.list(principalOf(req).scope, filterOf(req.query));
-    return { items: r.items.map(alarmView), total: r.total, page: r.page, pageSize: r.pageSize };
+    return { items: await withDuty(r.items), total: r.total, page: r.page, pageSize: r.pageSize };
   });
 
   app.get('/api/alarms/export.csv', { schema: { tags: ['alarms'], querystring: AlarmListQuery }, config: READ }, async (req, reply) => {
@@ -62,7 +83,7 @@ export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
   app.get('/api/alarms/:id', { schema: { tags: ['alarms'], params: AlarmIdParams }, config: READ }, async (req) => {
     const a = await q.require(req.params.id, principalOf(req).scope);
     const [audit, feedback] = await Promise.all([q.audit(a.id), q.feedback(a.id)]);
-    return { ...alarmView(a), audit, feedback };
+    return { ...(await one(a)), audit, feedback };
   });
 
   /** People of the alarm's enterprise who can take it over (for the handover form). */
@@ -86,18 +107,20 @@ export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
 
   const svc = deps.alarms;
   const act = { tags: ['alarms'], params: AlarmIdParams };
-  app.post('/api/alarms/:id/acknowledge', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('acknowledge') } }, async (req) => alarmView(await svc.acknowledge(req.params.id, actorOf(req), req.body)));
-  app.post('/api/alarms/:id/handover', { schema: { ...act, body: HandoverBody }, config: { policy: policy.action('handover') } }, async (req) => alarmView(await svc.handover(req.params.id, actorOf(req), req.body)));
-  app.post('/api/alarms/:id/start-handling', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('start-handling') } }, async (req) => alarmView(await svc.startHandling(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/acknowledge', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('acknowledge') } }, async (req) => one(await svc.acknowledge(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/handover', { schema: { ...act, body: HandoverBody }, config: { policy: policy.action('handover') } }, async (req) => one(await svc.handover(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/start-handling', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('start-handling') } }, async (req) => one(await svc.startHandling(req.params.id, actorOf(req), req.body)));
   app.post(
     '/api/alarms/:id/feedback',
     { schema: { ...act, body: FeedbackBody }, config: { policy: policy.action('feedback') }, bodyLimit: Math.ceil((MAX_ATTACHMENTS * MAX_ATTACHMENT_BYTES * 4) / 3) + 64 * 1024 },
-    async (req) => alarmView(await svc.submitFeedback(req.params.id, actorOf(req), req.body)),
+    async (req) => one(await svc.submitFeedback(req.params.id, actorOf(req), req.body)),
   );
-  app.post('/api/alarms/:id/review', { schema: { ...act, body: ReviewBody }, config: { policy: policy.action('review') } }, async (req) => alarmView(await svc.review(req.params.id, actorOf(req), req.body)));
-  app.post('/api/alarms/:id/close', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('close') } }, async (req) => alarmView(await svc.close(req.params.id, actorOf(req), req.body)));
-  app.post('/api/alarms/:id/shelve', { schema: { ...act, body: ShelveBody }, config: { policy: policy.action('shelve') } }, async (req) => alarmView(await svc.shelve(req.params.id, actorOf(req), req.body)));
-  app.post('/api/alarms/:id/suppress', { schema: { ...act, body: ShelveBody }, config: { policy: policy.action('suppress') } }, async (req) => alarmView(await svc.suppress(req.params.id, actorOf(req), req.body)));
-  app.post('/api/alarms/:id/reset', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('reset') } }, async (req) => alarmView(await svc.reset(req.params.id, actorOf(req), req.body)));
-  app.post('/api/alarms/:id/unshelve', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('unshelve') } }, async (req) => alarmView(await svc.unshelve(req.params.id, actorOf(req))));
+  app.post('/api/alarms/:id/review', { schema: { ...act, body: ReviewBody }, config: { policy: policy.action('review') } }, async (req) => one(await svc.review(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/close', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('close') } }, async (req) => one(await svc.close(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/shelve', { schema: { ...act, body: ShelveBody }, config: { policy: policy.action('shelve') } }, async (req) => one(await svc.shelve(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/suppress', { schema: { ...act, body: ShelveBody }, config: { policy: policy.action('suppress') } }, async (req) => one(await svc.suppress(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/reset', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('reset') } }, async (req) => one(await svc.reset(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/urge', { schema: { ...act, body: UrgeBody }, config: { policy: policy.action('urge') } }, async (req) => one(await svc.urge(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/comment', { schema: { ...act, body: CommentBody }, config: { policy: policy.action('comment') } }, async (req) => one(await svc.comment(req.params.id, actorOf(req), req.body)));
+  app.post('/api/alarms/:id/unshelve', { schema: { ...act, body: NoteBody }, config: { policy: policy.action('unshelve') } }, async (req) => one(await svc.unshelve(req.params.id, actorOf(req))));
 }

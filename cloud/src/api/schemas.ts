@@ -36,6 +36,8 @@ export const FeedbackBody = z.object({
   attachments: z.array(AttachmentInputSchema).max(5).optional(),
 });
 export const ReviewBody = z.object({ approved: z.boolean(), comment: z.string().min(1).max(4000) });
+export const UrgeBody = z.object({ note: z.string().trim().min(1).max(2000), deadlineMin: z.number().int().min(1).max(7 * 24 * 60) });
+export const CommentBody = z.object({ note: z.string().trim().min(1).max(2000) });
 export const ShelveBody = z.object({ reason: z.string().min(1).max(1000), minutes: z.number().positive().max(60 * 24 * 30) });
 
 export const HistoryQuery = z.object({

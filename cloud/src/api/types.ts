@@ -8,6 +8,7 @@ import type { Registry } from '../tenancy/registry.ts';
 import type { AlarmService } from '../alarms/alarm-service.ts';
 import type { LiveHub } from '../notify/live-hub.ts';
 import type { DeliveryStore } from '../notify/delivery-store.ts';
+import type { InboxStore } from '../notify/inbox.ts';
 import type { AuthService } from '../auth/auth-service.ts';
 import type { SecurityLog } from '../auth/security-log.ts';
 import type { ProvisioningService } from '../provisioning/provisioning-service.ts';
@@ -51,6 +52,8 @@ export interface HttpServerDeps {
   remoteConfig?: RemoteConfigService | undefined;
   /** Delivery records of SMS / voice / work-chat pages (GET /api/alarms/:id/deliveries). */
   deliveries?: DeliveryStore | undefined;
+  /** Each person's stored notifications (GET /api/inbox). */
+  inbox?: InboxStore | undefined;
   /** Claim attempts per client address per minute and in total (defaults 10 / 120). */
   claimRateLimit?: { perAddress: number; total: number } | undefined;
   /** The bearer token Prometheus sends to /metrics; without one /metrics answers 401. */

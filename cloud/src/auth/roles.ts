@@ -26,14 +26,17 @@ export const ACTIONS = [
   'unshelve',
   'suppress',
   'reset',
+  'urge',
+  'comment',
   'manage-users',
   'manage-rules',
   'manage-registry',
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
-const ENTERPRISE_HANDLING: readonly Action[] = ['read', 'acknowledge', 'handover', 'start-handling', 'feedback', 'close'];
-const MONITOR: readonly Action[] = ['read', 'review', 'close'];
+const ENTERPRISE_HANDLING: readonly Action[] = ['read', 'acknowledge', 'handover', 'start-handling', 'feedback', 'close', 'comment'];
+/** Monitors review, close, 督办 (urge the enterprise with a deadline) and comment. */
+const MONITOR: readonly Action[] = ['read', 'review', 'close', 'urge', 'comment'];
 
 export const ROLE_ACTIONS: Record<Role, readonly Action[]> = {
   enterprise_operator: ENTERPRISE_HANDLING,

@@ -15,6 +15,7 @@ import { alarmMetrics } from '../alarms/metrics.ts';
 import type { HttpServerDeps } from '../api/types.ts';
 import { registerAccountRoutes } from '../api/routes-accounts.ts';
 import { registerAdminRoutes } from '../api/routes-admin.ts';
+import { registerInboxRoutes } from '../notify/routes-inbox.ts';
 import { registerAlarmRoutes } from '../api/routes-alarms.ts';
 import { registerDeliveryRoutes } from '../notify/routes-deliveries.ts';
 import { registerAuthRoutes } from '../api/routes-auth.ts';
@@ -115,6 +116,7 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     registerSiteRoutes(api, deps);
     registerAlarmRoutes(api, deps);
     registerDeliveryRoutes(api, deps);
+    registerInboxRoutes(api, deps);
     registerAdminRoutes(api, { ...deps, securityLog });
     registerProvisioningRoutes(api, deps);
     registerCommissioningRoutes(api, deps);

@@ -17,6 +17,8 @@ const REASON: Record<NotificationReason, string> = {
   flood: '报警泛滥',
   returned: '报警复现(需重新确认)',
   reminder: '报警待处置提醒',
+  urged: '报警督办',
+  review_requested: '报警待审核',
 };
 
 /**
@@ -31,6 +33,8 @@ const REASON_SHORT: Record<NotificationReason, string> = {
   flood: '泛滥',
   returned: '复现',
   reminder: '待处置',
+  urged: '督办',
+  review_requested: '待审核',
 };
 
 export function levelText(a: Pick<AlarmSummary, 'level' | 'colour' | 'kind'>): string {

@@ -19,6 +19,7 @@ import type { SirenCommander } from './channels.ts';
 import type { DeliveryEngine } from './delivery-engine.ts';
 import type { DeliveryStore, NewDelivery } from './delivery-store.ts';
 import type { DutyRoster } from './duty-roster.ts';
+import type { InboxStore } from './inbox.ts';
 import type { LiveHub } from './live-hub.ts';
 import type { DeliveryPolicy } from './notify-config.ts';
 import type { AlarmMessage, ChatRobot } from './providers/types.ts';
@@ -44,6 +45,8 @@ export interface NotificationDispatcherDeps {
   /** Delivery records and the provider clients behind them (absent: in-app and webhooks only). */
   deliveries?: { store: DeliveryStore; engine: DeliveryEngine; policy: DeliveryPolicy; hasSms: boolean; hasVoice: boolean; robots: readonly RobotPlacement[] } | undefined;
   roster?: DutyRoster | undefined;
+  /** Every in-app notification stored per recipient with a read mark (absent: live push only). */
+  inbox?: InboxStore | undefined;
   /** Dashboard base URL for links in messages. */
   publicUrl?: string | undefined;
   /** Bound on the webhook enqueue and siren command calls. */
@@ -132,10 +135,23 @@ export class NotificationDispatcher implements AlarmNotifier {
     }
     const users = [...people.values()];
     const msg = await this.message(n);
-    const payload = { reason: n.reason, level: n.level, targets: n.targets, alarm: n.alarm, text: msg.text, ...(n.groupSize !== undefined ? { groupSize: n.groupSize } : {}) };
+    const notificationId = ulid();
+    const extra = { ...(n.from ? { from: n.from } : {}), ...(n.note !== undefined ? { note: n.note } : {}), ...(n.dueAt !== undefined ? { dueAt: n.dueAt } : {}) };
+    const payload = { id: notificationId, at: this.deps.clock.now(), reason: n.reason, level: n.level, targets: n.targets, alarm: n.alarm, text: msg.text, ...extra, ...(n.groupSize !== undefined ? { groupSize: n.groupSize } : {}) };
     const timeout = this.deps.channelTimeoutMs ?? 10_000;
 
     const channels: Promise<unknown>[] = [];
+    // The inbox first: the live push below reaches only whoever is online now.
+    if (this.deps.inbox) {
+      try {
+        await this.deps.inbox.add(
+          users.map((u) => u.id),
+          { id: notificationId, at: payload.at, reason: n.reason, level: n.level, targets: n.targets, alarm: n.alarm, text: msg.text, ...extra },
+        );
+      } catch (err) {
+        failures.push({ channel: 'inbox', error: errorMessage(err) });
+      }
+    }
     try {
       this.deps.liveHub.publishNotification(users.map((u) => u.id), payload);
     } catch (err) {
@@ -149,7 +165,7 @@ export class NotificationDispatcher implements AlarmNotifier {
     const d = this.deps.deliveries;
     if (d) {
       channels.push(
-        this.deliver(n, msg, users, byTarget).then(
+        this.deliver(n, msg, users, byTarget, notificationId).then(
           (r) => {
             reached = r.reached;
             failures.push(...r.failures);
@@ -164,11 +180,10 @@ export class NotificationDispatcher implements AlarmNotifier {
   }
 
   /** Record and send SMS, robot posts (and schedule the voice follow-up); true when anybody was reached. */
-  private async deliver(n: AlarmNotification, msg: AlarmMessage, users: User[], byTarget: ReadonlyMap<Target, User[]>): Promise<{ reached: boolean; failures: NotifyOutcome['failures'] }> {
+  private async deliver(n: AlarmNotification, msg: AlarmMessage, users: User[], byTarget: ReadonlyMap<Target, User[]>, notificationId: string): Promise<{ reached: boolean; failures: NotifyOutcome['failures'] }> {
     const d = this.deps.deliveries;
     if (!d) return { reached: false, failures: [] };
     const now = this.deps.clock.now();
-    const notificationId = ulid();
     const base = { alarmId: n.alarm.id, notificationId, reason: n.reason, attempt: 1, confirming: true } as const;
     const now_: NewDelivery[] = [];
     const later: NewDelivery[] = [];

@@ -1,6 +1,7 @@
 export * from './types.ts';
 export * from './channels.ts';
 export * from './live-hub.ts';
+export * from './inbox.ts';
 export * from './webhooks.ts';
 export * from './dispatcher.ts';
 export * from './secrets.ts';

@@ -2,9 +2,10 @@
  * The notify module's tables, forward-only: webhook subscriptions and their outbox (1), subscriptions
  * named, filtered and marked by origin so config upserts are idempotent (2), delivery records — one
  * row per (alarm, recipient, channel, attempt) — that also carry the retry and voice-call schedule
- * (3), and the per-site duty roster with people's work-chat ids (4).
+ * (3), the per-site duty roster with people's work-chat ids (4), and each person's notification inbox (5).
  */
 import { migrate, type Migration, type SqlDb } from '../db/index.ts';
+import { INBOX_SQL } from './inbox.ts';
 
 const both = (id: number, name: string, sql: string): Migration => ({ id, name, sqlite: sql, postgres: sql });
 
@@ -58,6 +59,7 @@ export const NOTIFY_MIGRATIONS: readonly Migration[] = [
         username TEXT PRIMARY KEY, wecom_user_id TEXT, dingtalk_user_id TEXT, updated_at BIGINT NOT NULL);
     `,
   ),
+  both(5, 'inbox', INBOX_SQL),
 ];
 
 export async function migrateNotify(db: SqlDb): Promise<void> {

@@ -10,6 +10,7 @@ import { DeliveryEngine } from './delivery-engine.ts';
 import { DeliveryStore } from './delivery-store.ts';
 import type { NotificationDispatcherDeps, RobotPlacement } from './dispatcher.ts';
 import { DutyRoster } from './duty-roster.ts';
+import { InboxStore } from './inbox.ts';
 import { migrateNotify } from './migrations.ts';
 import type { NotifyConfig } from './notify-config.ts';
 import { AliyunSms, AliyunVoice } from './providers/aliyun-comms.ts';
@@ -24,7 +25,8 @@ export interface NotifyParts {
   roster: DutyRoster;
   webhooks: WebhookOutbox;
   /** For NotificationDispatcher's deps. */
-  dispatcherDeps: Pick<NotificationDispatcherDeps, 'deliveries' | 'roster' | 'publicUrl' | 'webhooks'>;
+  dispatcherDeps: Pick<NotificationDispatcherDeps, 'deliveries' | 'roster' | 'publicUrl' | 'webhooks' | 'inbox'>;
+  inbox: InboxStore;
   /** Provider names configured, for the start-up log. */
   configured: string[];
 }
@@ -83,6 +85,7 @@ export async function setupNotify(config: NotifyConfig, deps: { db: SqlDb; clock
     ...(deps.workerIntervalMs !== undefined ? { intervalMs: deps.workerIntervalMs } : {}),
   });
   const roster = new DutyRoster(deps.db);
+  const inbox = new InboxStore(deps.db);
   const webhooks = new WebhookOutbox({ db: deps.db, clock: deps.clock, logger: deps.logger });
   await webhooks.syncConfigSubscriptions(config.webhooks.map((w, i) => ({ ...w, secret: secret(w.secret, `webhooks[${i}].secret`) })));
   return {
@@ -90,7 +93,9 @@ export async function setupNotify(config: NotifyConfig, deps: { db: SqlDb; clock
     engine,
     roster,
     webhooks,
+    inbox,
     dispatcherDeps: {
+      inbox,
       deliveries: { store, engine, policy, hasSms: sms !== undefined, hasVoice: voice !== undefined, robots: placements },
       roster,
       publicUrl: config.publicUrl,

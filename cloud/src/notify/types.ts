@@ -4,9 +4,11 @@ import type { AlarmSummary } from '../alarms/summary.ts';
 
 /**
  * returned: an acknowledged alarm came back (return to alarm) and must be acknowledged again;
- * reminder: an escalation step whose level already acted on the alarm, re-targeted to whoever must act now.
+ * reminder: an escalation step whose level already acted on the alarm, re-targeted to whoever must act now;
+ * urged: a monitor's 督办 (urge with a deadline and a note) to the enterprise; review_requested: feedback
+ * on an alarm that needs the supervising level's review was submitted.
  */
-export type NotificationReason = 'raised' | 'escalated' | 'reannunciated' | 'realarm' | 'flood' | 'returned' | 'reminder';
+export type NotificationReason = 'raised' | 'escalated' | 'reannunciated' | 'realarm' | 'flood' | 'returned' | 'reminder' | 'urged' | 'review_requested';
 
 export interface AlarmNotification {
   reason: NotificationReason;
@@ -16,6 +18,10 @@ export interface AlarmNotification {
   targets: readonly Target[];
   /** For floods: how many alarms the group holds so far. */
   groupSize?: number;
+  /** A person who caused the notification (a 督办's monitor), with their note and deadline. */
+  from?: { username: string; name: string | null; role: string };
+  note?: string;
+  dueAt?: number;
 }
 
 export interface NotifyOutcome {

@@ -119,12 +119,12 @@ for (const kind of DB_KINDS) {
         assert.equal(closed.status, 200, closed.text);
         assert.deepEqual(s.siren.sent.map((c) => c.action), ['silence', 'silence', 'reset']);
 
-        // 6. the audit trail shows every step, who, role and where from
+        // 6. the audit trail shows every step, who, role and where from (after the feedback: the county told to review)
         const detail = (await county.get(`/api/alarms/${leak.alarmId}`)).body as AlarmBody;
         assert.equal(detail.state, 'closed');
         assert.deepEqual(
           detail.audit.filter((e) => e.outcome === 'ok').map((e) => `${e.action}/${e.actorName}`),
-          ['raised/cloud', 'pushed/notifier', 'acknowledge/operator', 'handover/operator', 'start-handling/manager', 'cleared/rules', 'feedback/manager', 'review/county', 'close/county'],
+          ['raised/cloud', 'pushed/notifier', 'acknowledge/operator', 'handover/operator', 'start-handling/manager', 'cleared/rules', 'feedback/manager', 'notified/system', 'review/county', 'close/county'],
         );
         assert.deepEqual(detail.audit.filter((e) => e.outcome === 'rejected').map((e) => `${e.action}/${e.actorName}`), ['close/operator', 'review/manager']);
         const ackEntry = detail.audit.find((e) => e.action === 'acknowledge') as unknown as { sourceIp: string; details: { changed: Record<string, { from: unknown; to: unknown }> } };

@@ -94,7 +94,7 @@ export async function buildStack(kind: DbKind, opts: { delivery?: Record<string,
         return Promise.resolve([{ point, minute: clock.now(), min: 1, max: 2, avg: 1.5, count: 60 }]);
       },
     };
-    const app = buildHttpServer({ db: h.db, registry, alarms, liveHub: hub, auth, metricsRegistry: metrics, telemetry, logger, clock, sseHeartbeatMs: 60_000, metricsToken: METRICS_TOKEN, deliveries: notify.store });
+    const app = buildHttpServer({ db: h.db, registry, alarms, liveHub: hub, auth, metricsRegistry: metrics, telemetry, logger, clock, sseHeartbeatMs: 60_000, metricsToken: METRICS_TOKEN, deliveries: notify.store, inbox: notify.inbox });
     await app.ready();
     return {
       h,
