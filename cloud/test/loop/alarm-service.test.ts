@@ -101,7 +101,7 @@ for (const kind of DB_KINDS) {
         const trail = await alarms.queries.audit(r1.alarmId);
         assert.deepEqual(
           trail.filter((e) => e.outcome === 'ok').map((e) => e.action),
-          ['raised', 'pushed', 'cleared', 'acknowledge', 'start-handling', 'feedback', 'notified', 'review', 'close'], // notified: the county asked to review,
+          ['raised', 'pushed', 'cleared', 'acknowledge', 'start-handling', 'feedback', 'notified', 'review', 'close'], // notified: the county asked to review
         );
         assert.ok(trail.some((e) => e.outcome === 'rejected' && e.action === 'close'), 'rejected attempts audited');
         assert.equal(trail.find((e) => e.action === 'acknowledge')?.sourceIp, '10.0.0.5');
