@@ -2,7 +2,7 @@ import { SafeLoopError } from '@safeloop/contract';
 import { z } from 'zod';
 import { actorOf, principalOf } from '../http/context.ts';
 import { policy } from '../http/policy.ts';
-import type { Alarm } from '../alarms/types.ts';
+import type { Alarm, AuditEntry, Feedback } from '../alarms/types.ts';
 import type { AlarmFilter } from '../alarms/alarm-queries.ts';
 import { MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES } from '../alarms/attachments.ts';
 import { alarmsToCsv } from './csv.ts';
@@ -49,6 +49,33 @@ function dutyViews(deps: HttpServerDeps): (alarms: readonly Alarm[]) => Promise<
   };
 }
 
+/**
+ * The display names and roles of the people the alarm's record mentions (actors, notified recipients,
+ * handover targets, feedback authors), so the page speaks of 值班员 王 rather than `operator`.
+ */
+async function peopleOf(deps: HttpServerDeps, audit: readonly AuditEntry[], feedback: readonly Feedback[]): Promise<Record<string, { name: string; role: string }>> {
+  const usernames = new Set<string>();
+  const ids = new Set<string>();
+  for (const e of audit) {
+    usernames.add(e.actorName);
+    const r = e.details.recipients;
+    if (Array.isArray(r)) for (const u of r) if (typeof u === 'string') usernames.add(u);
+    const to = (e.details.changed as { assigneeId?: { to?: unknown } } | undefined)?.assigneeId?.to;
+    if (typeof to === 'string') ids.add(to);
+  }
+  for (const f of feedback) usernames.add(f.submittedBy);
+  const out: Record<string, { name: string; role: string }> = {};
+  for (const u of usernames) {
+    const row = await deps.registry.users.rowByUsername(u);
+    if (row) out[u] = { name: row.name, role: row.role };
+  }
+  for (const id of ids) {
+    const user = await deps.registry.users.getById(id);
+    if (user) out[id] = { name: user.name, role: user.role };
+  }
+  return out;
+}
+
 export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
   const q = deps.alarms.queries;
   const withDuty = dutyViews(deps);
@@ -83,7 +110,7 @@ export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
   app.get('/api/alarms/:id', { schema: { tags: ['alarms'], params: AlarmIdParams }, config: READ }, async (req) => {
     const a = await q.require(req.params.id, principalOf(req).scope);
     const [audit, feedback] = await Promise.all([q.audit(a.id), q.feedback(a.id)]);
-    return { ...(await one(a)), audit, feedback };
+    return { ...(await one(a)), audit, feedback, people: await peopleOf(deps, audit, feedback) };
   });
 
   /** People of the alarm's enterprise who can take it over (for the handover form). */

@@ -29,7 +29,8 @@ for (const kind of DB_KINDS) {
     test('overdue after the acknowledge deadline, not before, not while shelved; feedback overdue after clearing; who acts next', async () => {
       const s = await buildStack(kind);
       try {
-        const [operator, manager] = await Promise.all(['operator', 'manager'].map((u) => login(s.app, u)));
+        const operator = await login(s.app, 'operator');
+        const manager = await login(s.app, 'manager');
         const a = await s.alarms.raise(gas(s.clock, 'gd-1', 'GAS_1'));
         const view = async (): Promise<View> => (await operator.get(`/api/alarms/${a.alarmId}`)).body as View;
         let v = await view();
@@ -79,7 +80,9 @@ for (const kind of DB_KINDS) {
           s.clock.advance(10 * 60_000);
           await s.scheduler.tick(s.clock.now());
         }
-        const [county, county2, operator] = await Promise.all(['county', 'county2', 'operator'].map((u) => login(s.app, u)));
+        const county = await login(s.app, 'county');
+        const county2 = await login(s.app, 'county2');
+        const operator = await login(s.app, 'operator');
         const inbox = (await county.get('/api/inbox')).body as Inbox;
         const esc = inbox.items.find((i) => i.alarmId === a.alarmId && i.reason === 'escalated');
         assert.ok(esc, JSON.stringify(inbox));
@@ -109,7 +112,9 @@ for (const kind of DB_KINDS) {
     test('督办: the county urges with a note and a deadline; the enterprise inbox has it; audited; refused to others and on closed alarms', async () => {
       const s = await buildStack(kind);
       try {
-        const [county, operator, county2] = await Promise.all(['county', 'operator', 'county2'].map((u) => login(s.app, u)));
+        const county = await login(s.app, 'county');
+        const operator = await login(s.app, 'operator');
+        const county2 = await login(s.app, 'county2');
         const a = await s.alarms.raise(gas(s.clock, 'gd-3', 'GAS_2'));
         const urged = await county.post(`/api/alarms/${a.alarmId}/urge`, { note: '请立即组织排查并在30分钟内反馈', deadlineMin: 30 });
         assert.equal(urged.status, 200, urged.text);
@@ -138,6 +143,9 @@ for (const kind of DB_KINDS) {
         assert.equal(c.status, 200, c.text);
         const after = ((await county.get(`/api/alarms/${a.alarmId}`)).body as Audit).audit;
         assert.ok(after.some((e) => e.action === 'comment' && e.details.note === '已通知维修班' && e.actorName === 'operator'));
+        const people = ((await county.get(`/api/alarms/${a.alarmId}`)).body as { people: Record<string, { name: string; role: string }> }).people;
+        assert.deepEqual(people.county, { name: '东湖区应急管理局', role: 'county_monitor' }, 'the record names people, not only usernames');
+        assert.equal(people.operator?.role, 'enterprise_operator');
 
         // feedback on a 二级 alarm: the county is asked to review (inbox), and is who acts next
         assert.equal((await operator.post(`/api/alarms/${a.alarmId}/acknowledge`, {})).status, 200);
