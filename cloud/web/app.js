@@ -12,6 +12,7 @@ import { renderDevice } from './views/device.js';
 import { renderPoint } from './views/point.js';
 import { renderOverview } from './views/overview.js';
 import { createAnnunciator } from './annunciator.js';
+import { renderInbox } from './views/inbox.js';
 
 const ROUTES = [
   { re: /^#\/login$/, view: renderLogin, public: true },
@@ -22,10 +23,12 @@ const ROUTES = [
   { re: /^#\/sites\/([^/]+)\/devices\/([^/]+)$/, view: renderDevice, nav: 'map', keys: ['siteId', 'deviceId'] },
   { re: /^#\/points\/([^/]+)\/([^/]+)\/([^/]+)$/, view: renderPoint, nav: 'map', keys: ['siteId', 'deviceId', 'pointId'] },
   { re: /^#\/overview$/, view: renderOverview, nav: 'overview' },
+  { re: /^#\/inbox$/, view: renderInbox, nav: 'inbox' },
 ];
 
 /** Live events fan out to whichever view is mounted. */
-const listeners = { alarm: new Set(), latest: new Set(), status: new Set() };
+const listeners = { alarm: new Set(), latest: new Set(), status: new Set(), notification: new Set() };
+let unread = 0;
 const live = {
   on(kind, fn) {
     listeners[kind].add(fn);
@@ -68,6 +71,10 @@ function startStream() {
     // Notifications addressed to this user (escalations, re-annunciations, floods). On the alarm
     // desk a newly raised alarm is already announced by the desk itself.
     onNotification: (n) => {
+      // Stored in the inbox by the cloud before it was pushed: count it, let the inbox view reload.
+      unread += 1;
+      renderInboxLink();
+      emit('notification', n);
       if (n.reason === 'raised' && location.hash.startsWith('#/alarms')) return;
       const severe = n.alarm?.colour === 'red' || n.alarm?.colour === 'orange' || n.reason === 'escalated' || n.reason === 'returned';
       toast(n.text ?? n.alarm?.title ?? n.reason, severe ? 'error' : 'info');
@@ -86,6 +93,24 @@ function renderLiveStatus() {
   if (!el) return;
   el.textContent = live.connected ? `● ${t('liveConnected')}` : `○ ${t('liveDisconnected')}`;
   el.className = `live ${live.connected ? 'live-ok' : 'live-down'}`;
+}
+
+function renderInboxLink() {
+  const el = document.getElementById('inbox-link');
+  if (!el) return;
+  el.textContent = unread > 0 ? `✉ ${t('navInbox')} (${unread})` : `✉ ${t('navInbox')}`;
+  el.setAttribute('aria-label', t('inboxBell', { n: unread }));
+  el.classList.toggle('has-unread', unread > 0);
+}
+
+function refreshUnread() {
+  get('/api/inbox?unread=true&limit=1').then(
+    (r) => {
+      unread = Number(r?.unread ?? 0);
+      renderInboxLink();
+    },
+    () => undefined,
+  );
 }
 
 function navItems(user) {
@@ -118,6 +143,8 @@ function renderChrome(route) {
     nav.append(h('a', { href: item.href, 'aria-current': route?.nav === item.id ? 'page' : undefined }, item.label));
   }
   renderLiveStatus();
+  renderInboxLink();
+  document.getElementById('inbox-link').setAttribute('aria-current', route?.nav === 'inbox' ? 'page' : 'false');
 }
 
 export async function regions() {
@@ -141,7 +168,10 @@ async function route() {
     location.hash = '#/map';
     return;
   }
-  if (session && !stream) startStream();
+  if (session && !stream) {
+    startStream();
+    refreshUnread();
+  }
   if (session) annunciator.start(session.user, live);
   const params = {};
   (match.r.keys ?? []).forEach((k, i) => (params[k] = decodeURIComponent(match.m[i + 1])));
@@ -196,6 +226,11 @@ function boot() {
   window.addEventListener('safeloop-login', () => {
     regionsCache = null;
     startStream();
+    refreshUnread();
+  });
+  window.addEventListener('safeloop-inbox', (ev) => {
+    unread = Number(ev.detail?.unread ?? 0);
+    renderInboxLink();
   });
   void route();
 }

@@ -1,7 +1,7 @@
 // What the page offers to whom, mirroring cloud/src/auth/roles.ts (ROLE_ACTIONS). The API is the
 // authority (it answers 403/409); this only decides which buttons are worth showing.
-const ENTERPRISE_HANDLING = ['acknowledge', 'handover', 'start-handling', 'feedback', 'close'];
-const MONITOR = ['review', 'close'];
+const ENTERPRISE_HANDLING = ['acknowledge', 'handover', 'start-handling', 'feedback', 'close', 'comment'];
+const MONITOR = ['review', 'close', 'urge', 'comment'];
 const ROLE_ACTIONS = {
   enterprise_operator: ENTERPRISE_HANDLING,
   enterprise_manager: [...ENTERPRISE_HANDLING, 'shelve'],
@@ -9,7 +9,7 @@ const ROLE_ACTIONS = {
   city_monitor: MONITOR,
   province_monitor: MONITOR,
   field_technician: [],
-  admin: [...ENTERPRISE_HANDLING, 'shelve', 'review'],
+  admin: [...ENTERPRISE_HANDLING, 'shelve', 'review', 'urge'],
 };
 const REGULATOR_ROLES = new Set(['county_monitor', 'city_monitor', 'province_monitor']);
 
@@ -26,7 +26,7 @@ function nextActions(alarm) {
     case 'raised':
     case 'pushed':
     case 'push_failed':
-      return ['acknowledge', 'handover', 'shelve'];
+      return alarm.shelveKind ? ['acknowledge', 'handover'] : ['acknowledge', 'handover', 'shelve'];
     case 'acknowledged':
       return ['start-handling', 'feedback', 'handover'];
     case 'handling':
@@ -44,4 +44,11 @@ function nextActions(alarm) {
 export function actionsFor(alarm, user) {
   const allowed = new Set(ROLE_ACTIONS[user?.role] ?? []);
   return nextActions(alarm).filter((a) => allowed.has(a));
+}
+
+/** Remarks that never move the state (督办, comment): on any open alarm, for who may make them. */
+export function remarksFor(alarm, user) {
+  if (!alarm || alarm.state === 'closed') return [];
+  const allowed = new Set(ROLE_ACTIONS[user?.role] ?? []);
+  return ['urge', 'comment'].filter((a) => allowed.has(a));
 }

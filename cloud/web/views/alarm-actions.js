@@ -1,8 +1,8 @@
 // The handling actions: one click (acknowledge, start handling) or a short dialog (hand over,
 // feedback with photos, review, close, shelve). Native <dialog> gives focus trapping and Esc.
-import { post } from '../api.js';
+import { get, post } from '../api.js';
 import { h, toast } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, tEnum } from '../i18n.js';
 
 const LABEL = {
   acknowledge: 'actAcknowledge',
@@ -12,7 +12,19 @@ const LABEL = {
   review: 'actReview',
   close: 'actClose',
   shelve: 'actShelve',
+  urge: 'urge',
+  comment: 'comment',
 };
+
+/** A refusal in the page's language: the server's code translated, its English message only as a fallback. */
+export function errorText(err) {
+  const code = err?.code;
+  const known = code ? tEnum('err', code) : '';
+  if (known && known !== code) return known;
+  return err instanceof Error ? err.message : String(err);
+}
+
+const URGE_DEADLINES = [15, 30, 60, 120, 240];
 
 export function actionLabel(action) {
   return t(LABEL[action] ?? action);
@@ -28,8 +40,28 @@ export async function runAction(alarm, action) {
     case 'acknowledge':
     case 'start-handling':
       break;
-    case 'handover':
-      body = await ask(t('handoverTitle'), [field('toUserId', t('handoverTo'), 'input', { required: true }), field('note', t('note'), 'textarea')]);
+    case 'handover': {
+      // Pick from the people who may take it (name, role, on duty), never type an id.
+      const people = await get(`/api/alarms/${encodeURIComponent(alarm.id)}/assignees`).catch(() => []);
+      body = await ask(t('handoverTitle'), [
+        field('toUserId', t('handoverTo'), 'select', {
+          required: true,
+          options: people.map((u) => ({ value: u.id, label: `${u.name} · ${t(`role_${u.role}`)}${u.duty ? ` · ${t(`duty_${u.duty}`)}` : ''}` })),
+        }),
+        field('note', t('note'), 'textarea'),
+      ]);
+      if (body && !body.note) delete body.note;
+      break;
+    }
+    case 'urge':
+      body = await ask(t('urge'), [
+        field('note', t('urgeNote'), 'textarea', { required: true }),
+        field('deadlineMin', t('urgeDeadline'), 'select', { required: true, options: URGE_DEADLINES.map((n) => ({ value: String(n), label: t('deadlineMinutes', { n }) })) }),
+      ]);
+      if (body) body = { note: body.note, deadlineMin: Number(body.deadlineMin) };
+      break;
+    case 'comment':
+      body = await ask(t('comment'), [field('note', t('note'), 'textarea', { required: true })]);
       break;
     case 'feedback':
       body = await askFeedback();
@@ -53,11 +85,12 @@ export async function runAction(alarm, action) {
   if (body === null) return null;
   try {
     const res = await post(`/api/alarms/${encodeURIComponent(alarm.id)}/${action}`, body);
-    toast(t('actionDone', { action: actionLabel(action) }), 'ok');
+    toast(action === 'urge' ? t('urgeSent') : action === 'comment' ? t('commentSent') : t('actionDone', { action: actionLabel(action) }), 'ok');
     return res?.alarm ?? res ?? null;
   } catch (err) {
-    if (err?.status === 409) toast(`${t('actionFailed', { action: actionLabel(action), msg: err.message })} ${t('conflict')}`, 'error');
-    else toast(t('actionFailed', { action: actionLabel(action), msg: err instanceof Error ? err.message : String(err) }), 'error');
+    const msg = errorText(err);
+    // "Someone else updated it" only when that is what happened.
+    toast(`${t('actionFailed', { action: actionLabel(action), msg })}${err?.code === 'CLOUD_ERR_ALARM_CONFLICT' ? ` ${t('conflict')}` : ''}`, 'error');
     throw err;
   }
 }

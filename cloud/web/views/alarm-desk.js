@@ -1,5 +1,6 @@
 // 报警处置台: open alarms, most severe and newest first, live over SSE; each handling step one or
 // two clicks from the list; overdue and escalated alarms stand out; floods collapse by group.
+import { dutyBadges } from './duty-badges.js';
 import { get, itemsOf, qs } from '../api.js';
 import { compareAlarms, colourOf, groupAlarms, isUnacknowledged, matchesFilter } from '../alarm-model.js';
 import { colourChip, h, toast } from '../dom.js';
@@ -172,9 +173,7 @@ export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
         h(
           'span',
           { class: 'badges' },
-          overdue ? h('span', { class: 'badge badge-overdue' }, `⚠ ${t('overdue')}`) : null,
-          escalated ? h('span', { class: 'badge badge-escalated' }, `↑ ${t('escalated', { n: a.escalationLevel })}`) : null,
-          isUnacknowledged(a) ? h('span', { class: 'badge badge-unacked' }, t('unacked')) : null,
+          dutyBadges(a),
           Number(a.reactivations ?? 0) > 0 ? h('span', { class: 'badge badge-recurred' }, t('recurred', { n: a.reactivations })) : null,
           h('span', { class: `badge badge-cond-${a.condition ?? 'active'}` }, tEnum('condition', a.condition ?? 'active')),
         ),
@@ -236,5 +235,9 @@ function valueText(a) {
   const v = typeof a.value === 'number' ? fmtNumber(a.value) : String(a.value);
   const unit = a.unit ? ` ${a.unit}` : '';
   const limit = typeof a.limit === 'number' ? ` / ${fmtNumber(a.limit)}${unit}` : '';
+  // The worst value is what tripped the alarm: show it against the limit, and the current one beside it.
+  if (typeof a.peakValue === 'number' && typeof a.value === 'number' && a.peakValue !== a.value) {
+    return `${t('peakShort')} ${fmtNumber(a.peakValue)}${unit}${limit} · ${t('nowShort')} ${v}${unit}`;
+  }
   return `${v}${unit}${limit}`;
 }

@@ -3,8 +3,10 @@ import { get, getObjectUrl } from '../api.js';
 import { colourOf } from '../alarm-model.js';
 import { colourChip, h } from '../dom.js';
 import { colourLabel, fmtDateTime, fmtNumber, t, tEnum } from '../i18n.js';
-import { actionsFor } from '../roles.js';
+import { actionsFor, remarksFor } from '../roles.js';
+import { auditNote, auditSentence, ladderTarget, personName } from '../audit-words.js';
 import { actionLabel, runAction } from './alarm-actions.js';
+import { dutyBadges } from './duty-badges.js';
 
 export async function renderAlarmDetail(root, { alarmId }, { user, live, navigate }) {
   const box = h('div', { class: 'alarm-detail' });
@@ -18,10 +20,10 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
     // The API keeps every feedback submitted (a rejected review asks for a new one): show the latest.
     const feedback = Array.isArray(fb) ? (fb[fb.length - 1] ?? null) : fb;
     const deliveries = await get(`/api/alarms/${encodeURIComponent(alarmId)}/deliveries`).then((r) => r?.deliveries ?? [], () => null);
-    draw(alarm, audit, feedback, deliveries);
+    draw(alarm, audit, feedback, deliveries, res?.people ?? {});
   }
 
-  function draw(a, audit, feedback, deliveries) {
+  function draw(a, audit, feedback, deliveries, people) {
     const colour = colourOf(a);
     const facts = [
       [t('site'), a.siteName ?? a.siteId],
@@ -33,11 +35,12 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
       [t('colState'), tEnum('state', a.state)],
       [t('raisedAt'), fmtDateTime(a.raisedAt)],
       [t('clearedAt'), a.clearedAt ? fmtDateTime(a.clearedAt) : tEnum('condition', a.condition ?? 'active')],
-      [t('escalationLevel'), String(a.escalationLevel ?? 0)],
+      [t('escalationLevel'), Number(a.escalationLevel ?? 0) > 0 ? t('escalatedTo', { target: ladderTarget(a.escalationLevel) }) : ladderTarget(0)],
+      a.ackDueAt ? [t('whoActsNext'), t('ackDue', { at: fmtDateTime(a.ackDueAt) })] : a.feedbackDueAt ? [t('whoActsNext'), t('feedbackDue', { at: fmtDateTime(a.feedbackDueAt) })] : [null, null],
       Number(a.reactivations ?? 0) > 0 ? [t('recurred', { n: a.reactivations }), a.recurredAt ? fmtDateTime(a.recurredAt) : '—'] : [null, null],
       typeof a.peakValue === 'number' && Number(a.reactivations ?? 0) > 0 ? [t('peakValue'), `${fmtNumber(a.peakValue)}${a.unit ? ` ${a.unit}` : ''}`] : [null, null],
     ].filter(([k, v]) => k && v !== null);
-    const actions = actionsFor(a, user).map((act) =>
+    const actions = [...actionsFor(a, user), ...remarksFor(a, user)].map((act) =>
       h(
         'button',
         {
@@ -59,18 +62,16 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
       h(
         'div',
         { class: `page-head sev-${colour ?? 'none'}` },
-        h('h1', {}, a.title ?? a.id),
-        a.overdue ? h('span', { class: 'badge badge-overdue' }, `⚠ ${t('overdue')}`) : null,
-        Number(a.escalationLevel ?? 0) > 0 ? h('span', { class: 'badge badge-escalated' }, `↑ ${t('escalated', { n: a.escalationLevel })}`) : null,
-        a.state === 'raised' || a.state === 'pushed' ? h('span', { class: 'badge badge-unacked' }, t('unacked')) : null,
+        h('h1', { translate: 'no' }, a.title ?? a.id),
+        dutyBadges(a, { long: true }),
       ),
       h('dl', { class: 'facts' }, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
       h('div', { class: 'alarm-actions', id: 'detail-actions' }, actions),
-      feedback ? feedbackBlock(feedback) : null,
+      feedback ? feedbackBlock(feedback, people) : null,
       h('h2', {}, t('deliveries')),
       deliveryTable(deliveries),
       h('h2', {}, t('auditTrail')),
-      auditTable(audit),
+      auditTable(audit, people, a),
     );
   }
 
@@ -82,7 +83,7 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
   return () => offAlarm();
 }
 
-function feedbackBlock(f) {
+function feedbackBlock(f, people) {
   const photos = (f.attachments ?? []).filter((x) => x.url || x.id || x.dataBase64);
   return h(
     'section',
@@ -96,7 +97,7 @@ function feedbackBlock(f) {
         [t('measures'), f.measures],
         [t('result'), f.result],
         [t('disposition'), f.disposition ? t(`disp_${f.disposition}`) : '—'],
-        [t('by'), f.by ?? f.submittedBy ?? '—'],
+        [t('by'), personName(people, f.by ?? f.submittedBy)],
         [t('at'), fmtDateTime(f.at ?? f.submittedAt)],
       ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')]),
     ),
@@ -123,27 +124,22 @@ function alarmIdOf(f) {
   return f.alarmId ?? '';
 }
 
-function auditTable(audit) {
+function auditTable(audit, people, alarm) {
   if (!Array.isArray(audit) || audit.length === 0) return h('p', { class: 'muted' }, t('empty'));
   return h(
-    'table',
-    { class: 'table', id: 'audit-table' },
-    h('thead', {}, h('tr', {}, [t('at'), t('action'), t('by'), t('colState'), t('note')].map((c) => h('th', { scope: 'col' }, c)))),
-    h(
-      'tbody',
-      {},
-      audit.map((e) =>
-        h(
-          'tr',
-          {},
-          h('td', {}, fmtDateTime(e.at ?? e.time)),
-          h('td', {}, e.action ?? e.kind ?? ''),
-          h('td', {}, e.actorName ?? e.by ?? e.actorId ?? ''),
-          h('td', {}, [e.fromState ?? e.from, e.toState ?? e.to].filter(Boolean).map((s) => tEnum('state', s)).join(' → ')),
-          h('td', {}, e.outcome === 'rejected' ? '✗ ' : '', detailsText(e.details)),
-        ),
-      ),
-    ),
+    'ol',
+    { class: 'audit-list', id: 'audit-table' },
+    audit.map((e) => {
+      const note = auditNote(e);
+      return h(
+        'li',
+        { class: e.outcome === 'rejected' ? 'audit-rejected' : '', dataset: { action: e.action } },
+        h('time', { datetime: new Date(Number(e.at)).toISOString() }, fmtDateTime(e.at)),
+        ' ',
+        h('span', { class: 'audit-sentence' }, auditSentence(e, people, alarm)),
+        note ? h('span', { class: 'audit-note', translate: 'no' }, ` — ${note}`) : null,
+      );
+    }),
   );
 }
 
@@ -172,12 +168,4 @@ function deliveryTable(rows) {
       ),
     ),
   );
-}
-
-function detailsText(d) {
-  if (!d || typeof d !== 'object') return '';
-  return Object.entries(d)
-    .filter(([, v]) => v !== null && v !== undefined && v !== '' && typeof v !== 'object')
-    .map(([k, v]) => `${k}: ${v}`)
-    .join('; ');
 }
