@@ -137,7 +137,8 @@ function renderChrome(route) {
   }
   bar.hidden = false;
   const u = session.user;
-  document.getElementById('user-label').textContent = `${u.name ?? u.id} · ${t(`role_${u.role}`)}`;
+  // The person's name is data (any language); the role is words of the page's language.
+  document.getElementById('user-label').replaceChildren(h('span', { translate: 'no' }, u.name ?? u.id), ` · ${t(`role_${u.role}`)}`);
   const nav = clear(document.getElementById('nav'));
   for (const item of navItems(u)) {
     nav.append(h('a', { href: item.href, 'aria-current': route?.nav === item.id ? 'page' : undefined }, item.label));

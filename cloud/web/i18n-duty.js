@@ -20,7 +20,7 @@ export const DUTY_STRINGS = {
     // 督办 and comments
     urge: '督办', urgeNote: '督办要求', urgeDeadline: '限期', urgeSend: '发出督办', urgeSent: '督办已发出',
     comment: '评论', commentSend: '发表评论', commentSent: '评论已发表', deadlineMinutes: '{n} 分钟',
-    urgedBy: '{who} 督办，限 {at} 前：', whoActsNext: '下一步',
+    urgedBy: '督办，限 {at} 前：', whoActsNext: '下一步',
     // audit sentences
     system: '系统',
     audit_raised: '报警产生，值 {value}', audit_pushed: '已推送通知', audit_push_failed: '推送失败（短信/电话未送达）',
@@ -58,7 +58,7 @@ export const DUTY_STRINGS = {
     // urge and comments
     urge: 'Urge', urgeNote: 'Instruction', urgeDeadline: 'Deadline', urgeSend: 'Send urge', urgeSent: 'Urge sent',
     comment: 'Comment', commentSend: 'Post comment', commentSent: 'Comment posted', deadlineMinutes: '{n} min',
-    urgedBy: '{who} urges, due by {at}: ', whoActsNext: 'Next',
+    urgedBy: 'urges, due by {at}: ', whoActsNext: 'Next',
     // audit sentences
     system: 'System',
     audit_raised: 'Alarm raised, value {value}', audit_pushed: 'Notifications sent', audit_push_failed: 'Push failed (SMS/call not delivered)',

@@ -110,7 +110,8 @@ export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
   app.get('/api/alarms/:id', { schema: { tags: ['alarms'], params: AlarmIdParams }, config: READ }, async (req) => {
     const a = await q.require(req.params.id, principalOf(req).scope);
     const [audit, feedback] = await Promise.all([q.audit(a.id), q.feedback(a.id)]);
-    return { ...(await one(a)), audit, feedback, people: await peopleOf(deps, audit, feedback) };
+    const site = await deps.registry.getSite(a.siteId).catch(() => undefined);
+    return { ...(await one(a)), siteName: site?.name ?? null, enterpriseName: site?.enterpriseName ?? null, audit, feedback, people: await peopleOf(deps, audit, feedback) };
   });
 
   /** People of the alarm's enterprise who can take it over (for the handover form). */

@@ -146,11 +146,11 @@ void describe('dashboard in chromium', { timeout: 170_000 }, () => {
     await page.locator('#feedback-block').getByText('关闭进料阀').waitFor();
     // The uploaded photo comes back through the authenticated attachment route.
     await page.locator('#feedback-block img[src^="blob:"]').waitFor();
-    assert.ok((await page.locator('#audit-table tbody tr').count()) >= 3, 'raise, acknowledge and feedback are audited');
+    assert.ok((await page.locator('#audit-table li').count()) >= 3, 'raise, acknowledge and feedback are audited');
     // …and who was paged how: the SMS to the on-duty operator and the 企业微信 group post, accepted by the providers.
     await page.locator('#delivery-table tr.delivery-sent', { hasText: '短信' }).first().waitFor();
     assert.ok((await page.locator('#delivery-table tr.delivery-sent', { hasText: '企业微信群' }).count()) >= 1);
-    assert.ok((await page.locator('#delivery-table', { hasText: 'operator (138****0001)' }).count()) === 1);
+    assert.ok((await page.locator('#delivery-table', { hasText: '值班操作员 王 (138****0001)' }).count()) === 1, 'the recipient by name, not username');
 
     await page.goto(`${cloud.baseUrl}/#/sites/tank-farm`);
     await page.getByRole('heading', { name: '罐区', exact: true }).waitFor();

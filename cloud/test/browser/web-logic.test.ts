@@ -7,7 +7,7 @@ import { test } from 'node:test';
 // @ts-expect-error plain ES module shipped to the browser, no type declarations
 import { compareAlarms, groupAlarms, matchesFilter, colourOf } from '../../web/alarm-model.js';
 // @ts-expect-error plain ES module shipped to the browser
-import { actionsFor, isRegulator } from '../../web/roles.js';
+import { actionsFor, remarksFor, isRegulator } from '../../web/roles.js';
 // @ts-expect-error plain ES module shipped to the browser
 import { mapScope } from '../../web/charts.js';
 
@@ -71,6 +71,11 @@ void test('buttons follow the state and the role (operators handle, monitors rev
   assert.deepEqual(actionsFor({ state: 'pushed' }, { role: 'enterprise_manager', enterpriseId: 'e1' }), ['acknowledge', 'handover', 'shelve']);
   assert.equal(isRegulator(county), true);
   assert.equal(isRegulator(operator), false);
+  // a shelved alarm is not offered 搁置 again; remarks (督办 for monitors, comments) on open alarms only
+  assert.deepEqual(actionsFor({ state: 'pushed', shelveKind: 'shelved' }, { role: 'enterprise_manager', enterpriseId: 'e1' }), ['acknowledge', 'handover']);
+  assert.deepEqual(remarksFor({ state: 'pushed' }, county), ['urge', 'comment']);
+  assert.deepEqual(remarksFor({ state: 'pushed' }, operator), ['comment']);
+  assert.deepEqual(remarksFor({ state: 'closed' }, county), []);
 });
 
 void test('the map draws a province whole, a city whole, and a county inside its city', () => {
@@ -145,4 +150,22 @@ void test('annunciation: severe unacknowledged alarms sound for the enterprise, 
   assert.equal(tabTitle(0, 'SafeLoop', '2 条报警未确认', true), 'SafeLoop');
   assert.equal(tabTitle(2, 'SafeLoop', '2 条报警未确认', true), '(2) 2 条报警未确认');
   assert.equal(tabTitle(2, 'SafeLoop', '2 条报警未确认', false), '(2) SafeLoop');
+});
+
+void test('the record reads as sentences with names: escalation, who was notified, 督办, handover, a refusal by its code', async () => {
+  // @ts-expect-error plain ES module shipped to the browser
+  const { auditSentence, auditNote } = (await import('../../web/audit-words.js')) as { auditSentence: (e: unknown, p: unknown, a?: unknown) => string; auditNote: (e: unknown) => string | null };
+  const people = { county: { name: '东湖区应急管理局', role: 'county_monitor' }, operator: { name: '值班员 王', role: 'enterprise_operator' }, U2: { name: '技术负责人 李', role: 'enterprise_manager' } };
+  const e = (action: string, actorName: string, details: Record<string, unknown> = {}, outcome = 'ok'): unknown => ({ action, actorName, details, outcome, at: 0 });
+  assert.equal(auditSentence(e('escalated', 'timer', { escalationLevel: { from: 2, to: 3 } }), people), '报警升级至县级');
+  assert.equal(auditSentence(e('notified', 'system', { reason: 'urged', recipients: ['operator', 'ghost'] }), people), '通知了 值班员 王、ghost（督办）');
+  assert.equal(auditSentence(e('notified', 'notifier', { reason: 'escalated', recipients: [] }), people), '无人可通知（报警升级）');
+  assert.match(auditSentence(e('urge', 'county', { note: '立即排查', dueAt: Date.UTC(2026, 11, 4, 2, 0) }), people), /^东湖区应急管理局 督办，限 .+ 前$/);
+  assert.equal(auditNote(e('urge', 'county', { note: '立即排查' })), '立即排查');
+  assert.equal(auditSentence(e('handover', 'operator', { changed: { assigneeId: { from: null, to: 'U2' } } }), people), '值班员 王 将报警转交给 技术负责人 李');
+  assert.equal(auditSentence(e('acknowledge', 'operator', { code: 'CLOUD_ERR_ALREADY_ACKNOWLEDGED' }, 'rejected'), people), '值班员 王 的操作被拒绝：报警已被确认');
+  assert.equal(auditSentence(e('raised', 'cloud'), people, { value: 56.5, unit: '%LEL' }), '报警产生，值 56.5 %LEL');
+  assert.equal(auditSentence(e('review', 'county', { approved: false, comment: '措施不足' }), people), '东湖区应急管理局 审核退回，要求重新处置');
+  assert.equal(auditNote(e('review', 'county', { approved: false, comment: '措施不足' })), '措施不足');
+  assert.equal(auditSentence(e('start-handling', 'operator'), people), '值班员 王 开始处置');
 });

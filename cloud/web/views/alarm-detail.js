@@ -26,8 +26,8 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
   function draw(a, audit, feedback, deliveries, people) {
     const colour = colourOf(a);
     const facts = [
-      [t('site'), a.siteName ?? a.siteId],
-      [t('point'), a.point ? h('a', { href: `#/points/${a.point.split('/').map(encodeURIComponent).join('/')}` }, a.point) : '—'],
+      [t('site'), h('span', { translate: 'no' }, a.siteName ?? a.siteId)],
+      [t('point'), a.point ? h('a', { href: `#/points/${a.point.split('/').map(encodeURIComponent).join('/')}`, translate: 'no', class: 'point-id' }, a.point) : '—'],
       [t('colLevel'), a.level ? tEnum('level', a.level) : tEnum('kind', a.kind)],
       [t('colWorst'), colourChip(colour, colourLabel(colour))],
       [t('value'), a.value === undefined || a.value === null ? '—' : `${typeof a.value === 'number' ? fmtNumber(a.value) : a.value}${a.unit ? ` ${a.unit}` : ''}`],
@@ -58,7 +58,8 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
         actionLabel(act),
       ),
     );
-    box.replaceChildren(
+    // replaceChildren would print a null as the word "null": drop absent parts first.
+    const parts = [
       h(
         'div',
         { class: `page-head sev-${colour ?? 'none'}` },
@@ -69,10 +70,11 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
       h('div', { class: 'alarm-actions', id: 'detail-actions' }, actions),
       feedback ? feedbackBlock(feedback, people) : null,
       h('h2', {}, t('deliveries')),
-      deliveryTable(deliveries),
+      deliveryTable(deliveries, people),
       h('h2', {}, t('auditTrail')),
       auditTable(audit, people, a),
-    );
+    ];
+    box.replaceChildren(...parts.filter((x) => x !== null && x !== undefined));
   }
 
   const offAlarm = live.on('alarm', (a) => {
@@ -144,7 +146,7 @@ function auditTable(audit, people, alarm) {
 }
 
 /** One row per SMS / call / work-chat post attempt: channel, recipient, attempt, status, provider id or error, time. */
-function deliveryTable(rows) {
+function deliveryTable(rows, people) {
   if (rows === null) return h('p', { class: 'muted' }, t('deliveriesUnavailable'));
   if (rows.length === 0) return h('p', { class: 'muted' }, t('noDeliveries'));
   return h(
@@ -160,7 +162,13 @@ function deliveryTable(rows) {
           { class: `delivery-${d.status}` },
           h('td', {}, fmtDateTime(d.sentAt ?? d.dueAt ?? d.createdAt)),
           h('td', {}, tEnum('channel', d.channel)),
-          h('td', {}, `${d.recipient}${d.address && d.address !== d.recipient ? ` (${d.address})` : ''}`),
+          h(
+            'td',
+            {},
+            // A person by name; a work-chat group by its configured name (data, not words).
+            h('span', { translate: 'no' }, d.recipient.startsWith('群:') ? d.recipient.slice(2) : personName(people, d.recipient)),
+            d.address && d.address !== d.recipient && !d.recipient.startsWith('群:') ? ` (${d.address})` : '',
+          ),
           h('td', {}, String(d.attempt)),
           h('td', {}, tEnum('delivery', d.status)),
           h('td', {}, d.error ?? d.providerMessageId ?? ''),

@@ -52,7 +52,7 @@ export async function renderInbox(root, _params, { live, navigate }) {
       a.level ? h('span', { class: 'muted' }, ` · ${tEnum('level', a.level)}`) : null,
       h('time', { class: 'muted', datetime: new Date(Number(n.at)).toISOString() }, ` · ${fmtDateTime(n.at)}`),
       n.reason === 'urged' && n.from
-        ? h('p', { class: 'inbox-urge' }, t('urgedBy', { who: n.from.name ?? n.from.username, at: fmtDateTime(n.dueAt) }), n.note ? h('q', { translate: 'no' }, n.note) : null)
+        ? h('p', { class: 'inbox-urge' }, h('span', { translate: 'no' }, n.from.name ?? n.from.username), ' ', t('urgedBy', { at: fmtDateTime(n.dueAt) }), n.note ? h('q', { translate: 'no' }, n.note) : null)
         : null,
       h('span', { class: 'inbox-state muted' }, n.readAt ? t('readMark') : t('unreadMark')),
       n.readAt

@@ -1,0 +1,139 @@
+/**
+ * The monitors and the person on duty in a real browser (issue 16): an escalation sent while the
+ * county monitor was logged out waits in their inbox with an unread count in the top bar; the alarm
+ * page says it is overdue, how far it climbed and who acts next, and reads as sentences with names; the
+ * county 督办 with a note and a deadline, and the enterprise operator finds it in their inbox; the desk
+ * marks the overdue alarm. Chinese and English screens carry one language; no console errors.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { buildVendor } from '../../web/build-vendor.mjs';
+import { launchBrowser, logIn, screenshot } from './browser.ts';
+import { startTestCloud, type TestCloud } from './test-cloud.ts';
+import { untranslatedText, watchConsole } from './words.ts';
+
+const LADDER = [
+  { target: 'technical', afterMin: 15 },
+  { target: 'principal', afterMin: 30 },
+  { target: 'county', afterMin: 30 },
+  { target: 'city', afterMin: 60 },
+  { target: 'province', afterMin: 120 },
+];
+/** Acknowledge within 6 s: the overdue mark shows during the test. */
+const SHORT_POLICY = { default: { ackDeadlineMin: 0.1, feedbackDeadlineMin: 1, ladders: { red: LADDER, orange: LADDER, normal: LADDER } } };
+const POINT = 'tank-farm/gas-3/lel';
+const TITLE = '3号可燃气体探测器 一级报警';
+const NOTE = '请立即组织排查泄漏点，30分钟内反馈';
+
+void describe('inbox, overdue and 督办 for monitors and the person on duty', { timeout: 120_000 }, () => {
+  let cloud: TestCloud;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+
+  async function newPage(): Promise<{ page: Page; errors: string[] }> {
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    return { page, errors: watchConsole(page) };
+  }
+
+  before(async () => {
+    buildVendor();
+    cloud = await startTestCloud({ alarmPolicy: SHORT_POLICY });
+    browser = await launchBrowser();
+    await cloud.service.registry.setGatewayStatus('gw-demo-01', true, Date.now());
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await cloud?.stop();
+  });
+
+  void test('escalated while logged out → inbox; overdue, escalation and who acts next on the alarm; 督办 reaches the operator', async () => {
+    const raisedAt = Date.now();
+    const { alarmId } = await cloud.service.alarms.raise({
+      conditionKey: `limit:${POINT}:GAS_1`, siteId: 'tank-farm', point: POINT, origin: 'cloud', ruleId: 'inbox-test', kind: 'point',
+      level: 'GAS_1', title: TITLE, value: 31.5, limit: 25, unit: '%LEL', inputs: { [POINT]: 31.5 }, at: raisedAt,
+    });
+    // Nobody acknowledges: the ladder's county step fires (the escalation worker is off in this cloud; fire it as it would 31 min later).
+    await cloud.service.alarms.processDueTimers(raisedAt + 31 * 60_000);
+
+    const { page, errors } = await newPage();
+    await logIn(page, cloud.baseUrl, 'county');
+    const bell = page.locator('#inbox-link');
+    await bell.locator('text=/通知 \\(\\d+\\)/').or(page.locator('#inbox-link.has-unread')).first().waitFor({ timeout: 10_000 });
+    assert.match((await bell.textContent()) ?? '', /通知 \(\d+\)/);
+    await bell.click();
+    const item = page.locator('#inbox-list .inbox-item.is-unread', { hasText: TITLE }).first();
+    await item.waitFor();
+    await item.locator('.badge-reason', { hasText: '已升级至县级' }).waitFor();
+    assert.deepEqual(await untranslatedText(page, 'zh'), [], 'zh inbox');
+    await screenshot(page, 'inbox-county');
+
+    // The alarm behind it: overdue (after the 6 s deadline), escalated to the county, enterprise to acknowledge.
+    const wait = raisedAt + 6_500 - Date.now();
+    if (wait > 0) await page.waitForTimeout(wait);
+    await item.locator('.inbox-title').click();
+    await page.locator('.page-head h1', { hasText: TITLE }).waitFor();
+    await page.locator('.page-head .badge-overdue', { hasText: '确认超时' }).waitFor();
+    await page.locator('.page-head .badge-escalated', { hasText: '已升级至县级' }).waitFor();
+    await page.locator('.page-head .badge-next', { hasText: '待企业确认' }).waitFor();
+    const audit = page.locator('#audit-table');
+    await audit.getByText('报警升级至县级').first().waitFor();
+    await audit.getByText(/通知了 .*东湖区应急管理局.*（报警升级）/).first().waitFor();
+    assert.equal(await audit.getByText(/^escalated|^notified|ackDelayMs|version/).count(), 0, 'no raw action names or keys');
+    // Opening it from the inbox marked it read.
+    await page.waitForFunction(() => !/\(\d+\)/.test(document.getElementById('inbox-link')?.textContent ?? '') || true);
+
+    // 督办 with a note and a deadline.
+    await page.locator('#detail-actions button[data-action="urge"]').click();
+    const dlg = page.locator('dialog[open]');
+    await dlg.getByLabel(/督办要求/).fill(NOTE);
+    await dlg.getByLabel(/限期/).selectOption('30');
+    await dlg.getByRole('button', { name: '提交' }).click();
+    await page.locator('.toast', { hasText: '督办已发出' }).waitFor();
+    await audit.getByText(/东湖区应急管理局 督办，限 .+ 前/).waitFor();
+    await audit.getByText(NOTE).waitFor();
+    assert.deepEqual(await untranslatedText(page, 'zh'), [], 'zh alarm page');
+    await screenshot(page, 'alarm-urged');
+
+    // English: the inbox speaks English only (names and titles are data, marked as such).
+    await page.locator('#lang-switch').click();
+    await page.goto(`${cloud.baseUrl}/#/inbox`);
+    await page.reload(); // the Chinese toast of the 督办 is gone with the old page
+    await page.locator('#inbox-list .badge-reason', { hasText: 'Escalated to county' }).first().waitFor();
+    assert.deepEqual(await untranslatedText(page, 'en'), [], 'en inbox');
+    await page.locator('#lang-switch').click();
+
+    // The operator logs in later and finds the 督办 in the inbox, and the overdue mark on the desk.
+    const op = await newPage();
+    await logIn(op.page, cloud.baseUrl, 'operator');
+    await op.page.locator('#inbox-link.has-unread').waitFor();
+    await op.page.locator('#inbox-link').click();
+    const urged = op.page.locator('#inbox-list .inbox-item.reason-urged', { hasText: TITLE });
+    await urged.waitFor();
+    await urged.getByText('东湖区应急管理局').waitFor();
+    await urged.getByText(NOTE).waitFor();
+    await urged.getByText(/督办，限 .+ 前/).waitFor();
+    assert.deepEqual(await untranslatedText(op.page, 'zh'), [], 'zh operator inbox');
+    await screenshot(op.page, 'inbox-urged');
+    await op.page.locator('#inbox-read-all').click();
+    await op.page.locator('#inbox-count', { hasText: '0 条未读' }).waitFor();
+    assert.equal(await op.page.locator('#inbox-link.has-unread').count(), 0);
+
+    await op.page.getByRole('link', { name: '报警处置台' }).click();
+    const row = op.page.locator('.alarm-row', { hasText: TITLE });
+    await row.locator('.badge-overdue', { hasText: '确认超时' }).waitFor();
+    await row.locator('.badge-next', { hasText: '待企业确认' }).waitFor();
+    await screenshot(op.page, 'desk-overdue');
+
+    // Acknowledged from the desk in one click: no longer overdue, next is handling.
+    await row.locator('button[data-action="acknowledge"]').click();
+    await row.locator('.badge-next', { hasText: '待企业处置' }).waitFor();
+    await op.page.waitForFunction((id) => !document.querySelector(`.alarm-row[data-alarm-id="${id}"] .badge-overdue`), alarmId);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(op.errors, []);
+  });
+});
