@@ -21,8 +21,13 @@ export interface AlarmStats {
   total: number;
   byLevel: { level: string | null; colour: string | null; count: number }[];
   bySeverity: Record<'red' | 'orange' | 'normal', number>;
+  /** Acknowledged alarms by their time to acknowledge, open unacknowledged ones by their age so far. */
   meanTimeToAcknowledgeSec: number | null;
+  /** Closed alarms by their time to close, open ones by their age so far. */
   meanTimeToCloseSec: number | null;
+  /** Open alarms nobody has acknowledged yet, and open alarms in all. */
+  unacknowledgedOpen: number;
+  open: number;
   overdue: { acknowledge: number; feedback: number };
   feedbackCompletionRate: number | null;
   gatewayOfflineHours: { month: string; hours: number }[];
@@ -69,11 +74,16 @@ export async function alarmStats(deps: { db: SqlDb; registry: Registry; policy: 
     params,
   );
   const bySev = await db.query<{ severity: string; n: number }>(`SELECT a.severity, COUNT(*) AS n FROM alarms a WHERE ${w} GROUP BY a.severity`, params);
-  const means = await db.query<{ ack: number | null; close: number | null }>(
-    `SELECT AVG(CASE WHEN a.acked_at IS NOT NULL THEN a.acked_at - COALESCE(a.recurred_at, a.created_at) END) AS ack,
-            AVG(CASE WHEN a.closed_at IS NOT NULL THEN a.closed_at - a.created_at END) AS close
+  // Open alarms count by their age: an alarm nobody acknowledged for an hour must move the mean, not vanish from it.
+  const n0 = params.length;
+  const means = await db.query<{ ack: number | null; close: number | null; unacked: number | null; open: number | null }>(
+    `SELECT AVG(CASE WHEN a.acked_at IS NOT NULL THEN a.acked_at - COALESCE(a.recurred_at, a.created_at)
+                     WHEN a.state <> 'closed' THEN $${n0 + 1} - COALESCE(a.recurred_at, a.created_at) END) AS ack,
+            AVG(CASE WHEN a.closed_at IS NOT NULL THEN a.closed_at - a.created_at ELSE $${n0 + 1} - a.created_at END) AS close,
+            SUM(CASE WHEN a.acked_at IS NULL AND a.state <> 'closed' THEN 1 ELSE 0 END) AS unacked,
+            SUM(CASE WHEN a.state <> 'closed' THEN 1 ELSE 0 END) AS open
      FROM alarms a WHERE ${w}`,
-    params,
+    [...params, deps.now],
   );
   const ackMs = deps.policy.ackDeadlineMin * 60_000;
   const fbMs = deps.policy.feedbackDeadlineMin * 60_000;
@@ -118,6 +128,8 @@ export async function alarmStats(deps: { db: SqlDb; registry: Registry; policy: 
       online = e.online;
       since = e.at;
     }
+    // Never heard from before the end of the period: a registered gateway that sends nothing is offline.
+    if (online === undefined && events.length === 0 && (!g.online || (g.statusAt ?? 0) >= end)) online = false;
     if (online === false && since < end) addInterval(acc, Math.max(since, q.from), end);
   }
   return {
@@ -128,6 +140,8 @@ export async function alarmStats(deps: { db: SqlDb; registry: Registry; policy: 
     bySeverity: sev,
     meanTimeToAcknowledgeSec: means[0]?.ack === null || means[0]?.ack === undefined ? null : Math.round(Number(means[0].ack) / 1000),
     meanTimeToCloseSec: means[0]?.close === null || means[0]?.close === undefined ? null : Math.round(Number(means[0].close) / 1000),
+    unacknowledgedOpen: Number(means[0]?.unacked ?? 0),
+    open: Number(means[0]?.open ?? 0),
     overdue: { acknowledge: Number(o?.ack ?? 0), feedback: Number(o?.fb ?? 0) },
     feedbackCompletionRate: cleared === 0 ? null : Number(o?.with_fb ?? 0) / cleared,
     gatewayOfflineHours: [...acc.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([month, hours]) => ({ month, hours: Math.round(hours * 100) / 100 })),

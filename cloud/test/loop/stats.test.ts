@@ -13,6 +13,8 @@ type Stats = {
   bySeverity: Record<string, number>;
   meanTimeToAcknowledgeSec: number | null;
   meanTimeToCloseSec: number | null;
+  open: number;
+  unacknowledgedOpen: number;
   overdue: { acknowledge: number; feedback: number };
   feedbackCompletionRate: number | null;
   gatewayOfflineHours: { month: string; hours: number }[];
@@ -55,18 +57,25 @@ for (const kind of DB_KINDS) {
         assert.deepEqual(Object.fromEntries(st.byLevel.map((b) => [b.level, b.count])), { GAS_1: 1, GAS_2: 1 });
         assert.deepEqual(st.bySeverity, { red: 0, orange: 1, normal: 1 });
         assert.equal(st.meanTimeToAcknowledgeSec, 360, '(2 min + 10 min) / 2');
-        assert.equal(st.meanTimeToCloseSec, 600);
+        assert.equal(st.meanTimeToCloseSec, (600 + 11 * 3600) / 2, 'a1 closed after 10 min; a2 still open, 11 h old, counts by its age');
+        assert.equal(st.open, 1);
+        assert.equal(st.unacknowledgedOpen, 0);
         assert.deepEqual(st.overdue, { acknowledge: 1, feedback: 1 });
         assert.equal(st.feedbackCompletionRate, 0.5);
+        // gw-demo-01: 4 h in October, 6 h in November (China time); gw-demo-02 (the tailings pond) has never
+        // reported, so it is offline for the whole period up to now: 28 h in October, 7 h in November.
         assert.deepEqual(st.gatewayOfflineHours, [
-          { month: '2026-10', hours: 4 },
-          { month: '2026-11', hours: 6 },
+          { month: '2026-10', hours: 32 },
+          { month: '2026-11', hours: 13 },
         ]);
 
         const c2 = (await county2.get(`/api/stats?${range}`)).body as Stats;
         assert.equal(c2.total, 1);
         const offline2 = c2.gatewayOfflineHours.reduce((sum, m) => sum + m.hours, 0);
         assert.equal(offline2, 10, 'gw-other-01 offline from start + 1 h until now (start + 11 h)');
+        // Its only alarm was never acknowledged: the mean time to acknowledge is its age (11 h), not "no data".
+        assert.equal(c2.meanTimeToAcknowledgeSec, 11 * 3600);
+        assert.equal(c2.unacknowledgedOpen, 1);
         assert.equal((await county2.get(`/api/stats?regionCode=360102&${range}`)).status, 403);
         assert.equal((await county2.get(`/api/stats?enterpriseId=ent-demo-chem&${range}`)).status, 404);
         const byEnt = (await city.get(`/api/stats?enterpriseId=ent-demo-chem&${range}`)).body as Stats;
