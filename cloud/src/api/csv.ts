@@ -1,7 +1,7 @@
 /** CSV export of alarms with their handling records (RFC 4180 quoting, formula-injection guard, UTF-8 BOM for Excel). */
 import type { Alarm, Feedback } from '../alarms/types.ts';
 
-function cell(v: unknown): string {
+export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   let s = typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v);
   if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`; // spreadsheet formula injection
@@ -25,7 +25,7 @@ export function alarmsToCsv(rows: readonly { alarm: Alarm; feedback: Feedback | 
         a.state, a.condition, iso(a.raisedAt), iso(a.clearedAt), iso(a.ackedAt), a.ackedBy, iso(a.closedAt), a.closedBy,
         a.escalationLevel, a.disposition, f?.cause, f?.measures, f?.result, f?.submittedBy, a.reviewedBy, iso(a.reviewedAt),
       ]
-        .map(cell)
+        .map(csvCell)
         .join(','),
     );
   }

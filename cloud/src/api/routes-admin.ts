@@ -7,7 +7,8 @@ import { z } from 'zod';
 import { principalOf } from '../http/context.ts';
 import { sitePolicy } from '../alarms/policy.ts';
 import { regionContains } from '../tenancy/region-code.ts';
-import { alarmStats } from './stats.ts';
+import { alarmStats, type StatsQuery } from './stats.ts';
+import { statsByEnterprise, statsToCsv } from './stats-table.ts';
 import { StatsQuerySchema } from './schemas.ts';
 import { policy } from '../http/policy.ts';
 import type { Scope } from '../tenancy/scope.ts';
@@ -16,9 +17,8 @@ import type { HttpServerDeps, ZApp } from './types.ts';
 export function registerAdminRoutes(app: ZApp, deps: HttpServerDeps): void {
   const now = (): number => (deps.clock ? deps.clock.now() : Date.now());
 
-  app.get('/api/stats', { schema: { tags: ['reports'], querystring: StatsQuerySchema }, config: { policy: policy.action('read') } }, async (req) => {
-    const scope = principalOf(req).scope;
-    const query = req.query;
+  /** The caller's query checked against their place; the period defaults to the last 30 days. */
+  async function statsQuery(scope: Scope, query: z.infer<typeof StatsQuerySchema>): Promise<StatsQuery> {
     if (query.regionCode !== undefined) {
       const inside = scope.kind === 'all' || (scope.kind === 'region' && regionContains(scope.regionCode, query.regionCode)) || (scope.kind === 'region' && regionContains(query.regionCode, scope.regionCode));
       if (!inside) throw new SafeLoopError('CLOUD_ERR_FORBIDDEN', `region ${query.regionCode} is outside your area`);
@@ -28,12 +28,27 @@ export function registerAdminRoutes(app: ZApp, deps: HttpServerDeps): void {
     }
     const to = query.to ?? now();
     const from = query.from ?? to - 30 * 86_400_000;
-    return alarmStats({ db: deps.db, registry: deps.registry, policy: sitePolicy(deps.alarms.policy, undefined), now: now() }, scope, {
-      regionCode: query.regionCode,
-      enterpriseId: query.enterpriseId,
-      from,
-      to,
-    });
+    if (from >= to) throw new SafeLoopError('CLOUD_ERR_VALIDATION', `the period must start before it ends (from ${from} ≥ to ${to})`);
+    return { regionCode: query.regionCode, enterpriseId: query.enterpriseId, from, to };
+  }
+  const statsDeps = () => ({ db: deps.db, registry: deps.registry, policy: sitePolicy(deps.alarms.policy, undefined), now: now() });
+  const reports = { tags: ['reports'], querystring: StatsQuerySchema };
+
+  app.get('/api/stats', { schema: reports, config: { policy: policy.action('read') } }, async (req) => {
+    const scope = principalOf(req).scope;
+    return alarmStats(statsDeps(), scope, await statsQuery(scope, req.query));
+  });
+
+  /** The same figures per enterprise: the overview's table, every row a drill-down. */
+  app.get('/api/stats/by-enterprise', { schema: reports, config: { policy: policy.action('read') } }, async (req) => {
+    const scope = principalOf(req).scope;
+    return statsByEnterprise(statsDeps(), scope, await statsQuery(scope, req.query));
+  });
+
+  app.get('/api/stats/export.csv', { schema: reports, config: { policy: policy.action('read') } }, async (req, reply) => {
+    const scope = principalOf(req).scope;
+    const rows = await statsByEnterprise(statsDeps(), scope, await statsQuery(scope, req.query));
+    return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="safeloop-stats.csv"').send(statsToCsv(rows));
   });
 
   const rules = deps.rules;

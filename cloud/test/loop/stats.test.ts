@@ -83,6 +83,19 @@ for (const kind of DB_KINDS) {
         const cityAll = (await city.get(`/api/stats?${range}`)).body as Stats;
         assert.equal(cityAll.total, 3);
 
+        // The statistics table: a row per enterprise in the caller's place, and its CSV.
+        const rows = (await city.get(`/api/stats/by-enterprise?${range}`)).body as { enterpriseId: string; enterpriseName: string; stats: Stats }[];
+        assert.deepEqual(rows.map((r) => [r.enterpriseId, r.stats.total]), [['ent-demo-chem', 2], ['ent-demo-mine', 0], ['ent-other-chem', 1]]);
+        assert.deepEqual(((await county2.get(`/api/stats/by-enterprise?${range}`)).body as { enterpriseId: string }[]).map((r) => r.enterpriseId), ['ent-other-chem']);
+        const csv = await county.get(`/api/stats/export.csv?${range}`);
+        assert.equal(csv.status, 200);
+        assert.ok(csv.text.startsWith('\uFEFFenterpriseId,enterpriseName,regionCode,'), csv.text.slice(0, 80));
+        assert.equal(csv.text.trim().split('\r\n').length, 3, 'header + the two enterprises of the county');
+        assert.match(csv.text, /ent-demo-chem,示例化工[^,]*,360102,/);
+        const backwards = await county.get(`/api/stats?from=${start}&to=${start - 1}`);
+        assert.equal(backwards.status, 400);
+        assert.match(backwards.text, /period must start before it ends/);
+
         const sites = (await county.get('/api/sites')).body as { id: string; worstColour: string | null; openAlarms: number; gatewayOnline: boolean; enterpriseName: string }[];
         assert.deepEqual(
           sites.map((x) => [x.id, x.worstColour, x.openAlarms, x.gatewayOnline]),
