@@ -28,13 +28,25 @@ export function compareAlarms(a, b) {
   return severity(b) - severity(a) || timeOf(b) - timeOf(a) || String(b.id).localeCompare(String(a.id));
 }
 
-/** Does this alarm belong in a list filtered by {state, siteId, level}? */
+/** Does this alarm belong in a list filtered by {state, siteId, level, enterpriseId, from, to}? */
 export function matchesFilter(alarm, f) {
   if (f.state === 'open' && !isOpen(alarm)) return false;
   if (f.state === 'closed' && isOpen(alarm)) return false;
   if (f.siteId && alarm.siteId !== f.siteId) return false;
   if (f.level && alarm.level !== f.level) return false;
+  if (f.enterpriseId && alarm.enterpriseId !== f.enterpriseId) return false;
+  const created = Number(alarm.createdAt ?? alarm.raisedAt);
+  if (f.from && created < Number(f.from)) return false;
+  if (f.to && created >= Number(f.to)) return false;
   return true;
+}
+
+/** The desk's filter from the address (`#/alarms?state=all&enterpriseId=…&from=…&to=…`), for drill-downs. */
+export function filterFromHash(hash) {
+  const q = new URLSearchParams(hash.includes('?') ? hash.slice(hash.indexOf('?') + 1) : '');
+  const state = ['open', 'closed', 'all'].includes(q.get('state') ?? '') ? q.get('state') : 'open';
+  const num = (k) => (/^\d{1,15}$/.test(q.get(k) ?? '') ? Number(q.get(k)) : '');
+  return { state, siteId: q.get('siteId') ?? '', level: q.get('level') ?? '', enterpriseId: q.get('enterpriseId') ?? '', from: num('from'), to: num('to'), page: 1 };
 }
 
 /**

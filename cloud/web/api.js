@@ -75,6 +75,18 @@ export async function getObjectUrl(path) {
   return URL.createObjectURL(await res.blob());
 }
 
+/** Download a file from an authenticated route (a plain link cannot carry the bearer token). */
+export async function download(path, filename) {
+  const url = await getObjectUrl(path);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
 export const get = (path) => request('GET', path);
 export const post = (path, body) => request('POST', path, body ?? {});
 

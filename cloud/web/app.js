@@ -17,7 +17,7 @@ import { renderInbox } from './views/inbox.js';
 const ROUTES = [
   { re: /^#\/login$/, view: renderLogin, public: true },
   { re: /^#\/map$/, view: renderMap, nav: 'map' },
-  { re: /^#\/alarms$/, view: renderAlarmDesk, nav: 'alarms' },
+  { re: /^#\/alarms(?:\?.*)?$/, view: renderAlarmDesk, nav: 'alarms' },
   { re: /^#\/alarms\/([^/]+)$/, view: renderAlarmDetail, nav: 'alarms', keys: ['alarmId'] },
   { re: /^#\/sites\/([^/]+)$/, view: renderSite, nav: 'map', keys: ['siteId'] },
   { re: /^#\/sites\/([^/]+)\/devices\/([^/]+)$/, view: renderDevice, nav: 'map', keys: ['siteId', 'deviceId'] },

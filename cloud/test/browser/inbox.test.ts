@@ -29,6 +29,7 @@ const NOTE = '请立即组织排查泄漏点，30分钟内反馈';
 void describe('inbox, overdue and 督办 for monitors and the person on duty', { timeout: 120_000 }, () => {
   let cloud: TestCloud;
   let browser: Browser;
+  let firstDone = false;
   const contexts: BrowserContext[] = [];
 
   async function newPage(): Promise<{ page: Page; errors: string[] }> {
@@ -135,5 +136,41 @@ void describe('inbox, overdue and 督办 for monitors and the person on duty', {
     await op.page.waitForFunction((id) => !document.querySelector(`.alarm-row[data-alarm-id="${id}"] .badge-overdue`), alarmId);
     assert.deepEqual(errors, []);
     assert.deepEqual(op.errors, []);
+    firstDone = true;
+  });
+
+  void test('the county overview: a period picker, figures per enterprise that drill down to the alarms, CSV exports from the page', async () => {
+    assert.ok(firstDone, 'depends on the first test (its alarm)');
+    const { page, errors } = await newPage();
+    await logIn(page, cloud.baseUrl, 'county');
+    await page.getByRole('link', { name: '区域总览' }).click();
+    await page.locator('#enterprise-table').waitFor();
+    await page.locator('#stats-period').selectOption('30');
+    await page.waitForFunction(() => (document.getElementById('stats-period') as HTMLSelectElement | null)?.selectedOptions[0]?.textContent === '近 30 天');
+    // The unacknowledged alarm counts in the mean time to acknowledge by the time it has waited.
+    await page.locator('#kpi-mtta', { hasText: /条未确认/ }).waitFor();
+    const chem = page.locator('#enterprise-table tr[data-enterprise-id="ent-demo-chem"]');
+    await chem.waitFor();
+    assert.equal(await chem.locator('td').nth(3).textContent(), '1', 'one alarm of the period');
+
+    // Exports download from the page (the link carries the login), the statistics with the Chinese names.
+    const [statsFile] = await Promise.all([page.waitForEvent('download'), page.locator('#export-stats').click()]);
+    assert.equal(statsFile.suggestedFilename(), 'safeloop-stats.csv');
+    const csv = await new Response((await statsFile.createReadStream()) as unknown as ReadableStream).text();
+    assert.match(csv, /^\uFEFF?enterpriseId,enterpriseName,/);
+    assert.match(csv, /ent-demo-chem,示例化工/);
+    const [alarmsFile] = await Promise.all([page.waitForEvent('download'), page.locator('#export-alarms').click()]);
+    const alarmsCsv = await new Response((await alarmsFile.createReadStream()) as unknown as ReadableStream).text();
+    assert.ok(alarmsCsv.includes(TITLE), 'the alarm and its handling record are in the export');
+
+    // Drill down: the enterprise's alarms of the period on the desk, said in words, with a way back.
+    await chem.locator('td').nth(3).getByRole('link').click();
+    await page.locator('#drill-note', { hasText: '示例化工' }).waitFor();
+    await page.locator('.alarm-row', { hasText: TITLE }).waitFor();
+    assert.equal(await page.locator('#filter-state').inputValue(), 'all');
+    assert.deepEqual(await untranslatedText(page, 'zh'), [], 'zh drill-down');
+    await page.locator('#drill-note').getByRole('link', { name: '清除筛选' }).click();
+    await page.locator('#drill-note').waitFor({ state: 'detached' });
+    assert.deepEqual(errors, []);
   });
 });

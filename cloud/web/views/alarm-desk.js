@@ -2,7 +2,7 @@
 // two clicks from the list; overdue and escalated alarms stand out; floods collapse by group.
 import { dutyBadges } from './duty-badges.js';
 import { get, itemsOf, qs } from '../api.js';
-import { compareAlarms, colourOf, groupAlarms, isUnacknowledged, matchesFilter } from '../alarm-model.js';
+import { compareAlarms, colourOf, filterFromHash, groupAlarms, isUnacknowledged, matchesFilter } from '../alarm-model.js';
 import { colourChip, h, toast } from '../dom.js';
 import { colourLabel, fmtDateTime, fmtNumber, t, tEnum } from '../i18n.js';
 import { actionsFor } from '../roles.js';
@@ -12,7 +12,8 @@ const PAGE_SIZE = 50;
 const LEVELS = ['GAS_2', 'GAS_1', 'HH', 'H', 'L', 'LL'];
 
 export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
-  const filter = { state: 'open', siteId: '', level: '', page: 1 };
+  // A drill-down from the overview arrives with its filter in the address.
+  const filter = filterFromHash(location.hash);
   let alarms = [];
   let total = 0;
   const expanded = new Set();
@@ -38,12 +39,20 @@ export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
     select('filter-site', t('filterSite'), [['', t('all')], ...sitesList.map((s) => [s.id, s.name])], 'siteId'),
   );
   const summary = h('p', { class: 'muted', id: 'alarm-summary', 'aria-live': 'polite' });
+  const enterpriseName = (id) => sitesList.find((s) => s.enterpriseId === id)?.enterpriseName ?? id;
+  const drill = [
+    filter.enterpriseId ? h('span', { translate: 'no' }, enterpriseName(filter.enterpriseId)) : null,
+    filter.from ? `${fmtDateTime(filter.from)} – ${fmtDateTime(filter.to || Date.now())}` : null,
+  ].filter(Boolean);
+  const drillNote = drill.length
+    ? h('p', { class: 'drill-note', id: 'drill-note' }, t('filteredBy', { what: '' }), ...drill.flatMap((x, i) => (i ? [' · ', x] : [x])), ' ', h('a', { href: '#/alarms' }, t('clearFilter')))
+    : null;
   const list = h('ul', { class: 'alarm-list', id: 'alarm-list', 'aria-label': t('alarmsTitle') });
   const pager = h('nav', { class: 'pager', 'aria-label': t('pagination') });
-  root.append(h('div', { class: 'page-head' }, h('h1', {}, t('alarmsTitle')), summary), filters, list, pager);
+  root.append(h('div', { class: 'page-head' }, h('h1', {}, t('alarmsTitle')), summary), ...(drillNote ? [drillNote] : []), filters, list, pager);
 
   async function load() {
-    const res = await get(`/api/alarms${qs({ state: filter.state, siteId: filter.siteId, level: filter.level, page: filter.page, pageSize: PAGE_SIZE })}`);
+    const res = await get(`/api/alarms${qs({ state: filter.state, siteId: filter.siteId, level: filter.level, enterpriseId: filter.enterpriseId, from: filter.from, to: filter.to, page: filter.page, pageSize: PAGE_SIZE })}`);
     alarms = itemsOf(res);
     total = typeof res?.total === 'number' ? res.total : alarms.length;
     draw();

@@ -1,38 +1,63 @@
 // Region overview for county/city/province monitors: enterprises by status, and the statistics
 // from /api/stats (mean time to acknowledge, overdue, feedback completion, gateway offline hours).
-import { get, itemsOf, qs } from '../api.js';
+import { download, get, itemsOf, qs } from '../api.js';
 import { COLOUR_HEX, makeChart } from '../charts.js';
 import { h } from '../dom.js';
 import { colourLabel, fmtDuration, fmtNumber, t, tEnum } from '../i18n.js';
+import { errorText } from './alarm-actions.js';
+import { toast } from '../dom.js';
 import { isRegulator } from '../roles.js';
 import { regionName } from './region-names.js';
 
-const PERIOD_DAYS = 7;
+const PERIODS = [1, 7, 30, 90];
+let periodDays = 7;
+
+/** The alarm desk filtered to what a figure counts (drill-down). */
+function deskLink(params) {
+  return `#/alarms${qs({ state: 'all', ...params })}`;
+}
 const RANK = { red: 4, orange: 3, yellow: 2, blue: 1 };
 
-export async function renderOverview(root, _params, { user, regions, live }) {
+export async function renderOverview(root, _params, { user, regions, live, navigate }) {
   if (!isRegulator(user)) {
     root.append(h('p', {}, t('noRegion')));
     return undefined;
   }
   const to = Date.now();
-  const from = to - PERIOD_DAYS * 86_400_000;
-  const [sitesRes, stats, regionList] = await Promise.all([
+  const from = to - periodDays * 86_400_000;
+  const range = { regionCode: user.regionCode, from, to };
+  const [sitesRes, stats, table, regionList] = await Promise.all([
     get('/api/sites'),
-    get(`/api/stats${qs({ regionCode: user.regionCode, from, to })}`).catch(() => null),
+    get(`/api/stats${qs(range)}`).catch(() => null),
+    get(`/api/stats/by-enterprise${qs(range)}`).catch(() => []),
     regions(),
   ]);
   const sites = itemsOf(sitesRes);
   const enterprises = enterpriseStatus(sites);
-  const kpis = h('div', { class: 'kpis', id: 'stats-kpis' }, kpiCards(stats));
+  const kpis = h('div', { class: 'kpis', id: 'stats-kpis' }, kpiCards(stats, { from, to }));
   const statusBox = h('div', { class: 'chart-box chart-small', id: 'chart-enterprises', role: 'img', 'aria-label': t('enterprisesByStatus') });
   const levelBox = h('div', { class: 'chart-box chart-small', id: 'chart-levels', role: 'img', 'aria-label': t('alarmsByLevel') });
+  const period = h('select', { id: 'stats-period', name: 'period' }, PERIODS.map((d) => h('option', { value: String(d) }, t('lastDays', { d }))));
+  period.value = String(periodDays);
+  period.addEventListener('change', () => {
+    periodDays = Number(period.value);
+    navigate('#/overview');
+  });
+  const exportButton = (id, label, path, file) =>
+    h('button', { type: 'button', class: 'btn', id, onclick: () => download(path, file).catch((err) => toast(t('actionFailed', { action: label, msg: errorText(err) }), 'error')) }, label);
   root.append(
-    h('div', { class: 'page-head' }, h('h1', {}, `${t('overviewTitle')} · ${regionName(regionList, user.regionCode)}`), h('span', { class: 'muted' }, t('statsPeriod', { d: PERIOD_DAYS }))),
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', {}, `${t('overviewTitle')} · ${regionName(regionList, user.regionCode)}`),
+      h('div', { class: 'field-inline' }, h('label', { for: 'stats-period' }, t('statsPeriodLabel')), period),
+      exportButton('export-alarms', t('exportAlarms'), `/api/alarms/export.csv${qs({ ...range, state: 'all' })}`, 'safeloop-alarms.csv'),
+      exportButton('export-stats', t('exportStats'), `/api/stats/export.csv${qs(range)}`, 'safeloop-stats.csv'),
+    ),
     kpis,
     h('div', { class: 'grid2' }, h('section', { class: 'card' }, h('h2', {}, t('enterprisesByStatus')), statusBox), h('section', { class: 'card' }, h('h2', {}, t('alarmsByLevel')), levelBox)),
     h('h2', {}, t('enterprises')),
-    enterpriseTable(enterprises, regionList),
+    enterpriseTable(enterprises, regionList, table, { from, to }),
   );
   const c1 = makeChart(statusBox);
   const c2 = makeChart(levelBox);
@@ -91,43 +116,57 @@ function levelCounts(stats) {
 }
 const LEVEL_COLOUR = { L: 'blue', H: 'blue', GAS_1: 'yellow', LL: 'yellow', HH: 'orange', GAS_2: 'orange' };
 
-function kpiCards(stats) {
+function kpiCards(stats, period) {
   const mttaSec = typeof stats?.meanTimeToAcknowledgeSec === 'number' ? stats.meanTimeToAcknowledgeSec : undefined;
   const overdue = stats?.overdue ? Number(stats.overdue.acknowledge ?? 0) + Number(stats.overdue.feedback ?? 0) : undefined;
   const completion = typeof stats?.feedbackCompletionRate === 'number' ? stats.feedbackCompletionRate : undefined;
   const offlineH = Array.isArray(stats?.gatewayOfflineHours) ? stats.gatewayOfflineHours.reduce((sum, m) => sum + Number(m.hours ?? 0), 0) : undefined;
+  const alarms = deskLink(period);
   const cards = [
-    [t('mtta'), mttaSec !== undefined ? fmtDuration(mttaSec * 1000) : '—', 'kpi-mtta', null],
-    [t('overdueCount'), overdue !== undefined ? fmtNumber(overdue, 0) : '—', 'kpi-overdue', stats?.overdue ? `${t('actAcknowledge')} ${stats.overdue.acknowledge} · ${t('feedback')} ${stats.overdue.feedback}` : null],
-    [t('feedbackCompletion'), completion !== undefined ? `${fmtNumber(completion * 100, 1)} %` : '—', 'kpi-feedback', null],
-    [t('gwOfflineHours'), offlineH !== undefined ? t('hours', { n: fmtNumber(offlineH, 1) }) : '—', 'kpi-offline', null],
+    [t('mtta'), mttaSec !== undefined ? fmtDuration(mttaSec * 1000) : '—', 'kpi-mtta', stats ? t('unackedOpen', { n: stats.unacknowledgedOpen ?? 0 }) : null, alarms],
+    [t('overdueCount'), overdue !== undefined ? fmtNumber(overdue, 0) : '—', 'kpi-overdue', stats?.overdue ? `${t('actAcknowledge')} ${stats.overdue.acknowledge} · ${t('feedback')} ${stats.overdue.feedback}` : null, alarms],
+    [t('feedbackCompletion'), completion !== undefined ? `${fmtNumber(completion * 100, 1)} %` : '—', 'kpi-feedback', null, alarms],
+    [t('gwOfflineHours'), offlineH !== undefined ? t('hours', { n: fmtNumber(offlineH, 1) }) : '—', 'kpi-offline', null, '#/map'],
   ];
-  return cards.map(([label, value, id, sub]) =>
-    h('section', { class: 'card kpi', id, 'aria-label': label }, h('div', { class: 'kpi-value' }, value), h('div', { class: 'kpi-label' }, label), sub ? h('div', { class: 'muted' }, sub) : null),
+  return cards.map(([label, value, id, sub, href]) =>
+    h(
+      'a',
+      { class: 'card kpi kpi-link', id, href, 'aria-label': `${label}: ${value}` },
+      h('div', { class: 'kpi-value' }, value),
+      h('div', { class: 'kpi-label' }, label),
+      sub ? h('div', { class: 'muted' }, sub) : null,
+    ),
   );
 }
 
-function enterpriseTable(enterprises, regionList) {
+function enterpriseTable(enterprises, regionList, table, period) {
   if (enterprises.length === 0) return h('p', { class: 'muted' }, t('empty'));
+  const figures = new Map((Array.isArray(table) ? table : []).map((r) => [r.enterpriseId, r.stats]));
+  const cols = [t('colEnterprise'), t('colRegion'), t('colWorst'), t('colOpenAlarms'), t('colPeriodAlarms'), t('mtta'), t('overdueCount'), t('sites'), t('gatewayOffline')];
   return h(
     'table',
     { class: 'table', id: 'enterprise-table' },
-    h('thead', {}, h('tr', {}, [t('colEnterprise'), t('colRegion'), t('colWorst'), t('colOpenAlarms'), t('sites'), t('gatewayOffline')].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
     h(
       'tbody',
       {},
-      enterprises.map((e) =>
-        h(
+      enterprises.map((e) => {
+        const st = figures.get(e.id);
+        const link = (text) => h('a', { href: deskLink({ enterpriseId: e.id, ...period }) }, text);
+        return h(
           'tr',
-          {},
-          h('th', { scope: 'row' }, e.name),
+          { dataset: { enterpriseId: e.id } },
+          h('th', { scope: 'row' }, h('a', { href: deskLink({ enterpriseId: e.id, ...period }), translate: 'no' }, e.name)),
           h('td', {}, regionName(regionList, e.regionCode)),
           h('td', {}, h('span', { class: `chip chip-${e.worst ?? 'none'}` }, colourLabel(e.worst))),
-          h('td', { class: 'num' }, String(e.openAlarms)),
+          h('td', { class: 'num' }, h('a', { href: `#/alarms${qs({ state: 'open', enterpriseId: e.id })}` }, String(e.openAlarms))),
+          h('td', { class: 'num' }, st ? link(String(st.total)) : '—'),
+          h('td', { class: 'num' }, st && typeof st.meanTimeToAcknowledgeSec === 'number' ? fmtDuration(st.meanTimeToAcknowledgeSec * 1000) : '—'),
+          h('td', { class: 'num' }, st ? String(Number(st.overdue.acknowledge) + Number(st.overdue.feedback)) : '—'),
           h('td', { class: 'num' }, String(e.sites)),
           h('td', { class: 'num' }, String(e.offline)),
-        ),
-      ),
+        );
+      }),
     ),
   );
 }
