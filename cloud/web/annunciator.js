@@ -2,6 +2,7 @@
 // chime, the tab title and icon carry the count and flash, and a banner names the most severe one
 // with a one-click 确认. A return to alarm is announced exactly like a new alarm. The sound can be
 // switched off for this browser session; the top bar then says so in words, never silently.
+import { alarmTitle } from './alarm-title.js';
 import { get, itemsOf, qs } from './api.js';
 import { compareAlarms, colourOf } from './alarm-model.js';
 import { announceKey, iconSvg, needsAnnunciation, tabTitle } from './annunciation-model.js';
@@ -83,7 +84,7 @@ export function createAnnunciator() {
     const audio = alarmAudio();
     audio.currentTime = 0;
     audio.dataset.announced = String(Number(audio.dataset.announced ?? 0) + 1);
-    const words = Number(a.reactivations ?? 0) > 0 ? t('returnedAlarm', { title: a.title ?? a.id }) : t('newAlarm', { title: a.title ?? a.id });
+    const words = Number(a.reactivations ?? 0) > 0 ? t('returnedAlarm', { title: alarmTitle(a) }) : t('newAlarm', { title: alarmTitle(a) });
     // The desk announces new alarms itself; a return to alarm is announced everywhere.
     if (Number(a.reactivations ?? 0) > 0 || !location.hash.startsWith('#/alarms')) toast(words, 'error');
     banner()?.classList.add('is-new');
@@ -172,7 +173,7 @@ export function createAnnunciator() {
       h('strong', { class: 'banner-count' }, t('bannerCount', { n: list.length })),
       colourChip(colour, colourLabel(colour)),
       top.level ? h('span', { class: 'banner-level' }, tEnum('level', top.level)) : null,
-      h('a', { class: 'banner-title', translate: 'no', href: `#/alarms/${encodeURIComponent(top.id)}` }, top.title ?? top.id),
+      h('a', { class: 'banner-title', translate: 'no', href: `#/alarms/${encodeURIComponent(top.id)}` }, alarmTitle(top)),
       h('span', { class: 'banner-where' }, h('span', { translate: 'no' }, sites.get(top.siteId) ?? top.siteId), ` · ${fmtTime(top.recurredAt ?? top.raisedAt)}`),
       Number(top.reactivations ?? 0) > 0 ? h('span', { class: 'badge badge-recurred' }, t('recurred', { n: top.reactivations })) : null,
       muted ? h('span', { class: 'banner-muted' }, t('soundOffNote')) : null,

@@ -1,7 +1,8 @@
 // Boot, hash router, top bar, language switch and the one live-stream hub every view listens to.
+import { alarmTitle } from './alarm-title.js';
 import { getSession, logout, openStream, setUnauthorisedHandler, get } from './api.js';
 import { clear, h, toast } from './dom.js';
-import { getLang, setLang, t } from './i18n.js';
+import { getLang, setLang, t, tEnum } from './i18n.js';
 import { isRegulator } from './roles.js';
 import { renderLogin } from './views/login.js';
 import { renderMap } from './views/map.js';
@@ -77,7 +78,7 @@ function startStream() {
       emit('notification', n);
       if (n.reason === 'raised' && location.hash.startsWith('#/alarms')) return;
       const severe = n.alarm?.colour === 'red' || n.alarm?.colour === 'orange' || n.reason === 'escalated' || n.reason === 'returned';
-      toast(n.text ?? n.alarm?.title ?? n.reason, severe ? 'error' : 'info');
+      toast(`${tEnum('reason', n.reason) || n.reason} · ${n.alarm ? alarmTitle(n.alarm) : ''}`, severe ? 'error' : 'info');
     },
     onLatest: (r) => emit('latest', r),
     onStatus: (ok) => {

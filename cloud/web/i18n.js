@@ -169,7 +169,8 @@ function locale() {
 /** Local date and time, seconds included (alarm times matter to the second). */
 export function fmtDateTime(ms) {
   if (ms === null || ms === undefined || !Number.isFinite(Number(ms))) return '—';
-  return new Intl.DateTimeFormat(locale(), { dateStyle: 'short', timeStyle: 'medium' }).format(new Date(Number(ms)));
+  // zh: 2026/12/4 13:22:54; en: 4 Dec 2026, 13:22:54 (a numeric 04/12/2026 reads as April in half the world).
+  return new Intl.DateTimeFormat(locale(), { dateStyle: lang === 'zh' ? 'short' : 'medium', timeStyle: 'medium' }).format(new Date(Number(ms)));
 }
 
 export function fmtTime(ms) {

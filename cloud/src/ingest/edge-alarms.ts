@@ -13,6 +13,7 @@ import {
 } from '@safeloop/contract';
 import type { OutboxOp } from '../store/alarm-outbox.ts';
 import { siteOf } from '../store/telemetry-store.ts';
+import { bilingualTitle } from '../alarms/title.ts';
 
 export function limitConditionKey(point: string, level: string): string {
   return `limit:${point}:${level}`;
@@ -112,7 +113,7 @@ export function systemEventOp(gatewayId: string, siteId: string, e: SystemEvent)
       origin: 'edge',
       ruleId: 'gateway-system-event',
       kind: 'system',
-      title: `网关事件 / Gateway ${gatewayId}: ${e.code}`,
+      title: bilingualTitle(`网关事件：${gatewayId} ${e.code}`, `Gateway ${gatewayId}: ${e.code}`),
       inputs: { gatewayId, code: e.code, message: e.message, eventId: e.id, seq: e.seq, ...(e.details ? { details: e.details } : {}) },
       at: e.gatewayTime,
     },

@@ -8,6 +8,7 @@
 import type { StatusMessage } from '@safeloop/contract';
 import type { SqlDb } from '../db/index.ts';
 import type { OutboxOp } from '../store/alarm-outbox.ts';
+import { bilingualTitle } from '../alarms/title.ts';
 
 export interface GatewayFacts {
   /** Last message of any kind (birth, status heartbeat, death) the cloud received from it. */
@@ -81,7 +82,7 @@ export function clockSkewOps(gatewayId: string, siteId: string, previousStatus: 
           origin: 'cloud',
           ruleId: 'gateway-clock',
           kind: 'system',
-          title: `网关时钟偏差 ${minutes} 分钟 / Gateway clock off by ${minutes} min: ${gatewayId}`,
+          title: bilingualTitle(`网关时钟偏差 ${minutes} 分钟：${gatewayId}`, `Gateway clock off by ${minutes} min: ${gatewayId}`),
           inputs: { gatewayId, clockOffsetMs: now, toleranceMs: GATEWAY_CLOCK_TOLERANCE_MS },
           at: msg.time,
         },

@@ -5,6 +5,7 @@
  */
 import type { StatusMessage } from '@safeloop/contract';
 import type { OutboxOp } from '../store/alarm-outbox.ts';
+import { bilingualTitle } from '../alarms/title.ts';
 
 export function healthConditionKey(gatewayId: string): string {
   return `health:${gatewayId}`;
@@ -26,7 +27,8 @@ export function gatewayHealthOps(gatewayId: string, siteId: string, previousStat
   if (msg.health === undefined) return [];
   const before = previousHealth(previousStatus);
   if (unwell(msg.health) && (!unwell(before) || before !== msg.health)) {
-    const word = msg.health === 'failing' ? '网关故障 / Gateway failing' : '网关运行降级 / Gateway degraded';
+    const [zh, en] = msg.health === 'failing' ? ['网关故障', 'Gateway failing'] : ['网关运行降级', 'Gateway degraded'];
+    const detail = msg.healthDetail ? ` — ${msg.healthDetail}` : '';
     return [
       {
         op: 'raise',
@@ -36,7 +38,7 @@ export function gatewayHealthOps(gatewayId: string, siteId: string, previousStat
           origin: 'cloud',
           ruleId: 'gateway-health',
           kind: 'system',
-          title: `${word}: ${gatewayId}${msg.healthDetail ? ` — ${msg.healthDetail}` : ''}`.slice(0, 300),
+          title: bilingualTitle(`${zh}：${gatewayId}${detail}`.slice(0, 150), `${en}: ${gatewayId}${detail}`.slice(0, 150)),
           inputs: { gatewayId, health: msg.health, detail: msg.healthDetail ?? null, devices: msg.devices ?? null, backlog: msg.backlog ?? null },
           at: msg.time,
         },

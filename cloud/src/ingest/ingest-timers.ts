@@ -17,6 +17,7 @@ import { alarmEventsToApply, telemetryToApply } from './ordered-events.ts';
 import type { RulesEvaluator } from '../rules/evaluator.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { firstMissing, fromRow, hasGap, mergeSeqs, saveStream, STREAM_COLUMNS, type StreamRow, type StreamState } from './seq-tracker.ts';
+import { bilingualTitle } from '../alarms/title.ts';
 
 const ulid = monotonicFactory();
 
@@ -101,7 +102,10 @@ export async function runIngestTimers(deps: {
           origin: 'cloud',
           ruleId: 'ingest-sequence-gap',
           kind: 'system',
-          title: `Data integrity: ${s.stream} events ${missing.fromSeq}–${missing.toSeq} of gateway ${s.gatewayId} never arrived`,
+          title: bilingualTitle(
+            `数据缺失：网关 ${s.gatewayId} 的 ${s.stream} 数据 ${missing.fromSeq}–${missing.toSeq} 未送达`,
+            `Data integrity: ${s.stream} events ${missing.fromSeq}–${missing.toSeq} of gateway ${s.gatewayId} never arrived`,
+          ),
           inputs: { gatewayId: s.gatewayId, stream: s.stream, fromSeq: missing.fromSeq, toSeq: missing.toSeq, ackSeq: s.ackSeq, replayRequestedAt: s.replayRequestedAt },
           at: s.gapSince ?? now,
         },
@@ -143,7 +147,10 @@ export async function runIngestTimers(deps: {
           origin: 'cloud',
           ruleId: 'gateway-offline',
           kind: 'system',
-          title: Number(g.planned_stop) === 1 ? `网关计划停运后未恢复 / Gateway ${g.gateway_id} stopped on purpose and not back` : `Gateway ${g.gateway_id} offline`,
+          title:
+            Number(g.planned_stop) === 1
+              ? bilingualTitle(`网关计划停运后未恢复：${g.gateway_id}`, `Gateway ${g.gateway_id} stopped on purpose and not back`)
+              : bilingualTitle(`网关离线：${g.gateway_id}`, `Gateway ${g.gateway_id} offline`),
           inputs: { gatewayId: g.gateway_id, offlineSince: Number(g.state_at), plannedStop: Number(g.planned_stop) === 1 },
           at: Number(g.state_at),
         },
@@ -182,7 +189,7 @@ async function dropUnannounced(tx: SqlDb, s: StreamState, siteId: string, now: n
         origin: 'cloud',
         ruleId: 'ingest-unannounced-seq',
         kind: 'system',
-        title: `Data integrity: ${s.stream} seqs ${ranges.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ')} on gateway ${s.gatewayId}'s topic were never announced by it (announced ${s.announcedSeq}); not kept`,
+        title: bilingualTitle(`数据完整性：网关 ${s.gatewayId} 主题上出现它未宣告的 ${s.stream} 序号，已丢弃`, `Data integrity: ${s.stream} seqs ${ranges.map(([a, b]) => (a === b ? `${a}` : `${a}–${b}`)).join(', ')} on gateway ${s.gatewayId}'s topic were never announced by it (announced ${s.announcedSeq}); not kept`),
         inputs: { gatewayId: s.gatewayId, stream: s.stream, ranges, announcedSeq: s.announcedSeq, ackSeq: s.ackSeq, epoch: s.epoch, deleted },
         at: now,
       },

@@ -7,6 +7,7 @@
  */
 import type { OutboxOp } from '../store/alarm-outbox.ts';
 import type { StreamState } from './seq-tracker.ts';
+import { bilingualTitle } from '../alarms/title.ts';
 
 export const STUCK_ROUNDS = 3;
 /** Resends closer together than this belong to one round (the gateway's ack timeout is 20 s by default). */
@@ -53,7 +54,10 @@ export function noteBatch(next: StreamState, prevAck: number, stale: boolean, si
         origin: 'cloud',
         ruleId: 'ingest-stream-stuck',
         kind: 'system',
-        title: `Data integrity: gateway ${next.gatewayId} keeps resending acknowledged ${next.stream} events (ack ${next.ackSeq}, epoch ${next.epoch}); its journal is not being released`,
+        title: bilingualTitle(
+          `数据完整性：网关 ${next.gatewayId} 持续重发已确认的 ${next.stream} 数据（确认到 ${next.ackSeq}），其缓存未释放`,
+          `Data integrity: gateway ${next.gatewayId} keeps resending acknowledged ${next.stream} events (ack ${next.ackSeq}, epoch ${next.epoch}); its journal is not being released`,
+        ),
         inputs: { gatewayId: next.gatewayId, stream: next.stream, ackSeq: next.ackSeq, epoch: next.epoch, announcedSeq: next.announcedSeq, rounds: next.stuckCount },
         at: now,
       },

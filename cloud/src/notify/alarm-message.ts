@@ -6,6 +6,7 @@
  */
 import { ALARM_LEVEL_LABELS, WARNING_COLOUR_LABELS } from '@safeloop/contract';
 import type { AlarmSummary } from '../alarms/summary.ts';
+import { chineseTitle } from '../alarms/title.ts';
 import type { NotificationReason } from './types.ts';
 import type { AlarmMessage } from './providers/types.ts';
 
@@ -56,7 +57,7 @@ export function alarmMessage(
   const short = n.reason === 'escalated' ? `${REASON_SHORT.escalated}第${n.level}级` : REASON_SHORT[n.reason];
   const level = short ? `${levelText(a)}(${short})` : levelText(a);
   const point = a.point ?? '-';
-  const what = n.reason === 'flood' ? `${n.groupSize ?? '多'}条报警(泛滥)` : a.title;
+  const what = n.reason === 'flood' ? `${n.groupSize ?? '多'}条报警(泛滥)` : chineseTitle(a.title);
   const text = `[SafeLoop ${reason}] ${levelText(a)} ${what} 地点:${where} 测点:${point} 值:${value}${link ? ` ${link}` : ''}`;
   return { level, place: where, point, value, link, reason, text };
 }

@@ -16,6 +16,7 @@ import { matchesAny } from './glob.ts';
 import { readingInput, type KindHandler } from './kind-handler.ts';
 import type { StaleRule } from './schema.ts';
 import { freshState, loadStates, type RuleState } from './state.ts';
+import { bilingualTitle } from '../alarms/title.ts';
 
 function pointOf(st: RuleState): string {
   return st.key.split('|')[2] ?? '';
@@ -36,7 +37,7 @@ function raise(rule: StaleRule, st: RuleState, at: number, why: string, inputs: 
       origin: 'cloud',
       ruleId: rule.id,
       kind: 'system',
-      title: `${rule.title ?? '数据中断 / No fresh data'} ${point}: ${why}`,
+      title: rule.title ? `${rule.title} ${point}: ${why}` : bilingualTitle(`数据中断 ${point}：${why}`, `No fresh data ${point}: ${why}`),
       inputs,
       at,
     },

@@ -169,3 +169,15 @@ void test('the record reads as sentences with names: escalation, who was notifie
   assert.equal(auditNote(e('review', 'county', { approved: false, comment: '措施不足' })), '措施不足');
   assert.equal(auditSentence(e('start-handling', 'operator'), people), '值班员 王 开始处置');
 });
+
+void test('a cloud-written title shows the half of the page language; a rule title passes through', async () => {
+  // @ts-expect-error plain ES module shipped to the browser
+  const { titleIn, splitTitle } = (await import('../../web/alarm-title.js')) as { titleIn: (t: string, l: string) => string; splitTitle: (t: string) => unknown };
+  const t = '网关离线：gw-demo-01 / Gateway gw-demo-01 offline';
+  assert.equal(titleIn(t, 'zh'), '网关离线：gw-demo-01');
+  assert.equal(titleIn(t, 'en'), 'Gateway gw-demo-01 offline');
+  assert.equal(titleIn('数据中断 tank-farm/gas-1/lel：no reading / No fresh data tank-farm/gas-1/lel: no reading', 'en'), 'No fresh data tank-farm/gas-1/lel: no reading');
+  assert.equal(titleIn('1号可燃气体探测器 二级报警', 'en'), '1号可燃气体探测器 二级报警', 'one language as the rule author wrote it');
+  assert.equal(titleIn('Pump A / B trip', 'zh'), 'Pump A / B trip', 'a slash in an English title is not a language split');
+  assert.equal(splitTitle('罐区 A / 罐区 B'), null);
+});

@@ -43,7 +43,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         await waitFor(() => !h.sink.open.has('health:gwK'), 5000, 'the health alarm cleared');
         const healthRaises = h.sink.raises.filter((r) => r.conditionKey === 'health:gwK');
         assert.equal(healthRaises.length, 1);
-        assert.match(healthRaises[0]?.title ?? '', /网关运行降级 \/ Gateway degraded: gwK — delivery behind production/);
+        assert.match(healthRaises[0]?.title ?? '', /^网关运行降级：gwK — delivery behind production.* \/ Gateway degraded: gwK — delivery behind production/);
         const clocks = await readGatewayFacts(h.t.db, ['gwK', 'gw-unknown']);
         assert.equal(clocks.get('gwK')?.clockOffsetMs, 40);
         assert.equal(clocks.has('gw-unknown'), false);

@@ -34,7 +34,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         assert.ok((facts.get('gwP')?.lastSeenAt ?? 0) > Date.now() - 10_000, 'last seen from its last message');
         assert.equal(facts.get('gwL')?.stoppedOnPurpose, undefined, 'a lost gateway is not called stopped');
         await waitFor(() => h.sink.open.has('offline:gwP'), 6000, 'the planned stop outlasted its grace');
-        assert.match(h.sink.open.get('offline:gwP')?.title ?? '', /网关计划停运后未恢复 \/ Gateway gwP stopped on purpose and not back/);
+        assert.match(h.sink.open.get('offline:gwP')?.title ?? '', /网关计划停运后未恢复：gwP \/ Gateway gwP stopped on purpose and not back/);
         // back online: the alarm clears, the stopped mark goes
         await planned.publish('status', { ...status('gwP', 'online'), bdSeq: 2 });
         await waitFor(() => !h.sink.open.has('offline:gwP'), 5000, 'cleared by the birth');

@@ -1,5 +1,6 @@
 // 报警处置台: open alarms, most severe and newest first, live over SSE; each handling step one or
 // two clicks from the list; overdue and escalated alarms stand out; floods collapse by group.
+import { alarmTitle } from '../alarm-title.js';
 import { dutyBadges } from './duty-badges.js';
 import { get, itemsOf, qs } from '../api.js';
 import { compareAlarms, colourOf, filterFromHash, groupAlarms, isUnacknowledged, matchesFilter } from '../alarm-model.js';
@@ -177,7 +178,7 @@ export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
       h(
         'div',
         { class: 'alarm-main' },
-        h('span', { class: 'alarm-title', id: titleId, translate: 'no' }, a.title ?? a.point ?? a.id),
+        h('span', { class: 'alarm-title', id: titleId, translate: 'no' }, alarmTitle(a)),
         h('span', { class: 'muted' }, h('span', { translate: 'no' }, siteName(a.siteId)), a.point ? h('span', { class: 'point-id', translate: 'no' }, ` · ${a.point}`) : ''),
         h(
           'span',
@@ -221,7 +222,7 @@ export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
         fresh.delete(a.id);
         list.querySelector(`[data-alarm-id="${CSS.escape(a.id)}"]`)?.classList.remove('is-new');
       }, 10_000);
-      toast(t('newAlarm', { title: a.title ?? a.point ?? a.id }), colourOf(a) === 'red' || colourOf(a) === 'orange' ? 'error' : 'info');
+      toast(t('newAlarm', { title: alarmTitle(a) }), colourOf(a) === 'red' || colourOf(a) === 'orange' ? 'error' : 'info');
     }
     if (upsert(a)) draw();
     // The stream carries a summary; fetch the full rows (limit, overdue) shortly after.

@@ -1,4 +1,5 @@
 // One alarm: its facts, its handling actions, the feedback, who was paged how and when, and the full audit trail.
+import { alarmTitle } from '../alarm-title.js';
 import { get, getObjectUrl } from '../api.js';
 import { colourOf } from '../alarm-model.js';
 import { colourChip, h } from '../dom.js';
@@ -63,7 +64,7 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
       h(
         'div',
         { class: `page-head sev-${colour ?? 'none'}` },
-        h('h1', { translate: 'no' }, a.title ?? a.id),
+        h('h1', { translate: 'no' }, alarmTitle(a)),
         dutyBadges(a, { long: true }),
       ),
       h('dl', { class: 'facts' }, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),

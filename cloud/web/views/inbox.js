@@ -1,5 +1,6 @@
 // The person's notification inbox: everything sent to them (new alarms, escalations, reminders,
 // returns to alarm, 督办, review requests), read or unread, whether or not they were online at the time.
+import { alarmTitle } from '../alarm-title.js';
 import { get, post } from '../api.js';
 import { h } from '../dom.js';
 import { fmtDateTime, t, tEnum } from '../i18n.js';
@@ -48,7 +49,7 @@ export async function renderInbox(root, _params, { live, navigate }) {
       'li',
       { class: `inbox-item reason-${n.reason} ${n.readAt ? 'is-read' : 'is-unread'}`, dataset: { id: n.id, reason: n.reason } },
       h('span', { class: `badge badge-reason` }, reasonText(n)),
-      h('a', { href: `#/alarms/${encodeURIComponent(n.alarmId)}`, class: 'inbox-title', translate: 'no', onclick: open }, a.title ?? n.alarmId),
+      h('a', { href: `#/alarms/${encodeURIComponent(n.alarmId)}`, class: 'inbox-title', translate: 'no', onclick: open }, a.title ? alarmTitle(a) : n.alarmId),
       a.level ? h('span', { class: 'muted' }, ` · ${tEnum('level', a.level)}`) : null,
       h('time', { class: 'muted', datetime: new Date(Number(n.at)).toISOString() }, ` · ${fmtDateTime(n.at)}`),
       n.reason === 'urged' && n.from
