@@ -268,6 +268,11 @@ void describe('dashboard in chromium', { timeout: 170_000 }, () => {
     await page.locator('#alarm-list li.alarm-row.in-group').nth(10).waitFor();
     assert.equal(await page.locator('#alarm-list li.alarm-row').count(), 12);
     assert.equal(await page.locator('#alarm-list .group-toggle').getAttribute('aria-expanded'), 'true');
+    // One cause, one decision: the whole flood acknowledged from its head row, each one audited.
+    await page.locator('#alarm-list button[data-action="acknowledge-group"]', { hasText: '确认本组 12 条' }).click();
+    await page.locator('.toast', { hasText: '已确认 12/12 条' }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll('#alarm-list li.alarm-row.is-unacked').length === 0);
+    assert.equal(await page.locator('#alarm-list button[data-action="acknowledge-group"]').count(), 0);
     assert.deepEqual(errors, []);
   });
 

@@ -134,6 +134,11 @@ void describe('inbox, overdue and 督办 for monitors and the person on duty', {
     await row.locator('button[data-action="acknowledge"]').click();
     await row.locator('.badge-next', { hasText: '待企业处置' }).waitFor();
     await op.page.waitForFunction((id) => !document.querySelector(`.alarm-row[data-alarm-id="${id}"] .badge-overdue`), alarmId);
+    // On the alarm page a note goes with the one-click action and reads back in the record.
+    await row.locator('.alarm-title').click();
+    await op.page.getByLabel(/备注（可选/).fill('已派维修班到现场');
+    await op.page.locator('#detail-actions button[data-action="start-handling"]').click();
+    await op.page.locator('#audit-table li[data-action="start-handling"]', { hasText: '值班操作员 王 开始处置' }).getByText('已派维修班到现场').waitFor();
     assert.deepEqual(errors, []);
     assert.deepEqual(op.errors, []);
     firstDone = true;

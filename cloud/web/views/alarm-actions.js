@@ -34,11 +34,13 @@ const MAX_PHOTO_BYTES = 2 * 1024 * 1024;
 const MAX_PHOTOS = 5;
 
 /** Run an action on an alarm, asking for details first where it needs them. Resolves the updated alarm or null. */
-export async function runAction(alarm, action) {
+export async function runAction(alarm, action, opts = {}) {
   let body = {};
   switch (action) {
     case 'acknowledge':
     case 'start-handling':
+      // One click; a note typed beside the buttons (alarm page) goes with it.
+      if (opts.note) body = { note: opts.note };
       break;
     case 'handover': {
       // Pick from the people who may take it (name, role, on duty), never type an id.

@@ -2,7 +2,7 @@
 // two clicks from the list; overdue and escalated alarms stand out; floods collapse by group.
 import { alarmTitle } from '../alarm-title.js';
 import { dutyBadges } from './duty-badges.js';
-import { get, itemsOf, qs } from '../api.js';
+import { get, itemsOf, post, qs } from '../api.js';
 import { compareAlarms, colourOf, filterFromHash, groupAlarms, isUnacknowledged, matchesFilter } from '../alarm-model.js';
 import { colourChip, h, toast } from '../dom.js';
 import { colourLabel, fmtDateTime, fmtNumber, t, tEnum } from '../i18n.js';
@@ -135,6 +135,28 @@ export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
         actionLabel(act),
       ),
     );
+    // A flood is one cause: its unacknowledged members can be acknowledged together from its head row.
+    const unackedInGroup = group ? [group.head, ...group.rest].filter((x) => isUnacknowledged(x) && !x.shelveKind) : [];
+    const groupAck =
+      group && unackedInGroup.length > 1 && actionsFor(a, user).includes('acknowledge')
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'btn',
+              dataset: { action: 'acknowledge-group' },
+              'aria-describedby': titleId,
+              onclick: async (ev) => {
+                ev.stopPropagation();
+                ev.currentTarget.disabled = true;
+                const r = await acknowledgeAll(unackedInGroup);
+                toast(t('groupAcked', { n: r.ok, total: unackedInGroup.length }), r.failed ? 'error' : 'ok');
+                await load().catch(() => undefined);
+              },
+            },
+            t('ackGroup', { n: unackedInGroup.length }),
+          )
+        : null;
     const groupToggle =
       group && group.rest.length > 0
         ? h(
@@ -191,7 +213,7 @@ export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
       h('div', { class: 'alarm-value' }, valueText(a)),
       h('div', { class: 'alarm-time' }, h('time', { datetime: new Date(Number(a.raisedAt)).toISOString?.() }, fmtDateTime(a.raisedAt))),
       h('div', { class: 'alarm-state' }, tEnum('state', a.state)),
-      h('div', { class: 'alarm-actions' }, actions, groupToggle),
+      h('div', { class: 'alarm-actions' }, actions, groupAck, groupToggle),
     );
     return li;
   }
@@ -238,6 +260,21 @@ export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
     offAlarm();
     offStatus();
   };
+}
+
+/** Acknowledge several alarms one after another; each is its own audited action (a refusal skips that one). */
+async function acknowledgeAll(alarms) {
+  let ok = 0;
+  let failed = 0;
+  for (const a of alarms) {
+    try {
+      await post(`/api/alarms/${encodeURIComponent(a.id)}/acknowledge`, { note: t('groupAckNote') });
+      ok += 1;
+    } catch {
+      failed += 1;
+    }
+  }
+  return { ok, failed };
 }
 
 function valueText(a) {

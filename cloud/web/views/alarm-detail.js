@@ -41,6 +41,8 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
       Number(a.reactivations ?? 0) > 0 ? [t('recurred', { n: a.reactivations }), a.recurredAt ? fmtDateTime(a.recurredAt) : '—'] : [null, null],
       typeof a.peakValue === 'number' && Number(a.reactivations ?? 0) > 0 ? [t('peakValue'), `${fmtNumber(a.peakValue)}${a.unit ? ` ${a.unit}` : ''}`] : [null, null],
     ].filter(([k, v]) => k && v !== null);
+    const noteBox = h('textarea', { id: 'action-note', name: 'note', rows: 2, maxlength: 2000 });
+    const canNote = actionsFor(a, user).some((x) => x === 'acknowledge' || x === 'start-handling');
     const actions = [...actionsFor(a, user), ...remarksFor(a, user)].map((act) =>
       h(
         'button',
@@ -50,7 +52,7 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
           dataset: { action: act },
           onclick: async () => {
             try {
-              await runAction(a, act);
+              await runAction(a, act, { note: noteBox.value.trim() });
             } finally {
               await load().catch(() => undefined);
             }
@@ -68,6 +70,7 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
         dutyBadges(a, { long: true }),
       ),
       h('dl', { class: 'facts' }, facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+      canNote ? h('div', { class: 'field' }, h('label', { for: 'action-note' }, t('noteOptional')), noteBox) : null,
       h('div', { class: 'alarm-actions', id: 'detail-actions' }, actions),
       feedback ? feedbackBlock(feedback, people) : null,
       h('h2', {}, t('deliveries')),

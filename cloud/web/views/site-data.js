@@ -113,7 +113,15 @@ export function gatewayCards(gateways) {
           'dl',
           { class: 'facts' },
           h('dt', {}, t('gwHealth')),
-          h('dd', {}, g.online === false ? h('span', { class: 'chip chip-offline' }, t('offline')) : h('span', { class: 'chip chip-online' }, t('online'))),
+          h(
+            'dd',
+            {},
+            g.online !== false
+              ? h('span', { class: 'chip chip-online' }, t('online'))
+              : g.stoppedOnPurpose // its last status said it was shutting down: a planned stop, not a loss
+                ? h('span', { class: 'chip chip-stopped' }, t('stoppedPlanned'))
+                : h('span', { class: 'chip chip-offline' }, t('offline')),
+          ),
           h('dt', {}, t('backlog')),
           h('dd', {}, backlogText(g.backlog ?? g.health?.backlog)),
           h('dt', {}, t('lastSeen')),
