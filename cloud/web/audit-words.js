@@ -22,9 +22,34 @@ function valueWithUnit(v, unit) {
   return `${typeof v === 'number' ? fmtNumber(v) : String(v)}${unit ? ` ${unit}` : ''}`;
 }
 
+// People's names are data, not words of the page: marked inside a sentence so the page can set them
+// apart (translate="no") and a language check can tell them from untranslated text.
+const OPEN = '\u0001';
+const CLOSE = '\u0002';
+const mark = (name) => `${OPEN}${name}${CLOSE}`;
+
 /** One audit entry as a sentence (the note, if any, is returned apart). */
 export function auditSentence(e, people, alarm) {
-  const who = personName(people, e.actorName);
+  return markedSentence(e, people, alarm).replace(/[\u0001\u0002]/g, '');
+}
+
+/** The sentence in pieces: `{ text }` words of the page and `{ name }` people's names. */
+export function auditSegments(e, people, alarm) {
+  const out = [];
+  for (const piece of markedSentence(e, people, alarm).split(OPEN)) {
+    const end = piece.indexOf(CLOSE);
+    if (end < 0) {
+      if (piece) out.push({ text: piece });
+      continue;
+    }
+    out.push({ name: piece.slice(0, end) });
+    if (end + 1 < piece.length) out.push({ text: piece.slice(end + 1) });
+  }
+  return out;
+}
+
+function markedSentence(e, people, alarm) {
+  const who = mark(personName(people, e.actorName));
   const d = e.details ?? {};
   if (e.outcome === 'rejected') return t('audit_rejected', { who, why: d.code ? tEnum('err', d.code) || d.code : t('action') });
   switch (e.action) {
@@ -32,7 +57,7 @@ export function auditSentence(e, people, alarm) {
       return t('audit_raised', { value: valueWithUnit(alarm?.value ?? null, alarm?.unit) });
     case 'handover': {
       const to = d.changed?.assigneeId?.to;
-      return t('audit_handover', { who, to: personName(people, to) });
+      return t('audit_handover', { who, to: mark(personName(people, to)) });
     }
     case 'start-handling':
       return t('audit_start_handling', { who });
@@ -48,7 +73,7 @@ export function auditSentence(e, people, alarm) {
     case 'escalated':
       return t('audit_escalated', { target: ladderTarget(d.escalationLevel?.to ?? alarm?.escalationLevel ?? 0) });
     case 'notified': {
-      const names = (Array.isArray(d.recipients) ? d.recipients : []).map((u) => personName(people, u));
+      const names = (Array.isArray(d.recipients) ? d.recipients : []).map((u) => mark(personName(people, u)));
       const reason = tEnum('reason', d.reason) || t('reason_raised');
       return names.length ? t('audit_notified', { people: names.join('、'), reason }) : t('audit_notified_nobody', { reason });
     }

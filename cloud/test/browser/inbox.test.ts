@@ -106,6 +106,10 @@ void describe('inbox, overdue and 督办 for monitors and the person on duty', {
     await page.reload(); // the Chinese toast of the 督办 is gone with the old page
     await page.locator('#inbox-list .badge-reason', { hasText: 'Escalated to county' }).first().waitFor();
     assert.deepEqual(await untranslatedText(page, 'en'), [], 'en inbox');
+    await page.goto(`${cloud.baseUrl}/#/alarms/${encodeURIComponent(alarmId)}`);
+    await page.locator('#audit-table li[data-action="urge"]', { hasText: /urged, due by \d{1,2} [A-Z][a-z]{2} \d{4}/ }).waitFor();
+    await page.locator('.page-head .badge-next', { hasText: 'Enterprise to acknowledge' }).waitFor();
+    assert.deepEqual(await untranslatedText(page, 'en'), [], 'en alarm page: names and titles set apart, everything else English');
     await page.locator('#lang-switch').click();
 
     // The operator logs in later and finds the 督办 in the inbox, and the overdue mark on the desk.

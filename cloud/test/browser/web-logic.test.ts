@@ -181,3 +181,14 @@ void test('a cloud-written title shows the half of the page language; a rule tit
   assert.equal(titleIn('Pump A / B trip', 'zh'), 'Pump A / B trip', 'a slash in an English title is not a language split');
   assert.equal(splitTitle('罐区 A / 罐区 B'), null);
 });
+
+void test('names inside a record sentence come apart as names (for translate="no")', async () => {
+  // @ts-expect-error plain ES module shipped to the browser
+  const { auditSegments } = (await import('../../web/audit-words.js')) as { auditSegments: (e: unknown, p: unknown) => { text?: string; name?: string }[] };
+  const people = { operator: { name: '值班员 王' }, U2: { name: '技术负责人 李' } };
+  assert.deepEqual(auditSegments({ action: 'handover', actorName: 'operator', outcome: 'ok', details: { changed: { assigneeId: { to: 'U2' } } } }, people), [
+    { name: '值班员 王' },
+    { text: ' 将报警转交给 ' },
+    { name: '技术负责人 李' },
+  ]);
+});

@@ -212,7 +212,8 @@ export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
       ),
       h('div', { class: 'alarm-value' }, valueText(a)),
       h('div', { class: 'alarm-time' }, h('time', { datetime: new Date(Number(a.raisedAt)).toISOString?.() }, fmtDateTime(a.raisedAt))),
-      h('div', { class: 'alarm-state' }, tEnum('state', a.state)),
+      // A shelved alarm reads as shelved, not as waiting for acknowledgement.
+      h('div', { class: 'alarm-state' }, a.shelveKind ? t(a.shelveKind === 'suppressed' ? 'state_suppressed' : 'state_shelved') : tEnum('state', a.state)),
       h('div', { class: 'alarm-actions' }, actions, groupAck, groupToggle),
     );
     return li;

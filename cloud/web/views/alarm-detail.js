@@ -5,7 +5,7 @@ import { colourOf } from '../alarm-model.js';
 import { colourChip, h } from '../dom.js';
 import { colourLabel, fmtDateTime, fmtNumber, t, tEnum } from '../i18n.js';
 import { actionsFor, remarksFor } from '../roles.js';
-import { auditNote, auditSentence, ladderTarget, personName } from '../audit-words.js';
+import { auditNote, auditSegments, ladderTarget, personName } from '../audit-words.js';
 import { actionLabel, runAction } from './alarm-actions.js';
 import { dutyBadges } from './duty-badges.js';
 
@@ -103,7 +103,7 @@ function feedbackBlock(f, people) {
         [t('measures'), f.measures],
         [t('result'), f.result],
         [t('disposition'), f.disposition ? t(`disp_${f.disposition}`) : '—'],
-        [t('by'), personName(people, f.by ?? f.submittedBy)],
+        [t('by'), h('span', { translate: 'no' }, personName(people, f.by ?? f.submittedBy))],
         [t('at'), fmtDateTime(f.at ?? f.submittedAt)],
       ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v ?? '—')]),
     ),
@@ -142,7 +142,7 @@ function auditTable(audit, people, alarm) {
         { class: e.outcome === 'rejected' ? 'audit-rejected' : '', dataset: { action: e.action } },
         h('time', { datetime: new Date(Number(e.at)).toISOString() }, fmtDateTime(e.at)),
         ' ',
-        h('span', { class: 'audit-sentence' }, auditSentence(e, people, alarm)),
+        h('span', { class: 'audit-sentence' }, auditSegments(e, people, alarm).map((p) => (p.name !== undefined ? h('span', { translate: 'no', class: 'person' }, p.name) : p.text))),
         note ? h('span', { class: 'audit-note', translate: 'no' }, ` — ${note}`) : null,
       );
     }),
