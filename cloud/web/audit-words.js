@@ -30,7 +30,7 @@ const mark = (name) => `${OPEN}${name}${CLOSE}`;
 
 /** One audit entry as a sentence (the note, if any, is returned apart). */
 export function auditSentence(e, people, alarm) {
-  return markedSentence(e, people, alarm).replace(/[\u0001\u0002]/g, '');
+  return markedSentence(e, people, alarm).split(OPEN).join('').split(CLOSE).join('');
 }
 
 /** The sentence in pieces: `{ text }` words of the page and `{ name }` people's names. */
