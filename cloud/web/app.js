@@ -1,5 +1,6 @@
 // Boot, hash router, top bar, language switch and the one live-stream hub every view listens to.
 import { alarmTitle } from './alarm-title.js';
+import { desktopNotify, drawDesktopToggle } from './desktop-notify.js';
 import { getSession, logout, openStream, setUnauthorisedHandler, get } from './api.js';
 import { clear, h, toast } from './dom.js';
 import { getLang, setLang, t, tEnum } from './i18n.js';
@@ -76,6 +77,9 @@ function startStream() {
       unread += 1;
       renderInboxLink();
       emit('notification', n);
+      if (n.alarm) {
+        desktopNotify({ title: `${tEnum('reason', n.reason) || n.reason} · ${alarmTitle(n.alarm)}`, body: n.note ?? '', tag: n.id, href: `#/alarms/${encodeURIComponent(n.alarm.id)}` });
+      }
       if (n.reason === 'raised' && location.hash.startsWith('#/alarms')) return;
       const severe = n.alarm?.colour === 'red' || n.alarm?.colour === 'orange' || n.reason === 'escalated' || n.reason === 'returned';
       toast(`${tEnum('reason', n.reason) || n.reason} · ${n.alarm ? alarmTitle(n.alarm) : ''}`, severe ? 'error' : 'info');
@@ -146,6 +150,7 @@ function renderChrome(route) {
   }
   renderLiveStatus();
   renderInboxLink();
+  drawDesktopToggle(document.getElementById('desktop-toggle'), () => toast(t('desktopBlocked'), 'error'));
   document.getElementById('inbox-link').setAttribute('aria-current', route?.nav === 'inbox' ? 'page' : 'false');
 }
 

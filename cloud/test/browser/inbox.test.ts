@@ -182,4 +182,52 @@ void describe('inbox, overdue and 督办 for monitors and the person on duty', {
     await page.locator('#drill-note').waitFor({ state: 'detached' });
     assert.deepEqual(errors, []);
   });
+
+  void test('desktop notifications, once switched on and allowed, show each notification outside the page', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', permissions: ['notifications'] });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    const errors = watchConsole(page);
+    // Record what the page hands the browser's Notification API (the real one still runs).
+    // A string, so the TypeScript loader adds no helpers (__name) to code that runs in the page.
+    await page.addInitScript(`(() => {
+      const Real = window.Notification;
+      const shown = [];
+      window.shownNotifications = shown;
+      class Recording extends Real {
+        constructor(title, options) {
+          shown.push({ title, body: (options && options.body) || '' });
+          super(title, options);
+        }
+      }
+      Object.defineProperty(Recording, 'permission', { get: () => Real.permission });
+      Recording.requestPermission = Real.requestPermission.bind(Real);
+      window.Notification = Recording;
+    })()`);
+    await logIn(page, cloud.baseUrl, 'principal');
+    const toggle = page.locator('#desktop-toggle');
+    await toggle.getByText('桌面通知：关').waitFor();
+    await toggle.click();
+    await toggle.getByText('桌面通知：开').waitFor();
+    await page.locator('#live-status.live-ok').waitFor();
+
+    const point = 'tank-farm/gas-4/lel';
+    const title = '4号可燃气体探测器 二级报警';
+    await cloud.service.alarms.raise({
+      conditionKey: `limit:${point}:GAS_2`, siteId: 'tank-farm', point, origin: 'cloud', ruleId: 'inbox-test', kind: 'point',
+      level: 'GAS_2', title, value: 58, limit: 50, unit: '%LEL', inputs: { [point]: 58 }, at: Date.now(),
+    });
+    // The principal is on the ladder at 30 min: fire it, as the escalation worker would.
+    await cloud.service.alarms.processDueTimers(Date.now() + 31 * 60_000);
+    await page.waitForFunction((t) => (window as unknown as { shownNotifications: { title: string }[] }).shownNotifications.some((n) => n.title.includes(t)), title, { timeout: 10_000 }).catch(async (e: unknown) => {
+      const state = await page.evaluate(() => ({ shown: (window as unknown as { shownNotifications: unknown }).shownNotifications, perm: Notification.permission, key: localStorage.getItem('safeloop.desktopNotify'), bell: document.getElementById('inbox-link')?.textContent }));
+      throw new Error(`${String(e)} ${JSON.stringify(state)} errors=${errors.join(" / ")}`);
+    });
+    const shown = await page.evaluate(() => (window as unknown as { shownNotifications: { title: string }[] }).shownNotifications.map((n) => n.title));
+    assert.ok(shown.some((x) => x === `报警升级 · ${title}`), shown.join(' | '));
+    // Off again: nothing more is shown.
+    await toggle.click();
+    await toggle.getByText('桌面通知：关').waitFor();
+    assert.deepEqual(errors, []);
+  });
 });
