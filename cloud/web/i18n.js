@@ -57,7 +57,7 @@ const zh = {
   value: '数值', limit: '限值', point: '测点', site: '场所', escalationLevel: '升级级别', by: '操作人', at: '时间', action: '动作',
   // site / device / point
   siteTitle: '场所', devices: '设备', gateways: '网关', latestValues: '实时数据', colPoint: '测点', colValue2: '数值', colUnit: '单位',
-  colQuality: '质量', colSourceTime: '采集时间', quality_good: '正常', quality_uncertain: '可疑', quality_bad: '无效',
+  colQuality: '数据质量', colSourceTime: '采集时间', quality_good: '数据有效', quality_uncertain: '数据可疑', quality_bad: '数据无效',
   device: '设备', profile: '设备型号', protocol: '协议', address: '地址', limits: '报警限值',
   gwHealth: '网关状态', online: '在线', offline: '离线', backlog: '待上传', lastSeen: '最后通信', clockDrift: '时钟偏差',
   trend: '趋势', range1h: '1 小时', range24h: '24 小时', range7d: '7 天', trendRange: '时间范围', noHistory: '该时间段没有数据', minimum: '最小值', maximum: '最大值',
@@ -112,7 +112,7 @@ const en = {
   alarmDetail: 'Alarm details', auditTrail: 'Audit trail', feedback: 'Feedback', raisedAt: 'Raised at', clearedAt: 'Cleared at',
   value: 'Value', limit: 'Limit', point: 'Point', site: 'Site', escalationLevel: 'Escalation level', by: 'By', at: 'At', action: 'Action',
   siteTitle: 'Site', devices: 'Devices', gateways: 'Gateways', latestValues: 'Latest values', colPoint: 'Point', colValue2: 'Value', colUnit: 'Unit',
-  colQuality: 'Quality', colSourceTime: 'Measured at', quality_good: 'Good', quality_uncertain: 'Uncertain', quality_bad: 'Bad',
+  colQuality: 'Data quality', colSourceTime: 'Measured at', quality_good: 'Data good', quality_uncertain: 'Data uncertain', quality_bad: 'Data bad',
   device: 'Device', profile: 'Profile', protocol: 'Protocol', address: 'Address', limits: 'Alarm limits',
   gwHealth: 'Gateway health', online: 'Online', offline: 'Offline', backlog: 'Backlog', lastSeen: 'Last seen', clockDrift: 'Clock drift',
   trend: 'Trend', range1h: '1 hour', range24h: '24 hours', range7d: '7 days', trendRange: 'Time range', noHistory: 'No data in this period', minimum: 'Minimum', maximum: 'Maximum',

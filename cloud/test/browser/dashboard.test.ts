@@ -158,21 +158,29 @@ void describe('dashboard in chromium', { timeout: 170_000 }, () => {
     // Latest values with unit and quality: the stale tank level shows as 可疑 (stale).
     const levelRow = page.locator('tr[data-point="tank-farm/tank-1/level"]');
     await levelRow.getByText('6.4').waitFor();
-    await levelRow.getByText('可疑').waitFor();
+    await levelRow.getByText('数据可疑').waitFor();
+    await levelRow.locator('[data-cell="quality"]', { hasText: '数据过时' }).waitFor();
+    await levelRow.locator('[data-cell="state"]', { hasText: '正常' }).waitFor();
     assert.equal(await levelRow.locator('[data-cell="unit"]').textContent(), 'm');
     // A fresh reading arrives over the live stream and patches the row in place.
     await page.evaluate(() => ((window as unknown as { __noReload: boolean }).__noReload = true));
     const t1 = Date.now();
     await cloud.ingest('gw-demo-01', [{ point: 'tank-farm/tank-1/level', value: 7.1, unit: 'm', quality: 'good', sourceTime: t1, gatewayTime: t1 }]);
     await levelRow.locator('[data-cell="value"]', { hasText: '7.1' }).waitFor();
-    await levelRow.getByText('正常').waitFor();
+    await levelRow.locator('[data-cell="quality"]', { hasText: '数据有效' }).waitFor();
+    // The gas detector in 二级报警: its value coloured, its state a 二级报警 chip linked to the alarm —
+    // not the word 正常 that the data quality used to show.
+    const gasRow = page.locator('#latest-gas-1 tr[data-point="tank-farm/gas-1/lel"]');
+    await gasRow.locator('[data-cell="state"] a .chip', { hasText: '二级报警' }).waitFor();
+    assert.match((await gasRow.locator('[data-cell="value"]').getAttribute('class')) ?? '', /val-orange/);
     assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true);
     await screenshot(page, 'site', true);
     // Device page: its points and the limits drawn from the alarms it raised.
     await page.getByRole('link', { name: 'gas-1', exact: true }).click();
     await page.locator('#device-profile').waitFor();
     await page.locator('#device-latest tr[data-point="tank-farm/gas-1/lel"]').waitFor();
-    await page.getByRole('cell', { name: '二级报警' }).waitFor();
+    await page.locator('#device-limits').getByRole('cell', { name: '二级报警', exact: true }).waitFor();
+    await page.locator('#device-latest [data-cell="state"]', { hasText: '二级报警' }).waitFor();
     await page.goto(`${cloud.baseUrl}/#/points/${POINT}`);
     await page.locator('#trend-chart canvas').waitFor();
     // The 二级 limit the alarm carried is drawn in (echarts exposes its option).

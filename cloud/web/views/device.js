@@ -1,16 +1,16 @@
 // Device page: its profile (model), its points with units and alarm limits, latest values.
 import { h } from '../dom.js';
 import { fmtNumber, t, tEnum } from '../i18n.js';
-import { deviceOf, latestTable, loadLatest, loadSite, patchLatest, pointHref } from './site-data.js';
+import { deviceOf, latestTable, loadLatest, loadPointStates, loadSite, patchLatest, patchStates, pointHref } from './site-data.js';
 import { limitsFor } from './limits.js';
 
 export async function renderDevice(root, { siteId, deviceId }, { live }) {
-  const [{ site, devices, points }, latest] = await Promise.all([loadSite(siteId), loadLatest(siteId)]);
+  const [{ site, devices, points }, latest, states] = await Promise.all([loadSite(siteId), loadLatest(siteId), loadPointStates(siteId)]);
   const dev = devices.find((d) => d.id === deviceId) ?? { id: deviceId };
   const devPoints = points.filter((p) => deviceOf(p.path) === deviceId);
   for (const r of latest) if (deviceOf(r.point) === deviceId && !devPoints.some((p) => p.path === r.point)) devPoints.push({ path: r.point, unit: r.unit });
   const latestByPath = new Map(latest.map((r) => [r.point, r]));
-  const table = latestTable(devPoints, latestByPath, 'device-latest');
+  const table = latestTable(devPoints, latestByPath, 'device-latest', states);
   for (const p of devPoints) p.limits = (await limitsFor(p, site).catch(() => ({ limits: [] }))).limits;
   const profile = dev.profile ?? {};
   root.append(
@@ -32,7 +32,13 @@ export async function renderDevice(root, { siteId, deviceId }, { live }) {
     limitsTable(devPoints),
   );
   const off = live.on('latest', (readings) => patchLatest(table, readings));
-  return () => off();
+  const offAlarm = live.on('alarm', (a) => {
+    if (a?.siteId === siteId) void loadPointStates(siteId).then((next) => patchStates(table, next));
+  });
+  return () => {
+    off();
+    offAlarm();
+  };
 }
 
 function limitsTable(points) {
@@ -40,7 +46,7 @@ function limitsTable(points) {
   if (rows.length === 0) return h('p', { class: 'muted' }, t('empty'));
   return h(
     'table',
-    { class: 'table' },
+    { class: 'table', id: 'device-limits' },
     h('thead', {}, h('tr', {}, [t('colPoint'), t('colLevel'), t('limit')].map((c) => h('th', { scope: 'col' }, c)))),
     h(
       'tbody',

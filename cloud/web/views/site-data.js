@@ -1,8 +1,9 @@
 // Normalises GET /api/sites/:id into {site, devices, gateways, points} whatever the exact nesting,
 // and renders the pieces the site, device and point pages share.
 import { get, itemsOf } from '../api.js';
-import { h } from '../dom.js';
-import { fmtDateTime, fmtDuration, fmtNumber, t, tEnum } from '../i18n.js';
+import { colourChip, h } from '../dom.js';
+import { colourLabel, fmtDateTime, fmtDuration, fmtNumber, t, tEnum } from '../i18n.js';
+import { pointStates } from '../point-state.js';
 
 export async function loadSite(siteId) {
   const [res, allGateways] = await Promise.all([get(`/api/sites/${encodeURIComponent(siteId)}`), get('/api/gateways').catch(() => [])]);
@@ -28,6 +29,19 @@ export async function loadSite(siteId) {
   return { site, devices, gateways, points };
 }
 
+/** The site's points in alarm now (from its open alarms), for the state column. */
+export async function loadPointStates(siteId) {
+  const res = await get(`/api/alarms?siteId=${encodeURIComponent(siteId)}&state=open&pageSize=500`).catch(() => null);
+  return pointStates(itemsOf(res));
+}
+
+/** The alarm state of a point: 正常 (no active alarm) or its worst active alarm, linked to it. */
+export function stateCell(state) {
+  if (!state) return h('span', { class: 'state-normal' }, t('pointNormal'));
+  const label = state.kind === 'fault' ? t('pointFault') : state.level ? tEnum('level', state.level) : colourLabel(state.colour);
+  return h('a', { href: `#/alarms/${encodeURIComponent(state.id)}`, class: 'state-alarm' }, colourChip(state.colour === 'fault' ? 'fault' : state.colour, label));
+}
+
 export async function loadLatest(siteId) {
   return itemsOf(await get(`/api/sites/${encodeURIComponent(siteId)}/latest`));
 }
@@ -40,10 +54,12 @@ export function pointHref(path) {
   return `#/points/${String(path).split('/').map(encodeURIComponent).join('/')}`;
 }
 
+/** The data quality, a small marker of its own (good / uncertain / bad with the reason), not the alarm state. */
 export function qualityBadge(r) {
   if (!r) return h('span', { class: 'muted' }, '—');
   const q = r.quality ?? 'bad';
-  return h('span', { class: `quality quality-${q}` }, tEnum('quality', q), r.reason ? ` (${r.reason})` : '');
+  const why = r.reason ? tEnum('reason_q', r.reason) : '';
+  return h('span', { class: `quality quality-${q}` }, `${q === 'good' ? '●' : q === 'uncertain' ? '◐' : '○'} ${tEnum('quality', q)}`, why ? ` (${why})` : '');
 }
 
 export function valueCell(r) {
@@ -53,21 +69,23 @@ export function valueCell(r) {
 }
 
 /** The latest-values table; cells carry data-point so live updates can patch them in place. */
-export function latestTable(points, latestByPath, id = 'latest-table') {
+export function latestTable(points, latestByPath, id = 'latest-table', states = new Map()) {
   return h(
     'table',
     { class: 'table', id },
-    h('thead', {}, h('tr', {}, [t('colPoint'), t('colValue2'), t('colUnit'), t('colQuality'), t('colSourceTime')].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, [t('colPoint'), t('colAlarmState'), t('colValue2'), t('colUnit'), t('colQuality'), t('colSourceTime')].map((c) => h('th', { scope: 'col' }, c)))),
     h(
       'tbody',
       {},
       points.map((p) => {
         const r = latestByPath.get(p.path);
+        const st = states.get(p.path);
         return h(
           'tr',
           { dataset: { point: p.path } },
-          h('th', { scope: 'row' }, h('a', { href: pointHref(p.path) }, p.name ? `${p.name} ` : '', h('small', { class: 'muted' }, p.path.split('/').slice(1).join('/')))),
-          h('td', { class: 'num', dataset: { cell: 'value' } }, valueCell(r)),
+          h('th', { scope: 'row' }, h('a', { href: pointHref(p.path) }, p.name ? `${p.name} ` : '', h('small', { class: 'muted', translate: 'no' }, p.path.split('/').slice(1).join('/')))),
+          h('td', { dataset: { cell: 'state' } }, stateCell(st)),
+          h('td', { class: `num ${valueClass(st)}`, dataset: { cell: 'value' } }, valueCell(r)),
           h('td', { dataset: { cell: 'unit' } }, r?.unit ?? p.unit ?? ''),
           h('td', { dataset: { cell: 'quality' } }, qualityBadge(r)),
           h('td', { dataset: { cell: 'time' } }, fmtDateTime(r?.sourceTime)),
@@ -75,6 +93,20 @@ export function latestTable(points, latestByPath, id = 'latest-table') {
       }),
     ),
   );
+}
+
+function valueClass(st) {
+  return st ? `val-${st.colour ?? 'alarm'}` : 'val-normal';
+}
+
+/** Patch the state column (and the value's colour) after the site's alarms changed. */
+export function patchStates(table, states) {
+  for (const row of table.querySelectorAll('tr[data-point]')) {
+    const st = states.get(row.dataset.point);
+    row.querySelector('[data-cell="state"]')?.replaceChildren(stateCell(st));
+    const v = row.querySelector('[data-cell="value"]');
+    if (v) v.className = `num ${valueClass(st)}`;
+  }
 }
 
 /** Patch rows of a latest table from live readings. */

@@ -1,14 +1,15 @@
 // Site page: latest values per device with unit and quality (live), devices, gateway health.
 import { colourChip, h } from '../dom.js';
 import { colourLabel, t, tEnum } from '../i18n.js';
-import { deviceOf, gatewayCards, latestTable, loadLatest, loadSite, patchLatest } from './site-data.js';
+import { deviceOf, gatewayCards, latestTable, loadLatest, loadPointStates, loadSite, patchLatest, patchStates } from './site-data.js';
 import { get, itemsOf } from '../api.js';
 
 export async function renderSite(root, { siteId }, { live }) {
-  const [{ site, devices, gateways, points }, latest, summary] = await Promise.all([
+  const [{ site, devices, gateways, points }, latest, summary, states] = await Promise.all([
     loadSite(siteId),
     loadLatest(siteId),
     get('/api/sites').then((r) => itemsOf(r).find((s) => s.id === siteId)).catch(() => undefined),
+    loadPointStates(siteId),
   ]);
   const latestByPath = new Map(latest.map((r) => [r.point, r]));
   // Points known from the latest values but not declared still show (quality travels with them).
@@ -18,7 +19,7 @@ export async function renderSite(root, { siteId }, { live }) {
   const sections = deviceIds.map((devId) => {
     const dev = devices.find((d) => d.id === devId);
     const devPoints = points.filter((p) => deviceOf(p.path) === devId);
-    const table = latestTable(devPoints, latestByPath, `latest-${devId}`);
+    const table = latestTable(devPoints, latestByPath, `latest-${devId}`, states);
     tables.push(table);
     return h(
       'section',
@@ -47,5 +48,19 @@ export async function renderSite(root, { siteId }, { live }) {
     const mine = readings.filter((r) => String(r.point).startsWith(`${siteId}/`));
     for (const table of tables) patchLatest(table, mine);
   });
-  return () => off();
+  // An alarm at this site raised, cleared or closed: the state column follows.
+  let pending = null;
+  const offAlarm = live.on('alarm', (a) => {
+    if (a?.siteId !== siteId || pending) return;
+    pending = setTimeout(async () => {
+      pending = null;
+      const next = await loadPointStates(siteId);
+      for (const table of tables) patchStates(table, next);
+    }, 300);
+  });
+  return () => {
+    off();
+    offAlarm();
+    clearTimeout(pending);
+  };
 }
