@@ -192,3 +192,27 @@ void test('names inside a record sentence come apart as names (for translate="no
     { name: '技术负责人 李' },
   ]);
 });
+
+void test('every demo site lies inside its own county outline, where the one map draws it', async () => {
+  const { readFile } = await import('node:fs/promises');
+  const { loadSeedFile } = await import('../../src/tenancy/seed.ts');
+  const geo = JSON.parse(await readFile(new URL('../../web/geo/jiangxi-counties.json', import.meta.url), 'utf8')) as {
+    features: { id: string; geometry: { coordinates: number[][][][] } }[];
+  };
+  const inRing = (x: number, y: number, ring: number[][]): boolean => {
+    let c = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i] as [number, number];
+      const [xj, yj] = ring[j] as [number, number];
+      if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
+    }
+    return c;
+  };
+  const countiesAt = (x: number, y: number): string[] =>
+    geo.features.filter((f) => f.geometry.coordinates.some((poly) => inRing(x, y, poly[0] ?? []) && !poly.slice(1).some((hole) => inRing(x, y, hole)))).map((f) => f.id);
+  const seed = loadSeedFile(new URL('../../seed/demo.yaml', import.meta.url).pathname);
+  for (const s of seed.sites) {
+    const county = seed.enterprises.find((e) => e.id === s.enterpriseId)?.regionCode;
+    assert.deepEqual(countiesAt(s.lon, s.lat), [county], `${s.id} (${s.lon}, ${s.lat}) should be inside ${county}`);
+  }
+});

@@ -7,6 +7,8 @@ import { colourLabel, t, tEnum } from '../i18n.js';
 import { isRegulator } from '../roles.js';
 import { regionName } from './region-names.js';
 
+const OFFLINE_GREY = '#9e9e9e';
+
 export async function renderMap(root, _params, { user, live, regions, navigate }) {
   const title = h('h1', {}, t('mapTitle'));
   const mapBox = h('div', { class: 'map-box', id: 'region-map', role: 'img', 'aria-label': t('mapTitle') });
@@ -46,10 +48,13 @@ export async function renderMap(root, _params, { user, live, regions, navigate }
         name: s.name,
         value: [s.lon, s.lat, s.openAlarms ?? 0],
         siteId: s.id,
-        symbol: s.gatewayOnline === false ? 'triangle' : 'pin',
-        symbolSize: s.worstColour ? 38 : 28,
+        // Offline is the legend's square, grey unless an open alarm gives it a colour; a pin's tip
+        // (not its middle) sits on the site's coordinates.
+        symbol: s.gatewayOnline === false ? 'rect' : 'pin',
+        symbolSize: s.gatewayOnline === false ? 18 : s.worstColour ? 38 : 28,
+        symbolOffset: s.gatewayOnline === false ? [0, 0] : [0, '-50%'],
         itemStyle: {
-          color: COLOUR_HEX[s.worstColour ?? 'none'],
+          color: s.gatewayOnline === false && !s.worstColour ? OFFLINE_GREY : COLOUR_HEX[s.worstColour ?? 'none'],
           borderColor: s.gatewayOnline === false ? '#212121' : '#ffffff',
           borderWidth: s.gatewayOnline === false ? 3 : 1,
         },

@@ -68,8 +68,10 @@ export async function renderOverview(root, _params, { user, regions, live, navig
       {
         type: 'pie',
         radius: ['40%', '70%'],
+        avoidLabelOverlap: true,
         label: { formatter: '{b}: {c}' },
-        data: counts.map(({ c, n }) => ({ name: colourLabel(c), value: n, itemStyle: { color: COLOUR_HEX[c ?? 'none'] } })),
+        // Empty slices have no room for a label: leaving them out stops labels piling on each other.
+        data: counts.filter(({ n }) => n > 0).map(({ c, n }) => ({ name: colourLabel(c), value: n, itemStyle: { color: COLOUR_HEX[c ?? 'none'] } })),
       },
     ],
   });

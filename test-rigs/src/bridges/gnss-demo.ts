@@ -33,5 +33,5 @@ export function demoDamDrift(elapsedMs: number): EnuMm {
   return { east: h * Math.sin(AZIMUTH_RAD), north: h * Math.cos(AZIMUTH_RAD), up: -0.2 * h };
 }
 
-/** Baseline of the demo GNSS antenna, near the demo tailings-pond site (28.6512 N, 115.9741 E). */
+/** Baseline of the demo GNSS antenna on the dam (a fixed reference: the displacement is measured against it). */
 export const DEMO_DAM_GNSS_BASELINE = { lat: 28.6518342, lon: 115.9735117, h: 62.418 } as const;
