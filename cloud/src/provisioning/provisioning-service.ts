@@ -9,6 +9,7 @@ import type { Registry } from '../tenancy/registry.ts';
 import type { Scope } from '../tenancy/scope.ts';
 import type { CertificateAuthority, IssuedCertificate } from './certificate-authority.ts';
 import { hashClaimCode, newClaimCode } from './claim-codes.ts';
+import { ClaimCodeBook } from './claim-code-book.ts';
 import { PROVISIONING_MIGRATIONS } from './migrations.ts';
 
 export interface ProvisioningServiceDeps {
@@ -79,7 +80,12 @@ function certFromRow(r: CertRow): CertificateRecord {
 }
 
 export class ProvisioningService {
-  constructor(private readonly deps: ProvisioningServiceDeps) {}
+  /** The site's claim codes as the technician's page lists them (status, expiry, who used them). */
+  readonly codes: ClaimCodeBook;
+
+  constructor(private readonly deps: ProvisioningServiceDeps) {
+    this.codes = new ClaimCodeBook({ db: deps.db, registry: deps.registry, now: () => deps.clock.now() });
+  }
 
   get ca(): CertificateAuthority {
     return this.deps.ca;

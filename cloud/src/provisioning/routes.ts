@@ -1,6 +1,8 @@
 /**
  * Provisioning routes (registered by buildHttpServer through registerProvisioningRoutes):
  *   POST /api/sites/:id/claim-codes        create a one-time claim code (admin, enterprise manager, field technician)
+ *   GET  /api/sites/:id/claim-codes        the site's codes: status, expiry, who used them (never the code)
+ *   POST /api/sites/:id/claim-codes/:codeId/expire   expire an unused code now
  *   POST /api/provision/claim              redeem it with a CSR (no bearer token: the code is the credential; rate-limited)
  *   GET  /api/gateways/:id/certificates    certificate inventory
  *   POST /api/gateways/:id/revoke          revoke every certificate of a gateway, rewrite the CRL
@@ -92,6 +94,22 @@ export function registerProvisioningRoutes(app: ZApp, deps: ProvisioningRouteDep
     // The technician pins this on `safeloop provision claim --ca-fingerprint` when the cloud is not on https.
     return reply.code(201).send({ ...created, caFingerprint: fingerprintOf(provisioning().ca.caPem) });
   });
+
+  app.get('/api/sites/:id/claim-codes', { schema: { tags: ['provisioning'], params: IdParams }, config: { policy: policy.roles(...PROVISIONING_ROLES) } }, async (req) => {
+    const p = principalOf(req);
+    requireProvisioningRole(p);
+    return provisioning().codes.list(req.params.id, p.scope);
+  });
+
+  app.post(
+    '/api/sites/:id/claim-codes/:codeId/expire',
+    { schema: { tags: ['provisioning'], params: z.object({ id: IdSchema, codeId: z.string().max(64) }) }, config: { policy: policy.roles(...PROVISIONING_ROLES) } },
+    async (req) => {
+      const p = principalOf(req);
+      requireProvisioningRole(p);
+      return provisioning().codes.expire(req.params.id, req.params.codeId, p.scope);
+    },
+  );
 
   app.post('/api/provision/claim', { schema: { tags: ['provisioning'], body: ClaimBody, security: [] }, config: { policy: policy.public('the one-time claim code is the credential (rate-limited)') } }, async (req, reply) => {
     if (!limiter.take(req.ip)) return sendError(reply, 429, 'CLOUD_ERR_RATE_LIMITED', 'too many claim attempts; wait a minute');

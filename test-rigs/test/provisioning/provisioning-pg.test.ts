@@ -68,6 +68,26 @@ void describe('provisioning on PostgreSQL', () => {
     assert.equal((await service.validUntilByGateway()).has('gw-pg-3'), false);
   });
 
+  void it('claim codes listed by status without the code; an unused one expires early, a used one cannot; out of scope is not found', async () => {
+    await registry.upsertSite({ id: 'dam2', enterpriseId: 'ent-a', name: 'Dam 2', type: 'tailings', lat: 36, lon: 103 });
+    const used = await service.createClaimCode('dam2', { kind: 'all' }, 'tech', 30);
+    const spare = await service.createClaimCode('dam2', { kind: 'all' }, 'tech', 30);
+    const { csrPem } = await generateKeyAndCsr();
+    await service.claim({ code: used.code, gatewayId: 'gw-pg-9', csrPem });
+    const list = await service.codes.list('dam2', { kind: 'all' });
+    assert.deepEqual(list.map((c) => c.status).sort(), ['open', 'used']);
+    assert.equal(list.find((c) => c.status === 'used')?.usedByGateway, 'gw-pg-9');
+    assert.ok(!JSON.stringify(list).includes(spare.code) && !JSON.stringify(list).includes(used.code), 'the codes themselves are never listed');
+    const open = list.find((c) => c.status === 'open');
+    assert.ok(open);
+    assert.equal((await service.codes.expire('dam2', open.id, { kind: 'all' })).status, 'expired');
+    await assert.rejects(service.claim({ code: spare.code, gatewayId: 'gw-pg-10', csrPem }), (e: unknown) => e instanceof SafeLoopError && e.code === 'CLOUD_ERR_CLAIM_EXPIRED');
+    const usedId = list.find((c) => c.status === 'used')?.id ?? '';
+    await assert.rejects(service.codes.expire('dam2', usedId, { kind: 'all' }), /already used/);
+    await assert.rejects(service.codes.expire('dam2', 'not-hex', { kind: 'all' }), /16 hex characters/);
+    await assert.rejects(service.codes.list('dam2', { kind: 'region', regionCode: '360102' }), /site dam2 not found/);
+  });
+
   void it('desired config: versions and audit', async () => {
     const base = { gateway: { id: 'gw-pg-1', siteId: 'dam1' }, uplink: { transport: 'mqtt', url: 'mqtts://localhost:8883', tls: { ca: 'a', cert: 'b', key: 'c' } } };
     const gwId = (await registry.getGatewayDetail('gw-pg-1')) ? 'gw-pg-1' : 'gw-pg-2';
