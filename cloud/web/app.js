@@ -15,6 +15,7 @@ import { renderPoint } from './views/point.js';
 import { renderOverview } from './views/overview.js';
 import { createAnnunciator } from './annunciator.js';
 import { renderInbox } from './views/inbox.js';
+import { PROVISIONING_ROLES, renderGateways } from './views/gateways.js';
 
 const ROUTES = [
   { re: /^#\/login$/, view: renderLogin, public: true },
@@ -26,6 +27,7 @@ const ROUTES = [
   { re: /^#\/points\/([^/]+)\/([^/]+)\/([^/]+)$/, view: renderPoint, nav: 'map', keys: ['siteId', 'deviceId', 'pointId'] },
   { re: /^#\/overview$/, view: renderOverview, nav: 'overview' },
   { re: /^#\/inbox$/, view: renderInbox, nav: 'inbox' },
+  { re: /^#\/gateways$/, view: renderGateways, nav: 'gateways' },
 ];
 
 /** Live events fan out to whichever view is mounted. */
@@ -124,6 +126,7 @@ function navItems(user) {
     { id: 'alarms', href: '#/alarms', label: t('navAlarms') },
   ];
   if (isRegulator(user)) items.push({ id: 'overview', href: '#/overview', label: t('navOverview') });
+  if (PROVISIONING_ROLES.includes(user?.role)) items.push({ id: 'gateways', href: '#/gateways', label: t('navGateways') });
   return items;
 }
 

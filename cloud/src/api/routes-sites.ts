@@ -81,8 +81,10 @@ export function registerSiteRoutes(app: ZApp, deps: HttpServerDeps): void {
   // Each gateway with what its messages told the ingest: last seen (heartbeat), clock offset, stopped on purpose.
   app.get('/api/gateways', { schema: { tags: ['tenancy'] }, config: READ }, async (req) => {
     const gateways = await deps.registry.listGateways(principalOf(req).scope);
-    const clocks = await readGatewayFacts(deps.db, gateways.map((g) => g.id));
-    return gateways.map((g) => ({ ...g, ...clocks.get(g.id) }));
+    const ids = gateways.map((g) => g.id);
+    const clocks = await readGatewayFacts(deps.db, ids);
+    const versions = deps.remoteConfig ? await deps.remoteConfig.versions(ids) : new Map<string, object>();
+    return gateways.map((g) => ({ ...g, ...clocks.get(g.id), ...versions.get(g.id) }));
   });
 
   app.get('/api/gateways/:id', { schema: { tags: ['tenancy'], params: IdParams }, config: READ }, async (req) => {

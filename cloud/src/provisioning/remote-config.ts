@@ -135,6 +135,18 @@ export class RemoteConfigService {
     return desired;
   }
 
+  /** Desired and reported configuration versions of several gateways (the gateway list shows them). */
+  async versions(gatewayIds: readonly string[]): Promise<Map<string, { configVersion: number; reportedConfigVersion: number | null }>> {
+    const out = new Map<string, { configVersion: number; reportedConfigVersion: number | null }>();
+    if (gatewayIds.length === 0) return out;
+    const rows = await this.deps.db.query<{ gateway_id: string; version: number; reported_version: number | null }>(
+      `SELECT gateway_id, version, reported_version FROM gateway_desired_config WHERE gateway_id IN (${gatewayIds.map((_, i) => `$${i + 1}`).join(', ')})`,
+      [...gatewayIds],
+    );
+    for (const r of rows) out.set(r.gateway_id, { configVersion: Number(r.version), reportedConfigVersion: r.reported_version === null ? null : Number(r.reported_version) });
+    return out;
+  }
+
   async get(gatewayId: string, scope?: Scope): Promise<DesiredConfig | undefined> {
     if (scope && !(await this.deps.registry.getGatewayDetail(gatewayId, scope))) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `gateway ${gatewayId} not found`);
     const r = (await this.deps.db.query<DesiredRow>('SELECT * FROM gateway_desired_config WHERE gateway_id = $1', [gatewayId]))[0];

@@ -97,6 +97,12 @@ export async function runAction(alarm, action, opts = {}) {
   }
 }
 
+/** One required text in a modal form (e.g. why a gateway is revoked); resolves the text or null. */
+export async function askOne(title, label, value = '') {
+  const v = await ask(title, [field('text', label, 'input', { required: true, value })]);
+  return v ? v.text : null;
+}
+
 function field(name, label, tag, attrs = {}) {
   return { name, label, tag, attrs };
 }
