@@ -119,6 +119,7 @@ function urlFor(r: Route, t: Tenant, now: number, failures: string[]): { url: st
     targetsTenant = true;
     if (name === 'attachmentId') return t.attachmentId;
     if (name === 'reportId') return t.reportId;
+    if (name === 'codeId') return t.claimCodeId;
     if (name === 'tokenId') return t.tokenId;
     if (name === 'id') {
       if (r.path.startsWith('/api/sites/')) return t.site;

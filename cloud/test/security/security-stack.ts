@@ -35,6 +35,8 @@ export interface Tenant {
   alarmId: string;
   attachmentId: string;
   reportId: string;
+  /** An open claim code of the tenant's site (its listed id, never the code). */
+  claimCodeId: string;
   victimUserId: string;
   victimUsername: string;
   tokenId: string;
@@ -42,7 +44,7 @@ export interface Tenant {
   markers: string[];
 }
 
-export const TENANTS: Omit<Tenant, 'alarmId' | 'attachmentId' | 'reportId' | 'victimUserId' | 'victimUsername' | 'tokenId' | 'markers'>[] = [
+export const TENANTS: Omit<Tenant, 'alarmId' | 'attachmentId' | 'reportId' | 'claimCodeId' | 'victimUserId' | 'victimUsername' | 'tokenId' | 'markers'>[] = [
   { key: 'chem', enterprise: 'ent-demo-chem', enterpriseName: '示例化工有限公司', region: '360102', site: 'tank-farm', gateway: 'gw-demo-01' },
   { key: 'mine', enterprise: 'ent-demo-mine', enterpriseName: '示例矿业有限公司', region: '360102', site: 'tailings-pond', gateway: 'gw-demo-02' },
   { key: 'other', enterprise: 'ent-other-chem', enterpriseName: '青山湖化工有限公司', region: '360111', site: 'other-tanks', gateway: 'gw-other-01' },
@@ -222,6 +224,9 @@ export async function setupTenants(s: SecurityStack): Promise<Tenant[]> {
     const attachmentId = detail.feedback[0]?.attachments[0]?.id ?? '';
     const report = await admin.call('POST', `/api/sites/${t.site}/commissioning-reports`, commissioningBody(t.gateway, marker));
     if (report.status !== 201) throw new Error(`setup report ${t.site}: ${report.status} ${report.text}`);
+    const made = await admin.call('POST', `/api/sites/${t.site}/claim-codes`, { ttlMinutes: 60 });
+    if (made.status !== 201) throw new Error(`setup claim code ${t.site}: ${made.status} ${made.text}`);
+    const codes = (await admin.call('GET', `/api/sites/${t.site}/claim-codes`)).body as { id: string }[];
     const cfg = await admin.call('PUT', `/api/gateways/${t.gateway}/config`, { config: gatewayConfig(t.gateway, t.site) });
     if (cfg.status !== 200) throw new Error(`setup config ${t.gateway}: ${cfg.status} ${cfg.text}`);
     const victimUsername = `victim-${t.key}`;
@@ -234,6 +239,7 @@ export async function setupTenants(s: SecurityStack): Promise<Tenant[]> {
       alarmId,
       attachmentId,
       reportId: (report.body as { id: string }).id,
+      claimCodeId: codes[0]?.id ?? '',
       victimUserId,
       victimUsername,
       tokenId: (tok.body as { id: string }).id,
