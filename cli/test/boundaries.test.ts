@@ -45,3 +45,19 @@ void test('the dependency rules catch gateway → cloud, src → test-rigs and a
   await write(probe.cycleB, 'export const b = (): number => 1;');
   assert.deepEqual(await violations(Object.values(probe)), []);
 });
+
+void test("the dashboard's browser JavaScript is type-checked: a slip is reported, the tree passes", { timeout: 120_000 }, async (t) => {
+  const probe = `cloud/web/__probe-${process.pid}.js`;
+  t.after(() => rm(join(REPO_ROOT, probe), { force: true }));
+  const tsc = join(REPO_ROOT, 'node_modules/.bin/tsc');
+  const check = (): Promise<string> =>
+    run(tsc, ['-p', 'tsconfig.web.json'], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 }).then(
+      () => '',
+      (err: { stdout?: string }) => err.stdout ?? 'failed',
+    );
+  // An HTMLElement is not an <audio>: calling play() on it is the kind of slip the check exists for.
+  await writeFile(join(REPO_ROOT, probe), "export function ring() {\n  document.getElementById('alarm-sound').play();\n}\n");
+  assert.match(await check(), new RegExp(`__probe-${process.pid}\\.js\\(2,\\d+\\): error TS2339: Property 'play' does not exist on type 'HTMLElement'`));
+  await rm(join(REPO_ROOT, probe), { force: true });
+  assert.equal(await check(), '');
+});

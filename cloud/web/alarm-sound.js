@@ -41,8 +41,9 @@ export function chimeWav() {
 }
 
 /** The looping <audio> element, created once and attached to the page. */
+/** @returns {HTMLAudioElement} */
 export function alarmAudio() {
-  let el = document.getElementById('alarm-sound');
+  let el = /** @type {HTMLAudioElement | null} */ (document.getElementById('alarm-sound'));
   if (el) return el;
   el = document.createElement('audio');
   el.id = 'alarm-sound';

@@ -17,6 +17,11 @@ import { createAnnunciator } from './annunciator.js';
 import { renderInbox } from './views/inbox.js';
 import { PROVISIONING_ROLES, renderGateways } from './views/gateways.js';
 
+/**
+ * @typedef {{ user: any, live: any, regions: () => Promise<any>, navigate: (hash: string) => void }} ViewContext
+ * @typedef {{ re: RegExp, view: (root: HTMLElement, params: any, ctx: ViewContext) => any, nav?: string, public?: boolean, keys?: string[] }} Route
+ */
+/** @type {Route[]} */
 const ROUTES = [
   { re: /^#\/login$/, view: renderLogin, public: true },
   { re: /^#\/map$/, view: renderMap, nav: 'map' },
@@ -239,7 +244,7 @@ function boot() {
     refreshUnread();
   });
   window.addEventListener('safeloop-inbox', (ev) => {
-    unread = Number(ev.detail?.unread ?? 0);
+    unread = Number(/** @type {CustomEvent} */ (ev).detail?.unread ?? 0);
     renderInboxLink();
   });
   void route();

@@ -60,8 +60,9 @@ export async function renderAlarmDesk(root, _params, { user, live, navigate }) {
   }
 
   function draw() {
-    const focusedId = document.activeElement?.closest?.('[data-alarm-id]')?.dataset.alarmId;
-    const focusedAction = document.activeElement?.dataset?.action;
+    const focused = /** @type {HTMLElement | null} */ (document.activeElement);
+    const focusedId = /** @type {HTMLElement | null} */ (focused?.closest?.('[data-alarm-id]'))?.dataset.alarmId;
+    const focusedAction = focused?.dataset?.action;
     const sorted = [...alarms].sort(compareAlarms);
     const groups = groupAlarms(sorted);
     list.replaceChildren(
