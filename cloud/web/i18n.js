@@ -43,7 +43,7 @@ const zh = {
   pagination: '分页', prevPage: '上一页', nextPage: '下一页', pageOf: '第 {p} / {n} 页',
   // forms
   cancel: '取消', submit: '提交', required: '必填',
-  handoverTitle: '转交报警', handoverTo: '转交给（用户编号）', note: '备注',
+  handoverTitle: '转交报警', handoverTo: '转交给', note: '备注',
   feedbackTitle: '处置反馈', cause: '原因', measures: '采取的措施', result: '处置结果', disposition: '处置结论',
   disp_handled: '已处置', disp_false_alarm: '误报', disp_maintenance: '检修', disp_calibration: '标定',
   photos: '现场照片', photosHint: '可拍照或选择图片，每张不超过 2 MB',
@@ -100,7 +100,7 @@ const en = {
   newAlarm: 'New alarm: {title}', totalAlarms: '{n} in total', noAlarms: 'No open alarms',
   pagination: 'Pages', prevPage: 'Previous page', nextPage: 'Next page', pageOf: 'Page {p} of {n}',
   cancel: 'Cancel', submit: 'Submit', required: 'required',
-  handoverTitle: 'Hand over alarm', handoverTo: 'Hand over to (user id)', note: 'Note',
+  handoverTitle: 'Hand over alarm', handoverTo: 'Hand over to', note: 'Note',
   feedbackTitle: 'Handling feedback', cause: 'Cause', measures: 'Measures taken', result: 'Result', disposition: 'Disposition',
   disp_handled: 'Handled', disp_false_alarm: 'False alarm', disp_maintenance: 'Maintenance', disp_calibration: 'Calibration',
   photos: 'Site photos', photosHint: 'Take or choose pictures, 2 MB each at most',

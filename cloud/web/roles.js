@@ -26,11 +26,12 @@ function nextActions(alarm) {
     case 'raised':
     case 'pushed':
     case 'push_failed':
-      return alarm.shelveKind ? ['acknowledge', 'handover'] : ['acknowledge', 'handover', 'shelve'];
+      // Hand over comes after acknowledging (the API refuses it before): someone owns the alarm first.
+      return alarm.shelveKind ? ['acknowledge'] : ['acknowledge', 'shelve'];
     case 'acknowledged':
-      return ['start-handling', 'feedback', 'handover'];
+      return ['start-handling', 'feedback', 'handover', ...(alarm.shelveKind ? [] : ['shelve'])];
     case 'handling':
-      return ['feedback', 'handover'];
+      return ['feedback', 'handover', ...(alarm.shelveKind ? [] : ['shelve'])];
     case 'feedback_submitted':
       return alarm.reviewRequired === false ? ['close'] : ['review'];
     case 'reviewed':

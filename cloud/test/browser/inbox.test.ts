@@ -230,4 +230,49 @@ void describe('inbox, overdue and 督办 for monitors and the person on duty', {
     await toggle.getByText('桌面通知：关').waitFor();
     assert.deepEqual(errors, []);
   });
+
+  void test('the technical lead: the escalation in the inbox, a handover picked by name, a shelve that reads as shelved', async () => {
+    const point = 'tank-farm/gas-5/lel';
+    const title = '5号可燃气体探测器 一级报警';
+    const raisedAt = Date.now();
+    const { alarmId } = await cloud.service.alarms.raise({
+      conditionKey: `limit:${point}:GAS_1`, siteId: 'tank-farm', point, origin: 'cloud', ruleId: 'inbox-test', kind: 'point',
+      level: 'GAS_1', title, value: 27, limit: 25, unit: '%LEL', inputs: { [point]: 27 }, at: raisedAt,
+    });
+    await cloud.service.alarms.processDueTimers(raisedAt + 16 * 60_000); // the 技术负责人 step (15 min)
+    const { page, errors } = await newPage();
+    await logIn(page, cloud.baseUrl, 'manager');
+    await page.locator('#inbox-link.has-unread').waitFor();
+    await page.locator('#inbox-link').click();
+    const item = page.locator('#inbox-list .inbox-item.reason-escalated', { hasText: title });
+    await item.locator('.badge-reason', { hasText: '已升级至技术负责人' }).waitFor();
+    await item.locator('.inbox-title').click();
+    await page.locator('.page-head .badge-escalated', { hasText: '已升级至技术负责人' }).waitFor();
+
+    // Acknowledge, then hand over: a list of people by name, role and duty — no user number to know.
+    await page.locator('#detail-actions button[data-action="acknowledge"]').click();
+    await page.locator('.page-head .badge-next', { hasText: '待企业处置' }).waitFor();
+    await page.locator('#detail-actions button[data-action="handover"]').click();
+    const dlg = page.locator('dialog[open]');
+    const options = await dlg.locator('select[name="toUserId"] option').allTextContents();
+    assert.ok(options.includes('主要负责人 张 · 企业负责人 · 主要负责人'), options.join(' | '));
+    await dlg.locator('select[name="toUserId"]').selectOption({ label: '主要负责人 张 · 企业负责人 · 主要负责人' });
+    await dlg.getByRole('button', { name: '提交' }).click();
+    await page.locator('#audit-table li[data-action="handover"]', { hasText: '技术负责人 李 将报警转交给 主要负责人 张' }).waitFor();
+
+    // Shelve for maintenance: the desk says 已搁置 until when, and offers no second 搁置.
+    await page.locator('#detail-actions button[data-action="shelve"]').click();
+    await dlg.getByLabel('搁置原因').fill('探头检修');
+    await dlg.getByRole('button', { name: '提交' }).click();
+    await page.locator('.page-head .badge-shelved', { hasText: '已搁置' }).waitFor();
+    assert.equal(await page.locator('#detail-actions button[data-action="shelve"]').count(), 0);
+    await page.locator('#nav').getByRole('link', { name: '报警处置台' }).click();
+    const row = page.locator('.alarm-row', { hasText: title });
+    await row.locator('.alarm-state', { hasText: '已搁置' }).waitFor();
+    assert.equal(await row.locator('button[data-action="shelve"]').count(), 0);
+    assert.equal(await row.locator('.badge-overdue').count(), 0, 'shelved on purpose: not overdue');
+    assert.deepEqual(await untranslatedText(page, 'zh'), [], 'zh desk of the manager');
+    assert.deepEqual(errors, []);
+    void alarmId;
+  });
 });

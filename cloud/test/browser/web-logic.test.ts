@@ -60,7 +60,7 @@ void test('a live update belongs in the list only when it matches the filter', (
 void test('buttons follow the state and the role (operators handle, monitors review)', () => {
   const operator = { role: 'enterprise_operator', enterpriseId: 'e1' };
   const county = { role: 'county_monitor', regionCode: '360102' };
-  assert.deepEqual(actionsFor({ state: 'pushed' }, operator), ['acknowledge', 'handover']);
+  assert.deepEqual(actionsFor({ state: 'pushed' }, operator), ['acknowledge']);
   assert.deepEqual(actionsFor({ state: 'pushed' }, county), []);
   assert.deepEqual(actionsFor({ state: 'acknowledged' }, operator), ['start-handling', 'feedback', 'handover']);
   assert.deepEqual(actionsFor({ state: 'feedback_submitted', reviewRequired: true }, operator), []);
@@ -68,11 +68,11 @@ void test('buttons follow the state and the role (operators handle, monitors rev
   assert.deepEqual(actionsFor({ state: 'feedback_submitted', reviewRequired: false }, operator), ['close']);
   assert.deepEqual(actionsFor({ state: 'reviewed' }, county), ['close']);
   assert.deepEqual(actionsFor({ state: 'closed' }, county), []);
-  assert.deepEqual(actionsFor({ state: 'pushed' }, { role: 'enterprise_manager', enterpriseId: 'e1' }), ['acknowledge', 'handover', 'shelve']);
+  assert.deepEqual(actionsFor({ state: 'pushed' }, { role: 'enterprise_manager', enterpriseId: 'e1' }), ['acknowledge', 'shelve']);
   assert.equal(isRegulator(county), true);
   assert.equal(isRegulator(operator), false);
   // a shelved alarm is not offered 搁置 again; remarks (督办 for monitors, comments) on open alarms only
-  assert.deepEqual(actionsFor({ state: 'pushed', shelveKind: 'shelved' }, { role: 'enterprise_manager', enterpriseId: 'e1' }), ['acknowledge', 'handover']);
+  assert.deepEqual(actionsFor({ state: 'pushed', shelveKind: 'shelved' }, { role: 'enterprise_manager', enterpriseId: 'e1' }), ['acknowledge']);
   assert.deepEqual(remarksFor({ state: 'pushed' }, county), ['urge', 'comment']);
   assert.deepEqual(remarksFor({ state: 'pushed' }, operator), ['comment']);
   assert.deepEqual(remarksFor({ state: 'closed' }, county), []);
