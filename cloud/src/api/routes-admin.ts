@@ -9,6 +9,7 @@ import { sitePolicy } from '../alarms/policy.ts';
 import { regionContains } from '../tenancy/region-code.ts';
 import { alarmStats, type StatsQuery } from './stats.ts';
 import { statsByEnterprise, statsToCsv } from './stats-table.ts';
+import { statsToXlsx } from './xlsx.ts';
 import { StatsQuerySchema } from './schemas.ts';
 import { policy } from '../http/policy.ts';
 import type { Scope } from '../tenancy/scope.ts';
@@ -49,6 +50,15 @@ export function registerAdminRoutes(app: ZApp, deps: HttpServerDeps): void {
     const scope = principalOf(req).scope;
     const rows = await statsByEnterprise(statsDeps(), scope, await statsQuery(scope, req.query));
     return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="safeloop-stats.csv"').send(statsToCsv(rows));
+  });
+
+  app.get('/api/stats/export.xlsx', { schema: reports, config: { policy: policy.action('read') } }, async (req, reply) => {
+    const scope = principalOf(req).scope;
+    const rows = await statsByEnterprise(statsDeps(), scope, await statsQuery(scope, req.query));
+    return reply
+      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .header('content-disposition', 'attachment; filename="safeloop-stats.xlsx"')
+      .send(await statsToXlsx(rows));
   });
 
   const rules = deps.rules;

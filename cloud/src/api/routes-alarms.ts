@@ -6,6 +6,7 @@ import type { Alarm, AuditEntry, Feedback } from '../alarms/types.ts';
 import type { AlarmFilter } from '../alarms/alarm-queries.ts';
 import { MAX_ATTACHMENTS, MAX_ATTACHMENT_BYTES } from '../alarms/attachments.ts';
 import { alarmsToCsv } from './csv.ts';
+import { alarmsToXlsx } from './xlsx.ts';
 import { dutyView, type DutyView } from '../alarms/duty-view.ts';
 import type { SitePolicy } from '../alarms/policy.ts';
 import { AlarmIdParams, AlarmListQuery, CommentBody, FeedbackBody, HandoverBody, NoteBody, ReviewBody, ShelveBody, UrgeBody } from './schemas.ts';
@@ -98,6 +99,19 @@ export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
       .type('text/csv; charset=utf-8')
       .header('content-disposition', 'attachment; filename="safeloop-alarms.csv"')
       .send(alarmsToCsv(rows));
+  });
+
+  app.get('/api/alarms/export.xlsx', { schema: { tags: ['alarms'], querystring: AlarmListQuery }, config: READ }, async (req, reply) => {
+    const alarms = await q.listAll(principalOf(req).scope, filterOf(req.query), 10_000);
+    const rows = [];
+    for (const a of alarms) {
+      const fb = await q.feedback(a.id);
+      rows.push({ alarm: a, feedback: fb[fb.length - 1] });
+    }
+    return reply
+      .type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet')
+      .header('content-disposition', 'attachment; filename="safeloop-alarms.xlsx"')
+      .send(await alarmsToXlsx(rows));
   });
 
   app.get('/api/alarm-groups', { schema: { tags: ['alarms'], querystring: z.object({ siteId: z.string().max(64).optional(), open: z.enum(['true', 'false']).optional() }) }, config: READ }, async (req) =>

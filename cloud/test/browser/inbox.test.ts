@@ -171,6 +171,10 @@ void describe('inbox, overdue and 督办 for monitors and the person on duty', {
     const [alarmsFile] = await Promise.all([page.waitForEvent('download'), page.locator('#export-alarms').click()]);
     const alarmsCsv = await new Response((await alarmsFile.createReadStream()) as unknown as ReadableStream).text();
     assert.ok(alarmsCsv.includes(TITLE), 'the alarm and its handling record are in the export');
+    const [xlsxFile] = await Promise.all([page.waitForEvent('download'), page.locator('#export-stats-xlsx').click()]);
+    assert.equal(xlsxFile.suggestedFilename(), 'safeloop-stats.xlsx');
+    const xlsxBytes = Buffer.from(await new Response((await xlsxFile.createReadStream()) as unknown as ReadableStream).arrayBuffer());
+    assert.equal(xlsxBytes.subarray(0, 2).toString('latin1'), 'PK', 'an .xlsx (zip) workbook');
 
     // Drill down: the enterprise's alarms of the period on the desk, said in words, with a way back.
     await chem.locator('td').nth(3).getByRole('link').click();

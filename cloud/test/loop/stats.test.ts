@@ -3,6 +3,7 @@
  * gateway offline hours per month (China time, split at the month boundary), gateway online flag.
  */
 import { test, describe } from 'node:test';
+import ExcelJS from 'exceljs';
 import assert from 'node:assert/strict';
 import { DB_KINDS } from './harness.ts';
 import { buildStack, login } from './stack.ts';
@@ -92,6 +93,27 @@ for (const kind of DB_KINDS) {
         assert.ok(csv.text.startsWith('\uFEFFenterpriseId,enterpriseName,regionCode,'), csv.text.slice(0, 80));
         assert.equal(csv.text.trim().split('\r\n').length, 3, 'header + the two enterprises of the county');
         assert.match(csv.text, /ent-demo-chem,示例化工[^,]*,360102,/);
+        // The same tables as Excel workbooks: Chinese headers, real dates, one row per enterprise / alarm.
+        const xlsx = async (url: string): Promise<ExcelJS.Worksheet> => {
+          const r = await s.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${county.token}` } });
+          assert.equal(r.statusCode, 200, r.body);
+          assert.match(String(r.headers['content-type']), /spreadsheetml/);
+          const wb = new ExcelJS.Workbook();
+          await wb.xlsx.load(r.rawPayload as unknown as ArrayBuffer);
+          const ws = wb.worksheets[0];
+          assert.ok(ws);
+          return ws;
+        };
+        const statsSheet = await xlsx(`/api/stats/export.xlsx?${range}`);
+        assert.equal(statsSheet.name, '统计表');
+        assert.equal(statsSheet.getRow(1).getCell(1).value, '企业');
+        assert.equal(statsSheet.rowCount, 3, 'header + the two enterprises of the county');
+        assert.ok(statsSheet.getRow(2).getCell(4).value instanceof Date, 'period start as a date');
+        const alarmSheet = await xlsx(`/api/alarms/export.xlsx?state=all&${range}`);
+        assert.equal(alarmSheet.getRow(1).getCell(1).value, '报警编号');
+        assert.equal(alarmSheet.rowCount, 3, 'header + the county\'s two alarms');
+        assert.ok(alarmSheet.getRow(2).getCell(13).value instanceof Date, 'raised at as a date');
+        assert.deepEqual([alarmSheet.getRow(2).getCell(1).value, alarmSheet.getRow(3).getCell(1).value].sort(), [a1.alarmId, a2.alarmId].sort());
         const backwards = await county.get(`/api/stats?from=${start}&to=${start - 1}`);
         assert.equal(backwards.status, 400);
         assert.match(backwards.text, /period must start before it ends/);

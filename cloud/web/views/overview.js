@@ -53,6 +53,8 @@ export async function renderOverview(root, _params, { user, regions, live, navig
       h('div', { class: 'field-inline' }, h('label', { for: 'stats-period' }, t('statsPeriodLabel')), period),
       exportButton('export-alarms', t('exportAlarms'), `/api/alarms/export.csv${qs({ ...range, state: 'all' })}`, 'safeloop-alarms.csv'),
       exportButton('export-stats', t('exportStats'), `/api/stats/export.csv${qs(range)}`, 'safeloop-stats.csv'),
+      exportButton('export-alarms-xlsx', t('exportAlarmsXlsx'), `/api/alarms/export.xlsx${qs({ ...range, state: 'all' })}`, 'safeloop-alarms.xlsx'),
+      exportButton('export-stats-xlsx', t('exportStatsXlsx'), `/api/stats/export.xlsx${qs(range)}`, 'safeloop-stats.xlsx'),
     ),
     kpis,
     h('div', { class: 'grid2' }, h('section', { class: 'card' }, h('h2', {}, t('enterprisesByStatus')), statusBox), h('section', { class: 'card' }, h('h2', {}, t('alarmsByLevel')), levelBox)),
