@@ -54,7 +54,7 @@ function dutyViews(deps: HttpServerDeps): (alarms: readonly Alarm[]) => Promise<
  * The display names and roles of the people the alarm's record mentions (actors, notified recipients,
  * handover targets, feedback authors), so the page speaks of 值班员 王 rather than `operator`.
  */
-async function peopleOf(deps: HttpServerDeps, audit: readonly AuditEntry[], feedback: readonly Feedback[]): Promise<Record<string, { name: string; role: string }>> {
+async function peopleOf(deps: HttpServerDeps, audit: readonly AuditEntry[], feedback: readonly Feedback[], shelvedBy: string | null): Promise<Record<string, { name: string; role: string }>> {
   const usernames = new Set<string>();
   const ids = new Set<string>();
   for (const e of audit) {
@@ -65,6 +65,7 @@ async function peopleOf(deps: HttpServerDeps, audit: readonly AuditEntry[], feed
     if (typeof to === 'string') ids.add(to);
   }
   for (const f of feedback) usernames.add(f.submittedBy);
+  if (shelvedBy) usernames.add(shelvedBy);
   const out: Record<string, { name: string; role: string }> = {};
   for (const u of usernames) {
     const row = await deps.registry.users.rowByUsername(u);
@@ -125,7 +126,7 @@ export function registerAlarmRoutes(app: ZApp, deps: HttpServerDeps): void {
     const a = await q.require(req.params.id, principalOf(req).scope);
     const [audit, feedback] = await Promise.all([q.audit(a.id), q.feedback(a.id)]);
     const site = await deps.registry.getSite(a.siteId).catch(() => undefined);
-    return { ...(await one(a)), siteName: site?.name ?? null, enterpriseName: site?.enterpriseName ?? null, audit, feedback, people: await peopleOf(deps, audit, feedback) };
+    return { ...(await one(a)), siteName: site?.name ?? null, enterpriseName: site?.enterpriseName ?? null, audit, feedback, people: await peopleOf(deps, audit, feedback, a.shelvedBy) };
   });
 
   /** People of the alarm's enterprise who can take it over (for the handover form). */

@@ -269,6 +269,7 @@ void describe('inbox, overdue and 督办 for monitors and the person on duty', {
     await dlg.getByLabel('搁置原因').fill('探头检修');
     await dlg.getByRole('button', { name: '提交' }).click();
     await page.locator('.page-head .badge-shelved', { hasText: '已搁置' }).waitFor();
+    await page.locator('dl.facts dd', { hasText: '技术负责人 李 · 至 ' }).filter({ hasText: '探头检修' }).waitFor();
     assert.equal(await page.locator('#detail-actions button[data-action="shelve"]').count(), 0);
     await page.locator('#nav').getByRole('link', { name: '报警处置台' }).click();
     const row = page.locator('.alarm-row', { hasText: title });

@@ -39,7 +39,14 @@ export async function renderAlarmDetail(root, { alarmId }, { user, live, navigat
       [t('escalationLevel'), Number(a.escalationLevel ?? 0) > 0 ? t('escalatedTo', { target: ladderTarget(a.escalationLevel) }) : ladderTarget(0)],
       a.ackDueAt ? [t('whoActsNext'), t('ackDue', { at: fmtDateTime(a.ackDueAt) })] : a.feedbackDueAt ? [t('whoActsNext'), t('feedbackDue', { at: fmtDateTime(a.feedbackDueAt) })] : [null, null],
       Number(a.reactivations ?? 0) > 0 ? [t('recurred', { n: a.reactivations }), a.recurredAt ? fmtDateTime(a.recurredAt) : '—'] : [null, null],
-      typeof a.peakValue === 'number' && Number(a.reactivations ?? 0) > 0 ? [t('peakValue'), `${fmtNumber(a.peakValue)}${a.unit ? ` ${a.unit}` : ''}`] : [null, null],
+      // The worst value since it was raised (or last returned): what tripped it, not the clearing value.
+      typeof a.peakValue === 'number' ? [Number(a.reactivations ?? 0) > 0 ? t('peakValue') : t('peakSinceRaised'), `${fmtNumber(a.peakValue)}${a.unit ? ` ${a.unit}` : ''}`] : [null, null],
+      a.shelveKind
+        ? [
+            t(a.shelveKind === 'suppressed' ? 'state_suppressed' : 'state_shelved'),
+            h('span', {}, h('span', { translate: 'no' }, personName(people, a.shelvedBy)), ` · ${t('until', { at: fmtDateTime(a.shelvedUntil) })}`, a.shelveReason ? h('span', { translate: 'no' }, ` — ${a.shelveReason}`) : ''),
+          ]
+        : [null, null],
     ].filter(([k, v]) => k && v !== null);
     const noteBox = h('textarea', { id: 'action-note', name: 'note', rows: 2, maxlength: 2000 });
     const canNote = actionsFor(a, user).some((x) => x === 'acknowledge' || x === 'start-handling');
