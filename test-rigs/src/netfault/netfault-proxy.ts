@@ -20,8 +20,13 @@ interface Link {
   client: net.Socket;
   server: net.Socket | undefined;
   timers: Set<NodeJS.Timeout>;
-  /** When the last delayed chunk in each direction is released (keeps order). */
+  /** When the last delayed chunk in each direction is released. */
   lastRelease: { up: number; down: number };
+  /**
+   * Delayed pieces per direction, in order, each with its release time. One timer drains a queue, so
+   * pieces can never overtake each other (separate timers per piece did, on a loaded machine).
+   */
+  queue: { up: { at: number; data: Buffer }[]; down: { at: number; data: Buffer }[] };
   blackholed: boolean;
 }
 
@@ -108,7 +113,7 @@ export class NetFaultProxy {
       client.resetAndDestroy();
       return;
     }
-    const link: Link = { client, server: undefined, timers: new Set(), lastRelease: { up: 0, down: 0 }, blackholed: this.mode === 'blackhole' };
+    const link: Link = { client, server: undefined, timers: new Set(), lastRelease: { up: 0, down: 0 }, queue: { up: [], down: [] }, blackholed: this.mode === 'blackhole' };
     this.links.add(link);
     client.on('error', () => this.kill(link, true));
     client.on('close', () => this.kill(link, false));
@@ -137,20 +142,35 @@ export class NetFaultProxy {
       pieces.push(chunk);
     }
     const pause = this.slice?.pauseMs ?? 0;
-    if (this.delayMs === 0 && pause === 0 && link.lastRelease[dir] <= Date.now()) {
+    const queue = link.queue[dir];
+    if (this.delayMs === 0 && pause === 0 && queue.length === 0 && link.lastRelease[dir] <= Date.now()) {
       to.write(chunk);
       return;
     }
     let at = Math.max(link.lastRelease[dir], Date.now() + this.delayMs);
+    const idle = queue.length === 0;
     for (const p of pieces) {
-      const timer = setTimeout(() => {
-        link.timers.delete(timer);
-        if (!link.blackholed && !to.destroyed) to.write(p);
-      }, at - Date.now());
-      link.timers.add(timer);
+      queue.push({ at, data: p });
       link.lastRelease[dir] = at;
       at += pause;
     }
+    if (idle) this.drain(link, dir, to);
+  }
+
+  /** Write every due piece of a direction in order, then wait for the next one. */
+  private drain(link: Link, dir: 'up' | 'down', to: net.Socket): void {
+    const queue = link.queue[dir];
+    while (queue.length > 0 && (queue[0]?.at ?? 0) <= Date.now()) {
+      const p = queue.shift();
+      if (p && !link.blackholed && !to.destroyed) to.write(p.data);
+    }
+    const next = queue[0];
+    if (!next) return;
+    const timer = setTimeout(() => {
+      link.timers.delete(timer);
+      this.drain(link, dir, to);
+    }, Math.max(0, next.at - Date.now()));
+    link.timers.add(timer);
   }
 
   private kill(link: Link, reset: boolean): void {
