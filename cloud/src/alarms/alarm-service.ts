@@ -320,7 +320,8 @@ export class AlarmService implements AlarmSink {
   async act(alarmId: string, actor: Actor, action: Action, plan: (a: Alarm) => Plan): Promise<Alarm> {
     const effects: Effect[] = [];
     let before: Alarm | undefined;
-    const levels = await this.ladderLevelsOf(actor);
+    // A comment is not acting on the alarm: it must not stop the ladder from reaching the commenter's level.
+    const levels = action === 'comment' ? [] : await this.ladderLevelsOf(actor);
     try {
       for (let attempt = 0; ; attempt++) {
         const result = await this.deps.db.transaction(async (tx) => {

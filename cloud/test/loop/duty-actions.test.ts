@@ -139,8 +139,12 @@ for (const kind of DB_KINDS) {
         assert.match(empty.text, /note/);
         assert.equal((await county.post(`/api/alarms/${a.alarmId}/urge`, { note: 'x', deadlineMin: 0 })).status, 400);
 
+        const before = (await county.get(`/api/alarms/${a.alarmId}`)).body as { actedLevels: number[] };
         const c = await operator.post(`/api/alarms/${a.alarmId}/comment`, { note: '已通知维修班' });
         assert.equal(c.status, 200, c.text);
+        const cc = await county2.post(`/api/alarms/${a.alarmId}/comment`, { note: 'x' });
+        assert.equal(cc.status, 404, 'another county cannot comment either');
+        assert.deepEqual((c.body as { actedLevels: number[] }).actedLevels, before.actedLevels, 'a comment does not count as acting (the ladder still reaches the commenter)');
         const after = ((await county.get(`/api/alarms/${a.alarmId}`)).body as Audit).audit;
         assert.ok(after.some((e) => e.action === 'comment' && e.details.note === '已通知维修班' && e.actorName === 'operator'));
         const people = ((await county.get(`/api/alarms/${a.alarmId}`)).body as { people: Record<string, { name: string; role: string }> }).people;
