@@ -114,6 +114,11 @@ for (const kind of DB_KINDS) {
         assert.equal(alarmSheet.rowCount, 3, 'header + the county\'s two alarms');
         assert.ok(alarmSheet.getRow(2).getCell(13).value instanceof Date, 'raised at as a date');
         assert.deepEqual([alarmSheet.getRow(2).getCell(1).value, alarmSheet.getRow(3).getCell(1).value].sort(), [a1.alarmId, a2.alarmId].sort());
+        // An export filtered on another county's enterprise or site is refused, not answered with an empty file.
+        for (const url of [`/api/alarms/export.xlsx?enterpriseId=ent-demo-chem&${range}`, `/api/alarms/export.csv?siteId=tank-farm&${range}`, `/api/alarms/export.xlsx?regionCode=360102&${range}`]) {
+          const r = await county2.get(url);
+          assert.ok(r.status === 404 || r.status === 403, `${url}: ${r.status}`);
+        }
         const backwards = await county.get(`/api/stats?from=${start}&to=${start - 1}`);
         assert.equal(backwards.status, 400);
         assert.match(backwards.text, /period must start before it ends/);
