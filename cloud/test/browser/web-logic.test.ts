@@ -216,3 +216,14 @@ void test('every demo site lies inside its own county outline, where the one map
     assert.deepEqual(countiesAt(s.lon, s.lat), [county], `${s.id} (${s.lon}, ${s.lat}) should be inside ${county}`);
   }
 });
+
+void test('a value reads as people read it: a bit as 开/关 (never "false"), nothing as —', async () => {
+  // @ts-expect-error plain ES module shipped to the browser
+  const { valueCell } = (await import('../../web/views/site-data.js')) as { valueCell: (r: unknown) => string };
+  assert.equal(valueCell({ value: true }), '开');
+  assert.equal(valueCell({ value: false }), '关');
+  assert.equal(valueCell({ value: '' }), '—', 'a blank serial number');
+  assert.equal(valueCell({ value: null }), '—');
+  assert.equal(valueCell({ value: 'SN-0042' }), 'SN-0042');
+  assert.equal(valueCell({ value: 16.9491 }), '16.949');
+});

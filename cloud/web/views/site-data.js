@@ -62,10 +62,13 @@ export function qualityBadge(r) {
   return h('span', { class: `quality quality-${q}` }, `${q === 'good' ? '●' : q === 'uncertain' ? '◐' : '○'} ${tEnum('quality', q)}`, why ? ` (${why})` : '');
 }
 
+/** A value as people read it: numbers localised, a bit (relay, switch, alarm contact) as 开/关, nothing as —. */
 export function valueCell(r) {
   if (!r) return '—';
-  const v = typeof r.value === 'number' ? fmtNumber(r.value, 3) : r.value === null ? '—' : String(r.value);
-  return v;
+  if (typeof r.value === 'number') return fmtNumber(r.value, 3);
+  if (typeof r.value === 'boolean') return r.value ? t('bitOn') : t('bitOff');
+  if (r.value === null || r.value === undefined || r.value === '') return '—';
+  return String(r.value);
 }
 
 /** The latest-values table; cells carry data-point so live updates can patch them in place. */
