@@ -1,5 +1,6 @@
 import { SafeLoopError, splitPointPath } from '@safeloop/contract';
 import { readGatewayFacts } from '../ingest/gateway-facts.ts';
+import { devicesFromConfig } from '../provisioning/device-inventory.ts';
 import { principalOf } from '../http/context.ts';
 import { policy } from '../http/policy.ts';
 import { HistoryQuery, IdParams, SitesQuery } from './schemas.ts';
@@ -59,7 +60,13 @@ export function registerSiteRoutes(app: ZApp, deps: HttpServerDeps): void {
     const site = await deps.registry.getSite(req.params.id, scope);
     if (!site) throw notFound('site', req.params.id);
     const [points, gatewayIds] = await Promise.all([deps.registry.listPoints(site.id), deps.registry.gatewaysForSite(site.id)]);
-    return { ...site, points, gatewayIds };
+    // Devices as the gateways' desired configurations list them (model/profile, protocol, address, poll interval).
+    const devices = [];
+    for (const gw of gatewayIds) {
+      const desired = await deps.remoteConfig?.get(gw).catch(() => undefined);
+      if (desired) devices.push(...devicesFromConfig(gw, desired.config));
+    }
+    return { ...site, points, gatewayIds, devices };
   });
 
   app.get('/api/sites/:id/latest', { schema: { tags: ['telemetry'], params: IdParams }, config: READ }, async (req) => {

@@ -175,9 +175,27 @@ void describe('dashboard in chromium', { timeout: 170_000 }, () => {
     assert.match((await gasRow.locator('[data-cell="value"]').getAttribute('class')) ?? '', /val-orange/);
     assert.equal(await page.evaluate(() => (window as unknown as { __noReload?: boolean }).__noReload), true);
     await screenshot(page, 'site', true);
+    // The gateway's desired configuration names the device's profile, protocol, address and poll interval.
+    const adminLogin = await fetch(`${cloud.baseUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'safeloop' }) });
+    const adminToken = ((await adminLogin.json()) as { token: string }).token;
+    const put = await fetch(`${cloud.baseUrl}/api/gateways/gw-demo-01/config`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({
+        config: {
+          gateway: { id: 'gw-demo-01', siteId: 'tank-farm' },
+          uplink: { transport: 'mqtt', url: 'mqtt://127.0.0.1:1883', allowInsecure: true },
+          devices: [{ id: 'gas-1', name: '罐区可燃气体探测器 GT-101', profile: 'generic-catalytic-lel', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: 15020, unitId: 1 }, pollIntervalMs: 1000 }],
+        },
+      }),
+    });
+    assert.equal(put.status, 200, await put.text());
     // Device page: its points and the limits drawn from the alarms it raised.
-    await page.getByRole('link', { name: 'gas-1', exact: true }).click();
+    await page.reload();
+    await page.getByRole('link', { name: '罐区可燃气体探测器 GT-101', exact: true }).click();
     await page.locator('#device-profile').waitFor();
+    const facts = page.locator('#device-profile');
+    for (const text of ['generic-catalytic-lel', 'Modbus TCP', '127.0.0.1:15020 #1', 'gw-demo-01', '每 1 秒']) await facts.getByText(text, { exact: true }).waitFor();
     await page.locator('#device-latest tr[data-point="tank-farm/gas-1/lel"]').waitFor();
     await page.locator('#device-limits').getByRole('cell', { name: '二级报警', exact: true }).waitFor();
     await page.locator('#device-latest [data-cell="state"]', { hasText: '二级报警' }).waitFor();

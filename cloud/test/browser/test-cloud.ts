@@ -59,7 +59,9 @@ export async function startTestCloud(options: TestCloudOptions = {}): Promise<Te
   }, CloudConfigSchema);
   let service: CloudService;
   try {
-    service = await CloudService.start(config, { logger: silentLogger, repoRoot: REPO_ROOT });
+    // Remote configuration validates documents with the gateway's own schema, as `safeloop cloud` does.
+    const { checkGatewayConfig } = await import('@safeloop/gateway/config-check');
+    service = await CloudService.start(config, { logger: silentLogger, repoRoot: REPO_ROOT, validateGatewayConfig: checkGatewayConfig });
   } catch (err) {
     cleanup();
     throw err;

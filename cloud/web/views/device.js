@@ -20,11 +20,15 @@ export async function renderDevice(root, { siteId, deviceId }, { live }) {
       'dl',
       { class: 'facts card', id: 'device-profile' },
       h('dt', {}, t('profile')),
-      h('dd', {}, [dev.profileId ?? profile.id, profile.vendor, profile.model].filter(Boolean).join(' · ') || '—'),
+      h('dd', { translate: 'no' }, [dev.profileId ?? profile.id, profile.vendor, profile.model].filter(Boolean).join(' · ') || '—'),
       h('dt', {}, t('protocol')),
-      h('dd', {}, dev.protocol ?? dev.transport?.protocol ?? profile.protocol ?? '—'),
+      h('dd', { translate: 'no' }, PROTOCOL[dev.transport?.kind] ?? dev.transport?.kind ?? dev.protocol ?? '—'),
       h('dt', {}, t('address')),
-      h('dd', {}, dev.address ?? (dev.transport ? JSON.stringify(dev.transport) : '—')),
+      h('dd', { translate: 'no' }, addressText(dev.transport) ?? dev.address ?? '—'),
+      h('dt', {}, t('gateway')),
+      h('dd', { translate: 'no' }, dev.gatewayId ?? '—'),
+      h('dt', {}, t('pollInterval')),
+      h('dd', {}, typeof dev.pollIntervalMs === 'number' ? t('everySeconds', { n: fmtNumber(dev.pollIntervalMs / 1000, 1) }) : '—'),
     ),
     h('h2', {}, t('latestValues')),
     table,
@@ -62,4 +66,17 @@ function limitsTable(points) {
       ),
     ),
   );
+}
+
+/** Protocol names are proper names (shown as such in any language). */
+const PROTOCOL = { 'modbus-tcp': 'Modbus TCP', 'modbus-rtu': 'Modbus RTU', opcua: 'OPC UA', hj212: 'HJ 212', nmea: 'NMEA 0183' };
+
+/** Where the device is reached: host:port #unit, serial port @baud #unit, or the OPC UA endpoint. */
+function addressText(tr) {
+  if (!tr) return undefined;
+  const unit = typeof tr.unitId === 'number' ? ` #${tr.unitId}` : '';
+  if (tr.endpoint) return tr.endpoint;
+  if (tr.host) return `${tr.host}${tr.port ? `:${tr.port}` : ''}${unit}`;
+  if (tr.path) return `${tr.path}${tr.baudRate ? ` @${tr.baudRate}` : ''}${unit}`;
+  return undefined;
 }
