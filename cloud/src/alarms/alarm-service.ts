@@ -24,6 +24,7 @@ import { TimerRunner, type Effect } from './timers.ts';
 import type { Plan } from './plan.ts';
 import type { Actor, Alarm, AlarmState } from './types.ts';
 import { commentPlan, reviewRequestedEffects, urgePlan, type SupervisionCtx } from './supervision.ts';
+import { ladderLevelsOf } from './ladder-levels.ts';
 import { sitePolicy, type SitePolicy } from './policy.ts';
 import {
   acknowledgePlan,
@@ -321,7 +322,7 @@ export class AlarmService implements AlarmSink {
     const effects: Effect[] = [];
     let before: Alarm | undefined;
     // A comment is not acting on the alarm: it must not stop the ladder from reaching the commenter's level.
-    const levels = action === 'comment' ? [] : await this.ladderLevelsOf(actor);
+    const levels = action === 'comment' ? [] : await ladderLevelsOf(actor, this.deps.registry.users);
     try {
       for (let attempt = 0; ; attempt++) {
         const result = await this.deps.db.transaction(async (tx) => {
@@ -379,26 +380,6 @@ export class AlarmService implements AlarmSink {
         }).catch((e: unknown) => this.log.error({ err: errorMessage(e), alarmId }, 'could not audit a rejected action'));
       }
       throw err;
-    }
-  }
-
-  /** The escalation ladder levels a person stands for (escalation never climbs back to a level that acted). */
-  private async ladderLevelsOf(actor: Actor): Promise<number[]> {
-    switch (actor.role) {
-      case 'enterprise_operator':
-        return [TARGET_LEVEL.operator];
-      case 'enterprise_manager': {
-        const duty = (await this.deps.registry.users.getById(actor.userId).catch(() => undefined))?.duty;
-        return duty ? [TARGET_LEVEL[duty]] : [TARGET_LEVEL.technical, TARGET_LEVEL.principal];
-      }
-      case 'county_monitor':
-        return [TARGET_LEVEL.county];
-      case 'city_monitor':
-        return [TARGET_LEVEL.city];
-      case 'province_monitor':
-        return [TARGET_LEVEL.province];
-      default:
-        return [];
     }
   }
 

@@ -10,17 +10,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildVendor } from '../../web/build-vendor.mjs';
 import { launchBrowser, logIn, screenshot } from './browser.ts';
 import { startTestCloud, type TestCloud } from './test-cloud.ts';
+import { SHORT_POLICY } from './short-policy.ts';
 import { untranslatedText, watchConsole } from './words.ts';
 
-const LADDER = [
-  { target: 'technical', afterMin: 15 },
-  { target: 'principal', afterMin: 30 },
-  { target: 'county', afterMin: 30 },
-  { target: 'city', afterMin: 60 },
-  { target: 'province', afterMin: 120 },
-];
-/** Acknowledge within 6 s, feedback within a minute: the overdue marks show up during the test. */
-const SHORT_POLICY = { default: { ackDeadlineMin: 0.1, feedbackDeadlineMin: 1, ladders: { red: LADDER, orange: LADDER, normal: LADDER } } };
 
 const POINT = 'tank-farm/gas-1/lel';
 const CONDITION = `limit:${POINT}:GAS_2`;

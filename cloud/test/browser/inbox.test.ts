@@ -11,17 +11,9 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { buildVendor } from '../../web/build-vendor.mjs';
 import { launchBrowser, logIn, screenshot } from './browser.ts';
 import { startTestCloud, type TestCloud } from './test-cloud.ts';
+import { SHORT_POLICY } from './short-policy.ts';
 import { untranslatedText, watchConsole } from './words.ts';
 
-const LADDER = [
-  { target: 'technical', afterMin: 15 },
-  { target: 'principal', afterMin: 30 },
-  { target: 'county', afterMin: 30 },
-  { target: 'city', afterMin: 60 },
-  { target: 'province', afterMin: 120 },
-];
-/** Acknowledge within 6 s: the overdue mark shows during the test. */
-const SHORT_POLICY = { default: { ackDeadlineMin: 0.1, feedbackDeadlineMin: 1, ladders: { red: LADDER, orange: LADDER, normal: LADDER } } };
 const POINT = 'tank-farm/gas-3/lel';
 const TITLE = '3号可燃气体探测器 一级报警';
 const NOTE = '请立即组织排查泄漏点，30分钟内反馈';
