@@ -21,6 +21,7 @@ import { LiveHub, NotificationDispatcher, setupNotify, type DeliveryEngine, type
 import { MqttSirenCommander } from './mqtt-siren.ts';
 import { startProvisioning, type GatewayConfigValidator, type ProvisioningOptions, type ProvisioningParts } from './provisioning/index.ts';
 import { createTelemetryStore, type TelemetryStore } from './store/index.ts';
+import { SiteLayoutStore } from './site-views/layout-store.ts';
 import { loadRuleFile, mergeRuleSets, RulesEngine } from './rules/index.ts';
 import { loadSeedFile, Registry } from './tenancy/index.ts';
 
@@ -95,6 +96,9 @@ export class CloudService {
     await registry.migrate();
     const seed = config.seed ? loadSeedFile(path(config.seed)) : undefined;
     if (seed) await registry.applySeed(seed);
+    const siteLayouts = new SiteLayoutStore({ db, now: () => clock.now() });
+    await siteLayouts.migrate();
+    if (seed && config.seed) await siteLayouts.applySeed(seed.layouts, dirname(path(config.seed)));
     await ensureInitialAdmin(registry.users, { passwordFile: config.auth.initialAdminPasswordFile ? path(config.auth.initialAdminPasswordFile) : undefined, logger });
 
     const liveHub = new LiveHub({ registry, logger: deps.logger });
@@ -166,7 +170,7 @@ export class CloudService {
       list: () => rules.ruleSet,
       put: (input: unknown, by: { username: string }) => rules.publish(db, input, by.username),
     };
-    const http = buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, rules: rulesAccess, logger: deps.logger, staticDir, clock, provisioning: provisioning.provisioning, remoteConfig: provisioning.remoteConfig, metricsToken: readOrCreateSecret(dataPath(config.metrics.tokenFile)), trustProxy: config.http.trustProxy, deliveries: notify.store, inbox: notify.inbox });
+    const http = buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, rules: rulesAccess, logger: deps.logger, staticDir, clock, provisioning: provisioning.provisioning, remoteConfig: provisioning.remoteConfig, metricsToken: readOrCreateSecret(dataPath(config.metrics.tokenFile)), trustProxy: config.http.trustProxy, deliveries: notify.store, inbox: notify.inbox, siteLayouts });
 
     const escalation = config.workers.escalation
       ? new EscalationScheduler({ alarms, clock, logger: deps.logger, intervalMs: config.workers.escalationTickSec * 1000 })

@@ -13,6 +13,7 @@ import type { AuthService } from '../auth/auth-service.ts';
 import type { SecurityLog } from '../auth/security-log.ts';
 import type { ProvisioningService } from '../provisioning/provisioning-service.ts';
 import type { RemoteConfigService } from '../provisioning/remote-config.ts';
+import type { SiteLayoutStore } from '../site-views/layout-store.ts';
 import type { LatestQuery, LatestValue, MinuteAggregate, RawReadingRow } from '../store/telemetry-store.ts';
 
 export type ZApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -52,6 +53,8 @@ export interface HttpServerDeps {
   remoteConfig?: RemoteConfigService | undefined;
   /** Delivery records of SMS / voice / work-chat pages (GET /api/alarms/:id/deliveries). */
   deliveries?: DeliveryStore | undefined;
+  /** Site layouts and plan images (GET /api/sites/:id/view, PUT /api/sites/:id/layout). */
+  siteLayouts?: SiteLayoutStore | undefined;
   /** Each person's stored notifications (GET /api/inbox). */
   inbox?: InboxStore | undefined;
   /** Claim attempts per client address per minute and in total (defaults 10 / 120). */

@@ -20,6 +20,7 @@ import { registerAlarmRoutes } from '../api/routes-alarms.ts';
 import { registerDeliveryRoutes } from '../notify/routes-deliveries.ts';
 import { registerAuthRoutes } from '../api/routes-auth.ts';
 import { registerSiteRoutes } from '../api/routes-sites.ts';
+import { registerSiteViewRoutes } from '../site-views/routes.ts';
 import { SecurityLog } from '../auth/security-log.ts';
 import { registerCommissioningRoutes } from '../commissioning/routes.ts';
 import { registerProvisioningRoutes } from '../provisioning/routes.ts';
@@ -114,6 +115,7 @@ export function buildHttpServer(deps: HttpServerDeps): FastifyInstance {
     registerAuthRoutes(api, { ...deps, securityLog });
     registerAccountRoutes(api, { ...deps, securityLog });
     registerSiteRoutes(api, deps);
+    registerSiteViewRoutes(api, deps);
     registerAlarmRoutes(api, deps);
     registerDeliveryRoutes(api, deps);
     registerInboxRoutes(api, deps);

@@ -3,6 +3,7 @@ import { IdSchema, PointPathSchema, loadConfigFile, validateConfig, parseConfigT
 import { z } from 'zod';
 import { ROLES, DUTIES } from '../auth/roles.ts';
 import { DutySeedSchema } from '../notify/duty-roster.ts';
+import { LayoutSeedSchema } from '../site-views/layout-schema.ts';
 
 export const SITE_TYPES = ['hazchem', 'tailings', 'coal', 'nonCoal', 'fireworks'] as const;
 export const SiteTypeSchema = z.enum(SITE_TYPES);
@@ -56,6 +57,8 @@ export const SeedSchema = z.object({
   users: z.array(UserSeedSchema).default([]),
   /** Per-site duty rosters (shifts and who is on them) and work-chat ids (cloud/src/notify/duty-roster.ts). */
   duty: DutySeedSchema.default({ rosters: [], contacts: [] }),
+  /** Per-site layouts (hazard units, tanks, areas / working faces, plan markers): cloud/src/site-views. */
+  layouts: LayoutSeedSchema.default([]),
 });
 export type Seed = z.infer<typeof SeedSchema>;
 export type SeedInput = z.input<typeof SeedSchema>;

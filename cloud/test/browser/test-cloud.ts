@@ -27,6 +27,8 @@ export interface TestCloud {
 export interface TestCloudOptions {
   /** Alarm deadlines and ladders (config `alarms.policy`), e.g. shortened for overdue tests. */
   alarmPolicy?: unknown;
+  /** Rule files to load (repository-relative), e.g. examples/demo-rules.yaml for the tailings view. */
+  ruleFiles?: string[];
 }
 
 export async function startTestCloud(options: TestCloudOptions = {}): Promise<TestCloud> {
@@ -52,6 +54,7 @@ export async function startTestCloud(options: TestCloudOptions = {}): Promise<Te
     web: { enabled: true, dir: 'cloud/web' },
     workers: { ingest: false, escalation: false },
     ...(options.alarmPolicy !== undefined ? { alarms: { policy: options.alarmPolicy } } : {}),
+    ...(options.ruleFiles ? { ruleFiles: options.ruleFiles } : {}),
     notify: {
       sms: { provider: 'aliyun', endpoint: `${aliyun.url}/`, ...ak, signName: '安全生产预警', templateCode: 'SMS_BROWSER' },
       robots: [{ kind: 'wecom', name: 'chem-duty', baseUrl: wecom.url, key: { env: 'SAFELOOP_BROWSER_WECOM' }, enterpriseId: 'ent-demo-chem' }],
