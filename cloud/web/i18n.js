@@ -2,6 +2,7 @@
 // local-time date formatting. Domain words follow DOMAIN.md exactly: 一级报警/二级报警, 红/橙/黄/蓝,
 // 重大危险源, 尾矿库.
 import { DUTY_STRINGS } from './i18n-duty.js';
+import { SITE_STRINGS } from './i18n-sites.js';
 
 const STORAGE_KEY = 'safeloop.lang';
 
@@ -122,7 +123,7 @@ const en = {
   status_normal: 'Normal', sitesByType: 'Sites by type', alarmsByLevel: 'Alarms by level',
 };
 
-export const DICTS = { zh: { ...zh, ...DUTY_STRINGS.zh }, en: { ...en, ...DUTY_STRINGS.en } };
+export const DICTS = { zh: { ...zh, ...DUTY_STRINGS.zh, ...SITE_STRINGS.zh }, en: { ...en, ...DUTY_STRINGS.en, ...SITE_STRINGS.en } };
 let lang = readStoredLang();
 
 function readStoredLang() {

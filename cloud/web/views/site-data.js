@@ -72,11 +72,12 @@ export function valueCell(r) {
 }
 
 /** The latest-values table; cells carry data-point so live updates can patch them in place. */
-export function latestTable(points, latestByPath, id = 'latest-table', states = new Map()) {
+export function latestTable(points, latestByPath, id = 'latest-table', states = new Map(), limitsOf = undefined) {
+  const cols = [t('colPoint'), t('colAlarmState'), t('colValue2'), t('colUnit'), t('colQuality'), t('colSourceTime'), ...(limitsOf ? [t('colLimits')] : [])];
   return h(
     'table',
     { class: 'table', id },
-    h('thead', {}, h('tr', {}, [t('colPoint'), t('colAlarmState'), t('colValue2'), t('colUnit'), t('colQuality'), t('colSourceTime')].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, cols.map((c) => h('th', { scope: 'col' }, c)))),
     h(
       'tbody',
       {},
@@ -92,6 +93,7 @@ export function latestTable(points, latestByPath, id = 'latest-table', states = 
           h('td', { dataset: { cell: 'unit' } }, r?.unit ?? p.unit ?? ''),
           h('td', { dataset: { cell: 'quality' } }, qualityBadge(r)),
           h('td', { dataset: { cell: 'time' } }, fmtDateTime(r?.sourceTime)),
+          limitsOf ? h('td', { class: 'small', dataset: { cell: 'limits' } }, limitsOf(p.path)) : null,
         );
       }),
     ),

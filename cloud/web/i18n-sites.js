@@ -1,0 +1,36 @@
+// Strings of the site views by kind (重大危险源 units and tanks, the plan view, the 尾矿库 items, working
+// faces), merged into the dictionary by i18n.js. Domain words as DOMAIN.md writes them.
+export const SITE_STRINGS = {
+  zh: {
+    hazardUnits: '重大危险源', hazardUnit: '重大危险源单元', rValue: 'R 值', grade_1: '一级重大危险源', grade_2: '二级重大危险源', grade_3: '三级重大危险源', grade_4: '四级重大危险源',
+    tanks: '储罐', tankLevel: '液位', tankTemperature: '温度', tankPressure: '压力', medium: '介质', bandsFrom: '报警带取自网关所用设备模板（LL/L/H/HH）',
+    band_LL: '低低', band_L: '低', band_H: '高', band_HH: '高高', band_normal: '正常', noBands: '无报警限值',
+    planView: '平面布置图', planLegend: '图例', planNoImage: '尚未上传平面图：标记按坐标显示在空白底图上。', planEdit: '调整标记位置', planSave: '保存布置', planCancel: '放弃修改',
+    planSaved: '布置已保存（第 {v} 版）', planUpload: '上传平面图（PNG/JPEG）', planUploaded: '平面图已上传', planAddMarker: '添加测点标记', planPick: '先选测点，再点击图上位置',
+    planConflict: '布置已被他人修改，请刷新后重做。', planRemove: '移除', planHint: '拖动标记调整位置；保存后对所有人生效。',
+    marker_normal: '正常', marker_alarm1: '一级报警', marker_alarm2: '二级报警', marker_fault: '故障', marker_offline: '离线', marker_nodata: '无数据',
+    pondTitle: '尾矿库四色预警', pondOverall: '库级预警', pondItem: '监测项目', pondThresholds: '分级阈值', pondPoints: '测点', pondNoPoints: '本项目暂无测点',
+    pondNoRule: '本尾矿库没有四色预警规则（规则模板见 cloud/rules/templates/tailings-pond.yaml）。', pondPromotion: '同色升级：≥{b} 个蓝→黄，≥{y} 个黄→橙，≥{o} 个橙→红',
+    dirHigh: '≥', dirLow: '≤', colourFromRule: '按规则状态', colourFromLatest: '按最新有效值', colourNone: '尚无有效数据',
+    chartRainLevel: '降雨与库水位（24 小时）', chartGnss: '坝体表面位移（GNSS，24 小时）', rainIntensity: '降雨强度', waterLevel: '库水位',
+    dispH: '水平位移', dispU: '垂直位移', dispRate: '位移速率', dispVector: '水平位移矢量（东/北）', east: '东', north: '北',
+    areas: '区域', workingFaces: '工作面', area_working_face: '工作面', area_heading: '掘进工作面', area_roadway: '巷道', area_area: '区域',
+    otherDevices: '其他设备', colLimits: '报警限值',
+  },
+  en: {
+    hazardUnits: 'Major hazard installations', hazardUnit: 'Major hazard unit', rValue: 'R value', grade_1: 'Grade 1 major hazard', grade_2: 'Grade 2 major hazard', grade_3: 'Grade 3 major hazard', grade_4: 'Grade 4 major hazard',
+    tanks: 'Tanks', tankLevel: 'Level', tankTemperature: 'Temperature', tankPressure: 'Pressure', medium: 'Medium', bandsFrom: 'Bands from the device profile the gateway uses (LL/L/H/HH)',
+    band_LL: 'Low-low', band_L: 'Low', band_H: 'High', band_HH: 'High-high', band_normal: 'Normal', noBands: 'No alarm limits',
+    planView: 'Plan view', planLegend: 'Legend', planNoImage: 'No plan image yet: markers are drawn on a blank sheet.', planEdit: 'Move markers', planSave: 'Save layout', planCancel: 'Discard changes',
+    planSaved: 'Layout saved (version {v})', planUpload: 'Upload plan image (PNG/JPEG)', planUploaded: 'Plan image uploaded', planAddMarker: 'Add a point marker', planPick: 'Choose a point, then click on the plan',
+    planConflict: 'Someone else changed the layout: reload and apply your change again.', planRemove: 'Remove', planHint: 'Drag a marker to move it; saving applies it for everyone.',
+    marker_normal: 'Normal', marker_alarm1: 'Level 1 alarm', marker_alarm2: 'Level 2 alarm', marker_fault: 'Fault', marker_offline: 'Offline', marker_nodata: 'No data',
+    pondTitle: 'Tailings pond four-colour warning', pondOverall: 'Pond warning', pondItem: 'Monitoring item', pondThresholds: 'Thresholds', pondPoints: 'Points', pondNoPoints: 'No points for this item yet',
+    pondNoRule: 'This pond has no four-colour rule (template: cloud/rules/templates/tailings-pond.yaml).', pondPromotion: 'Promotion: ≥{b} blue → yellow, ≥{y} yellow → orange, ≥{o} orange → red',
+    dirHigh: '≥', dirLow: '≤', colourFromRule: 'from the rule state', colourFromLatest: 'from the latest good value', colourNone: 'no good data yet',
+    chartRainLevel: 'Rainfall and pond water level (24 h)', chartGnss: 'Dam surface displacement (GNSS, 24 h)', rainIntensity: 'Rainfall intensity', waterLevel: 'Water level',
+    dispH: 'Horizontal', dispU: 'Vertical', dispRate: 'Rate', dispVector: 'Horizontal displacement vector (east/north)', east: 'East', north: 'North',
+    areas: 'Areas', workingFaces: 'Working faces', area_working_face: 'Working face', area_heading: 'Heading', area_roadway: 'Roadway', area_area: 'Area',
+    otherDevices: 'Other devices', colLimits: 'Alarm limits',
+  },
+};
