@@ -25,4 +25,13 @@ export const PROVISIONING_MIGRATIONS: readonly Migration[] = [
         ip TEXT, diff TEXT NOT NULL, PRIMARY KEY (gateway_id, version));
     `),
   },
+  {
+    id: 2,
+    name: 'config-audit-keeps-each-version',
+    // Each version's whole document (so any earlier one can be rolled back to) and the editor's note.
+    ...both(`
+      ALTER TABLE gateway_config_audit ADD COLUMN config TEXT;
+      ALTER TABLE gateway_config_audit ADD COLUMN note TEXT;
+    `),
+  },
 ];

@@ -37,6 +37,9 @@ export interface ConfigAuditEntry {
   at: number;
   by: string;
   ip?: string;
+  note?: string;
+  /** The whole document of this version is kept (it can be viewed and rolled back to). */
+  restorable: boolean;
   diff: DiffEntry[];
 }
 
@@ -83,9 +86,27 @@ export class RemoteConfigService {
     });
   }
 
-  /** Validate, version, audit and push a new desired configuration. */
-  async put(gatewayId: string, config: unknown, by: { username: string; ip?: string | undefined; scope: Scope }): Promise<DesiredConfig> {
-    const gw = await this.deps.registry.getGatewayDetail(gatewayId, by.scope);
+  /** What saving `config` would change, after the same checks as `put`; nothing is stored or sent. */
+  async preview(gatewayId: string, config: unknown, scope: Scope): Promise<{ currentVersion: number; diff: DiffEntry[] }> {
+    await this.check(gatewayId, config, scope);
+    const cur = await this.get(gatewayId);
+    return { currentVersion: cur?.version ?? 0, diff: jsonDiff(cur?.config, config) };
+  }
+
+  /** The whole document of one earlier version (for viewing or rolling back to it). */
+  async versionConfig(gatewayId: string, version: number, scope: Scope): Promise<{ version: number; config: unknown; at: number; by: string; note?: string }> {
+    if (!(await this.deps.registry.getGatewayDetail(gatewayId, scope))) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `gateway ${gatewayId} not found`);
+    const r = (await this.deps.db.query<{ config: string | null; at: number; by_user: string; note: string | null }>(
+      'SELECT config, at, by_user, note FROM gateway_config_audit WHERE gateway_id = $1 AND version = $2',
+      [gatewayId, version],
+    ))[0];
+    if (!r) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `gateway ${gatewayId} has no configuration version ${version}`);
+    if (r.config === null) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `version ${version} of ${gatewayId} was saved before whole documents were kept; only its diff is in the audit`);
+    return { version, config: JSON.parse(r.config) as unknown, at: Number(r.at), by: r.by_user, ...(r.note !== null ? { note: r.note } : {}) };
+  }
+
+  private async check(gatewayId: string, config: unknown, scope: Scope): Promise<void> {
+    const gw = await this.deps.registry.getGatewayDetail(gatewayId, scope);
     if (!gw) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `gateway ${gatewayId} not found`);
     if (!this.deps.validate) {
       throw new SafeLoopError('CLOUD_ERR_UNAVAILABLE', 'remote configuration is off: this cloud was started without the gateway config schema (run it with `safeloop cloud`)');
@@ -96,10 +117,25 @@ export class RemoteConfigService {
     if (!gw.siteIds.includes(parsed.siteId)) {
       throw new SafeLoopError('CLOUD_ERR_VALIDATION', `config.gateway.siteId: ${parsed.siteId} is not a site of gateway ${gatewayId} (${gw.siteIds.join(', ')})`);
     }
+  }
+
+  /**
+   * Validate, version, audit and push a new desired configuration. `expectedVersion` (the version the
+   * editor started from) refuses a save over someone else's newer one; `note` says why (e.g. a roll-back).
+   */
+  async put(gatewayId: string, config: unknown, by: { username: string; ip?: string | undefined; scope: Scope }, opts: { expectedVersion?: number | undefined; note?: string | undefined } = {}): Promise<DesiredConfig> {
+    await this.check(gatewayId, config, by.scope);
     const now = this.deps.clock.now();
     const version = await this.deps.db.transaction(async (tx) => {
+      if (tx.dialect === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`desired_config:${gatewayId}`]);
       const prev = (await tx.query<DesiredRow>('SELECT * FROM gateway_desired_config WHERE gateway_id = $1', [gatewayId]))[0];
-      const v = (prev?.version ?? 0) + 1;
+      const current = Number(prev?.version ?? 0);
+      if (opts.expectedVersion !== undefined && opts.expectedVersion !== current) {
+        throw new SafeLoopError('CLOUD_ERR_CONFLICT', `configuration of ${gatewayId} is at version ${current}, not ${opts.expectedVersion}: reload and apply your change again`, {
+          details: { current, expected: opts.expectedVersion },
+        });
+      }
+      const v = current + 1;
       const diff = jsonDiff(prev ? (JSON.parse(prev.config) as unknown) : undefined, config);
       if (prev) {
         await tx.exec('UPDATE gateway_desired_config SET version = $2, config = $3, updated_by = $4, updated_at = $5, pushed_at = NULL WHERE gateway_id = $1', [
@@ -118,13 +154,15 @@ export class RemoteConfigService {
           now,
         ]);
       }
-      await tx.exec('INSERT INTO gateway_config_audit (gateway_id, version, at, by_user, ip, diff) VALUES ($1, $2, $3, $4, $5, $6)', [
+      await tx.exec('INSERT INTO gateway_config_audit (gateway_id, version, at, by_user, ip, diff, config, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
         gatewayId,
         v,
         now,
         by.username,
         by.ip ?? null,
         JSON.stringify(diff),
+        JSON.stringify(config),
+        opts.note ?? null,
       ]);
       return v;
     });
@@ -165,11 +203,20 @@ export class RemoteConfigService {
 
   async audit(gatewayId: string, scope: Scope): Promise<ConfigAuditEntry[]> {
     if (!(await this.deps.registry.getGatewayDetail(gatewayId, scope))) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `gateway ${gatewayId} not found`);
-    const rows = await this.deps.db.query<{ gateway_id: string; version: number; at: number; by_user: string; ip: string | null; diff: string }>(
-      'SELECT * FROM gateway_config_audit WHERE gateway_id = $1 ORDER BY version',
+    const rows = await this.deps.db.query<{ gateway_id: string; version: number; at: number; by_user: string; ip: string | null; diff: string; note: string | null; has_config: number }>(
+      'SELECT gateway_id, version, at, by_user, ip, diff, note, CASE WHEN config IS NULL THEN 0 ELSE 1 END AS has_config FROM gateway_config_audit WHERE gateway_id = $1 ORDER BY version',
       [gatewayId],
     );
-    return rows.map((r) => ({ gatewayId: r.gateway_id, version: Number(r.version), at: Number(r.at), by: r.by_user, ...(r.ip !== null ? { ip: r.ip } : {}), diff: JSON.parse(r.diff) as DiffEntry[] }));
+    return rows.map((r) => ({
+      gatewayId: r.gateway_id,
+      version: Number(r.version),
+      at: Number(r.at),
+      by: r.by_user,
+      ...(r.ip !== null ? { ip: r.ip } : {}),
+      ...(r.note !== null ? { note: r.note } : {}),
+      restorable: Number(r.has_config) === 1,
+      diff: JSON.parse(r.diff) as DiffEntry[],
+    }));
   }
 
   /** Record the version a gateway reports; a gateway coming online behind the desired version gets it again. */

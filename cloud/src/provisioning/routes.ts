@@ -7,7 +7,9 @@
  *   GET  /api/gateways/:id/certificates    certificate inventory
  *   POST /api/gateways/:id/revoke          revoke every certificate of a gateway, rewrite the CRL
  *   GET|PUT /api/gateways/:id/config       desired configuration (versioned, validated, audited, pushed)
- *   GET  /api/gateways/:id/config/audit    who changed what, when
+ *   GET  /api/gateways/:id/config/audit    who changed what, when (and why)
+ *   POST /api/gateways/:id/config/preview  the checks and the diff a save would make, without saving
+ *   GET  /api/gateways/:id/config/versions/:version  an earlier version's whole document (to roll back to)
  */
 import { X509Certificate, createHash } from 'node:crypto';
 import { SafeLoopError, IdSchema } from '@safeloop/contract';
@@ -49,7 +51,15 @@ const ClaimBody = z.object({
   csrPem: z.string().min(100).max(16_384),
 });
 const RevokeBody = z.object({ reason: z.string().min(1).max(500).default('revoked by an operator') });
-const ConfigBody = z.object({ config: z.record(z.string(), z.unknown()) });
+const ConfigBody = z.object({
+  config: z.record(z.string(), z.unknown()),
+  /** The version the editor started from: a save over a newer one is refused (409). */
+  expectedVersion: z.number().int().min(0).optional(),
+  /** Why (shown in the audit), e.g. "roll back to v3". */
+  note: z.string().max(500).optional(),
+});
+const PreviewBody = z.object({ config: z.record(z.string(), z.unknown()) });
+const VersionParams = z.object({ id: IdSchema, version: z.coerce.number().int().min(1).max(1_000_000) });
 
 /** SHA-256 of the CA certificate, as `openssl x509 -fingerprint -sha256` prints it. */
 function fingerprintOf(pem: string): string {
@@ -137,8 +147,18 @@ export function registerProvisioningRoutes(app: ZApp, deps: ProvisioningRouteDep
   app.put('/api/gateways/:id/config', { schema: { tags: ['provisioning'], params: IdParams, body: ConfigBody }, config: { policy: policy.roles(...PROVISIONING_ROLES) } }, async (req) => {
     const p = principalOf(req);
     requireProvisioningRole(p);
-    return remoteConfig().put(req.params.id, req.body.config, { username: p.user.username, ip: req.ip, scope: p.scope });
+    return remoteConfig().put(req.params.id, req.body.config, { username: p.user.username, ip: req.ip, scope: p.scope }, { expectedVersion: req.body.expectedVersion, note: req.body.note });
   });
+
+  app.post('/api/gateways/:id/config/preview', { schema: { tags: ['provisioning'], params: IdParams, body: PreviewBody }, config: { policy: policy.roles(...PROVISIONING_ROLES) } }, async (req) => {
+    const p = principalOf(req);
+    requireProvisioningRole(p);
+    return remoteConfig().preview(req.params.id, req.body.config, p.scope);
+  });
+
+  app.get('/api/gateways/:id/config/versions/:version', { schema: { tags: ['provisioning'], params: VersionParams }, config: { policy: policy.action('read') } }, async (req) =>
+    remoteConfig().versionConfig(req.params.id, req.params.version, principalOf(req).scope),
+  );
 
   app.get('/api/gateways/:id/config/audit', { schema: { tags: ['provisioning'], params: IdParams }, config: { policy: policy.action('read') } }, async (req) =>
     remoteConfig().audit(req.params.id, principalOf(req).scope),

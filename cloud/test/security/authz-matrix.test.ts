@@ -121,6 +121,7 @@ function urlFor(r: Route, t: Tenant, now: number, failures: string[]): { url: st
     if (name === 'reportId') return t.reportId;
     if (name === 'codeId') return t.claimCodeId;
     if (name === 'tokenId') return t.tokenId;
+    if (name === 'version') return '1';
     if (name === 'id') {
       if (r.path.startsWith('/api/sites/')) return t.site;
       if (r.path.startsWith('/api/gateways/')) return t.gateway;

@@ -16,6 +16,7 @@ import { AuthService } from '../../src/auth/index.ts';
 import { LiveHub, NotificationDispatcher, WebhookOutbox } from '../../src/notify/index.ts';
 import { RecordingSirenCommander } from '../loop/recorders.ts';
 import { buildHttpServer, type TelemetryReader } from '../../src/http/server.ts';
+import { SiteLayoutStore } from '../../src/site-views/layout-store.ts';
 import { startProvisioning, type ProvisioningParts } from '../../src/provisioning/index.ts';
 import { RulesEngine } from '../../src/rules/index.ts';
 import { SeedSchema, type Registry } from '../../src/tenancy/index.ts';
@@ -128,8 +129,14 @@ export async function buildSecurityStack(kind: DbKind = 'sqlite'): Promise<Secur
       },
       history: (point) => Promise.resolve([{ point, minute: clock.now(), min: 1, max: 2, avg: 1.5, count: 60 }]),
     };
+    const siteLayouts = new SiteLayoutStore({ db: h.db, now: () => clock.now() });
+    await siteLayouts.migrate();
+    // Every site has a plan image, so reading one is an ordinary 200 for those allowed.
+    const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+    for (const { id } of await h.db.query<{ id: string }>('SELECT id FROM sites')) await siteLayouts.putPlanImage(id, png, 'seed');
     const app = buildHttpServer({
       db: h.db,
+      siteLayouts,
       registry,
       alarms,
       liveHub: hub,
