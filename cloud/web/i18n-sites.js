@@ -16,6 +16,10 @@ export const SITE_STRINGS = {
     dispH: '水平位移', dispU: '垂直位移', dispRate: '位移速率', dispVector: '水平位移矢量（东/北）', east: '东', north: '北',
     areas: '区域', workingFaces: '工作面', area_working_face: '工作面', area_heading: '掘进工作面', area_roadway: '巷道', area_area: '区域',
     otherDevices: '其他设备', colLimits: '报警限值',
+    cfgOpen: '配置', cfgTitle: '网关 {id} 的远程配置', cfgVersions: '期望配置 v{v}，网关运行 v{r}；{by} 于 {at} 保存', cfgNone: '尚无期望配置：粘贴网关配置（JSON）后预览、应用。',
+    cfgEditor: '配置文档（JSON）', cfgPreview: '预览修改', cfgApply: '应用新版本', cfgPreviewOk: '校验通过：相对当前 v{v} 有 {n} 处修改（尚未保存）', cfgNoChange: '与当前版本相同',
+    cfgPath: '位置', cfgBefore: '修改前', cfgAfter: '修改后', cfgNotJson: '不是有效的 JSON：{msg}', cfgSaved: '已保存为 v{v}，正在下发网关',
+    cfgConflict: '配置已被他人修改为更新的版本，请重新打开后再改。', cfgHistory: '版本历史', cfgChanges: '修改', cfgChangeCount: '{n} 处', cfgRollback: '回滚到 v{v}', cfgRollbackNote: '回滚到 v{v}',
   },
   en: {
     hazardUnits: 'Major hazard installations', hazardUnit: 'Major hazard unit', rValue: 'R value', grade_1: 'Grade 1 major hazard', grade_2: 'Grade 2 major hazard', grade_3: 'Grade 3 major hazard', grade_4: 'Grade 4 major hazard',
@@ -32,5 +36,9 @@ export const SITE_STRINGS = {
     dispH: 'Horizontal', dispU: 'Vertical', dispRate: 'Rate', dispVector: 'Horizontal displacement vector (east/north)', east: 'East', north: 'North',
     areas: 'Areas', workingFaces: 'Working faces', area_working_face: 'Working face', area_heading: 'Heading', area_roadway: 'Roadway', area_area: 'Area',
     otherDevices: 'Other devices', colLimits: 'Alarm limits',
+    cfgOpen: 'Configuration', cfgTitle: 'Remote configuration of gateway {id}', cfgVersions: 'Desired v{v}, the gateway runs v{r}; saved by {by} at {at}', cfgNone: 'No desired configuration yet: paste the gateway configuration (JSON), preview, apply.',
+    cfgEditor: 'Configuration document (JSON)', cfgPreview: 'Preview changes', cfgApply: 'Apply as a new version', cfgPreviewOk: 'Valid: {n} change(s) against the current v{v} (not saved yet)', cfgNoChange: 'Same as the current version',
+    cfgPath: 'Path', cfgBefore: 'Before', cfgAfter: 'After', cfgNotJson: 'Not valid JSON: {msg}', cfgSaved: 'Saved as v{v}; sending it to the gateway',
+    cfgConflict: 'Someone saved a newer version meanwhile: reopen and apply your change again.', cfgHistory: 'Version history', cfgChanges: 'Changes', cfgChangeCount: '{n}', cfgRollback: 'Roll back to v{v}', cfgRollbackNote: 'roll back to v{v}',
   },
 };

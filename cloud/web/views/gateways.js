@@ -5,6 +5,7 @@ import { download, get, itemsOf, post, qs } from '../api.js';
 import { h, toast } from '../dom.js';
 import { fmtDateTime, t, tEnum } from '../i18n.js';
 import { askOne, errorText } from './alarm-actions.js';
+import { configPanel } from './gateway-config.js';
 
 export const PROVISIONING_ROLES = ['admin', 'enterprise_manager', 'field_technician'];
 const TTLS = [60, 24 * 60, 7 * 24 * 60];
@@ -19,9 +20,11 @@ export async function renderGateways(root, _params, { user }) {
   const siteSelect = h('select', { id: 'prov-site', name: 'site' }, sites.map((s) => h('option', { value: s.id }, s.name)));
   const codeBox = h('section', { class: 'card', id: 'claim-codes', 'aria-labelledby': 'codes-heading' });
   const reportBox = h('section', { class: 'card', id: 'reports', 'aria-labelledby': 'reports-heading' });
+  const configBox = h('div', { id: 'gw-config-box' });
   root.append(
     h('div', { class: 'page-head' }, h('h1', {}, t('navGateways'))),
     gwBox,
+    configBox,
     h('div', { class: 'field-inline' }, h('label', { for: 'prov-site' }, t('colSite')), siteSelect),
     codeBox,
     reportBox,
@@ -52,7 +55,13 @@ export async function renderGateways(root, _params, { user }) {
                   h('td', {}, fmtDateTime(g.lastSeenAt ?? g.statusAt)),
                   h('td', {}, g.certExpiresAt ? fmtDateTime(g.certExpiresAt) : t('noCertificate')),
                   h('td', { class: 'num' }, configText(g)),
-                  h('td', {}, g.certFingerprint ? h('button', { type: 'button', class: 'btn', dataset: { action: 'revoke' }, onclick: () => revoke(g) }, t('revoke')) : null),
+                  h(
+                    'td',
+                    {},
+                    h('button', { type: 'button', class: 'btn', dataset: { action: 'config' }, onclick: () => openConfig(g.id) }, t('cfgOpen')),
+                    ' ',
+                    g.certFingerprint ? h('button', { type: 'button', class: 'btn', dataset: { action: 'revoke' }, onclick: () => revoke(g) }, t('revoke')) : null,
+                  ),
                 ),
               ),
             ),
@@ -71,6 +80,15 @@ export async function renderGateways(root, _params, { user }) {
     if (g.online) return h('span', { class: 'chip chip-online' }, t('online'));
     if (g.stoppedOnPurpose) return h('span', { class: 'chip chip-stopped' }, t('stoppedPlanned'));
     return h('span', { class: 'chip chip-offline' }, t('offline'));
+  }
+
+  async function openConfig(gatewayId) {
+    try {
+      configBox.replaceChildren(await configPanel(gatewayId, { onChanged: () => void drawGateways() }));
+      configBox.scrollIntoView({ block: 'start' });
+    } catch (err) {
+      toast(errorText(err), 'error');
+    }
   }
 
   async function revoke(g) {

@@ -96,5 +96,25 @@ void describe('remote configuration', () => {
     assert.deepEqual(audit.body.map((a: { version: number }) => a.version), [1, 2]);
     assert.equal(audit.body[1].by, 'tech-a');
     assert.ok(audit.body[1].diff.some((d: { path: string; before: unknown; after: unknown }) => d.path === 'devices[0].transport.port' && d.after === 9));
+
+    // roll back from the dashboard: fetch version 1's document, preview it (diff, nothing saved), apply with a note
+    const v1 = await tech('GET', '/api/gateways/gwR/config/versions/1');
+    assert.equal(v1.status, 200);
+    const preview = await tech('POST', '/api/gateways/gwR/config/preview', { config: v1.body.config });
+    assert.equal(preview.status, 200, JSON.stringify(preview.body));
+    assert.equal(preview.body.currentVersion, 2);
+    assert.ok(preview.body.diff.some((d: { path: string; after: unknown }) => d.path === 'devices[0].transport.port' && d.after === sim.port));
+    assert.equal((await tech('GET', '/api/gateways/gwR/config')).body.version, 2, 'a preview saves nothing');
+    const badPreview = await tech('POST', '/api/gateways/gwR/config/preview', { config: { ...base, devices: [{ id: 'x' }] } });
+    assert.equal(badPreview.status, 400, 'a preview runs the same checks as a save');
+    const back = await tech('PUT', '/api/gateways/gwR/config', { config: v1.body.config, expectedVersion: 2, note: 'roll back to v1' });
+    assert.equal(back.status, 200, JSON.stringify(back.body));
+    assert.equal(back.body.version, 3);
+    const stale = await tech('PUT', '/api/gateways/gwR/config', { config: base, expectedVersion: 2 });
+    assert.equal(stale.status, 409, 'a save from an editor that started at v2 is refused once v3 exists');
+    await until('version 3 (the roll-back) reported', async () => (await tech('GET', '/api/gateways/gwR/config')).body.reportedVersion === 3);
+    const after3 = (await tech('GET', '/api/gateways/gwR/config/audit')).body as { version: number; note?: string; restorable: boolean }[];
+    assert.equal(after3.at(-1)?.note, 'roll back to v1');
+    assert.ok(after3.every((a) => a.restorable));
   });
 });
