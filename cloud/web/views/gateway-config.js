@@ -12,11 +12,16 @@ const show = (v) => (v === undefined ? '—' : JSON.stringify(v));
 
 /** A sentence whose named parameters are data (ids, usernames), set apart with translate="no". */
 function sentence(key, params, dataKeys) {
-  const marked = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, dataKeys.includes(k) ? `\u0001${v}\u0002` : v]));
-  return t(key, marked)
-    .split(/(\u0001[^\u0002]*\u0002)/)
-    .filter(Boolean)
-    .map((part) => (part.startsWith('\u0001') ? h('span', { translate: 'no' }, part.slice(1, -1)) : part));
+  const OPEN = '\u0001';
+  const CLOSE = '\u0002';
+  const marked = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, dataKeys.includes(k) ? `${OPEN}${v}${CLOSE}` : v]));
+  const out = [];
+  for (const piece of t(key, marked).split(OPEN)) {
+    const end = piece.indexOf(CLOSE);
+    if (end < 0) out.push(piece);
+    else out.push(h('span', { translate: 'no' }, piece.slice(0, end)), piece.slice(end + 1));
+  }
+  return out.filter((p) => p !== '');
 }
 
 function diffTable(diff) {
