@@ -138,6 +138,13 @@ void describe('site views by kind in chromium', { timeout: 170_000 }, () => {
     await screenshot(p, 'site-tank-farm');
     assert.deepEqual(errors, []);
 
+    // The tank's device page: the limits the edge evaluates (from the profile), the last poll and its age.
+    await p.goto(`${cloud.baseUrl}/#/sites/tank-farm/devices/tank-01`);
+    await p.locator('#device-limits').waitFor();
+    assert.match(await p.locator('#device-limits').innerText(), /储罐液位[\s\S]*≥ 18/);
+    assert.match(await p.locator('#device-last-poll').innerText(), /前/);
+    assert.equal(await p.locator('#device-late').count(), 0, 'a fresh value is not late');
+
     const phone = await page('operator', { width: 390, height: 844 });
     await phone.page.goto(`${cloud.baseUrl}/#/sites/tank-farm`);
     await phone.page.locator('.plan-marker').first().waitFor();
