@@ -48,3 +48,28 @@ export function horizontalVector(east, north) {
   const azimuth = ((Math.atan2(east, north) * 180) / Math.PI + 360) % 360;
   return { magnitude, azimuth };
 }
+
+const COLOUR_RANK = { red: 4, orange: 3, yellow: 2, blue: 1 };
+
+/**
+ * Group map markers that would overlap on screen: most severe first, each joins the first group whose
+ * first member lies within `radius` pixels, else starts one. A group's colour is its worst member's; it
+ * is offline only when every member is, and says how many of its members are. Items: { id, x, y, colour, offline }.
+ */
+export function clusterMarkers(items, radius) {
+  const sorted = [...items].sort((a, b) => (COLOUR_RANK[b.colour] ?? 0) - (COLOUR_RANK[a.colour] ?? 0));
+  const groups = [];
+  for (const it of sorted) {
+    const g = groups.find((c) => Math.hypot(c.x - it.x, c.y - it.y) <= radius);
+    if (g) g.members.push(it);
+    else groups.push({ x: it.x, y: it.y, members: [it] });
+  }
+  return groups.map((g) => ({
+    x: g.x,
+    y: g.y,
+    ids: g.members.map((m) => m.id),
+    colour: g.members[0].colour ?? null,
+    offline: g.members.every((m) => m.offline),
+    offlineCount: g.members.filter((m) => m.offline).length,
+  }));
+}

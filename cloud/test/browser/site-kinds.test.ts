@@ -77,6 +77,10 @@ void describe('site views by kind in chromium', { timeout: 170_000 }, () => {
         ],
       },
     });
+    // Ten storage depots of the chemical enterprise a few hundred metres apart: they overlap at the county's zoom.
+    for (let i = 0; i < 10; i++) {
+      await reg.upsertSite({ id: `depot-${i}`, enterpriseId: 'ent-demo-chem', name: `${i + 1}号仓库`, type: 'hazchem', lat: 28.6950 + (i % 5) * 0.0012, lon: 115.9080 + Math.floor(i / 5) * 0.0012 });
+    }
     const now = Date.now();
     for (const gw of ['gw-demo-01', 'gw-demo-02', 'gw-mine-01']) await reg.setGatewayStatus(gw, true, now);
     await cloud.ingest('gw-demo-01', [
@@ -90,6 +94,10 @@ void describe('site views by kind in chromium', { timeout: 170_000 }, () => {
     await cloud.service.alarms.raise({
       conditionKey: 'edge:tank-farm/gas-01/gas:GAS_2', siteId: 'tank-farm', point: 'tank-farm/gas-01/gas', origin: 'edge', ruleId: 'edge-limit', kind: 'point',
       level: 'GAS_2', title: '罐区可燃气体探测器 GT-101 二级报警', value: 56.2, limit: 50, unit: '%LEL', inputs: {}, at: now,
+    });
+    await cloud.service.alarms.raise({
+      conditionKey: 'edge:tank-farm/tank-01/level:H', siteId: 'tank-farm', point: 'tank-farm/tank-01/level', origin: 'edge', ruleId: 'edge-limit', kind: 'point',
+      level: 'H', title: '1号储罐 液位 高报警', value: 16.4, limit: 16, unit: 'm', inputs: {}, at: now,
     });
     const pond: Reading[] = [];
     for (let i = 30; i >= 0; i--) {
@@ -135,6 +143,7 @@ void describe('site views by kind in chromium', { timeout: 170_000 }, () => {
     assert.match((await marker('gas-01/gas').getAttribute('aria-label')) ?? '', /二级报警/);
     assert.equal(await marker('h2s-01/gas').getAttribute('data-state'), 'offline', 'a lost link is 离线, not 正常');
     assert.equal(await marker('gas-02/gas').getAttribute('data-state'), 'normal');
+    assert.equal(await marker('tank-01/level').getAttribute('data-state'), 'alarm1', 'a 高报警 on the level is a first-level state');
     await screenshot(p, 'site-tank-farm');
     assert.deepEqual(errors, []);
 
@@ -189,6 +198,33 @@ void describe('site views by kind in chromium', { timeout: 170_000 }, () => {
     await p.locator('#pond-gnss-vector canvas').first().waitFor();
     await p.waitForTimeout(300);
     await screenshot(p, 'site-tailings-pond');
+    assert.deepEqual(errors, []);
+  });
+
+  test('map: overlapping sites drawn as one group with its count; a click zooms in and they separate', async () => {
+    const { page: p, errors } = await page('county');
+    await p.goto(`${cloud.baseUrl}/#/map`);
+    await p.locator('#region-map canvas').first().waitFor();
+    const markers = () =>
+      p.evaluate(() => {
+        const el = document.getElementById('region-map');
+        const chart = el && (window as unknown as { echarts: { getInstanceByDom(e: HTMLElement): { getOption(): { series: { data: { clusterIds?: string[]; siteId?: string; value: number[] }[] }[] }; convertToPixel(f: object, v: number[]): number[] } } }).echarts.getInstanceByDom(el);
+        const data = chart?.getOption().series[0]?.data ?? [];
+        return data.map((d) => ({ ids: d.clusterIds ?? [d.siteId], at: chart!.convertToPixel({ geoIndex: 0 }, [d.value[0] ?? 0, d.value[1] ?? 0]) }));
+      });
+    let groups = await markers();
+    const big = groups.find((g) => g.ids.length >= 5);
+    assert.ok(big, `the depots are grouped: ${JSON.stringify(groups.map((g) => g.ids.length))}`);
+    assert.ok(groups.some((g) => g.ids.length === 1 && g.ids[0] === 'tank-farm'), 'a site on its own keeps its own marker');
+    await p.waitForTimeout(500); // echarts paints on the next animation frame
+    await screenshot(p, 'map-clustered');
+    const box = await p.locator('#region-map').boundingBox();
+    assert.ok(box);
+    await p.mouse.click(box.x + (big.at[0] ?? 0), box.y + (big.at[1] ?? 0));
+    await p.waitForTimeout(400);
+    groups = await markers();
+    const largest = Math.max(...groups.map((g) => g.ids.length));
+    assert.ok(largest < big.ids.length, `zoomed in, the group splits (largest now ${largest} of ${big.ids.length})`);
     assert.deepEqual(errors, []);
   });
 

@@ -227,3 +227,56 @@ void test('a value reads as people read it: a bit as 开/关 (never "false"), no
   assert.equal(valueCell({ value: 'SN-0042' }), 'SN-0042');
   assert.equal(valueCell({ value: 16.9491 }), '16.949');
 });
+
+// @ts-expect-error plain ES module shipped to the browser
+import { bandOf, clusterMarkers, horizontalVector, markerState, scaleFraction } from '../../web/site-logic.js';
+
+void test('plan markers: an alarm first, then the link; a lost link or a stale value is 离线, never 正常', () => {
+  const good = { quality: 'good', value: 1 };
+  assert.equal(markerState({ kind: 'point', level: 'GAS_2', colour: 'orange' }, good, true), 'alarm2');
+  assert.equal(markerState({ kind: 'point', level: 'HH', colour: null }, good, false), 'alarm2', 'an alarm outranks an offline gateway');
+  assert.equal(markerState({ kind: 'point', level: 'GAS_1', colour: 'yellow' }, good, true), 'alarm1');
+  assert.equal(markerState({ kind: 'warning', level: null, colour: 'red' }, good, true), 'alarm2');
+  assert.equal(markerState({ kind: 'fault', level: null, colour: 'fault' }, good, true), 'fault');
+  assert.equal(markerState(undefined, good, false), 'offline');
+  assert.equal(markerState(undefined, { ...good, stale: true }, true), 'offline');
+  assert.equal(markerState(undefined, { quality: 'bad', reason: 'comm_lost' }, true), 'offline');
+  assert.equal(markerState(undefined, { quality: 'bad', reason: 'sensor_fault' }, true), 'fault');
+  assert.equal(markerState(undefined, undefined, true), 'nodata');
+  assert.equal(markerState(undefined, good, true), 'normal');
+});
+
+void test('tank bands: HH/H above, L/LL below, edges included; the scale clamps', () => {
+  const limits = [{ level: 'LL', value: 0.5 }, { level: 'L', value: 1 }, { level: 'H', value: 16 }, { level: 'HH', value: 18 }];
+  assert.deepEqual([0.2, 0.5, 0.9, 1, 8, 16, 17.9, 18, 25].map((v) => bandOf(v, limits)), ['LL', 'LL', 'L', 'L', 'normal', 'H', 'H', 'HH', 'HH']);
+  assert.equal(bandOf('x', limits), null);
+  assert.equal(scaleFraction(25, 0, 20), 1);
+  assert.equal(scaleFraction(-3, 0, 20), 0);
+  assert.equal(scaleFraction(5, 0, 20), 0.25);
+});
+
+void test('GNSS horizontal vector: magnitude and azimuth from north, clockwise', () => {
+  const v = horizontalVector(3, -4);
+  assert.equal(v.magnitude, 5);
+  assert.ok(Math.abs(v.azimuth - 143.13) < 0.01);
+  assert.equal(horizontalVector(0, 2).azimuth, 0);
+  assert.equal(horizontalVector(-1, 0).azimuth, 270);
+});
+
+void test('map clusters: overlapping markers group under the worst colour; offline only when all are', () => {
+  const items = [
+    { id: 'a', x: 100, y: 100, colour: null, offline: false },
+    { id: 'b', x: 110, y: 105, colour: 'red', offline: false },
+    { id: 'c', x: 300, y: 300, colour: null, offline: true },
+    { id: 'd', x: 305, y: 290, colour: null, offline: true },
+  ];
+  const groups = clusterMarkers(items, 28);
+  assert.equal(groups.length, 2);
+  const first = groups.find((g: { ids: string[] }) => g.ids.includes('a'));
+  assert.deepEqual([...first.ids].sort(), ['a', 'b']);
+  assert.equal(first.colour, 'red');
+  assert.equal(first.offline, false);
+  assert.equal(groups.find((g: { ids: string[] }) => g.ids.includes('c')).offline, true);
+  assert.equal(groups.find((g: { ids: string[] }) => g.ids.includes('c')).offlineCount, 2);
+  assert.equal(clusterMarkers(items, 5).length, 4, 'far enough apart: each on its own');
+});

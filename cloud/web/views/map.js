@@ -6,6 +6,7 @@ import { colourChip, h } from '../dom.js';
 import { colourLabel, t, tEnum } from '../i18n.js';
 import { isRegulator } from '../roles.js';
 import { regionName } from './region-names.js';
+import { clusterMarkers } from '../site-logic.js';
 
 const OFFLINE_GREY = '#9e9e9e';
 
@@ -72,6 +73,10 @@ export async function renderMap(root, _params, { user, live, regions, navigate }
         tooltip: {
           trigger: 'item',
           formatter: (p) => {
+            if (p.data?.clusterIds) {
+              const off = p.data.offlineCount ? `<br>${t('mapClusterOffline', { n: p.data.offlineCount })}` : '';
+              return `${escapeText(p.name)}<br>${t('mapClusterHint', { n: p.data.clusterIds.length })}${off}`;
+            }
             const s = sites.find((x) => x.id === p.data?.siteId);
             if (!s) return p.name;
             return [
@@ -96,6 +101,39 @@ export async function renderMap(root, _params, { user, live, regions, navigate }
       },
       true,
     );
+    singles = data;
+    recluster();
+  }
+
+  // Markers closer than this on screen are drawn as one group with its count and worst colour; a click
+  // on a group zooms in on it, and zooming or panning regroups.
+  const CLUSTER_PX = 28;
+  let singles = [];
+  function recluster() {
+    if (!chart || singles.length < 2) return;
+    const items = singles.map((d) => {
+      const [x, y] = chart.convertToPixel({ geoIndex: 0 }, [d.value[0], d.value[1]]);
+      const s = sites.find((v) => v.id === d.siteId);
+      return { id: d.siteId, x, y, colour: s?.worstColour ?? null, offline: s?.gatewayOnline === false };
+    });
+    const groups = clusterMarkers(items, CLUSTER_PX);
+    const data = groups.map((g) => {
+      if (g.ids.length === 1) return singles.find((d) => d.siteId === g.ids[0]);
+      const [lon, lat] = chart.convertFromPixel({ geoIndex: 0 }, [g.x, g.y]);
+      const names = g.ids.map((id) => sites.find((v) => v.id === id)?.name ?? id);
+      return {
+        name: names.join('、'),
+        value: [lon, lat, g.ids.length],
+        clusterIds: g.ids,
+        symbol: 'circle',
+        symbolSize: 30 + Math.min(20, g.ids.length * 2),
+        offlineCount: g.offlineCount,
+        // Some members offline: the group wears the offline square's dark border.
+        itemStyle: { color: g.offline ? OFFLINE_GREY : COLOUR_HEX[g.colour ?? 'none'], borderColor: g.offlineCount > 0 ? '#212121' : '#ffffff', borderWidth: g.offlineCount > 0 ? 3 : 2 },
+        label: { show: true, position: 'inside', formatter: String(g.ids.length), color: g.colour === 'yellow' ? '#000' : '#fff', fontWeight: 'bold' },
+      };
+    });
+    chart.setOption({ series: [{ data }] });
   }
 
   function drawTable() {
@@ -137,6 +175,16 @@ export async function renderMap(root, _params, { user, live, regions, navigate }
 
   chart?.on('click', (p) => {
     if (p.data?.siteId) navigate(`#/sites/${encodeURIComponent(p.data.siteId)}`);
+    else if (p.data?.clusterIds) {
+      const zoom = Number(chart.getOption().geo?.[0]?.zoom ?? 1);
+      chart.setOption({ geo: { center: [p.data.value[0], p.data.value[1]], zoom: zoom * 2.5 } });
+      recluster();
+    }
+  });
+  let roaming = null;
+  chart?.on('georoam', () => {
+    clearTimeout(roaming);
+    roaming = setTimeout(recluster, 150);
   });
   await load();
 
@@ -149,6 +197,7 @@ export async function renderMap(root, _params, { user, live, regions, navigate }
   const offStatus = live.on('status', (ok) => ok && reload());
   return () => {
     clearTimeout(pending);
+    clearTimeout(roaming);
     offAlarm();
     offStatus();
     dispose();

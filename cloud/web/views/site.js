@@ -53,7 +53,8 @@ export async function renderSite(root, { siteId }, { live, user }) {
     );
   };
   // Devices grouped by the layout's areas (working faces of a mine), the rest after them.
-  const areas = view?.areas ?? [];
+  // (an area none of whose devices report here is left out rather than drawn as an empty heading)
+  const areas = (view?.areas ?? []).filter((a) => a.devices.some((d) => deviceIds.includes(d)));
   const grouped = new Set(areas.flatMap((a) => a.devices));
   const deviceBlocks = areas.length
     ? [
