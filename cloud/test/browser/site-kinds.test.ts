@@ -199,6 +199,11 @@ void describe('site views by kind in chromium', { timeout: 170_000 }, () => {
     await p.waitForTimeout(300);
     await screenshot(p, 'site-tailings-pond');
     assert.deepEqual(errors, []);
+    const phone = await page('mine-operator', { width: 390, height: 844 });
+    await phone.page.goto(`${cloud.baseUrl}/#/sites/tailings-pond`);
+    await phone.page.locator('.pond-item').first().waitFor();
+    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 1, `the pond page fits a phone (overflow ${overflow}px)`);
   });
 
   test('map: overlapping sites drawn as one group with its count; a click zooms in and they separate', async () => {
