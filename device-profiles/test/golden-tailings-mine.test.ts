@@ -106,3 +106,18 @@ goldenModbus('generic-mine-multigas', [
     expect: [['co', 1500, 'uncertain', 'out_of_range', ['H']], ['no2', 0, 'bad', 'sensor_fault'], ['o2', null, 'bad', 'decode_error']],
   },
 ]);
+
+goldenModbus('generic-dry-beach-monitor', [
+  { name: 'beach 125.6 m, freeboard 1.35 m, slope 0.85 %', blocks: [holding(0, [1256, 135, 85, 0])], expect: [['beachLength', 125.6], ['freeboard', 1.35], ['beachSlope', 0.85]] },
+  { name: 'pond above the beach crest: freeboard negative (signed)', blocks: [holding(0, [0, 0xfff4, 0, 0])], expect: [['beachLength', 0], ['freeboard', -0.12], ['beachSlope', 0]] },
+  {
+    name: 'target lost: every reading bad',
+    blocks: [holding(0, [1256, 135, 85, 1])],
+    expect: [['beachLength', 125.6, 'bad', 'sensor_fault'], ['freeboard', 1.35, 'bad', 'sensor_fault'], ['beachSlope', 0.85, 'bad', 'sensor_fault']],
+  },
+  {
+    name: 'calibrating: uncertain',
+    blocks: [holding(0, [1256, 135, 85, 3])],
+    expect: [['beachLength', 125.6, 'uncertain', 'calibration'], ['freeboard', 1.35, 'uncertain', 'calibration'], ['beachSlope', 0.85, 'uncertain', 'calibration']],
+  },
+]);

@@ -106,6 +106,8 @@ void describe('site views by kind in chromium', { timeout: 170_000 }, () => {
       pond.push(r('tailings-pond/rain-01/intensity', i > 20 ? 0 : 2.4 - i * 0.1, { sourceTime: t }));
       pond.push(r('tailings-pond/rain-01/rain24h', 18 + (30 - i) * 0.2, { sourceTime: t }));
       pond.push(r('tailings-pond/piezo-01/phreaticDepth', 12.4, { sourceTime: t }));
+      pond.push(r('tailings-pond/beach-01/beachLength', 112 - (30 - i) * 0.1, { sourceTime: t }));
+      pond.push(r('tailings-pond/beach-01/freeboard', 1.46 - (30 - i) * 0.008, { sourceTime: t }));
       pond.push(r('tailings-pond/dam-gnss-01/disp_h', 4 + (30 - i) * 0.25, { sourceTime: t }));
       pond.push(r('tailings-pond/dam-gnss-01/disp_e', 3.5 + (30 - i) * 0.2, { sourceTime: t }));
       pond.push(r('tailings-pond/dam-gnss-01/disp_n', -2 - (30 - i) * 0.12, { sourceTime: t }));
@@ -148,6 +150,7 @@ void describe('site views by kind in chromium', { timeout: 170_000 }, () => {
     assert.deepEqual(errors, []);
 
     // The tank's device page: the limits the edge evaluates (from the profile), the last poll and its age.
+    await cloud.ingest('gw-demo-01', [r('tank-farm/tank-01/level', 16.4), r('tank-farm/tank-01/temperature', 23.1), r('tank-farm/tank-01/pressure', 0.36)]);
     await p.goto(`${cloud.baseUrl}/#/sites/tank-farm/devices/tank-01`);
     await p.locator('#device-limits').waitFor();
     assert.match(await p.locator('#device-limits').innerText(), /储罐液位[\s\S]*≥ 18/);
@@ -191,6 +194,8 @@ void describe('site views by kind in chromium', { timeout: 170_000 }, () => {
     assert.equal(await item('water-level').getAttribute('data-colour'), 'yellow', '246.24 m ≥ yellow 246.2');
     assert.equal(await item('dam-displacement').getAttribute('data-colour'), 'yellow', '11.5 mm ≥ yellow 10');
     assert.equal(await item('phreatic').getAttribute('data-colour'), 'none');
+    assert.equal(await item('freeboard').getAttribute('data-colour'), 'blue', '安全超高 1.22 m ≤ blue 1.3');
+    assert.equal(await item('beach').getAttribute('data-colour'), 'none', '干滩长度 109 m > blue 100');
     assert.match(await item('water-level').locator('.thresholds').innerText(), /蓝 ≥ 245\.9[\s\S]*黄 ≥ 246\.2[\s\S]*橙 ≥ 246\.5[\s\S]*红 ≥ 247/);
     assert.match(await item('phreatic').locator('.thresholds').innerText(), /蓝 ≤ 8\.5/);
     assert.equal(await p.locator('#pond-colour').getAttribute('data-colour'), 'yellow');
