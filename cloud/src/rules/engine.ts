@@ -172,22 +172,56 @@ export class RulesEngine implements RulesEvaluator {
     });
     const keys = perReading.flatMap((ts) => ts.map((t) => t.key));
     if (keys.length === 0) return [];
-    const states = await loadStates(tx, keys);
     // In time order; a reading whose device clock is wrong (bad_time) is placed by the gateway's receive time.
     const order = readings.map((r, i) => ({ r, i, t: evaluationTime(r) })).sort((a, b) => a.t - b.t || a.r.seq - b.r.seq);
-    const ops: OutboxOp[] = [];
-    for (const { r, i } of order) {
+    // Read without row locks: the steady state (a normal value, nothing pending) writes nothing and locks nothing.
+    const states = await loadStates(tx, keys, false);
+    const decided = this.run(order, perReading, states, now);
+    const withOps = new Set(decided.map((d) => d.key));
+    const touched = [...states.values()].filter((st) => st.dirty || withOps.has(st.key));
+    if (touched.length === 0) return [];
+    if (tx.dialect === 'postgres') {
+      // Lock what will be written (key order) and redo any row another transaction changed since the read
+      // (the timer pass, or a reading of the same point through another gateway): no lost update.
+      const locked = await loadStates(tx, touched.map((st) => st.key), true);
+      const changed = new Set(touched.filter((st) => locked.get(st.key)?.stamp !== st.stamp).map((st) => st.key));
+      if (changed.size > 0) {
+        const redo = new Map([...changed].map((k) => [k, locked.get(k)] as const).filter((e): e is [string, RuleState] => e[1] !== undefined));
+        const again = this.run(order, perReading, redo, now, changed);
+        for (const k of changed) states.set(k, redo.get(k) ?? states.get(k)!);
+        const kept = decided.filter((d) => !changed.has(d.key));
+        decided.length = 0;
+        decided.push(...[...kept, ...again].sort((x, y) => x.at - y.at));
+      }
+    }
+    await saveStates(tx, states.values(), now);
+    return decided.map((d) => d.op);
+  }
+
+  /**
+   * Apply the readings to the states (missing ones start fresh), in `order`; only `only` keys when given.
+   * Each key's state depends only on the readings that touch it, so keys can be redone one by one.
+   */
+  private run(
+    order: readonly { r: TelemetryEvent; i: number }[],
+    perReading: readonly Touch[][],
+    states: Map<string, RuleState>,
+    now: number,
+    only?: ReadonlySet<string>,
+  ): { key: string; at: number; op: OutboxOp }[] {
+    const out: { key: string; at: number; op: OutboxOp }[] = [];
+    order.forEach(({ r, i }, at) => {
       for (const touch of perReading[i]!) {
+        if (only && !only.has(touch.key)) continue;
         let st = states.get(touch.key);
         if (!st) {
           st = freshState(touch.key, touch.rule.id, splitSite(r.point).siteId);
           states.set(touch.key, st);
         }
-        ops.push(...touch.handler.apply(touch.rule, st, r, now));
+        for (const op of touch.handler.apply(touch.rule, st, r, now)) out.push({ key: touch.key, at, op });
       }
-    }
-    await saveStates(tx, states.values(), now);
-    return ops;
+    });
+    return out;
   }
 
   async runTimers(db: SqlDb, now: number, enqueue: Enqueue): Promise<number> {

@@ -1,9 +1,9 @@
 /**
  * Pending rule state (on/off delays, durations, last values, colours) lives in the `rule_state`
- * table, one row per (rule, point | site). The ingest transaction loads the rows it touches with
- * FOR UPDATE (in key order, so two workers never deadlock) and writes back the ones it changed;
- * the timer pass takes due rows with FOR UPDATE SKIP LOCKED. Restarts and other workers see the
- * same state.
+ * table, one row per (rule, point | site). The ingest transaction reads the rows it touches without
+ * locks, evaluates, and locks (FOR UPDATE, in key order, so two workers never deadlock) only the rows it
+ * will write, re-evaluating any that changed in between (engine.ts); the timer pass takes due rows
+ * with FOR UPDATE SKIP LOCKED. Restarts and other workers see the same state.
  */
 import type { SqlDb } from '../db/index.ts';
 
@@ -19,6 +19,8 @@ export interface RuleState {
   data: Record<string, unknown>;
   /** Not persisted: set when the row must be written back (a fresh, untouched state is the default and is not stored). */
   dirty: boolean;
+  /** Not persisted: the stored row as read (absent for a row that did not exist), to tell whether it changed since. */
+  stamp?: string;
 }
 
 interface StateRow {
@@ -37,6 +39,7 @@ const num = (v: number | null): number | null => (v === null ? null : Number(v))
 
 export function fromStateRow(r: StateRow): RuleState {
   return {
+    stamp: stampOf(r),
     key: r.state_key,
     ruleId: r.rule_id,
     siteId: r.site_id,
@@ -54,14 +57,21 @@ export function freshState(key: string, ruleId: string, siteId: string): RuleSta
   return { key, ruleId, siteId, active: false, pendingSince: null, clearingSince: null, dueAt: null, lastTime: 0, data: {}, dirty: false };
 }
 
-/** Load (and on PostgreSQL lock, in key order) the rows of these keys. */
-export async function loadStates(tx: SqlDb, keys: readonly string[]): Promise<Map<string, RuleState>> {
+function stampOf(r: StateRow): string {
+  return `${r.active}|${r.pending_since}|${r.clearing_since}|${r.due_at}|${r.last_time}|${r.data}`;
+}
+
+/**
+ * Load the rows of these keys. On PostgreSQL `lock` takes them FOR UPDATE in key order (SQLite runs one
+ * writer at a time and never needs it); without it the read takes no row locks and writes nothing.
+ */
+export async function loadStates(tx: SqlDb, keys: readonly string[], lock = true): Promise<Map<string, RuleState>> {
   const out = new Map<string, RuleState>();
   if (keys.length === 0) return out;
   const sorted = [...new Set(keys)].sort();
   if (tx.dialect === 'postgres') {
     const rows = await tx.query<StateRow>(
-      'SELECT * FROM rule_state WHERE state_key IN (SELECT value FROM json_array_elements_text($1::json)) ORDER BY state_key FOR UPDATE',
+      `SELECT * FROM rule_state WHERE state_key IN (SELECT value FROM json_array_elements_text($1::json))${lock ? ' ORDER BY state_key FOR UPDATE' : ''}`,
       [JSON.stringify(sorted)],
     );
     for (const r of rows) out.set(r.state_key, fromStateRow(r));
@@ -81,10 +91,26 @@ ON CONFLICT (state_key) DO UPDATE SET active = excluded.active, pending_since = 
   clearing_since = excluded.clearing_since, due_at = excluded.due_at, last_time = excluded.last_time, data = excluded.data,
   updated_at = excluded.updated_at`;
 
+// PostgreSQL: every changed row of a batch in one statement, in key order.
+const UPSERT_MANY = `INSERT INTO rule_state (state_key, rule_id, site_id, active, pending_since, clearing_since, due_at, last_time, data, updated_at)
+SELECT u.k, u.r, u.s, u.a, u.ps, u.cs, u.d, u.lt, u.data, $2
+FROM json_to_recordset($1::json) AS u(k text, r text, s text, a int, ps bigint, cs bigint, d bigint, lt bigint, data text) ORDER BY u.k
+ON CONFLICT (state_key) DO UPDATE SET active = excluded.active, pending_since = excluded.pending_since,
+  clearing_since = excluded.clearing_since, due_at = excluded.due_at, last_time = excluded.last_time, data = excluded.data,
+  updated_at = excluded.updated_at`;
+
 export async function saveStates(tx: SqlDb, states: Iterable<RuleState>, now: number): Promise<void> {
-  for (const s of states) {
-    if (!s.dirty) continue;
-    await tx.exec(UPSERT, [s.key, s.ruleId, s.siteId, s.active ? 1 : 0, s.pendingSince, s.clearingSince, s.dueAt, s.lastTime, JSON.stringify(s.data), now]);
-    s.dirty = false;
+  const dirty = [...states].filter((s) => s.dirty);
+  if (dirty.length === 0) return;
+  if (tx.dialect === 'postgres') {
+    const rows = dirty.map((s) => ({
+      k: s.key, r: s.ruleId, s: s.siteId, a: s.active ? 1 : 0, ps: s.pendingSince, cs: s.clearingSince, d: s.dueAt, lt: s.lastTime, data: JSON.stringify(s.data),
+    }));
+    await tx.exec(UPSERT_MANY, [JSON.stringify(rows), now]);
+  } else {
+    for (const s of dirty) {
+      await tx.exec(UPSERT, [s.key, s.ruleId, s.siteId, s.active ? 1 : 0, s.pendingSince, s.clearingSince, s.dueAt, s.lastTime, JSON.stringify(s.data), now]);
+    }
   }
+  for (const s of dirty) s.dirty = false;
 }

@@ -18,7 +18,7 @@ import {
   type TelemetryStore,
   type TelemetryStoreOptions,
 } from './telemetry-store.ts';
-import { goodSinceExpr, latestSetClause, selectLatest, suspectJson } from './latest-selection.ts';
+import { latestSetClause, selectLatest, suspectJson } from './latest-selection.ts';
 import { queryHistory, rowToLatest, type LatestRow } from './rows.ts';
 
 const INSERT_RAW = `INSERT INTO telemetry_raw (id, gateway_id, point, seq, value_num, value_json, quality, reason, detail, source_time, gateway_time, historical, received_at, epoch)
@@ -26,19 +26,25 @@ SELECT u.id, $1, u.point, u.seq, u.n, u.j, u.q, u.r, u.d, u.st, u.gt, u.h, $2, $
 FROM json_to_recordset($3::json) AS u(id text, point text, seq bigint, n float8, j text, q text, r text, d text, st bigint, gt bigint, h int)
 ON CONFLICT DO NOTHING RETURNING id`;
 
-// A new row's good run starts now when its reading is good; a stored row's run is updated first (from the
-// row as it was) by GOOD_SINCE, then the upsert leaves it alone.
-const INSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale, good_at, good_since)
-SELECT u.point, u.site, $1, u.n, u.j, u.unit, u.q, u.r, u.st, u.gt, u.id, u.h, 0, u.ga, CASE WHEN u.gs = -1 THEN $3::bigint ELSE u.gs END
-FROM json_to_recordset($2::json) AS u(point text, site text, n float8, j text, unit text, q text, r text, st bigint, gt bigint, id text, h int, ga bigint, gs bigint)`;
+// One statement per batch and mode writes each latest row once. A live row's good run either restarts
+// (gs = 0 or a time: the value is taken as it is) or continues (gs = -1: keep the stored run when the
+// stored latest is good and live, else it starts now); the two kinds go in separate statements because
+// ON CONFLICT … SET sees only the stored row and the inserted one. A live reading also decides the
+// time-suspect marker (the bad_time reading after it, or none).
+const INSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale, good_at, good_since, time_suspect)
+SELECT u.point, u.site, $1, u.n, u.j, u.unit, u.q, u.r, u.st, u.gt, u.id, u.h, 0, u.ga, CASE WHEN u.gs = -1 THEN $3::bigint ELSE u.gs END, u.s
+FROM json_to_recordset($2::json) AS u(point text, site text, n float8, j text, unit text, q text, r text, st bigint, gt bigint, id text, h int, ga bigint, gs bigint, s text)`;
+const LIVE_SUSPECT = ', time_suspect = excluded.time_suspect';
 const UPSERT_LATEST = {
-  live: `${INSERT_LATEST} ON CONFLICT (point) DO UPDATE SET ${latestSetClause('GREATEST', 'live')}`,
+  liveKeep: `${INSERT_LATEST} ON CONFLICT (point) DO UPDATE SET ${latestSetClause('GREATEST', 'live', { gs: '-1', now: '$3::bigint' })}${LIVE_SUSPECT}`,
+  liveSet: `${INSERT_LATEST} ON CONFLICT (point) DO UPDATE SET ${latestSetClause('GREATEST', 'live', { gs: 'excluded.good_since', now: '$3::bigint' })}${LIVE_SUSPECT}`,
   historical: `${INSERT_LATEST} ON CONFLICT (point) DO UPDATE SET ${latestSetClause('GREATEST', 'historical')}`,
   ifAbsent: `${INSERT_LATEST} ON CONFLICT (point) DO NOTHING`,
 };
-const GOOD_SINCE = `UPDATE telemetry_latest t SET good_since = ${goodSinceExpr('t', 'u.gs', '$2::bigint')}
-FROM json_to_recordset($1::json) AS u(point text, gs bigint) WHERE t.point = u.point`;
+/** Suspect markers of points without a live reading in the batch (a live row sets its own in the upsert). */
 const SET_SUSPECT = `UPDATE telemetry_latest t SET time_suspect = u.s FROM json_to_recordset($1::json) AS u(point text, s text) WHERE t.point = u.point`;
+
+type LatestKind = keyof typeof UPSERT_LATEST;
 
 const UPSERT_1M = `INSERT INTO telemetry_1m (point, minute, min, max, sum, count)
 SELECT u.point, u.minute, u.min, u.max, u.sum, u.count
@@ -107,21 +113,24 @@ export class PgTelemetryStore implements TelemetryStore {
     const ids = new Set(inserted.map((r) => r.id));
     const fresh = inserted.length === events.length ? [...events] : events.filter((e) => ids.has(e.id));
     const { candidates, suspects } = selectLatest(fresh, receivedAt);
-    for (const mode of ['live', 'historical', 'ifAbsent'] as const) {
-      const rows = candidates.filter((c) => c.mode === mode).map((c) => {
-        const e = c.event;
-        const v = encodeValue(e.value);
-        const gs = mode === 'live' ? c.goodSince : 0;
-        return {
-          point: e.point, site: siteOf(e.point), n: v.num, j: v.json, unit: e.unit ?? null, q: e.quality, r: e.reason ?? null,
-          st: e.sourceTime, gt: e.gatewayTime, id: e.id, h: e.historical === true ? 1 : 0, ga: c.good ? receivedAt : 0, gs,
-        };
+    const suspectOf = new Map(suspects.map((x) => [x.point, suspectJson(x.event)]));
+    const byKind: Record<LatestKind, object[]> = { liveKeep: [], liveSet: [], historical: [], ifAbsent: [] };
+    for (const c of candidates) {
+      const e = c.event;
+      const v = encodeValue(e.value);
+      const live = c.mode === 'live';
+      const kind: LatestKind = c.mode !== 'live' ? c.mode : c.goodSince === -1 ? 'liveKeep' : 'liveSet';
+      byKind[kind].push({
+        point: e.point, site: siteOf(e.point), n: v.num, j: v.json, unit: e.unit ?? null, q: e.quality, r: e.reason ?? null,
+        st: e.sourceTime, gt: e.gatewayTime, id: e.id, h: e.historical === true ? 1 : 0, ga: c.good ? receivedAt : 0,
+        gs: live ? c.goodSince : 0, s: live ? (suspectOf.get(e.point) ?? null) : null,
       });
-      if (rows.length === 0) continue;
-      if (mode === 'live') await tx.exec(GOOD_SINCE, [JSON.stringify(rows.map((r) => ({ point: r.point, gs: r.gs }))), receivedAt]);
-      await tx.exec(UPSERT_LATEST[mode], [gatewayId, JSON.stringify(rows), receivedAt]);
+      if (live) suspectOf.delete(e.point);
     }
-    if (suspects.length > 0) await tx.exec(SET_SUSPECT, [JSON.stringify(suspects.map((s) => ({ point: s.point, s: suspectJson(s.event) })))]);
+    for (const kind of ['liveKeep', 'liveSet', 'historical', 'ifAbsent'] as const) {
+      if (byKind[kind].length > 0) await tx.exec(UPSERT_LATEST[kind], [gatewayId, JSON.stringify(byKind[kind]), receivedAt]);
+    }
+    if (suspectOf.size > 0) await tx.exec(SET_SUSPECT, [JSON.stringify([...suspectOf].map(([point, s]) => ({ point, s })))]);
     const aggs = minuteAggregates(fresh);
     if (aggs.length > 0) await tx.exec(UPSERT_1M, [JSON.stringify(aggs)]);
     return fresh;
