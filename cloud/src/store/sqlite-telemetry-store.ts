@@ -20,10 +20,11 @@ import { queryHistory, rowToLatest, type LatestRow } from './rows.ts';
 const INSERT_RAW = `INSERT INTO telemetry_raw (id, gateway_id, point, seq, value_num, value_json, quality, reason, detail, source_time, gateway_time, historical, received_at, epoch)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) ON CONFLICT DO NOTHING`;
 
-const INSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale, good_at, good_since)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, CASE WHEN $14 = -1 THEN $15 ELSE $14 END)`;
+// A live reading also decides the time-suspect marker ($16: the bad_time reading after it, or none).
+const INSERT_LATEST = `INSERT INTO telemetry_latest (point, site_id, gateway_id, value_num, value_json, unit, quality, reason, source_time, gateway_time, event_id, historical, stale, good_at, good_since, time_suspect)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 0, $13, CASE WHEN $14 = -1 THEN $15 ELSE $14 END, $16)`;
 const UPSERT_LATEST = {
-  live: `${INSERT_LATEST} ON CONFLICT (point) DO UPDATE SET ${latestSetClause('max', 'live', { gs: '$14', now: '$15' })}`,
+  live: `${INSERT_LATEST} ON CONFLICT (point) DO UPDATE SET ${latestSetClause('max', 'live', { gs: '$14', now: '$15' })}, time_suspect = excluded.time_suspect`,
   historical: `${INSERT_LATEST} ON CONFLICT (point) DO UPDATE SET ${latestSetClause('max', 'historical')}`,
   ifAbsent: `${INSERT_LATEST} ON CONFLICT (point) DO NOTHING`,
 };
@@ -62,16 +63,20 @@ export class SqliteTelemetryStore implements TelemetryStore {
       if (n > 0) fresh.push(e);
     }
     const { candidates, suspects } = selectLatest(fresh, receivedAt);
+    const suspectOf = new Map(suspects.map((x) => [x.point, suspectJson(x.event)]));
     for (const c of candidates) {
       const e = c.event;
       const v = encodeValue(e.value);
+      const live = c.mode === 'live';
       await tx.exec(UPSERT_LATEST[c.mode], [
         e.point, siteOf(e.point), gatewayId, v.num, v.json, e.unit ?? null, e.quality, e.reason ?? null,
         e.sourceTime, e.gatewayTime, e.id, e.historical === true ? 1 : 0, c.good ? receivedAt : 0,
-        c.mode === 'live' ? c.goodSince : 0, receivedAt,
+        live ? c.goodSince : 0, receivedAt, live ? (suspectOf.get(e.point) ?? null) : null,
       ]);
+      if (live) suspectOf.delete(e.point);
     }
-    for (const s of suspects) await tx.exec(SET_SUSPECT, [s.point, suspectJson(s.event)]);
+    // Markers of points without a live reading in the batch (a live row set its own above).
+    for (const [point, json] of suspectOf) await tx.exec(SET_SUSPECT, [point, json]);
     for (const a of minuteAggregates(fresh)) {
       await tx.exec(UPSERT_1M, [a.point, a.minute, a.min, a.max, a.sum, a.count]);
     }
