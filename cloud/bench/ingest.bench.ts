@@ -8,15 +8,18 @@
  *    validation, idempotent insert, latest + per-minute aggregates, sequence bookkeeping, rules —
  *    into SQLite (file, WAL, synchronous=FULL) and PostgreSQL; readings/s sustained.
  * 2. Latency (--latency, PostgreSQL): a real Mosquitto and IngestWorker, 15,000 readings/s (--background) of
- *    background telemetry, and probe readings that cross a cloud limit and edge alarm events;
- *    time from the gateway's publish to the AlarmSink call (after the ingest commit), p50/p99.
+ *    background telemetry from a publisher in its own process (ingest-publisher.ts), and probe readings
+ *    that cross a cloud limit and edge alarm events; time from the gateway's publish to the AlarmSink
+ *    call (after the ingest commit), p50/p99; the worker's and PostgreSQL's CPU over the run.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { silentLogger, systemClock, topics, type TelemetryEvent } from '@safeloop/contract';
+import { silentLogger, systemClock } from '@safeloop/contract';
 import type { AlarmClearInput, AlarmConditionInput, AlarmSink } from '../src/alarms/alarm-sink.ts';
 import { createPgSchema, dropPgSchema, PgDb, SqliteDb, type SqlDb } from '../src/db/index.ts';
 import { createIngestMetrics, IngestWorker, UplinkProcessor } from '../src/ingest/index.ts';
@@ -25,6 +28,7 @@ import { migrate } from '../src/db/index.ts';
 import { loadRuleFile, RulesEngine } from '../src/rules/index.ts';
 import { AlarmOutbox, createTelemetryStore } from '../src/store/index.ts';
 import { FakeGateway, MemoryDirectory, newId, startMosquitto } from '../test/ingest/helpers.ts';
+import { BATCH, GATEWAYS, makeBatches, POINTS_PER_GATEWAY } from './ingest-load.ts';
 import { procCpuMs } from '@safeloop/test-rigs/bench/proc-stats';
 
 const args = process.argv.slice(2);
@@ -37,9 +41,6 @@ const WHICH = arg('db', 'both');
 const BACKGROUND = Number(arg('background', '15000'));
 const PG_URL = process.env.SAFELOOP_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TEMPLATE = new URL('../rules/templates/hazchem-tank-farm.yaml', import.meta.url).pathname;
-const BATCH = 500;
-const GATEWAYS = 16;
-const POINTS_PER_GATEWAY = 1000;
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
 
 class CountingSink implements AlarmSink {
@@ -79,21 +80,6 @@ function directory(): MemoryDirectory {
   const d = new MemoryDirectory();
   for (let g = 0; g < GATEWAYS; g++) d.add(`gw${g}`, [`site${g}`]);
   return d;
-}
-
-/** Pre-serialised batches per gateway, round-robin over its points; values below every limit. */
-function makeBatches(batchesPerGateway: number): { topic: string; payload: Buffer }[][] {
-  const t0 = Date.now() - 3600_000;
-  return Array.from({ length: GATEWAYS }, (_, g) =>
-    Array.from({ length: batchesPerGateway }, (_, b) => {
-      const events: TelemetryEvent[] = Array.from({ length: BATCH }, (_, k) => {
-        const n = b * BATCH + k;
-        const t = t0 + n * 5;
-        return { id: newId(t), seq: n + 1, point: `site${g}/GT-${n % POINTS_PER_GATEWAY}/lel`, value: 5 + (n % 7), unit: '%LEL', quality: 'good', sourceTime: t, gatewayTime: t };
-      });
-      return { topic: topics.up(`gw${g}`, 'telemetry'), payload: Buffer.from(JSON.stringify({ v: 1, gatewayId: `gw${g}`, stream: 'telemetry', events })) };
-    }),
-  );
 }
 
 async function throughput(kind: 'sqlite' | 'postgres'): Promise<void> {
@@ -182,26 +168,19 @@ async function latency(): Promise<void> {
       sentAt.delete(i.conditionKey);
     }
   };
-  const gws = await Promise.all(Array.from({ length: GATEWAYS }, (_, g) => FakeGateway.connect(broker.url, `gw${g}`)));
   const probe = await FakeGateway.connect(broker.url, 'probe');
-  const batchesPerSecond = BACKGROUND / BATCH;
-  const perGateway = Math.ceil((batchesPerSecond * (SECONDS + 2)) / GATEWAYS) + 1;
-  const batches = makeBatches(perGateway);
-  let sentBatches = 0;
+  // The background load comes from its own process (builds its batches first, then waits for "go").
+  const publisher = spawn(process.execPath, ['--import', 'tsx', new URL('./ingest-publisher.ts', import.meta.url).pathname, broker.url, String(BACKGROUND), String(SECONDS)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: publisher.stdout! })[Symbol.asyncIterator]();
+  const ready = await lines.next();
+  if (ready.done) throw new Error('the publisher exited before it was ready');
+  publisher.stdin!.write('go\n');
   let probeSeq = { telemetry: 0, alarm: 0 };
   let probes = 0;
-  const started = performance.now();
-  const bg = setInterval(() => {
-    // Publish what is due so the background rate stays at 15,000 readings/s.
-    const due = Math.floor(((performance.now() - started) / 1000) * batchesPerSecond);
-    while (sentBatches < due) {
-      const g = sentBatches % GATEWAYS;
-      const b = Math.floor(sentBatches / GATEWAYS);
-      const item = batches[g]?.[b];
-      sentBatches += 1;
-      if (item) void gws[g]!.client.publishAsync(item.topic, item.payload, { qos: 1 });
-    }
-  }, 5);
+  const cpu0 = process.cpuUsage();
+  const pg0 = await pgBackendCpu(db);
   const probeTimer = setInterval(() => {
     probes += 1;
     const t = Date.now();
@@ -219,9 +198,12 @@ async function latency(): Promise<void> {
     }
   }, 100);
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  clearInterval(bg);
   clearInterval(probeTimer);
+  const done = await lines.next();
+  const published = done.done ? { published: NaN, cpuSeconds: NaN } : (JSON.parse(done.value) as { published: number; cpuSeconds: number });
   await new Promise((r) => setTimeout(r, 3000));
+  const cpu = process.cpuUsage(cpu0);
+  const pgCpu = (await pgBackendCpu(db)) - pg0;
   const stored = await db.query<{ n: number }>("SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id <> 'probe'");
   const bgRate = Number(stored[0]?.n) / (SECONDS + 3);
   const fmt = (xs: number[], n: number): string =>
@@ -229,14 +211,17 @@ async function latency(): Promise<void> {
   out(`alarm latency postgres, publish → AlarmSink call (after the ingest commit), background offered ${BACKGROUND.toLocaleString('en-US')} readings/s, committed ≈ ${Math.round(bgRate).toLocaleString('en-US')}/s:`);
   out(`  edge alarm event (alarm stream, priority lane): ${fmt(lat.edge, Math.ceil(probes / 2))}`);
   out(`  cloud limit rule on a telemetry reading:         ${fmt(lat.cloud, Math.floor(probes / 2))}`);
-  for (const g of [...gws, probe]) await g.close();
+  out(
+    `  CPU over the run: worker ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s + PostgreSQL backends ${pgCpu.toFixed(1)} s (publisher, own process: ${published.cpuSeconds.toFixed(1)} s for ${published.published.toLocaleString('en-US')} readings)`,
+  );
+  await probe.close();
   await worker.stop();
   await broker.stop();
   await close();
   probeSeq = { telemetry: 0, alarm: 0 };
 }
 
-out(`# ingest bench ${new Date().toISOString()} node ${process.version}`);
+out(`# ingest bench ${new Date().toISOString()} node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 if (!args.includes('--latency-only')) {
   if (WHICH === 'sqlite' || WHICH === 'both') await throughput('sqlite');
   if (WHICH === 'postgres' || WHICH === 'both') await throughput('postgres');

@@ -17,6 +17,7 @@ import { CachedDirectory, type GatewayDirectory } from './directory.ts';
 import { runIngestTimers } from './ingest-timers.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { INGEST_MIGRATIONS } from './migrations.ts';
+import { TelemetryQueue, type QueuedUplink } from './telemetry-queue.ts';
 import { UplinkProcessor } from './uplink-processor.ts';
 
 /** Session expiry of a worker in a share group when none is configured (see IngestWorkerDeps.mqtt). */
@@ -74,9 +75,10 @@ export class IngestWorker {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private client: MqttClient | undefined;
-  private readonly queue: { topic: string; payload: Buffer; at: number }[] = [];
+  /** Telemetry, one line per gateway (telemetry-queue.ts). */
+  private readonly queue: TelemetryQueue;
   /** Alarm and status messages jump the telemetry queue (a telemetry backlog must not delay alarms). */
-  private readonly priority: { topic: string; payload: Buffer; at: number }[] = [];
+  private readonly priority: QueuedUplink[] = [];
   private active = 0;
   private activeTelemetry = 0;
   private readonly idleWaiters: (() => void)[] = [];
@@ -99,6 +101,7 @@ export class IngestWorker {
     this.replayTimeoutMs = deps.replayTimeoutMs ?? 60_000;
     this.offlineGraceMs = deps.offlineGraceMs ?? 60_000;
     this.concurrency = deps.db.dialect === 'sqlite' ? 1 : Math.max(1, deps.concurrency ?? 4);
+    this.queue = new TelemetryQueue(deps.maxQueued ?? 5000);
     this.directory = new CachedDirectory(deps.directory, 30_000, () => this.clock.monotonic());
     this.store = deps.store ?? createTelemetryStore(deps.db);
     this.outbox = new AlarmOutbox({
@@ -203,7 +206,7 @@ export class IngestWorker {
     await this.ticking;
     const client = this.client;
     this.client = undefined;
-    this.queue.length = 0;
+    this.queue.clear();
     this.priority.length = 0;
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     if (client) await client.endAsync(false);
@@ -255,11 +258,9 @@ export class IngestWorker {
     const item = { topic, payload, at: this.clock.now() };
     if (!topic.endsWith('/up/telemetry')) {
       this.priority.push(item);
-    } else if (this.queue.length >= (this.deps.maxQueued ?? 5000)) {
+    } else if (!this.queue.push(topicGateway(topic) ?? '', item)) {
       this.deps.metrics?.rejected.inc({ reason: 'overloaded' });
       return; // not acknowledged: the gateway resends it
-    } else {
-      this.queue.push(item);
     }
     this.pump();
   }
@@ -269,18 +270,23 @@ export class IngestWorker {
     const telemetryLanes = Math.max(1, this.concurrency - 1);
     while (this.active < this.concurrency && !this.stopped) {
       let item = this.priority.shift();
-      const telemetry = item === undefined;
-      if (telemetry) {
+      let gatewayId: string | undefined;
+      if (item === undefined) {
         if (this.activeTelemetry >= telemetryLanes) break;
-        item = this.queue.shift();
+        const next = this.queue.take();
+        if (!next) break;
+        ({ item, gatewayId } = next);
       }
-      if (!item) break;
+      const telemetryOf = gatewayId;
       this.active += 1;
-      if (telemetry) this.activeTelemetry += 1;
+      if (telemetryOf !== undefined) this.activeTelemetry += 1;
       void this.process(item.topic, item.payload, item.at).finally(() => {
         this.active -= 1;
-        if (telemetry) this.activeTelemetry -= 1;
-        if (this.active === 0 && (this.queue.length + this.priority.length === 0 || this.stopped)) for (const w of this.idleWaiters.splice(0)) w();
+        if (telemetryOf !== undefined) {
+          this.activeTelemetry -= 1;
+          this.queue.done(telemetryOf);
+        }
+        if (this.active === 0 && (this.queue.size + this.priority.length === 0 || this.stopped)) for (const w of this.idleWaiters.splice(0)) w();
         this.pump();
       });
     }

@@ -1,0 +1,79 @@
+/**
+ * The worker's telemetry queue, one line per gateway: a gateway's batches go in arrival order, at most
+ * one of them in flight (its batches would only queue on the stream lock), and the lines share the lanes
+ * by bytes (self-clocked fair queueing): each line carries a tag that grows by the size of every batch
+ * taken from it, the line with the lowest tag goes next, and a line that starts (or starts again after
+ * running empty) takes the tag of the last batch taken, i.e. it goes next. So a gateway with a few
+ * readings to report — say the one that crosses a cloud limit — waits for one batch of the busy
+ * gateways, not behind their backlog, and a gateway sending many small batches is not held to one batch
+ * per round of the big ones.
+ */
+export interface QueuedUplink {
+  topic: string;
+  payload: Buffer;
+  at: number;
+}
+
+interface Line {
+  items: QueuedUplink[];
+  inFlight: boolean;
+  /** Bytes served to this line, on the queue's virtual clock (the lowest goes next). */
+  tag: number;
+}
+
+export class TelemetryQueue {
+  private readonly lines = new Map<string, Line>();
+  private total = 0;
+  /** The tag of the last batch taken. */
+  private clock = 0;
+
+  constructor(private readonly max: number) {}
+
+  get size(): number {
+    return this.total;
+  }
+
+  /** Queue a batch; false when the queue is full (the caller leaves it unacknowledged). */
+  push(gatewayId: string, item: QueuedUplink): boolean {
+    if (this.total >= this.max) return false;
+    let line = this.lines.get(gatewayId);
+    if (!line) {
+      line = { items: [], inFlight: false, tag: this.clock };
+      this.lines.set(gatewayId, line);
+    }
+    line.items.push(item);
+    this.total += 1;
+    return true;
+  }
+
+  /** The next batch to process, or undefined when every waiting gateway already has one in flight. */
+  take(): { gatewayId: string; item: QueuedUplink } | undefined {
+    let best: [string, Line] | undefined;
+    for (const entry of this.lines) {
+      const line = entry[1];
+      if (line.inFlight || line.items.length === 0) continue;
+      if (!best || line.tag < best[1].tag) best = entry;
+    }
+    if (!best) return undefined;
+    const [gatewayId, line] = best;
+    const item = line.items.shift()!;
+    line.inFlight = true;
+    this.clock = line.tag;
+    line.tag += item.payload.byteLength;
+    this.total -= 1;
+    return { gatewayId, item };
+  }
+
+  /** The gateway's batch is done: its next one may be taken. Idle lines are forgotten. */
+  done(gatewayId: string): void {
+    const line = this.lines.get(gatewayId);
+    if (!line) return;
+    line.inFlight = false;
+    if (line.items.length === 0) this.lines.delete(gatewayId);
+  }
+
+  clear(): void {
+    this.lines.clear();
+    this.total = 0;
+  }
+}
