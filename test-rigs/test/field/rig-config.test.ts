@@ -25,7 +25,7 @@ void test('the demo plant validates: tank farm, OPC-UA tank gauging and tailings
   assert.deepEqual(summary, [
     ['modbus-tcp', 15020, ['generic-catalytic-lel', 'generic-catalytic-lel', 'generic-h2s-ec']],
     ['opcua', 14840, ['generic-tank-gauging-opcua']],
-    ['modbus-tcp', 15021, ['generic-pond-radar-level', 'generic-piezometer', 'generic-rain-gauge']],
+    ['modbus-tcp', 15021, ['generic-pond-radar-level', 'generic-piezometer', 'generic-rain-gauge', 'generic-dry-beach-monitor']],
   ]);
 });
 
