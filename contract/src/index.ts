@@ -13,3 +13,5 @@ export * from './rate-of-change.ts';
 export * from './timing.ts';
 export * from './modbus-wire.ts';
 export * from './time-sanity.ts';
+export * from './batch-ids.ts';
+export * from './uplink-v2.ts';

@@ -163,6 +163,11 @@ export const CloudStatusMessageSchema = z.object({
   instanceId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
   /** When this connection of the instance came up (its subscription is in place). */
   since: EpochMsSchema,
+  /**
+   * Optional (added): telemetry payload versions this cloud accepts (absent = [1]). A gateway sends the
+   * columnar v2 payload (uplink-v2.ts, plain or deflated) only while the cloud lists 2 here.
+   */
+  payloadVersions: z.array(z.number().int().min(1).max(99)).max(16).optional(),
 });
 export type CloudStatusMessage = z.infer<typeof CloudStatusMessageSchema>;
 

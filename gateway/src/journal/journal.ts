@@ -26,7 +26,7 @@ import { classifyDiskError, journalWriteError } from './disk-errors.ts';
 import type { JournalEntry } from './entry.ts';
 import { migrate } from './migrations.ts';
 import { DiskBudget } from './disk-budget.ts';
-import { BatchIdGenerator } from './batch-ids.ts';
+import { BatchIdGenerator } from '@safeloop/contract';
 import { groupByTime, TelemetryBatches } from './telemetry-batches.ts';
 
 export type NewAlarmEvent = Omit<AlarmEvent, 'id' | 'seq'>;

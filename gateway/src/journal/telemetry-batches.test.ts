@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { EventIdSchema, TelemetryEventSchema, silentLogger } from '@safeloop/contract';
-import { BatchIdGenerator, batchEventId } from './batch-ids.ts';
+import { BatchIdGenerator, batchEventId } from '@safeloop/contract';
 import { JournalConfigSchema } from './config.ts';
 import type { JournalConfigInput } from './config.ts';
 import { entryEvent } from './entry.ts';

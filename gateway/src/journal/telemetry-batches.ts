@@ -1,7 +1,7 @@
 /**
  * Telemetry journaled as batches: one SQLite row per group of readings (a poll), holding the
  * event bodies joined by newlines (JSON.stringify never emits a raw newline), the seq range and the
- * first event id (the others derive from it, batch-ids.ts). The profile of issue 20 put more than half
+ * first event id (the others derive from it, contract/src/batch-ids.ts). The profile of issue 20 put more than half
  * of the gateway's busy time in one INSERT (two b-tree updates) per reading; this is one per batch.
  *
  * Seqs stay per reading and contiguous, so acks, replays and discards keep their meaning; a batch is
@@ -12,7 +12,7 @@
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { JournalEntry } from './entry.ts';
-import { batchEventId } from './batch-ids.ts';
+import { batchEventId } from '@safeloop/contract';
 
 export const GROUP_SPAN_MS = 1000;
 /** Rows per batch row: a peek splits a whole row, so rows stay about one uplink batch in size. */
