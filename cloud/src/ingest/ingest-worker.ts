@@ -6,7 +6,7 @@
  * everything lives in the database, so any worker may die at any moment.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { errorMessage, parseTopic, systemClock, topics, type AckMessage, type Clock, type CloudStatusMessage, type Logger, type TelemetryEvent } from '@safeloop/contract';
+import { PAYLOAD_V2, errorMessage, parseTopic, systemClock, topics, type AckMessage, type Clock, type CloudStatusMessage, type Logger, type TelemetryEvent } from '@safeloop/contract';
 import type { AlarmSink } from '../alarms/alarm-sink.ts';
 import { migrate, type SqlDb } from '../db/index.ts';
 import { AlarmOutbox } from '../store/alarm-outbox.ts';
@@ -189,7 +189,7 @@ export class IngestWorker {
   }
 
   private cloudStatus(state: 'online' | 'offline', instanceId: string, since: number): CloudStatusMessage {
-    return { v: 1, state, instanceId, since: Math.max(since, 946_684_800_000) };
+    return { v: 1, state, instanceId, since: Math.max(since, 946_684_800_000), payloadVersions: [1, PAYLOAD_V2] };
   }
 
   private announce(client: MqttClient, instanceId: string): void {

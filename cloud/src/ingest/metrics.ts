@@ -5,6 +5,7 @@ export type RejectReason =
   | 'bad_topic'
   | 'oversized'
   | 'not_json'
+  | 'bad_compression'
   | 'unknown_version'
   | 'invalid'
   | 'wrong_gateway_topic'

@@ -8,6 +8,7 @@
 import { monotonicFactory } from 'ulid';
 import {
   errorMessage,
+  isDeflated,
   rateLimited,
   type AckMessage,
   type AlarmBatch,
@@ -243,7 +244,9 @@ export class UplinkProcessor {
       const level = reason === 'wrong_tenant' || reason === 'wrong_gateway_topic' || reason === 'unknown_gateway' ? 'warn' : 'info';
       this.deps.logger[level]({ reason, detail, gatewayId, topic, suppressed, security: level === 'warn' }, 'uplink rejected');
     });
-    const sample = payload ? Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.byteLength, 2048)).toString('utf8') : null;
+    const head = payload ? Buffer.from(payload.buffer, payload.byteOffset, Math.min(payload.byteLength, 2048)) : undefined;
+    // a deflated (v2) payload is binary: keep its sample readable and free of NUL bytes
+    const sample = head ? (isDeflated(head) ? `base64:${head.subarray(0, 1536).toString('base64')}` : head.toString('utf8')) : null;
     try {
       await this.deps.db.exec('INSERT INTO ingest_rejects (at, gateway_id, topic, reason, detail, sample) VALUES ($1, $2, $3, $4, $5, $6)', [
         this.deps.clock.now(),

@@ -65,7 +65,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         await gw.publish('telemetry', Buffer.alloc(130 * 1024, 0x20));
         await gw.publish('telemetry', `{"v":1,"gatewayId":"gwB","stream":"telemetry","events":[${JSON.stringify(good).replace('"value":1', '"value":NaN')}]}`);
         await gw.publish('telemetry', { v: 1, gatewayId: 'gwB', stream: 'telemetry', events: [noId] });
-        await gw.publish('telemetry', { v: 2, gatewayId: 'gwB', stream: 'telemetry', events: [good] });
+        await gw.publish('telemetry', { v: 3, gatewayId: 'gwB', stream: 'telemetry', events: [good] });
         await gw.publish('telemetry', { v: 1, gatewayId: 'gwB', stream: 'telemetry', events: [{ ...good, sourceTime: -5 }] });
         await gw.publish('telemetry', { v: 1, gatewayId: 'gwB', stream: 'telemetry', events: [good] });
         await waitFor(() => gw.ackSeq('telemetry') === 1, 5000, 'good batch acked');
