@@ -8,4 +8,4 @@ export { ReportByException } from './report-by-exception.ts';
 export { MIGRATIONS, migrate } from './migrations.ts';
 export { classifyDiskError } from './disk-errors.ts';
 export { expandBatch } from './telemetry-batches.ts';
-export type { BatchRow } from './telemetry-batches.ts';
+export type { BatchRow, TelemetrySlice } from './telemetry-batches.ts';

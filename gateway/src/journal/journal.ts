@@ -27,7 +27,7 @@ import type { JournalEntry } from './entry.ts';
 import { migrate } from './migrations.ts';
 import { DiskBudget } from './disk-budget.ts';
 import { BatchIdGenerator } from '@safeloop/contract';
-import { groupByTime, TelemetryBatches } from './telemetry-batches.ts';
+import { groupByTime, TelemetryBatches, type TelemetrySlice } from './telemetry-batches.ts';
 
 export type NewAlarmEvent = Omit<AlarmEvent, 'id' | 'seq'>;
 export type NewSystemEvent = Omit<SystemEvent, 'id' | 'seq'>;
@@ -222,6 +222,14 @@ export class Journal {
       out.push({ stream, seq: r.seq, id: r.id, gatewayTime: r.gateway_time, body: r.body });
     }
     return out;
+  }
+
+  /** Telemetry after `afterSeq` as batch-row slices (the v2 uplink payload's input); same bounds as peek. */
+  peekTelemetrySlices(limit: number, opts: PeekOptions = {}): TelemetrySlice[] {
+    this.assertOpen();
+    const st = this.streamState('telemetry');
+    const after = opts.afterSeq ?? Math.max(st.acked_seq, st.discarded_through);
+    return this.telemetry.peekSlices(after, opts.throughSeq ?? Number.MAX_SAFE_INTEGER, Math.max(1, Math.floor(limit)), opts.maxBytes);
   }
 
   /**

@@ -44,6 +44,17 @@ export function expandBatch(row: BatchRow, after = 0, through = Number.MAX_SAFE_
   return out;
 }
 
+/**
+ * Part of a batch row as it is, for the v2 uplink payload: the bodies of seqs firstSeq.. in order and
+ * the id of the first (the others derive from it), with no per-reading id or JSON built.
+ */
+export interface TelemetrySlice {
+  readonly firstSeq: number;
+  readonly firstId: string;
+  readonly gatewayTime: number;
+  readonly bodies: readonly string[];
+}
+
 /** Group consecutive rows by gateway time (see GROUP_SPAN_MS). */
 export function groupByTime(rows: readonly { gatewayTime: number; body: string }[]): { gatewayTime: number; bodies: string[] }[] {
   const groups: { gatewayTime: number; bodies: string[] }[] = [];
@@ -96,6 +107,36 @@ export class TelemetryBatches {
         if ((maxBytes !== undefined && out.length > 0 && bytes > maxBytes) || out.length >= limit) return out;
         out.push(e);
       }
+    }
+    return out;
+  }
+
+  /** Like peek, but whole (or cut) batch rows: one id derivation per slice, none per reading. */
+  peekSlices(after: number, through: number, limit: number, maxBytes?: number): TelemetrySlice[] {
+    const out: TelemetrySlice[] = [];
+    let count = 0;
+    let bytes = 0;
+    for (const row of this.peekStmt.iterate(after + 1, through, limit)) {
+      if (row.last_seq <= after || count >= limit) continue;
+      const from = Math.max(row.first_seq, after + 1);
+      let to = Math.min(row.last_seq, through, from + (limit - count) - 1);
+      const all = row.bodies.split('\n');
+      let rowBytes = 0;
+      for (let seq = from; seq <= to; seq++) {
+        const size = all[seq - row.first_seq]!.length + 8;
+        if (maxBytes !== undefined && count + (seq - from) > 0 && bytes + rowBytes + size > maxBytes) {
+          to = seq - 1;
+          break;
+        }
+        rowBytes += size;
+      }
+      if (to < from) break;
+      const i = from - row.first_seq;
+      const bodies = i === 0 && to === row.last_seq ? all : all.slice(i, to - row.first_seq + 1);
+      out.push({ firstSeq: from, firstId: batchEventId(row.first_id, i), gatewayTime: row.gateway_time, bodies });
+      count += to - from + 1;
+      bytes += rowBytes;
+      if (to < Math.min(row.last_seq, through)) break;
     }
     return out;
   }

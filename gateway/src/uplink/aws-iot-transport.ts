@@ -111,9 +111,9 @@ class AwsIotConnection implements TransportConnection {
     if (code >= 0x80) throw new SafeLoopError('GW_ERR_UPLINK_SUBSCRIBE', `uplink: subscription to ${filter} refused (reason ${code})`);
   }
 
-  async publish(topic: string, payload: string): Promise<void> {
+  async publish(topic: string, payload: string | Buffer): Promise<void> {
     if (this.closed) throw new SafeLoopError('GW_ERR_UPLINK_CLOSED', 'uplink: connection closed');
-    const res = await this.client.publish({ topicName: topic, payload: Buffer.from(payload), qos: AT_LEAST_ONCE });
+    const res = await this.client.publish({ topicName: topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: AT_LEAST_ONCE });
     const code = res?.reasonCode ?? 0;
     if (code >= 0x80) {
       throw new SafeLoopError('GW_ERR_UPLINK_PUBLISH_REFUSED', `uplink: publish to ${topic} refused (reason ${code}${res?.reasonString ? ` ${res.reasonString}` : ''})`);

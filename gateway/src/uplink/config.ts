@@ -45,6 +45,13 @@ export const DeliverySchema = z.object({
    */
   maxPublishesPerSec: z.number().min(1).max(10_000).optional(),
   maxBytesPerSec: z.number().int().min(4096).optional(),
+  /**
+   * Telemetry payload: `auto` sends the columnar v2 payload while the cloud's retained status lists
+   * payload version 2 and v1 otherwise; `v1` always sends v1 (JSON, one object per reading).
+   */
+  payload: z.enum(['auto', 'v1']).default('auto'),
+  /** Deflate v2 payloads. Unset: the transport's default (on for aws-iot, whose limit is bytes/s; off on mqtt). */
+  deflate: z.boolean().optional(),
   /** Seconds between status messages while connected. */
   statusIntervalSec: z.number().min(1).max(3600).default(30),
   /** Largest seq range a single replay command may ask for. */
@@ -54,12 +61,12 @@ export type DeliveryConfig = z.infer<typeof DeliverySchema>;
 
 /** Default per-connection limits by transport. A Mosquitto of our own has no per-client rate limit. */
 export const TRANSPORT_RATE_LIMITS = {
-  'aws-iot': { maxPublishesPerSec: 90, maxBytesPerSec: 480 * 1024, telemetryWindow: 2 },
-  mqtt: { maxPublishesPerSec: 1000, maxBytesPerSec: 32 * 1024 * 1024, telemetryWindow: 8 },
+  'aws-iot': { maxPublishesPerSec: 90, maxBytesPerSec: 480 * 1024, telemetryWindow: 2, deflate: true },
+  mqtt: { maxPublishesPerSec: 1000, maxBytesPerSec: 32 * 1024 * 1024, telemetryWindow: 8, deflate: false },
 } as const;
 
 /** Delivery settings with the rate limits resolved for the transport. */
-export type ResolvedDeliveryConfig = DeliveryConfig & { maxPublishesPerSec: number; maxBytesPerSec: number; telemetryWindow: number };
+export type ResolvedDeliveryConfig = DeliveryConfig & { maxPublishesPerSec: number; maxBytesPerSec: number; telemetryWindow: number; deflate: boolean };
 
 export function resolveDelivery(transport: keyof typeof TRANSPORT_RATE_LIMITS, d: DeliveryConfig): ResolvedDeliveryConfig {
   const limits = TRANSPORT_RATE_LIMITS[transport];
@@ -68,6 +75,7 @@ export function resolveDelivery(transport: keyof typeof TRANSPORT_RATE_LIMITS, d
     maxPublishesPerSec: d.maxPublishesPerSec ?? limits.maxPublishesPerSec,
     maxBytesPerSec: d.maxBytesPerSec ?? limits.maxBytesPerSec,
     telemetryWindow: d.telemetryWindow ?? limits.telemetryWindow,
+    deflate: d.deflate ?? limits.deflate,
   };
 }
 

@@ -6,14 +6,15 @@
  *  - an application ack releases journal rows and in-flight batches; no ack within ackTimeoutMs sends
  *    everything unacknowledged again (go-back-N; the cloud dedupes by event id);
  *  - replay commands resend a seq range as untracked, historical batches.
+ * Telemetry goes as payload v2 (columnar, telemetry-encoder.ts) while the cloud accepts it, else v1.
  * Everything here is synchronous: the journal is read and the publish handed over without awaiting.
  */
-import { MAX_PAYLOAD_BYTES, PROTOCOL_VERSION, topics } from '@safeloop/contract';
+import { MAX_PAYLOAD_BYTES, topics } from '@safeloop/contract';
 import type { Clock, Logger, Stream } from '@safeloop/contract';
-import type { Journal, JournalEntry } from '../journal/index.ts';
-import { entryJson } from '../journal/index.ts';
+import type { Journal } from '../journal/index.ts';
 import type { ResolvedDeliveryConfig } from './config.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { encodeV1, encodeV2, type EncodedBatch, type EncodeOptions } from './telemetry-encoder.ts';
 
 interface InflightBatch {
   fromSeq: number;
@@ -46,8 +47,11 @@ export interface DeliveryDeps {
   logger: Logger;
   clock: Clock;
   /** Hand a payload to the current connection (fire and forget; failures recycle the link). */
-  publish: (topic: string, payload: string) => void;
+  publish: (topic: string, payload: string | Buffer) => void;
 }
+
+/** Bytes of v1 reading JSON read from the journal per deflated v2 batch, per byte of maxBatchBytes. */
+const DEFLATED_READ_FACTOR = 8;
 
 const MAX_QUEUED_REPLAYS = 16;
 
@@ -57,6 +61,7 @@ export class Delivery {
   private limiter: RateLimiter;
   private active = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  private telemetryPayload: 1 | 2 = 1;
 
   constructor(private readonly deps: DeliveryDeps) {
     const lane = (stream: Stream): Lane => ({ stream, sentThrough: 0, inflight: [], lastProgress: 0, replays: [] });
@@ -81,6 +86,15 @@ export class Delivery {
     this.active = false;
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+  }
+
+  /** The telemetry payload version to use from the next batch on (2 only when the cloud accepts it). */
+  setPayloadVersion(version: 1 | 2): void {
+    this.telemetryPayload = this.deps.config.payload === 'v1' ? 1 : version;
+  }
+
+  get payloadVersion(): 1 | 2 {
+    return this.telemetryPayload;
   }
 
   /** Send whatever the windows and rate limits allow. */
@@ -193,17 +207,12 @@ export class Delivery {
     if (lane.inflight.length >= (isAlarm ? cfg.alarmWindow : cfg.telemetryWindow)) return false;
     if (limited && this.deferIfLimited(1)) return false;
     const after = Math.max(lane.sentThrough, this.base(lane.stream));
-    const rows = this.deps.journal.peek(lane.stream, isAlarm ? cfg.alarmBatchMax : cfg.telemetryBatchMax, {
-      afterSeq: after,
-      maxBytes: cfg.maxBatchBytes - 1024,
-    });
-    if (rows.length === 0) return false;
-    const batch = this.encode(lane.stream, rows, false);
+    const batch = this.read(lane.stream, after, undefined, false);
+    if (!batch) return false;
     if (limited && this.deferIfLimited(batch.bytes)) return false;
     this.limiter.take(batch.bytes);
-    const last = batch.rows.at(-1)!;
-    lane.inflight.push({ fromSeq: batch.rows[0]!.seq, toSeq: last.seq, sentAt: this.deps.clock.monotonic() });
-    lane.sentThrough = last.seq;
+    lane.inflight.push({ fromSeq: batch.fromSeq, toSeq: batch.toSeq, sentAt: this.deps.clock.monotonic() });
+    lane.sentThrough = batch.toSeq;
     this.emit(lane.stream, batch);
     return true;
   }
@@ -213,49 +222,50 @@ export class Delivery {
     if (!job) return false;
     const limited = lane.stream === 'telemetry';
     if (limited && this.deferIfLimited(1)) return false;
-    const cfg = this.deps.config;
-    const rows = this.deps.journal.peek(lane.stream, lane.stream === 'alarm' ? cfg.alarmBatchMax : cfg.telemetryBatchMax, {
-      afterSeq: job.next - 1,
-      throughSeq: job.through,
-      maxBytes: cfg.maxBatchBytes - 1024,
-    });
-    if (rows.length === 0) {
+    const batch = this.read(lane.stream, job.next - 1, job.through, true);
+    if (!batch) {
       lane.replays.shift();
       return true;
     }
-    const batch = this.encode(lane.stream, rows, true);
     if (limited && this.deferIfLimited(batch.bytes)) return false;
     this.limiter.take(batch.bytes);
-    job.next = batch.rows.at(-1)!.seq + 1;
+    job.next = batch.toSeq + 1;
     if (job.next > job.through) lane.replays.shift();
-    this.counters.replayedEvents += batch.rows.length;
+    this.counters.replayedEvents += batch.count;
     this.emit(lane.stream, batch);
     return true;
   }
 
-  private emit(stream: Stream, batch: { payload: string; bytes: number; rows: readonly JournalEntry[] }): void {
+  private emit(stream: Stream, batch: EncodedBatch): void {
     this.counters.batches += 1;
-    this.counters.events += batch.rows.length;
+    this.counters.events += batch.count;
     this.counters.bytes += batch.bytes;
     this.deps.publish(topics.up(this.deps.gatewayId, stream), batch.payload);
   }
 
-  /** Build the batch payload; drops rows from the end until it fits MAX_PAYLOAD_BYTES. */
-  private encode(stream: Stream, rows: readonly JournalEntry[], historical: boolean): { payload: string; bytes: number; rows: readonly JournalEntry[] } {
-    const cutoff = this.deps.clock.now() - this.deps.config.historicalAfterSec * 1000;
-    let discarded = '';
-    if (stream === 'telemetry') {
+  /** The next batch after `after` (through `through`), encoded; undefined when the journal has none. */
+  private read(stream: Stream, after: number, through: number | undefined, historical: boolean): EncodedBatch | undefined {
+    const cfg = this.deps.config;
+    const isAlarm = stream === 'alarm';
+    const opts: EncodeOptions = {
+      gatewayId: this.deps.gatewayId,
+      historical,
+      cutoff: this.deps.clock.now() - cfg.historicalAfterSec * 1000,
+      discardedThrough: undefined,
+    };
+    if (!isAlarm) {
       const c = this.deps.journal.cursor('telemetry');
-      if (c.discardedThrough > c.ackedSeq) discarded = `"discardedThrough":${c.discardedThrough},`;
+      if (c.discardedThrough > c.ackedSeq) opts.discardedThrough = c.discardedThrough;
     }
-    let take = rows;
-    for (;;) {
-      const events = take.map((r) => entryJson(r, historical || r.gatewayTime < cutoff)).join(',');
-      const payload = `{"v":${PROTOCOL_VERSION},"gatewayId":${JSON.stringify(this.deps.gatewayId)},"stream":"${stream}",${discarded}"events":[${events}]}`;
-      const bytes = Buffer.byteLength(payload);
-      if (bytes <= MAX_PAYLOAD_BYTES || take.length === 1) return { payload, bytes, rows: take };
-      take = take.slice(0, Math.max(1, Math.floor(take.length / 2)));
+    const range = { afterSeq: after, ...(through === undefined ? {} : { throughSeq: through }) };
+    if (!isAlarm && this.telemetryPayload === 2) {
+      const readBytes = cfg.deflate ? cfg.maxBatchBytes * DEFLATED_READ_FACTOR : cfg.maxBatchBytes - 1024;
+      const slices = this.deps.journal.peekTelemetrySlices(cfg.telemetryBatchMax, { ...range, maxBytes: readBytes });
+      if (slices.length === 0) return undefined;
+      return encodeV2(slices, { ...opts, deflate: cfg.deflate, maxBytes: cfg.deflate ? cfg.maxBatchBytes : MAX_PAYLOAD_BYTES });
     }
+    const rows = this.deps.journal.peek(stream, isAlarm ? cfg.alarmBatchMax : cfg.telemetryBatchMax, { ...range, maxBytes: cfg.maxBatchBytes - 1024 });
+    return rows.length === 0 ? undefined : encodeV1(stream, rows, opts);
   }
 
   private deferIfLimited(bytes: number): boolean {

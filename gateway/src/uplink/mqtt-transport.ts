@@ -101,7 +101,7 @@ class MqttConnection implements TransportConnection {
     });
   }
 
-  publish(topic: string, payload: string): Promise<void> {
+  publish(topic: string, payload: string | Buffer): Promise<void> {
     if (this.closed) return Promise.reject(new SafeLoopError('GW_ERR_UPLINK_CLOSED', 'uplink: connection closed'));
     return new Promise((resolve, reject) => {
       this.client.publish(topic, payload, { qos: 1, retain: false }, (err) => (err ? reject(err) : resolve()));

@@ -22,7 +22,7 @@ export interface TransportConnection {
   /** Subscribe at QoS 1; rejects on a SUBACK failure code. */
   subscribe(filter: string): Promise<void>;
   /** Publish at QoS 1; resolves on a successful PUBACK, rejects on a failure reason code or a closed link. */
-  publish(topic: string, payload: string): Promise<void>;
+  publish(topic: string, payload: string | Buffer): Promise<void>;
   /** Clean DISCONNECT (the will is not sent). */
   end(): Promise<void>;
   /** Drop the link at once, no DISCONNECT (used when the link is judged dead). */

@@ -8,6 +8,7 @@ import {
   AckMessageSchema,
   CloudStatusMessageSchema,
   CommandMessageSchema,
+  PAYLOAD_V2,
   PROTOCOL_VERSION,
   StatusMessageSchema,
   errorMessage,
@@ -56,6 +57,8 @@ export interface UplinkMetrics extends DeliveryCounters {
   suspectedClientIdConflict: boolean;
   lastError?: string;
   bdSeq: number;
+  /** Telemetry payload version in use (2 = columnar, once the cloud announced it). */
+  payloadVersion: 1 | 2;
 }
 
 const TICK_MS = 100;
@@ -172,6 +175,7 @@ export class Uplink {
       suspectedClientIdConflict: this.stats.suspectedClientIdConflict,
       ...(this.stats.lastError === undefined ? {} : { lastError: this.stats.lastError }),
       bdSeq: this.bdSeq,
+      payloadVersion: this.delivery.payloadVersion,
     };
   }
 
@@ -297,7 +301,7 @@ export class Uplink {
     this.closed?.();
   }
 
-  private publish(topic: string, payload: string): void {
+  private publish(topic: string, payload: string | Buffer): void {
     const conn = this.conn;
     if (!conn || !this.isConnected) return;
     const id = ++this.publishId;
@@ -376,6 +380,7 @@ export class Uplink {
   private onCloudStatus(payload: Buffer): void {
     const r = parsePayload(CloudStatusMessageSchema, payload);
     if (!r.ok) return this.reject(topics.cloudStatus(), `${r.reason}: ${r.detail}`);
+    if (r.value.state === 'online') this.choosePayload(r.value.payloadVersions ?? [1]);
     if (r.value.state !== 'online') {
       this.log.warn({ instanceId: r.value.instanceId }, 'uplink: the cloud ingest is offline; events stay in the journal');
       return;
@@ -388,6 +393,14 @@ export class Uplink {
     if (first) return;
     const lanes = this.delivery.resendUnacknowledged();
     this.log.info({ instanceId: r.value.instanceId, since: r.value.since, lanes }, 'uplink: cloud ingest (re)connected; unacknowledged events re-published');
+  }
+
+  /** Telemetry as v2 only while the cloud says it accepts it (an older cloud, or none heard from: v1). */
+  private choosePayload(accepted: readonly number[]): void {
+    const before = this.delivery.payloadVersion;
+    this.delivery.setPayloadVersion(accepted.includes(PAYLOAD_V2) ? PAYLOAD_V2 : 1);
+    const now = this.delivery.payloadVersion;
+    if (now !== before) this.log.info({ payloadVersion: now, accepted, deflate: this.cfg.deflate && now === PAYLOAD_V2 }, 'uplink: telemetry payload version changed');
   }
 
   private reject(topic: string, reason: string): void {

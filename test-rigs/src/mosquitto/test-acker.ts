@@ -3,10 +3,13 @@
  * validates each batch against the wire contract, stores events by id (a Map: the unique key), tracks the
  * committed seqs per stream and acks the highest contiguous one (stepping over `discardedThrough`).
  * `acking = false` keeps storing but stops acking; stop()/start() takes the "cloud" away entirely.
+ * Telemetry payload v2 (columnar, plain or deflated) is decoded with the contract's decoder; announce()
+ * publishes a retained cloud status saying which payload versions this "cloud" accepts — use it only on a
+ * private broker (the retained cloud status topic is shared by every gateway on a broker).
  */
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { PROTOCOL_VERSION, StatusMessageSchema, UplinkBatchSchema, parsePayload, topics } from '@safeloop/contract';
+import { PROTOCOL_VERSION, StatusMessageSchema, UplinkBatchSchema, decodeTelemetryV2, isDeflated, parsePayload, topics } from '@safeloop/contract';
 import type { AlarmStreamEvent, StatusMessage, Stream, TelemetryEvent } from '@safeloop/contract';
 
 export interface StoredEvent {
@@ -24,6 +27,9 @@ export class TestAcker {
   conflicts = 0;
   redeliveries = 0;
   invalidBatches = 0;
+  /** Telemetry batches that came as payload v2, and their bytes on the wire (v1 and v2). */
+  v2Batches = 0;
+  readonly wireBytes: Record<Stream, number> = { alarm: 0, telemetry: 0 };
   acking = true;
   /** Seqs the acker pretends not to have received (to test gap replay). */
   dropSeqs = new Set<string>();
@@ -76,6 +82,12 @@ export class TestAcker {
     await this.client?.publishAsync(topics.down(this.opts.gatewayId, channel), payload, { qos: 1 });
   }
 
+  /** Publish a retained cloud status (online) listing the payload versions accepted (private brokers only). */
+  async announce(payloadVersions: number[], instanceId = 'acker'): Promise<void> {
+    const status = { v: PROTOCOL_VERSION, state: 'online', instanceId, since: Date.now(), payloadVersions };
+    await this.client?.publishAsync(topics.cloudStatus(), JSON.stringify(status), { qos: 1, retain: true });
+  }
+
   async ack(stream: Stream, ackSeq: number): Promise<void> {
     await this.sendRaw('ack', JSON.stringify({ v: PROTOCOL_VERSION, gatewayId: this.opts.gatewayId, stream, ackSeq }));
   }
@@ -90,11 +102,14 @@ export class TestAcker {
       if (s.ok) this.statuses.push(s.value);
       else this.invalidBatches += 1;
     } else {
-      const r = parsePayload(UplinkBatchSchema, payload);
+      const v2 = topic.endsWith('/telemetry') && (isDeflated(payload) || payload.subarray(0, 7).toString() === '{"v":2,');
+      const r = v2 ? decodeTelemetryV2(payload) : parsePayload(UplinkBatchSchema, payload);
+      if (v2 && r.ok) this.v2Batches += 1;
       if (!r.ok) {
         this.invalidBatches += 1;
       } else {
         const batch = r.value;
+        this.wireBytes[batch.stream] += payload.byteLength;
         for (const event of batch.events) {
           if (this.dropSeqs.has(`${batch.stream}:${event.seq}`)) continue;
           const prior = this.bySeq[batch.stream].get(event.seq);
