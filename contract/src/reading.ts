@@ -102,7 +102,8 @@ function epochOk(t: unknown): t is number {
   return typeof t === 'number' && Number.isInteger(t) && t >= 946_684_800_000 && t <= 4_102_444_800_000;
 }
 
-function readingValid(r: Reading): boolean {
+/** True when r passes ReadingSchema (the fast check behind fastCheckReading, without the copy). */
+export function readingValid(r: Reading): boolean {
   if (typeof r !== 'object' || r === null) return false;
   const { point, value, unit, quality, reason, detail, sourceTime, gatewayTime, historical } = r;
   if (typeof point !== 'string') return false;
