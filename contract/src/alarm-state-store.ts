@@ -15,6 +15,24 @@ export interface AlarmStateSnapshot {
 }
 
 const NO_LIMITS: PointAlarmConfig = { limits: [] };
+/** Batches shorter than this are looked up point by point (bridges, single values). */
+const MIN_PLAN_LENGTH = 8;
+const MAX_PLANS = 20_000;
+
+interface PollPlan {
+  readonly points: readonly string[];
+  readonly configs: readonly PointAlarmConfig[];
+  readonly anyLimits: boolean;
+}
+
+/** Every reading good and at the plan's point (same order). */
+function allGoodInPlan(readings: readonly Reading[], points: readonly string[]): boolean {
+  for (let i = 0; i < readings.length; i++) {
+    const r = readings[i]!;
+    if (r.quality !== 'good' || r.point !== points[i]) return false;
+  }
+  return true;
+}
 
 function deviceOf(point: string): string {
   return point.slice(0, point.lastIndexOf('/'));
@@ -28,6 +46,11 @@ export class AlarmStateStore {
   private readonly points = new Map<string, PointAlarmState>();
   private readonly devices = new Map<string, Partial<Record<FaultCode, FaultState>>>();
   private activeFaultCount = 0;
+  /**
+   * Poll plans seen: a source sends the same points in the same order every cycle (a device's poll), so
+   * the configs are looked up once per plan, keyed by its first point, instead of once per reading.
+   */
+  private readonly plans = new Map<string, PollPlan>();
 
   /**
    * @param configs per full point path; points without an entry are still watched for faults.
@@ -41,6 +64,7 @@ export class AlarmStateStore {
   /** Replace the configuration (remote config); conditions of limits that still exist keep their state. */
   setConfigs(configs: ReadonlyMap<string, PointAlarmConfig>): void {
     this.configs = configs;
+    this.plans.clear();
     for (const [point, ps] of this.points) pruneConditions(configs.get(point) ?? this.fallback, ps);
   }
 
@@ -50,8 +74,12 @@ export class AlarmStateStore {
 
   evaluate(readings: readonly Reading[]): EvaluatorEvent[] {
     const out: EvaluatorEvent[] = [];
-    for (const r of readings) {
-      const cfg = this.configs.get(r.point) ?? this.fallback;
+    const plan = this.planOf(readings);
+    // Hot path: a poll of a device without limits, every reading good, no fault active → nothing to do.
+    if (plan && !plan.anyLimits && this.activeFaultCount === 0 && allGoodInPlan(readings, plan.points)) return out;
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i]!;
+      const cfg = plan && plan.points[i] === r.point ? plan.configs[i]! : (this.configs.get(r.point) ?? this.fallback);
       // Hot path: a good reading of a point without limits changes nothing while no fault is active.
       if (cfg.limits.length === 0 && r.quality === 'good' && this.activeFaultCount === 0) continue;
       const events = evaluateReading(r, cfg, this.access(r.point));
@@ -61,6 +89,20 @@ export class AlarmStateStore {
       }
     }
     return out;
+  }
+
+  /** The plan of this batch (built on first sight, rebuilt when the batch no longer matches it). */
+  private planOf(readings: readonly Reading[]): PollPlan | undefined {
+    const first = readings[0];
+    if (!first || readings.length < MIN_PLAN_LENGTH) return undefined;
+    const known = this.plans.get(first.point);
+    if (known && known.points.length === readings.length && known.points[readings.length - 1] === readings[readings.length - 1]!.point) return known;
+    if (!known && this.plans.size >= MAX_PLANS) return undefined;
+    const points = readings.map((r) => r.point);
+    const configs = points.map((p) => this.configs.get(p) ?? this.fallback);
+    const plan: PollPlan = { points, configs, anyLimits: configs.some((c) => c.limits.length > 0) };
+    this.plans.set(first.point, plan);
+    return plan;
   }
 
   private access(point: string): StateAccess {

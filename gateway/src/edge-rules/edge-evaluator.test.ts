@@ -75,3 +75,25 @@ test('low limits (欠氧) mirror high ones', () => {
   assert.deepEqual(ev.evaluate([mk(19.6, 2)]), [], 'inside deadband');
   assert.deepEqual(ev.evaluate([mk(19.8, 3)]).map((e) => e.kind), ['cleared']);
 });
+
+test('poll plans: limits are found per point whatever the batch order, and new limits take effect at once', () => {
+  // A device poll of 200 points, only p150 has a limit; the store remembers the poll's layout (issue 20).
+  const points = Array.from({ length: 200 }, (_, i) => `site/dev/p${i}`);
+  const limit = (value: number) => ({ limits: [AlarmLimitSchema.parse({ level: 'GAS_1', direction: 'high', value })] });
+  const ev = new EdgeEvaluator(new Map([['site/dev/p150', limit(25)]]));
+  const poll = (t: number, value: (i: number) => number, order = points) =>
+    order.map((point) => ({ point, value: value(Number(point.slice(10))), quality: 'good' as const, sourceTime: T0 + t * 1000, gatewayTime: T0 + t * 1000 }));
+  assert.deepEqual(alarmsOnly(ev.evaluate(poll(0, () => 10))), []);
+  assert.deepEqual(alarmsOnly(ev.evaluate(poll(1, (i) => (i === 150 ? 30 : 10)))).map((e) => `${e.kind}:${e.point}`), ['raised:site/dev/p150']);
+  // Same first point, same length, another order: p150 is now elsewhere in the batch.
+  const shuffled = [points[0]!, ...points.slice(1).reverse()];
+  assert.deepEqual(alarmsOnly(ev.evaluate(poll(2, () => 10, shuffled))).map((e) => `${e.kind}:${e.point}`), ['cleared:site/dev/p150']);
+  assert.deepEqual(alarmsOnly(ev.evaluate(poll(3, () => 10))), []);
+  // A limit on p7 arrives by remote configuration: the next poll of the same layout evaluates it.
+  ev.setLimits(new Map([['site/dev/p150', limit(25)], ['site/dev/p7', limit(5)]]));
+  assert.deepEqual(alarmsOnly(ev.evaluate(poll(4, () => 10))).map((e) => `${e.kind}:${e.point}`), ['raised:site/dev/p7']);
+  // Bad readings of points without limits still go through the fault path (device-scope comm loss).
+  const bad = poll(5, () => 10).map((r) => ({ ...r, value: null, quality: 'bad' as const, reason: 'comm_lost' as const }));
+  for (let t = 5; t < 40; t++) ev.evaluate(bad.map((r) => ({ ...r, sourceTime: T0 + t * 1000, gatewayTime: T0 + t * 1000 })));
+  assert.deepEqual(ev.activeFaults(), ['site/dev|comm_lost'], 'a silent device raises its comm-loss fault');
+});

@@ -8,7 +8,7 @@
  * Every discard is logged and announced by one `GW_TELEMETRY_DISCARDED` system event (count, seq and time range).
  * Must run inside a write transaction.
  */
-import type { Database as Db } from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
 import type { Clock, Logger } from '@safeloop/contract';
 import type { JournalConfig } from './config.ts';
 import type { TelemetryBatches } from './telemetry-batches.ts';
@@ -28,6 +28,7 @@ export class DiskBudget {
   telemetry: TelemetryBatches | undefined;
   private lastDiscard: { at: number; count: number; fromSeq: number; toSeq: number } | undefined;
   private alarmsOverBudget = false;
+  private pageStmts: { size: Statement<[], number>; count: Statement<[], number>; free: Statement<[], number> } | undefined;
 
   constructor(private readonly deps: { db: Db; config: JournalConfig; logger: Logger; clock: Clock; path: string }) {
     const budget = deps.config.diskBudgetBytes;
@@ -37,11 +38,14 @@ export class DiskBudget {
 
   /** Bytes of database pages in use (free pages are reused before the file grows). */
   usedBytes(): number {
-    const db = this.deps.db;
-    const pageSize = db.pragma('page_size', { simple: true }) as number;
-    const pages = db.pragma('page_count', { simple: true }) as number;
-    const free = db.pragma('freelist_count', { simple: true }) as number;
-    return (pages - free) * pageSize;
+    // Prepared once: this runs inside every journal write (db.pragma() compiles its statement on each call).
+    this.pageStmts ??= {
+      size: this.deps.db.prepare<[], number>('PRAGMA page_size').pluck(),
+      count: this.deps.db.prepare<[], number>('PRAGMA page_count').pluck(),
+      free: this.deps.db.prepare<[], number>('PRAGMA freelist_count').pluck(),
+    };
+    const { size, count, free } = this.pageStmts;
+    return (count.get()! - free.get()!) * size.get()!;
   }
 
   enforce(): void {

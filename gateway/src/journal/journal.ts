@@ -7,7 +7,7 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Database as Db, Statement } from 'better-sqlite3';
+import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
 import {
   AlarmEventSchema,
@@ -100,6 +100,11 @@ export class Journal {
     mark: Statement<[string, number, number]>;
     peekAlarm: Statement<[number, number, number], { seq: number; id: string; gateway_time: number; body: string }>;
   };
+  /**
+   * One transaction wrapper for every write, built once (better-sqlite3 builds four closures per
+   * db.transaction() call): called with the work as its argument; nested, it is a savepoint.
+   */
+  private readonly runInTx: Transaction<(fn: () => void) => void>;
   private rejected = 0;
   private identity: string | undefined;
   private writeFailure: { code: string; message: string } | undefined;
@@ -153,6 +158,7 @@ export class Journal {
       mark: this.db.prepare('INSERT INTO ack_marks (stream, acked_seq, at) VALUES (?, ?, ?)'),
       peekAlarm: this.db.prepare('SELECT seq, id, gateway_time, body FROM alarm_events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?'),
     };
+    this.runInTx = this.db.transaction((fn: () => void) => fn());
     this.telemetry = new TelemetryBatches(this.db);
     this.budget.telemetry = this.telemetry;
     this.budget.onDiscard = (d) => this.insertAlarmBodies([d]);
@@ -368,7 +374,7 @@ export class Journal {
   /** Budget check inside the caller's write transaction, as a savepoint: a failure undoes only the trim. */
   private enforceWithin(): void {
     try {
-      this.db.transaction(() => this.budget.enforce())();
+      this.runInTx(() => this.budget.enforce());
     } catch (err) {
       this.warnRate('budget', (suppressed) => this.log.error({ err: errorMessage(err), suppressed }, 'journal: disk budget check failed'));
     }
@@ -384,14 +390,14 @@ export class Journal {
 
   /** Run fn in an IMMEDIATE transaction; on a full disk trim telemetry and retry once; failures set health and throw. */
   private write(what: string, fn: () => void): void {
-    const tx = this.db.transaction(fn);
+    const tx = this.runInTx;
     try {
-      tx.immediate();
+      tx.immediate(fn);
     } catch (err) {
       if (classifyDiskError(err) === 'full') {
         try {
-          this.db.transaction(() => this.budget.emergencyTrim()).immediate();
-          tx.immediate();
+          tx.immediate(() => this.budget.emergencyTrim());
+          tx.immediate(fn);
           this.writeFailure = undefined;
           return;
         } catch (retryErr) {
