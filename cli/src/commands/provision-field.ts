@@ -281,7 +281,7 @@ export function registerFieldProvisionCommands(group: Command, io: ProvisionIo =
     .option('--token <token>', 'API token of a field technician')
     .option('--site <id>', 'site the report belongs to')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  safeloop provision commission --plan visit.yaml --technician "Sun Wei" --cloud https://cloud.example --token $TOKEN --site tank-farm')
+    .addHelpText('after', '\nExample:\n  safeloop provision commission --plan examples/commission-plan.yaml --technician "Sun Wei" --cloud https://cloud.example --token $TOKEN --site tank-farm')
     .action((opts: CommissionCliOptions) => runCommission(opts, io));
 }
 
