@@ -1,8 +1,9 @@
 /**
  * Our Modbus TCP and RTU masters on the driver comparison's fault matrix (gateway/bench/driver-faults.ts):
  * against a scripted slave per personality — correct, silent, exception, short frame, garbled frame,
- * another unit's reply, a reply after the timeout followed by the next request — every outcome is the
- * right values or the right reason. The same matrix is run against a modbus-serial-based driver by
+ * another unit's reply, a reply after the timeout that overlaps the next request — every outcome is the
+ * right values or the right reason, never another request's values (on RTU the request after a
+ * timeout fails fast while the unit is suspect, RELIABILITY.md C2). The same matrix is run against a modbus-serial-based driver by
  * gateway/bench/field-modbus-drivers.bench.ts (docs/BENCHMARKS.md, "Gateway field I/O").
  */
 import { test } from 'node:test';
@@ -19,7 +20,7 @@ for (const kind of ['tcp', 'rtu'] as const) {
     }
     assert.deepEqual(
       outcomes,
-      Object.fromEntries(PERSONALITIES.map((p) => [p, `right: ${p === 'late' ? 'timeout; then ok 100,101' : p === 'garbled' ? (kind === 'tcp' ? 'comm_lost' : 'crc_error') : { correct: 'ok 0,1', silent: 'timeout', exception: 'exception', short: 'short_frame', wrongUnit: 'timeout' }[p]}`])),
+      Object.fromEntries(PERSONALITIES.map((p) => [p, `right: ${p === 'late' ? (kind === 'tcp' ? 'timeout; then ok 100,101' : 'timeout; then timeout') : p === 'garbled' ? (kind === 'tcp' ? 'comm_lost' : 'crc_error') : { correct: 'ok 0,1', silent: 'timeout', exception: 'exception', short: 'short_frame', wrongUnit: 'timeout' }[p]}`])),
     );
   });
 }
