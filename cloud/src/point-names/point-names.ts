@@ -99,6 +99,9 @@ export class PointNames {
     return out;
   }
 
+  /** A profile of the cloud's catalog (the library plus `profileDirs`) by id. */
+  readonly profileById = (id: string): DeviceProfile | undefined => this.deps.catalog.find(id)?.profile;
+
   private profile(id: string | undefined): DeviceProfile | undefined {
     if (id === undefined) return undefined;
     const entry = this.deps.catalog.find(id);

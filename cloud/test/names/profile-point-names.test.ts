@@ -151,6 +151,12 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.equal(byPath.get('tank-farm/lel-03/gas')?.name, '3号罐 东侧探头');
       assert.equal(byPath.get('tank-farm/lel-03/gas')?.nameSource, 'registry');
       assert.equal(byPath.get('tank-farm/lel-03/gas')?.unit, '%LEL', 'unit filled from the profile');
+
+      // The site view (device page, plan) resolves the site-folder profile through the same catalog.
+      const view = await operator<{ points: Record<string, { name?: { zh: string; en: string }; unit?: string; limits: unknown[] }> }>('GET', '/api/sites/tank-farm/view');
+      assert.equal(view.status, 200);
+      assert.deepEqual(view.body.points['tank-farm/gas-01/gas']?.name, { zh: '可燃气体', en: 'Combustible gas' });
+      assert.equal(view.body.points['tank-farm/gas-01/gas']?.limits.length, 1);
     });
   });
 }
