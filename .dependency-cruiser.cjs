@@ -1,7 +1,7 @@
 /**
  * The house rules, checked by `npm run build` (npm run lint:deps) and CI. Each rule says why.
- * Packages: contract ← device-profiles, firmware-bridges ← gateway; contract ← cloud; cli and test-rigs
- * compose the others. Test support lives in test-rigs/ and in test folders, never in a production src/.
+ * Packages: contract ← device-profiles, firmware-bridges ← gateway; contract, device-profiles ← cloud (profile
+ * names, units and ranges); cli and test-rigs compose the others. Test support lives in test-rigs/ and in test folders, never in a production src/.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -72,6 +72,23 @@ test('cloud: an invalid store kind is named', () => {
   const r = runCli(['cloud', '--config', file, '--check']);
   assert.equal(r.status, 2);
   assert.match(r.stderr, /cloud-bad\.yaml: store\.kind: /);
+});
+
+test('cloud --check reads profileDirs as start does: a bad profile is named, a good folder counted', () => {
+  const profiles = join(dir, 'cloud-profiles');
+  mkdirSync(profiles, { recursive: true });
+  const profile = (unit: string) =>
+    `id: acme-pt9\nname: { zh: 压力变送器, en: Pressure transmitter }\nsector: hazchem\nprotocol: modbus\npoints:\n  - { id: p, name: { zh: 压力, en: Pressure }, table: holding, address: 0, type: uint16, unit: ${unit}, range: { min: 0, max: 4 } }\n`;
+  writeFileSync(join(profiles, 'acme-pt9.yaml'), profile('MPa'));
+  const file = join(dir, 'cloud-profiles.yaml');
+  writeFileSync(file, `mqtt: { url: "mqtt://127.0.0.1:1883" }\nprofileDirs: [${JSON.stringify(profiles)}]\n`);
+  const ok = runCli(['cloud', '--config', file, '--check']);
+  assert.equal(ok.status, 0, ok.stderr);
+  assert.match(ok.stdout, /valid \(store sqlite, \d+ device profiles, 1 from profileDirs\)/);
+  writeFileSync(join(profiles, 'acme-pt9.yaml'), profile('Mpa'));
+  const bad = runCli(['cloud', '--config', file, '--check']);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /acme-pt9\.yaml: points\.0\.unit: unknown unit "Mpa"/);
 });
 
 test('rig: a missing file is reported with its name', () => {

@@ -10,6 +10,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Registry as PromRegistry, collectDefaultMetrics } from 'prom-client';
 import { errorMessage, systemClock, topics, type Clock, type Logger } from '@safeloop/contract';
+import { ProfileCatalog } from '@safeloop/device-profiles';
 import { AlarmService, EscalationScheduler, type AlarmSummary } from './alarms/index.ts';
 import { AuthService, ensureInitialAdmin } from './auth/index.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded-broker.ts';
@@ -24,6 +25,7 @@ import { createTelemetryStore, type TelemetryStore } from './store/index.ts';
 import { SiteLayoutStore } from './site-views/layout-store.ts';
 import { loadRuleFile, mergeRuleSets, RulesEngine } from './rules/index.ts';
 import { loadSeedFile, Registry } from './tenancy/index.ts';
+import { PointNames } from './point-names/point-names.ts';
 
 export interface CloudServiceDeps {
   logger: Logger;
@@ -74,6 +76,8 @@ export class CloudService {
     const base = deps.repoRoot ?? process.cwd();
     const path = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
     const dataPath = (p: string): string => (isAbsolute(p) ? p : resolve(process.cwd(), p));
+    // Read before anything opens: a bad profile file or a duplicate id stops the start naming the files.
+    const profiles = ProfileCatalog.load({ dirs: config.profileDirs.map(path) });
 
     const broker = config.embeddedBroker
       ? await startEmbeddedBroker({
@@ -101,6 +105,17 @@ export class CloudService {
     if (seed && config.seed) await siteLayouts.applySeed(seed.layouts, dirname(path(config.seed)));
     await ensureInitialAdmin(registry.users, { passwordFile: config.auth.initialAdminPasswordFile ? path(config.auth.initialAdminPasswordFile) : undefined, logger });
 
+    // Point names from device profiles (the library plus config.profileDirs); the desired configurations
+    // that say which device uses which profile are read once provisioning is up.
+    let remoteConfig: ProvisioningParts['remoteConfig'] | undefined;
+    const pointNames = new PointNames({
+      registry,
+      catalog: profiles,
+      desiredConfig: async (gatewayId) => (await remoteConfig?.get(gatewayId))?.config,
+      clock,
+      logger: deps.logger,
+    });
+
     const liveHub = new LiveHub({ registry, logger: deps.logger });
     // Provider credentials are read here: a missing file or variable stops the start with its name.
     const notify = await setupNotify(config.notify, { db, clock, logger: deps.logger, baseDir: base });
@@ -109,7 +124,7 @@ export class CloudService {
 
     const siren = new MqttSirenCommander({ logger: deps.logger });
     const notifier = new NotificationDispatcher({ registry, liveHub, logger: deps.logger, clock, siren, ...notify.dispatcherDeps });
-    const alarms = new AlarmService({ db, registry, notifier, logger: deps.logger, clock, metricsRegistry, ...(config.alarms.policy ? { policy: config.alarms.policy } : {}) });
+    const alarms = new AlarmService({ db, registry, notifier, logger: deps.logger, clock, metricsRegistry, pointTitle: (title, point) => pointNames.title(title, point), ...(config.alarms.policy ? { policy: config.alarms.policy } : {}) });
     await alarms.migrate();
     notify.engine.onReached = (alarmId) => alarms.recordPushOutcome(alarmId, true, { note: 'reached on a later delivery attempt' });
     if (notify.configured.length === 0) logger.warn({}, 'no SMS, voice or work-chat provider configured: alarms reach people in-app only and are marked push_failed');
@@ -159,6 +174,7 @@ export class CloudService {
         ...(config.provisioning.renew ? { renew: { host: config.provisioning.renew.host, port: config.provisioning.renew.port, ...(config.provisioning.renew.hostnames ? { hostnames: config.provisioning.renew.hostnames } : {}) } } : {}),
       },
     );
+    remoteConfig = provisioning.remoteConfig;
     const auth = new AuthService({ db, users: registry.users, clock, secret: readOrCreateSecret(dataPath(config.auth.secretFile)), tokenTtlMs: config.auth.tokenTtlSec * 1000 });
     const staticDir = config.web.enabled ? path(config.web.dir ?? join(base, 'cloud/web')) : undefined;
     if (staticDir && !config.web.dir) {
@@ -170,7 +186,7 @@ export class CloudService {
       list: () => rules.ruleSet,
       put: (input: unknown, by: { username: string }) => rules.publish(db, input, by.username),
     };
-    const http = buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, rules: rulesAccess, logger: deps.logger, staticDir, clock, provisioning: provisioning.provisioning, remoteConfig: provisioning.remoteConfig, metricsToken: readOrCreateSecret(dataPath(config.metrics.tokenFile)), trustProxy: config.http.trustProxy, deliveries: notify.store, inbox: notify.inbox, siteLayouts });
+    const http = buildHttpServer({ db, registry, alarms, liveHub, auth, metricsRegistry, telemetry: store, rules: rulesAccess, logger: deps.logger, staticDir, clock, provisioning: provisioning.provisioning, remoteConfig: provisioning.remoteConfig, pointNames, metricsToken: readOrCreateSecret(dataPath(config.metrics.tokenFile)), trustProxy: config.http.trustProxy, deliveries: notify.store, inbox: notify.inbox, siteLayouts });
 
     const escalation = config.workers.escalation
       ? new EscalationScheduler({ alarms, clock, logger: deps.logger, intervalMs: config.workers.escalationTickSec * 1000 })

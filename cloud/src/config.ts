@@ -66,6 +66,13 @@ export const CloudConfigSchema = z.object({
   seed: z.string().optional(),
   /** Rule files (YAML/JSON) loaded at start; rules can later be changed through the API. */
   ruleFiles: z.array(z.string()).default([]),
+  /**
+   * Folders of device profile files beside the built-in library (the same files a gateway's
+   * `profileDirs` names), so alarm titles and site pages show the names of site-added profiles.
+   * Relative paths resolve like `seed`'s (against the checkout when run by `safeloop cloud`); a bad
+   * file or a duplicate id stops the start (and `cloud --check`) naming the file.
+   */
+  profileDirs: z.array(z.string().min(1)).default([]),
   auth: z
     .object({
       /** File holding the token-signing secret; created with a random secret if missing. */

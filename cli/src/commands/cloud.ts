@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfigFile } from '@safeloop/contract';
 import { CloudConfigSchema } from '@safeloop/cloud/config';
+import { ProfileCatalog } from '@safeloop/device-profiles';
 import { createLogger } from '../logger.ts';
 import { onShutdown } from '../shutdown.ts';
 import { REPO_ROOT } from '../repo-root.ts';
@@ -18,8 +19,11 @@ export function registerCloudCommand(program: Command): void {
     )
     .action(async (opts: { config: string; logLevel: string; check?: boolean }) => {
       const config = loadConfigFile(opts.config, CloudConfigSchema);
+      // The profile folders are read as start reads them: a bad file or a duplicate id is refused here too.
+      const profiles = ProfileCatalog.load({ dirs: config.profileDirs, baseDir: REPO_ROOT });
       if (opts.check) {
-        process.stdout.write(`${opts.config}: valid (store ${config.store.kind})\n`);
+        const extra = profiles.entries().filter((e) => !e.library).length;
+        process.stdout.write(`${opts.config}: valid (store ${config.store.kind}, ${profiles.entries().length} device profiles, ${extra} from profileDirs)\n`);
         return;
       }
       const logger = createLogger({ level: opts.logLevel, name: 'safeloop-cloud' });

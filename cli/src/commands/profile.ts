@@ -46,7 +46,7 @@ export function registerProfileCommand(program: Command): void {
     .description('List every profile: the built-in library, then each --profile-dir (id, names, protocol, points, file)')
     .option('--profile-dir <dir>', 'a folder of extra profile files (repeatable)', collect, [] as string[])
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExamples:\n  safeloop profile list\n  safeloop profile list --profile-dir site-profiles')
+    .addHelpText('after', '\nExamples:\n  safeloop profile list\n  safeloop profile list --profile-dir examples/site-profiles')
     .action((opts: { profileDir: string[]; json?: boolean }) => {
       const catalog = ProfileCatalog.load({ dirs: opts.profileDir });
       const rows = catalog.entries().map((e) => ({ id: e.profile.id, zh: e.profile.name.zh, en: e.profile.name.en, protocol: e.profile.protocol, points: e.profile.points.length, file: e.file, library: e.library }));
@@ -63,7 +63,7 @@ export function registerProfileCommand(program: Command): void {
     .argument('<profile>', 'profile id, or the path of a profile file')
     .option('--profile-dir <dir>', 'a folder of extra profile files (repeatable)', collect, [] as string[])
     .option('--json', 'print the resolved profile as JSON')
-    .addHelpText('after', '\nExamples:\n  safeloop profile show generic-catalytic-lel\n  safeloop profile show site-profiles/acme-gd100.yaml')
+    .addHelpText('after', '\nExamples:\n  safeloop profile show generic-catalytic-lel\n  safeloop profile show examples/site-profiles/acme-gd100.yaml')
     .action((ref: string, opts: { profileDir: string[]; json?: boolean }) => {
       const catalog = ProfileCatalog.load({ dirs: opts.profileDir });
       const p = catalog.get(ref);
@@ -73,7 +73,7 @@ export function registerProfileCommand(program: Command): void {
     .command('validate')
     .description('Check profile files against the schema and the library rules; every error of every file with file and path, exit 1 if any')
     .argument('<files...>', 'profile files (YAML or JSON) or folders')
-    .addHelpText('after', '\nExamples:\n  safeloop profile validate site-profiles/acme-gd100.yaml\n  safeloop profile validate device-profiles/profiles')
+    .addHelpText('after', '\nExamples:\n  safeloop profile validate examples/site-profiles/acme-gd100.yaml\n  safeloop profile validate device-profiles/profiles')
     .action((files: string[]) => {
       const list = expand(files);
       if (list.length === 0) throw new SafeLoopError('CLI_USAGE', `no profile files (*.yaml, *.yml, *.json) in ${files.join(', ')}`);

@@ -5,8 +5,10 @@
  * Heavy modules (serialport, node-opcua) load inside the actions so `--help` stays fast.
  */
 import { writeFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { SafeLoopError } from '@safeloop/contract';
+import type { ProfileCatalog } from '@safeloop/device-profiles';
 
 export interface ProvisionIo {
   out: (text: string) => void;
@@ -144,23 +146,37 @@ interface CommissionCliOptions {
   profileDir: string[];
 }
 
-/** Interactive plan when no --plan is given on a terminal: one device at a time. */
-async function promptPlan(io: ProvisionIo): Promise<unknown> {
+/** The profiles a prompt offers: the library's ids on one line, then each profile of the extra folders with its name and file. */
+function profileChoices(catalog: ProfileCatalog, cwd = process.cwd()): string {
+  const entries = catalog.entries();
+  const library = entries.filter((e) => e.library).map((e) => e.profile.id);
+  const extra = entries.filter((e) => !e.library);
+  const lines = [`Profiles (library): ${library.join(', ')}`];
+  if (extra.length > 0) {
+    lines.push('Profiles (--profile-dir):');
+    for (const e of extra) lines.push(`  ${e.profile.id}  ${e.profile.name.zh} / ${e.profile.name.en}  (${relative(cwd, e.file)})`);
+  }
+  lines.push('A profile file may also be given by its path.');
+  return `${lines.join('\n')}\n`;
+}
+
+/** Interactive plan when no --plan is given on a terminal: one device at a time, profiles from the catalog (library and --profile-dir). */
+async function promptPlan(io: ProvisionIo, catalog: ProfileCatalog): Promise<unknown> {
   const { createInterface } = await import('node:readline/promises');
   const c = await import('@safeloop/gateway/commissioning/transport-spec');
-  const { listProfiles, nearProfileIds } = await import('@safeloop/device-profiles');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const technician = (await rl.question('Technician name: ')).trim();
-    io.err(`Profiles: ${listProfiles().map((p) => p.id).join(', ')}\n`);
+    io.err(profileChoices(catalog));
     const devices: unknown[] = [];
     for (;;) {
       const id = (await rl.question(`Device ${devices.length + 1} id (empty to finish): `)).trim();
       if (id === '') break;
       const profile = (await rl.question('  profile: ')).trim();
-      if (!listProfiles().some((p) => p.id === profile)) {
-        const near = nearProfileIds(profile);
-        io.err(`  unknown profile "${profile}"${near.length > 0 ? ` (did you mean ${near.join(', ')}?)` : ''} — device skipped\n`);
+      try {
+        catalog.get(profile);
+      } catch (err) {
+        io.err(`  ${err instanceof Error ? err.message : String(err)} — device skipped\n`);
         continue;
       }
       const spec = await rl.question('  transport (rtu:PATH:BAUD:PARITY:UNIT | tcp:HOST:PORT:UNIT | opc.tcp://…): ');
@@ -185,17 +201,17 @@ async function runCommission(opts: CommissionCliOptions, io: ProvisionIo): Promi
   const { validateConfig } = await import('@safeloop/contract');
   const upload = [opts.cloud, opts.token, opts.site].filter((x) => x !== undefined).length;
   if (upload !== 0 && upload !== 3) throw new SafeLoopError('CLI_USAGE', 'uploading needs all of --cloud URL, --token TOKEN and --site ID');
+  const { ProfileCatalog } = await import('@safeloop/device-profiles');
+  const catalog = ProfileCatalog.load({ dirs: opts.profileDir });
   let plan;
   if (opts.plan !== undefined) plan = c.loadCommissionPlan(opts.plan);
-  else if (process.stdin.isTTY) plan = validateConfig('(prompts)', await promptPlan(io), c.CommissionPlanSchema);
+  else if (process.stdin.isTTY) plan = validateConfig('(prompts)', await promptPlan(io, catalog), c.CommissionPlanSchema);
   else throw new SafeLoopError('CLI_USAGE', 'give --plan FILE (interactive prompts need a terminal)');
   if (opts.reads !== undefined) plan = { ...plan, reads: positiveInt(opts.reads, '--reads') };
   const technician = opts.technician ?? plan.technician;
   if (technician === undefined || technician.trim() === '') throw new SafeLoopError('CLI_USAGE', 'name the technician: --technician NAME or `technician:` in the plan');
   if (opts.site !== undefined) plan = { ...plan, site: opts.site };
 
-  const { ProfileCatalog } = await import('@safeloop/device-profiles');
-  const catalog = ProfileCatalog.load({ dirs: opts.profileDir });
   const result = await c.commissionDevices(plan, {
     technician,
     resolveProfile: catalog.resolve,
@@ -265,7 +281,7 @@ export function registerFieldProvisionCommands(group: Command, io: ProvisionIo =
     .option('--token <token>', 'API token of a field technician')
     .option('--site <id>', 'site the report belongs to')
     .option('--json', 'print JSON')
-    .addHelpText('after', '\nExample:\n  safeloop provision commission --plan visit.yaml --technician "Sun Wei" --cloud https://cloud.example --token $TOKEN --site tank-farm')
+    .addHelpText('after', '\nExample:\n  safeloop provision commission --plan examples/commission-plan.yaml --technician "Sun Wei" --cloud https://cloud.example --token $TOKEN --site tank-farm')
     .action((opts: CommissionCliOptions) => runCommission(opts, io));
 }
 

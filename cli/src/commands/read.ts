@@ -55,7 +55,7 @@ export function registerReadCommand(program: Command): void {
     .option('--json', 'print JSON instead of a table')
     .addHelpText(
       'after',
-      '\nExamples:\n  safeloop read --profile generic-catalytic-lel --tcp 192.168.1.20:502 --unit 1\n  safeloop read --profile generic-piezometer --serial /dev/ttyUSB0 --baud 9600 --parity even --unit 7\n  safeloop read --profile generic-tank-gauging-opcua --opcua opc.tcp://10.0.0.5:4840 --json\n  safeloop read --profile-dir site-profiles --profile acme-gd100 --tcp 192.168.1.21:502 --unit 3\n  safeloop read --profile site-profiles/acme-gd100.yaml --tcp 192.168.1.21:502 --unit 3',
+      '\nExamples:\n  safeloop read --profile generic-catalytic-lel --tcp 192.168.1.20:502 --unit 1\n  safeloop read --profile generic-piezometer --serial /dev/ttyUSB0 --baud 9600 --parity even --unit 7\n  safeloop read --profile generic-tank-gauging-opcua --opcua opc.tcp://10.0.0.5:4840 --json\n  safeloop read --profile-dir examples/site-profiles --profile acme-gd100 --tcp 192.168.1.21:502 --unit 3\n  safeloop read --profile examples/site-profiles/acme-gd100.yaml --tcp 192.168.1.21:502 --unit 3',
     )
     .action(async (opts: ReadOptions) => {
       // node-opcua prints its warnings with console.log: stdout must carry only the table or the JSON.

@@ -47,6 +47,8 @@ export interface AlarmServiceDeps {
   clock: Clock;
   policy?: EscalationPolicy;
   metricsRegistry?: PromRegistry;
+  /** A new alarm's title with the point's human name in place of its path (point-names/); absent: titles as raised. */
+  pointTitle?: (title: string, point: string) => Promise<string>;
 }
 
 /** What a lifecycle action wants to change, decided from the alarm as it is now. */
@@ -101,7 +103,8 @@ export class AlarmService implements AlarmSink {
 
   // ── AlarmSink ──────────────────────────────────────────────────────────────────────────
 
-  async raise(input: AlarmConditionInput): Promise<{ alarmId: string; created: boolean }> {
+  async raise(raised: AlarmConditionInput): Promise<{ alarmId: string; created: boolean }> {
+    const input = await this.withPointName(raised);
     for (let attempt = 0; ; attempt++) {
       try {
         const effects: Effect[] = [];
@@ -116,6 +119,17 @@ export class AlarmService implements AlarmSink {
         if (attempt < 2 && isUniqueViolation(err)) continue;
         throw err;
       }
+    }
+  }
+
+  /** Naming never stops an alarm: on any failure the title stays as raised. */
+  private async withPointName(input: AlarmConditionInput): Promise<AlarmConditionInput> {
+    if (!this.deps.pointTitle || input.point === undefined) return input;
+    try {
+      return { ...input, title: await this.deps.pointTitle(input.title, input.point) };
+    } catch (err) {
+      this.log.warn({ point: input.point, err: errorMessage(err) }, 'point name lookup failed: alarm titled with the point path');
+      return input;
     }
   }
 

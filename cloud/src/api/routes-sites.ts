@@ -66,7 +66,7 @@ export function registerSiteRoutes(app: ZApp, deps: HttpServerDeps): void {
       const desired = await deps.remoteConfig?.get(gw).catch(() => undefined);
       if (desired) devices.push(...devicesFromConfig(gw, desired.config));
     }
-    return { ...site, points, gatewayIds, devices };
+    return { ...site, points: deps.pointNames ? await deps.pointNames.sitePoints(site.id, points) : points, gatewayIds, devices };
   });
 
   app.get('/api/sites/:id/latest', { schema: { tags: ['telemetry'], params: IdParams }, config: READ }, async (req) => {

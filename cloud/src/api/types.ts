@@ -14,6 +14,7 @@ import type { SecurityLog } from '../auth/security-log.ts';
 import type { ProvisioningService } from '../provisioning/provisioning-service.ts';
 import type { RemoteConfigService } from '../provisioning/remote-config.ts';
 import type { SiteLayoutStore } from '../site-views/layout-store.ts';
+import type { PointNames } from '../point-names/point-names.ts';
 import type { LatestQuery, LatestValue, MinuteAggregate, RawReadingRow } from '../store/telemetry-store.ts';
 
 export type ZApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
@@ -51,6 +52,8 @@ export interface HttpServerDeps {
   provisioning?: ProvisioningService | undefined;
   /** Desired gateway configuration (cloud/src/provisioning). */
   remoteConfig?: RemoteConfigService | undefined;
+  /** Point names, units and ranges from device profiles (GET /api/sites/:id fills its points from them). */
+  pointNames?: PointNames | undefined;
   /** Delivery records of SMS / voice / work-chat pages (GET /api/alarms/:id/deliveries). */
   deliveries?: DeliveryStore | undefined;
   /** Site layouts and plan images (GET /api/sites/:id/view, PUT /api/sites/:id/layout). */

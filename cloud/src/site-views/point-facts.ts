@@ -3,7 +3,7 @@
  * every device point, from the gateways' desired configurations (read as data) and the device-profile
  * library (the same YAML the gateway loads), with the device's own limit overrides applied the way the
  * gateway applies them. Bridge points (GNSS, HJ 212) contribute the limits declared on them. A device whose
- * profile the library does not hold (a technician's own profile folder on the gateway) contributes nothing.
+ * profile neither the library nor the cloud's `profileDirs` hold contributes nothing.
  */
 import type { AlarmLimit } from '@safeloop/contract';
 import { effectiveLimits, getProfile, type DeviceProfile } from '@safeloop/device-profiles';
@@ -27,15 +27,19 @@ function profileOrUndefined(id: string): DeviceProfile | undefined {
   }
 }
 
-/** Facts of every point a gateway configuration declares, by full point path `site/device/point`. */
-export function pointFactsFromConfig(config: unknown, into = new Map<string, PointFacts>()): Map<string, PointFacts> {
+/**
+ * Facts of every point a gateway configuration declares, by full point path `site/device/point`.
+ * `resolveProfile` finds a device's profile (default: the library; the cloud passes its catalog, which
+ * adds its `profileDirs`).
+ */
+export function pointFactsFromConfig(config: unknown, into = new Map<string, PointFacts>(), resolveProfile: (id: string) => DeviceProfile | undefined = profileOrUndefined): Map<string, PointFacts> {
   const c = obj(config);
   const defaultSite = str(obj(c?.gateway)?.siteId);
   for (const d of Array.isArray(c?.devices) ? (c.devices as unknown[]) : []) {
     const dev = obj(d);
     const id = str(dev?.id);
     const site = str(dev?.site) ?? defaultSite;
-    const profile = str(dev?.profile) ? profileOrUndefined(str(dev?.profile) as string) : undefined;
+    const profile = str(dev?.profile) ? resolveProfile(str(dev?.profile) as string) : undefined;
     if (!dev || !id || !site || !profile || dev.enabled === false) continue;
     const overrides = obj(dev.limits) as Record<string, AlarmLimit[]> | undefined;
     for (const p of profile.points) {

@@ -45,7 +45,7 @@ export function registerSiteViewRoutes(app: ZApp, deps: HttpServerDeps): void {
     const facts = new Map<string, PointFacts>();
     for (const gw of await deps.registry.gatewaysForSite(site.id)) {
       const desired = await deps.remoteConfig?.get(gw).catch(() => undefined);
-      if (desired) pointFactsFromConfig(desired.config, facts);
+      if (desired) pointFactsFromConfig(desired.config, facts, deps.pointNames?.profileById);
     }
     const prefix = `${site.id}/`;
     const [latest, registered] = await Promise.all([deps.telemetry ? deps.telemetry.latest({ siteId: site.id }) : Promise.resolve([]), deps.registry.listPoints(site.id)]);

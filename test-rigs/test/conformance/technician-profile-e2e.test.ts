@@ -17,6 +17,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { silentLogger } from '@safeloop/contract';
 import { GatewayAgent, GatewayConfigSchema } from '@safeloop/gateway';
+import { checkGatewayConfig } from '@safeloop/gateway/config-check';
 import { CloudService } from '@safeloop/cloud/cloud-service';
 import { CloudConfigSchema } from '@safeloop/cloud/config';
 import { startTestMosquitto } from '@safeloop/test-rigs/mosquitto/test-mosquitto';
@@ -183,14 +184,23 @@ void test('a technician adds a device as a YAML profile: validate, read, check, 
       store: { kind: 'sqlite', path: join(site, 'cloud.db') },
       mqtt: { url: broker.url },
       seed: 'cloud/seed/demo.yaml',
+      // The cloud reads the same profile folder, so alarm titles and the site page carry its names.
+      profileDirs: [join(site, 'site-profiles')],
       auth: { secretFile: join(site, 'token-secret') },
       web: { enabled: false },
       workers: { ingest: true, escalation: false },
     }),
-    { logger: silentLogger, repoRoot: REPO },
+    { logger: silentLogger, repoRoot: REPO, validateGatewayConfig: checkGatewayConfig },
   );
   stops.push(() => cloud.stop());
   step('cloud started');
+  // The technician records the gateway's configuration in the cloud (its desired configuration): that is
+  // how the cloud knows which device runs which profile.
+  const techLogin = await fetch(`${cloud.url}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'tech', password: 'safeloop' }) });
+  const techToken = ((await techLogin.json()) as { token: string }).token;
+  const desired = { ...(JSON.parse(await readText(join(site, 'gateway.yaml'))) as Record<string, unknown>), devices: [{ ...device('gas-acme', 'acme-gd100'), name: '1号罐区 可燃气体探测器' }] };
+  const put = await fetch(`${cloud.url}/api/gateways/gw-demo-01/config`, { method: 'PUT', headers: { authorization: `Bearer ${techToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ config: desired }) });
+  assert.equal(put.status, 200, await put.text());
   const agent = await GatewayAgent.start({ config: GatewayConfigSchema.parse(JSON.parse(await readText(join(site, 'gateway.yaml')))), logger: silentLogger, configDir: site });
   stops.push(() => agent.stop());
   step('gateway started');
@@ -212,11 +222,20 @@ void test('a technician adds a device as a YAML profile: validate, read, check, 
   assert.equal(latest.value, 3);
   await detector.send('gas 60');
   const alarm = await waitFor('the 二级 alarm in the cloud', async () =>
-    (await get<{ items: { point: string | null; level: string | null; condition: string }[] }>('/api/alarms?siteId=tank-farm&pageSize=100')).items.find(
+    (await get<{ items: { point: string | null; level: string | null; condition: string; title: string }[] }>('/api/alarms?siteId=tank-farm&pageSize=100')).items.find(
       (a) => a.point === 'tank-farm/gas-acme/gas' && a.level === 'GAS_2' && a.condition === 'active',
     ),
   );
   assert.ok(alarm);
+  assert.equal(alarm.title, '二级报警：1号罐区 可燃气体探测器 gas-acme · 可燃气体浓度 / Level 2 alarm: gas-acme · Combustible gas', 'titled with the profile names');
+  const sitePoints = (await get<{ points: { path: string; name?: string; unit?: string }[] }>('/api/sites/tank-farm')).points;
+  assert.deepEqual(
+    sitePoints.filter((p) => p.path.startsWith('tank-farm/gas-acme/')).map((p) => [p.path, p.name, p.unit]),
+    [
+      ['tank-farm/gas-acme/gas', '可燃气体浓度', '%LEL'],
+      ['tank-farm/gas-acme/sensorLife', '传感器剩余寿命', '%'],
+    ],
+  );
   step('alarm seen');
 });
 
