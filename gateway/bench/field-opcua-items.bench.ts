@@ -69,13 +69,18 @@ async function main(): Promise<void> {
   const profile = itemsProfile(items);
   let received = 0;
   let bad = 0;
+  const badWhy = new Map<string, number>();
   const perPoint = new Map<string, number>();
   // Per item: the first and last tick number seen in the window, gaps between consecutive ones, repeats.
   const seen = new Map<string, { first: number; last: number; lost: number; repeated: number }>();
   const sink = (readings: readonly Reading[]): void => {
     received += readings.length;
     for (const r of readings) {
-      if (r.quality !== 'good') bad++;
+      if (r.quality !== 'good') {
+        bad++;
+        const why = `${r.quality}/${r.reason ?? '-'}`;
+        badWhy.set(why, (badWhy.get(why) ?? 0) + 1);
+      }
       perPoint.set(r.point, (perPoint.get(r.point) ?? 0) + 1);
       if (typeof r.value !== 'number') continue;
       const s = seen.get(r.point);
@@ -101,6 +106,7 @@ async function main(): Promise<void> {
   while (perPoint.size < items && Date.now() < warmDeadline) await new Promise((r) => setTimeout(r, 500));
   received = 0;
   bad = 0;
+  badWhy.clear();
   perPoint.clear();
   seen.clear();
   const cpu0 = process.cpuUsage();
@@ -132,7 +138,7 @@ async function main(): Promise<void> {
     [
       `OPC-UA ${items} monitored items, sampling ${UPDATE_MS} ms, server changes every item every ${UPDATE_MS} ms, ${elapsed.toFixed(1)} s measured`,
       `  items reporting:        ${perPoint.size} / ${items}`,
-      `  readings received:      ${received} (${(received / elapsed).toFixed(0)}/s), not good: ${bad}`,
+      `  readings received:      ${received} (${(received / elapsed).toFixed(0)}/s), not good: ${bad}${bad ? ` (${[...badWhy].map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,
       `  server ticks achieved:  ${(ticksAchieved / elapsed).toFixed(2)}/s per item (nominal ${(1000 / UPDATE_MS).toFixed(0)}/s): ${((ticksAchieved / elapsed / (1000 / UPDATE_MS)) * 100).toFixed(1)} % of ${expected.toFixed(0)} nominal changes`,
       `  changes lost (gaps):    ${lost} of ${changesInWindow} the server made in the window (${((lost / Math.max(1, changesInWindow)) * 100).toFixed(3)} %); repeated values: ${repeated}`,
       `  per item:               best ${best}, worst ${worst} readings`,
