@@ -95,7 +95,16 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         await gw.publish('telemetry', deflateSync(Buffer.alloc(MAX_INFLATED_BYTES + 1024, 0x41)));
         await gw.publish('telemetry', JSON.stringify(plain));
         await gw.publish('alarm', encodeTelemetryV2('gwV', [segmentOf(1, ids.take(t, 1), c.slice(0, 1), false)], { deflate: false }));
-        await waitFor(async () => (await h.rejected('unknown_version')) > before.version, 5000, 'v2 on the alarm stream refused');
+        // The alarm stream has its own lane and may be refused before the telemetry queue is through: wait for all four.
+        await waitFor(
+          async () =>
+            (await h.rejected('unknown_version')) > before.version &&
+            (await h.rejected('bad_compression')) > before.bad &&
+            (await h.rejected('oversized')) > before.big &&
+            (await h.rejected('invalid')) > before.invalid,
+          10_000,
+          'the four bad payloads refused',
+        );
         assert.equal((await h.rejected('bad_compression')) - before.bad, 1, 'truncated deflate stream');
         assert.equal((await h.rejected('oversized')) - before.big, 1, 'inflate bomb');
         assert.equal((await h.rejected('invalid')) - before.invalid, 1, 'wrong-length column');
