@@ -197,7 +197,8 @@ void describe('dashboard in chromium', { timeout: 170_000 }, () => {
     const facts = page.locator('#device-profile');
     for (const text of ['generic-catalytic-lel', 'Modbus TCP', '127.0.0.1:15020 #1', 'gw-demo-01', '每 1 秒']) await facts.getByText(text, { exact: true }).waitFor();
     await page.locator('#device-latest tr[data-point="tank-farm/gas-1/lel"]').waitFor();
-    await page.locator('#device-limits').getByRole('cell', { name: '二级报警', exact: true }).waitFor();
+    // The registered point's limits come from its alarms (the profile's own points may be listed too, with theirs).
+    await page.locator('#device-limits tr', { hasText: 'tank-farm/gas-1/lel' }).getByRole('cell', { name: '二级报警', exact: true }).waitFor();
     await page.locator('#device-latest [data-cell="state"]', { hasText: '二级报警' }).waitFor();
     await page.goto(`${cloud.baseUrl}/#/points/${POINT}`);
     await page.locator('#trend-chart canvas').waitFor();
