@@ -3,5 +3,5 @@ export { RulesEngine, type RulesEngineDeps, type SiteDirectory } from './engine.
 export type { Enqueue, RulesEvaluator } from './evaluator.ts';
 export * from './schema.ts';
 export { loadRuleFile, mergeRuleSets, parseRuleSet, saveRuleSet, latestRuleSet, latestRuleSetVersion, listRuleSetVersions } from './repository.ts';
-export { aggregateColours, evaluatePond, pointColour } from './tailings-rule.ts';
+export { aggregateColours, evaluatePond, pointColour, tailingsStateKey } from './tailings-rule.ts';
 export { evaluateCompound } from './compound-rule.ts';

@@ -65,13 +65,18 @@ export function evaluatePond(rule: Pick<TailingsAggregateRule, 'items' | 'promot
   return { pond: aggregateColours(Object.values(items), rule.promotion), items };
 }
 
+/** The rule-state row of one pond under one rule (the site view reads the same row). */
+export function tailingsStateKey(ruleId: string, siteId: string): string {
+  return `tailings|${ruleId}|${siteId}`;
+}
+
 function itemFor(rule: TailingsAggregateRule, rel: string): Item | undefined {
   return rule.items.find((i) => matchesAny(i.points, rel));
 }
 
 export const tailingsHandler: KindHandler<TailingsAggregateRule> = {
   keys(rule, siteId, rel) {
-    return itemFor(rule, rel) ? [`tailings|${rule.id}|${siteId}`] : [];
+    return itemFor(rule, rel) ? [tailingsStateKey(rule.id, siteId)] : [];
   },
 
   apply(rule, st, r) {

@@ -112,8 +112,13 @@ export class SiteLayoutStore {
   async applySeed(layouts: LayoutSeed, baseDir: string): Promise<void> {
     for (const { siteId, planImage, ...layout } of layouts) {
       if (!(await this.get(siteId))) await this.put(siteId, layout, 'seed');
-      if (planImage && !(await this.getPlanImage(siteId))) await this.putPlanImage(siteId, readFileSync(resolve(baseDir, planImage)), 'seed');
+      if (planImage && !(await this.hasPlanImage(siteId))) await this.putPlanImage(siteId, readFileSync(resolve(baseDir, planImage)), 'seed');
     }
+  }
+
+  /** Whether the site has a plan image (without reading it). */
+  async hasPlanImage(siteId: string): Promise<boolean> {
+    return (await this.deps.db.query('SELECT 1 AS one FROM site_plan_images WHERE site_id = $1', [siteId])).length > 0;
   }
 
   async getPlanImage(siteId: string): Promise<PlanImage | undefined> {

@@ -61,7 +61,7 @@ export function registerSiteViewRoutes(app: ZApp, deps: HttpServerDeps): void {
       hazardUnits: layout.hazardUnits.map((u) => ({ ...u, grade: hazardGradeOf(u.rValue) })),
       areas: layout.areas,
       planMarkers: layout.planMarkers,
-      hasPlanImage: Boolean(await store().getPlanImage(site.id)),
+      hasPlanImage: await store().hasPlanImage(site.id),
       tailings,
       points: Object.fromEntries([...facts].filter(([path]) => path.startsWith(prefix))),
     };

@@ -7,7 +7,7 @@
  */
 import type { WarningColour } from '@safeloop/contract';
 import type { SqlDb } from '../db/index.ts';
-import { evaluatePond, pointColour, type TailingsAggregateRule } from '../rules/index.ts';
+import { evaluatePond, pointColour, tailingsStateKey, type TailingsAggregateRule } from '../rules/index.ts';
 import { matchesAny } from '../rules/glob.ts';
 import type { LatestValue } from '../store/telemetry-store.ts';
 
@@ -57,7 +57,7 @@ interface RulePointState {
 }
 
 async function ruleStatePoints(db: SqlDb, ruleId: string, siteId: string): Promise<Record<string, RulePointState>> {
-  const rows = await db.query<{ data: string }>('SELECT data FROM rule_state WHERE state_key = $1', [`tailings|${ruleId}|${siteId}`]);
+  const rows = await db.query<{ data: string }>('SELECT data FROM rule_state WHERE state_key = $1', [tailingsStateKey(ruleId, siteId)]);
   if (!rows[0]) return {};
   const data = JSON.parse(rows[0].data) as { points?: Record<string, RulePointState> };
   return data.points ?? {};
