@@ -7,6 +7,7 @@
  * the gateway do not share one event loop.
  *
  *   node --import tsx gateway/bench/field-rtu-efficiency.bench.ts [seconds per baud rate=10]
+ *   RTU_BAUDS=115200 node --import tsx gateway/bench/field-rtu-efficiency.bench.ts 10   (one rate)
  *
  * 30 slaves × one 10-register read each, polled every 100 ms: demand (300 reads/s) exceeds every
  * line limit tested, so the bus is never idle and the achieved rate is the master's best.
@@ -144,7 +145,8 @@ if (process.argv[2] === '--sim') {
   await runSimulator(process.argv[3] ?? '', Number(process.argv[4]));
 } else {
   const seconds = Number(process.argv[2] ?? 10);
-  for (const baud of [9600, 19200, 115200]) {
+  const bauds = (process.env.RTU_BAUDS ?? '9600,19200,115200').split(',').map(Number);
+  for (const baud of bauds) {
     process.stdout.write(`${JSON.stringify(await measure(baud, seconds))}\n`);
   }
 }
