@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Issue 20's figures in one quiet session, in a fixed order, each command's output kept in one folder.
+# Run with nothing else on the machine (no test suite, no helper session): the script prints the load
+# average before every step and refuses to start above MAX_LOAD (default 1.5).
+#
+#   bash scripts/bench-issue20.sh [out-dir]        # ≈ 35 min; STEPS="peers ingest" runs a subset
+#
+# Steps: peers (side-by-side against Node-RED through ../shared/peers, interleaved, twice), ingest,
+# latency, aws, opcua, rtu, drivers, scaleout. The side-by-side needs `bash install-peers.sh nr4` done
+# once in ../shared/peers; it uses a private Mosquitto on port 18830 that this script starts and stops.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-$root/bench-runs/issue20-$(date -u +%Y%m%dT%H%M%SZ)}
+steps=${STEPS:-peers ingest latency aws opcua rtu drivers scaleout}
+peers_dir=${PEERS_DIR:-$root/../shared/peers}
+mkdir -p "$out"
+cd "$root"
+
+load1() { cut -d' ' -f1 /proc/loadavg; }
+note() { echo "== $(date -u +%H:%M:%S) load $(cut -d' ' -f1-3 /proc/loadavg) :: $*" | tee -a "$out/session.log"; }
+if awk -v l="$(load1)" -v m="${MAX_LOAD:-1.5}" 'BEGIN { exit !(l > m) }'; then
+  echo "load average $(load1) is above ${MAX_LOAD:-1.5}: stop other work first (or set MAX_LOAD)" >&2
+  exit 1
+fi
+note "session start at $(git rev-parse --short HEAD); node $(node -v); $(nproc) cores"
+
+run() { # name, command...
+  local name=$1; shift
+  note "$name: $*"
+  "$@" > "$out/$name.log" 2>&1 || note "$name exited with $?"
+  tail -n 12 "$out/$name.log" | sed 's/^/   /' | tee -a "$out/session.log" > /dev/null
+}
+
+for step in $steps; do
+  case $step in
+    peers)
+      mosquitto -p 18830 > "$out/mosquitto-18830.log" 2>&1 & mq=$!
+      # The harness's poll-only peer loads profiles from the library only: lend it the bench profile.
+      lent=device-profiles/profiles/bench-holding-1000.yaml
+      [ -f "$lent" ] || { cp test-rigs/bench/profiles/bench-holding-1000.yaml "$lent"; trap 'rm -f "$root/$lent"' EXIT; }
+      sleep 1
+      for r in 1 2; do
+        for peer in sl-v2 nr4 sl-v1 sl-poll; do
+          case $peer in
+            sl-v2) cmd=(env PAYLOAD=v2 SAFELOOP_DIR="$root" node measure.mjs --name "sl-v2-d100-r$r" --devices 100 --peer "bash $root/test-rigs/bench/peers/peer-gateway.sh" --out "$out/peers") ;;
+            sl-v1) cmd=(env PAYLOAD=v1 SAFELOOP_DIR="$root" node measure.mjs --name "sl-v1-d100-r$r" --devices 100 --peer "bash $root/test-rigs/bench/peers/peer-gateway.sh" --out "$out/peers") ;;
+            nr4) cmd=(node measure.mjs --name "nr4-d100-r$r" --devices 100 --peer 'bash peer-node-red.sh nr4' --out "$out/peers") ;;
+            sl-poll) cmd=(env SAFELOOP_DIR="$root" node measure.mjs --name "sl-poll-d100-r$r" --devices 100 --peer 'bash peer-safeloop-poll.sh' --out "$out/peers") ;;
+          esac
+          note "peers: $peer run $r"
+          (cd "$peers_dir" && "${cmd[@]}") > "$out/peers-$peer-r$r.log" 2>&1 || note "peer $peer exited with $?"
+          tail -n 4 "$out/peers-$peer-r$r.log" | sed 's/^/   /' >> "$out/session.log"
+        done
+      done
+      kill "$mq" 2>/dev/null || true
+      rm -f "$lent"; trap - EXIT
+      ;;
+    ingest) run ingest node --import tsx cloud/bench/ingest.bench.ts --db both --seconds 15 ;;
+    latency)
+      run latency-15000 node --import tsx cloud/bench/ingest.bench.ts --latency-only --background 15000 --seconds 15
+      run latency-5000 node --import tsx cloud/bench/ingest.bench.ts --latency-only --background 5000 --seconds 15
+      ;;
+    aws) run aws-v2 node --import tsx gateway/bench/uplink-aws-v2.bench.ts 15 600000 2 ;;
+    opcua) run opcua node --import tsx gateway/bench/field-opcua-items.bench.ts 20 10000 ;;
+    rtu) run rtu node --import tsx gateway/bench/field-rtu-efficiency.bench.ts 10 ;;
+    drivers) run drivers node --import tsx gateway/bench/field-modbus-drivers.bench.ts 15 4 50 ;;
+    scaleout)
+      if [ -f cloud/bench/scale-out.bench.ts ]; then run scaleout node --import tsx cloud/bench/scale-out.bench.ts ${SCALEOUT_ARGS:-}
+      else note "scaleout: cloud/bench/scale-out.bench.ts not present, skipped"; fi
+      ;;
+    *) echo "unknown step $step" >&2; exit 2 ;;
+  esac
+done
+note "session end; results in $out"
