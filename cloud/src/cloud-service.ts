@@ -111,7 +111,7 @@ export class CloudService {
     const pointNames = new PointNames({
       registry,
       catalog: profiles,
-      desiredConfig: async (gatewayId) => (await remoteConfig?.get(gatewayId))?.config,
+      desiredOfSite: async (siteId) => (remoteConfig ? remoteConfig.desiredOfSite(siteId) : []),
       clock,
       logger: deps.logger,
     });

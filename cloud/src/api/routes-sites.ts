@@ -59,13 +59,13 @@ export function registerSiteRoutes(app: ZApp, deps: HttpServerDeps): void {
     const scope = principalOf(req).scope;
     const site = await deps.registry.getSite(req.params.id, scope);
     if (!site) throw notFound('site', req.params.id);
-    const [points, gatewayIds] = await Promise.all([deps.registry.listPoints(site.id), deps.registry.gatewaysForSite(site.id)]);
+    const [points, gatewayIds, desired] = await Promise.all([
+      deps.registry.listPoints(site.id),
+      deps.registry.gatewaysForSite(site.id),
+      deps.remoteConfig ? deps.remoteConfig.desiredOfSite(site.id) : Promise.resolve([]),
+    ]);
     // Devices as the gateways' desired configurations list them (model/profile, protocol, address, poll interval).
-    const devices = [];
-    for (const gw of gatewayIds) {
-      const desired = await deps.remoteConfig?.get(gw).catch(() => undefined);
-      if (desired) devices.push(...devicesFromConfig(gw, desired.config));
-    }
+    const devices = desired.flatMap((d) => devicesFromConfig(d.gatewayId, d.config));
     return { ...site, points: deps.pointNames ? await deps.pointNames.sitePoints(site.id, points) : points, gatewayIds, devices };
   });
 

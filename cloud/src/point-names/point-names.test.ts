@@ -45,11 +45,11 @@ function setup(registered: PointInfo[] = []) {
   const names = new PointNames({
     registry: {
       getPoint: (path) => Promise.resolve(registered.find((p) => p.path === path)),
-      gatewaysForSite: (siteId) => Promise.resolve(siteId === 'tank-farm' ? ['gw-1'] : []),
     },
-    desiredConfig: (gw) => {
-      reads++;
-      return Promise.resolve(configs.get(gw));
+    desiredOfSite: (siteId) => {
+      const gateways = siteId === 'tank-farm' ? ['gw-1'] : [];
+      reads += gateways.length;
+      return Promise.resolve(gateways.flatMap((gatewayId) => (configs.has(gatewayId) ? [{ gatewayId, config: configs.get(gatewayId) }] : [])));
     },
     catalog: ProfileCatalog.load({ dirs: [dir] }),
     clock: { now: () => now, monotonic: () => now },

@@ -39,9 +39,9 @@ export interface SitePoint extends PointInfo {
 }
 
 export interface PointNamesDeps {
-  registry: Pick<Registry, 'getPoint' | 'gatewaysForSite'>;
-  /** The desired configuration document of a gateway (undefined: none). */
-  desiredConfig(gatewayId: string): Promise<unknown>;
+  registry: Pick<Registry, 'getPoint'>;
+  /** The desired configuration documents of the gateways serving a site (RemoteConfigService.desiredOfSite). */
+  desiredOfSite(siteId: string): Promise<{ gatewayId: string; config: unknown }[]>;
   catalog: ProfileCatalog;
   clock: Clock;
   logger: Logger;
@@ -90,11 +90,10 @@ export class PointNames {
 
   private async readDevices(siteId: string): Promise<DeviceSummary[]> {
     const out: DeviceSummary[] = [];
-    for (const gw of await this.deps.registry.gatewaysForSite(siteId)) {
-      const config = await this.deps.desiredConfig(gw);
+    for (const { gatewayId, config } of await this.deps.desiredOfSite(siteId)) {
       // A gateway serving several sites lists devices of all of them; its config names its own site.
       const configSite = (config as { gateway?: { siteId?: unknown } } | undefined)?.gateway?.siteId;
-      if (configSite === undefined || configSite === siteId) out.push(...devicesFromConfig(gw, config));
+      if (configSite === undefined || configSite === siteId) out.push(...devicesFromConfig(gatewayId, config));
     }
     return out;
   }

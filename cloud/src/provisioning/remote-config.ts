@@ -185,6 +185,20 @@ export class RemoteConfigService {
     return out;
   }
 
+  /**
+   * The desired configuration documents of every gateway serving a site (read as data; a gateway without
+   * one is left out). The one place the site page, the site views and the point names read them; the
+   * caller has already found the site in its scope.
+   */
+  async desiredOfSite(siteId: string): Promise<{ gatewayId: string; config: unknown }[]> {
+    const out: { gatewayId: string; config: unknown }[] = [];
+    for (const gatewayId of await this.deps.registry.gatewaysForSite(siteId)) {
+      const desired = await this.get(gatewayId);
+      if (desired) out.push({ gatewayId, config: desired.config });
+    }
+    return out;
+  }
+
   async get(gatewayId: string, scope?: Scope): Promise<DesiredConfig | undefined> {
     if (scope && !(await this.deps.registry.getGatewayDetail(gatewayId, scope))) throw new SafeLoopError('CLOUD_ERR_NOT_FOUND', `gateway ${gatewayId} not found`);
     const r = (await this.deps.db.query<DesiredRow>('SELECT * FROM gateway_desired_config WHERE gateway_id = $1', [gatewayId]))[0];

@@ -43,10 +43,7 @@ export function registerSiteViewRoutes(app: ZApp, deps: HttpServerDeps): void {
     const stored = await store().get(site.id);
     const layout = stored?.layout ?? EMPTY_LAYOUT;
     const facts = new Map<string, PointFacts>();
-    for (const gw of await deps.registry.gatewaysForSite(site.id)) {
-      const desired = await deps.remoteConfig?.get(gw).catch(() => undefined);
-      if (desired) pointFactsFromConfig(desired.config, facts, deps.pointNames?.profileById);
-    }
+    for (const d of deps.remoteConfig ? await deps.remoteConfig.desiredOfSite(site.id) : []) pointFactsFromConfig(d.config, facts, deps.pointNames?.profileById);
     const prefix = `${site.id}/`;
     const [latest, registered] = await Promise.all([deps.telemetry ? deps.telemetry.latest({ siteId: site.id }) : Promise.resolve([]), deps.registry.listPoints(site.id)]);
     const names = new Map<string, string>();
