@@ -1,6 +1,7 @@
 // The alarm's record as sentences in the page's language: who (display name), what, when, with
 // values and units, instead of raw action names, ids, epoch numbers and JSON.
 import { fmtDateTime, fmtNumber, t, tEnum } from './i18n.js';
+import { markName, splitMarked, unmark } from './marked-text.js';
 
 const LADDER = ['operator', 'technical', 'principal', 'county', 'city', 'province'];
 
@@ -22,30 +23,16 @@ function valueWithUnit(v, unit) {
   return `${typeof v === 'number' ? fmtNumber(v) : String(v)}${unit ? ` ${unit}` : ''}`;
 }
 
-// People's names are data, not words of the page: marked inside a sentence so the page can set them
-// apart (translate="no") and a language check can tell them from untranslated text.
-const OPEN = '\u0001';
-const CLOSE = '\u0002';
-const mark = (name) => `${OPEN}${name}${CLOSE}`;
+const mark = markName;
 
 /** One audit entry as a sentence (the note, if any, is returned apart). */
 export function auditSentence(e, people, alarm) {
-  return markedSentence(e, people, alarm).split(OPEN).join('').split(CLOSE).join('');
+  return unmark(markedSentence(e, people, alarm));
 }
 
 /** The sentence in pieces: `{ text }` words of the page and `{ name }` people's names. */
 export function auditSegments(e, people, alarm) {
-  const out = [];
-  for (const piece of markedSentence(e, people, alarm).split(OPEN)) {
-    const end = piece.indexOf(CLOSE);
-    if (end < 0) {
-      if (piece) out.push({ text: piece });
-      continue;
-    }
-    out.push({ name: piece.slice(0, end) });
-    if (end + 1 < piece.length) out.push({ text: piece.slice(end + 1) });
-  }
-  return out;
+  return splitMarked(markedSentence(e, people, alarm));
 }
 
 function markedSentence(e, people, alarm) {

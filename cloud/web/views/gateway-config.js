@@ -7,21 +7,14 @@ import { ApiError, get, post, request } from '../api.js';
 import { h, toast } from '../dom.js';
 import { fmtDateTime, t } from '../i18n.js';
 import { errorText } from './alarm-actions.js';
+import { markName, splitMarked } from '../marked-text.js';
 
 const show = (v) => (v === undefined ? '—' : JSON.stringify(v));
 
 /** A sentence whose named parameters are data (ids, usernames), set apart with translate="no". */
 function sentence(key, params, dataKeys) {
-  const OPEN = '\u0001';
-  const CLOSE = '\u0002';
-  const marked = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, dataKeys.includes(k) ? `${OPEN}${v}${CLOSE}` : v]));
-  const out = [];
-  for (const piece of t(key, marked).split(OPEN)) {
-    const end = piece.indexOf(CLOSE);
-    if (end < 0) out.push(piece);
-    else out.push(h('span', { translate: 'no' }, piece.slice(0, end)), piece.slice(end + 1));
-  }
-  return out.filter((p) => p !== '');
+  const marked = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, dataKeys.includes(k) ? markName(v) : v]));
+  return splitMarked(t(key, marked)).map((p) => (p.name !== undefined ? h('span', { translate: 'no' }, p.name) : p.text));
 }
 
 function diffTable(diff) {
