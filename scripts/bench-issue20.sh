@@ -5,7 +5,8 @@
 #
 #   bash scripts/bench-issue20.sh [out-dir]        # ≈ 35 min; STEPS="peers ingest" runs a subset
 #
-# Steps: peers (side-by-side against Node-RED through ../shared/peers, interleaved, twice), ingest,
+# Steps: peers (side-by-side against Node-RED through ../shared/peers, interleaved, twice; our gateway as
+# the precompiled program a field install runs, and once per round through tsx), ingest,
 # latency, aws, opcua, rtu, drivers, scaleout. The side-by-side needs `bash install-peers.sh nr4` done
 # once in ../shared/peers; it uses a private Mosquitto on port 18830 that this script starts and stops.
 set -euo pipefail
@@ -39,11 +40,13 @@ for step in $steps; do
       lent=device-profiles/profiles/bench-holding-1000.yaml
       [ -f "$lent" ] || { cp test-rigs/bench/profiles/bench-holding-1000.yaml "$lent"; trap 'rm -f "$root/$lent"' EXIT; }
       sleep 1
+      node scripts/build-gateway.mjs > "$out/build-gateway.log"
       for r in 1 2; do
-        for peer in sl-v2 nr4 sl-v1 sl-poll; do
+        for peer in sl-v2 nr4 sl-v1 sl-poll sl-v2-tsx; do
           case $peer in
-            sl-v2) cmd=(env PAYLOAD=v2 SAFELOOP_DIR="$root" node measure.mjs --name "sl-v2-d100-r$r" --devices 100 --peer "bash $root/test-rigs/bench/peers/peer-gateway.sh" --out "$out/peers") ;;
-            sl-v1) cmd=(env PAYLOAD=v1 SAFELOOP_DIR="$root" node measure.mjs --name "sl-v1-d100-r$r" --devices 100 --peer "bash $root/test-rigs/bench/peers/peer-gateway.sh" --out "$out/peers") ;;
+            sl-v2) cmd=(env RUN=bundle PAYLOAD=v2 SAFELOOP_DIR="$root" node measure.mjs --name "sl-v2-d100-r$r" --devices 100 --peer "bash $root/test-rigs/bench/peers/peer-gateway.sh" --out "$out/peers") ;;
+            sl-v2-tsx) cmd=(env RUN=tsx PAYLOAD=v2 SAFELOOP_DIR="$root" node measure.mjs --name "sl-v2-tsx-d100-r$r" --devices 100 --peer "bash $root/test-rigs/bench/peers/peer-gateway.sh" --out "$out/peers") ;;
+            sl-v1) cmd=(env RUN=bundle PAYLOAD=v1 SAFELOOP_DIR="$root" node measure.mjs --name "sl-v1-d100-r$r" --devices 100 --peer "bash $root/test-rigs/bench/peers/peer-gateway.sh" --out "$out/peers") ;;
             nr4) cmd=(node measure.mjs --name "nr4-d100-r$r" --devices 100 --peer 'bash peer-node-red.sh nr4' --out "$out/peers") ;;
             sl-poll) cmd=(env SAFELOOP_DIR="$root" node measure.mjs --name "sl-poll-d100-r$r" --devices 100 --peer 'bash peer-safeloop-poll.sh' --out "$out/peers") ;;
           esac

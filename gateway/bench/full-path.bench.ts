@@ -92,7 +92,9 @@ async function run(payload: string, ports: number[], seconds: number, prof: stri
   ];
   writeFileSync(cfg, `${lines.join('\n')}\n`);
   const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}`] : [];
-  const gw = spawn(process.execPath, [...profArgs, '--import', 'tsx', join(gatewayDir, 'cli/src/main.ts'), 'gateway', '--config', cfg, '--log-level', 'warn'], { cwd: gatewayDir, stdio: ['ignore', 'inherit', 'inherit'] });
+  // SAFELOOP_GATEWAY_RUN=bundle runs the precompiled program (npm run build:gateway) instead of the TypeScript through tsx.
+  const program = process.env['SAFELOOP_GATEWAY_RUN'] === 'bundle' ? [join(gatewayDir, 'dist/cli/safeloop.js')] : ['--import', 'tsx', join(gatewayDir, 'cli/src/main.ts')];
+  const gw = spawn(process.execPath, [...profArgs, ...program, 'gateway', '--config', cfg, '--log-level', 'warn'], { cwd: gatewayDir, stdio: ['ignore', 'inherit', 'inherit'] });
   const pid = gw.pid!;
   const journal = (): { journaled: number; acked: number } => {
     try {

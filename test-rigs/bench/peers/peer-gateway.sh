@@ -2,7 +2,9 @@
 # Our gateway as a peer command of the side-by-side harness (../shared/peers/measure.mjs), full path:
 # poll + decode + quality + edge rules + durable SQLite journal + MQTT uplink with application acks.
 # Env from measure.mjs: DEVICES, BASE_PORT, RUN_DIR. Also SAFELOOP_DIR (this checkout), MQTT_PORT (a broker
-# on 127.0.0.1 started by the caller) and PAYLOAD (v2: the stand-in cloud announces payload v2; else v1).
+# on 127.0.0.1 started by the caller), PAYLOAD (v2: the stand-in cloud announces payload v2; else v1) and
+# RUN (bundle: the precompiled program from `npm run build:gateway`, as a field install runs it; else the
+# TypeScript through tsx).
 # The sidecar runs detached (setsid), so its CPU is not counted as the gateway's.
 #   cd ../shared/peers && SAFELOOP_DIR=$PWD/../../main PAYLOAD=v2 node measure.mjs --name sl-v2 --devices 100 \
 #     --peer "bash $PWD/../../main/test-rigs/bench/peers/peer-gateway.sh"
@@ -25,4 +27,5 @@ cfg=$RUN_DIR/gateway.yaml
 ( cd "$SAFELOOP_DIR" && SAFELOOP_DIR=$SAFELOOP_DIR PAYLOAD=${PAYLOAD:-v1} setsid node "$here/gateway-sidecar.mjs" "mqtt://127.0.0.1:$MQTT_PORT" gw-bench "$RUN_DIR/journal.db" < /dev/null & echo $! > "$RUN_DIR/sidecar.pid" )
 trap 'kill "$(cat "$RUN_DIR/sidecar.pid")" 2>/dev/null' EXIT
 cd "$SAFELOOP_DIR"
-node --import tsx cli/src/main.ts gateway --config "$cfg" --log-level warn
+if [ "${RUN:-tsx}" = bundle ]; then program=(dist/cli/safeloop.js); else program=(--import tsx cli/src/main.ts); fi
+node "${program[@]}" gateway --config "$cfg" --log-level warn
