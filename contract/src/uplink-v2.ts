@@ -76,9 +76,22 @@ export function encodeTelemetryV2(
   const last = segments.at(-1);
   if (!first || !last) throw new Error('a v2 batch needs at least one segment');
   const count = segments.reduce((s, g) => s + g.n, 0);
-  const head = `{"v":${PAYLOAD_V2},"gatewayId":${JSON.stringify(gatewayId)},"stream":"telemetry","firstSeq":${first.seq},"lastSeq":${last.seq + last.n - 1},"count":${count}`;
+  return encodeTelemetryV2Json(gatewayId, { firstSeq: first.seq, lastSeq: last.seq + last.n - 1, count }, JSON.stringify(segments), opts);
+}
+
+/**
+ * Encode a v2 batch around segments already in JSON text (`[{…},…]`, the caller vouches for them and
+ * for the header's seq range and count): the gateway splices its journal's columns in without parsing.
+ */
+export function encodeTelemetryV2Json(
+  gatewayId: string,
+  head: { firstSeq: number; lastSeq: number; count: number },
+  segmentsJson: string,
+  opts: { deflate: boolean; discardedThrough?: number | undefined },
+): Buffer {
+  const start = `{"v":${PAYLOAD_V2},"gatewayId":${JSON.stringify(gatewayId)},"stream":"telemetry","firstSeq":${head.firstSeq},"lastSeq":${head.lastSeq},"count":${head.count}`;
   const discarded = opts.discardedThrough === undefined ? '' : `,"discardedThrough":${opts.discardedThrough}`;
-  const text = `${head}${discarded},"segments":${JSON.stringify(segments)}}`;
+  const text = `${start}${discarded},"segments":${segmentsJson}}`;
   return opts.deflate ? deflateSync(text) : Buffer.from(text);
 }
 

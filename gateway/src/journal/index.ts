@@ -7,5 +7,7 @@ export type { JournalConfig, JournalConfigInput, ReportConfig, PointReportConfig
 export { ReportByException } from './report-by-exception.ts';
 export { MIGRATIONS, migrate } from './migrations.ts';
 export { classifyDiskError } from './disk-errors.ts';
-export { expandBatch } from './telemetry-batches.ts';
+export { expandBatch, rowBodies } from './telemetry-batches.ts';
+export { columnsText, columnBodies, parseColumns, readingAt, sliceColumns } from './columns.ts';
+export type { Columns } from './columns.ts';
 export type { BatchRow, TelemetrySlice } from './telemetry-batches.ts';

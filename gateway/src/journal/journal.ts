@@ -14,7 +14,7 @@ import {
   FaultEventSchema,
   ReadingSchema,
   SafeLoopError,
-  fastReadingJson,
+  readingValid,
   SystemEventSchema,
   errorMessage,
   rateLimited,
@@ -28,6 +28,7 @@ import { migrate } from './migrations.ts';
 import { DiskBudget } from './disk-budget.ts';
 import { BatchIdGenerator } from '@safeloop/contract';
 import { groupByTime, TelemetryBatches, type TelemetrySlice } from './telemetry-batches.ts';
+import { columnsText } from './columns.ts';
 
 export type NewAlarmEvent = Omit<AlarmEvent, 'id' | 'seq'>;
 export type NewSystemEvent = Omit<SystemEvent, 'id' | 'seq'>;
@@ -170,39 +171,46 @@ export class Journal {
   appendTelemetry(readings: readonly Reading[]): void {
     this.assertOpen();
     if (readings.length === 0) return;
-    const rows: { gatewayTime: number; body: string }[] = [];
-    for (const r of readings) {
-      const body = fastReadingJson(r);
-      if (body !== undefined) {
-        rows.push({ gatewayTime: r.gatewayTime, body });
-        continue;
+    let valid = readings;
+    for (let i = 0; i < readings.length; i++) {
+      if (readingValid(readings[i]!)) continue;
+      // rare: copy the valid ones, with the schema's reading of the others
+      valid = readings.slice(0, i);
+      for (let k = i; k < readings.length; k++) {
+        const r = readings[k]!;
+        const ok = k > i && readingValid(r) ? r : this.checked(r);
+        if (ok !== undefined) (valid as Reading[]).push(ok);
       }
-      const parsed = ReadingSchema.safeParse(r);
-      if (!parsed.success) {
-        this.rejected += 1;
-        const issue = parsed.error.issues[0];
-        this.warnRate('reading', (suppressed) =>
-          this.log.warn(
-            { point: (r as { point?: unknown }).point, problem: issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid', suppressed },
-            'reading refused by the journal: it does not match the wire schema',
-          ),
-        );
-        continue;
-      }
-      rows.push({ gatewayTime: parsed.data.gatewayTime, body: JSON.stringify(parsed.data) });
+      break;
     }
-    if (rows.length === 0) return;
+    if (valid.length === 0) return;
     this.write('journal telemetry', () => {
       const st = this.streamState('telemetry');
       let seq = st.next_seq;
       const now = this.clock.now();
-      for (const group of groupByTime(rows)) {
-        this.telemetry.insert(seq, this.batchIds.take(now, group.bodies.length), group.gatewayTime, group.bodies);
-        seq += group.bodies.length;
+      for (const g of groupByTime(valid)) {
+        const count = g.to - g.from;
+        this.telemetry.insert(seq, count, this.batchIds.take(now, count), g.gatewayTime, columnsText(valid, g.from, g.to));
+        seq += count;
       }
       this.stmt.setNext.run(seq, 'telemetry');
       this.enforceWithin();
     });
+  }
+
+  /** A reading the fast check refused, as the schema reads it; refused ones are logged and counted. */
+  private checked(r: Reading): Reading | undefined {
+    const parsed = ReadingSchema.safeParse(r);
+    if (parsed.success) return parsed.data;
+    this.rejected += 1;
+    const issue = parsed.error.issues[0];
+    this.warnRate('reading', (suppressed) =>
+      this.log.warn(
+        { point: (r as { point?: unknown }).point, problem: issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid', suppressed },
+        'reading refused by the journal: it does not match the wire schema',
+      ),
+    );
+    return undefined;
   }
 
   /** Journal alarm/system events; committed (synchronous=FULL) before this returns. Throws if they are invalid or the disk fails. */

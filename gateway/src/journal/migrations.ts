@@ -74,6 +74,14 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE telemetry_events;
     `,
   },
+  {
+    // Issue 20, round 4: new batch rows hold their readings in columnar form (columns.ts) and an empty
+    // `bodies`. Existing rows keep their bodies and are read as they are, so an upgrade copies nothing
+    // (a journal at its disk budget may have no room for a copy) and loses no unsent row.
+    version: 4,
+    name: '0004_telemetry_columns',
+    sql: `ALTER TABLE telemetry_batches ADD COLUMN columns TEXT;`,
+  },
 ];
 
 export function schemaVersion(db: Database): number {

@@ -1,6 +1,6 @@
 /**
  * Telemetry journaled as batches: one SQLite row per group of readings (a poll), holding the
- * event bodies joined by newlines (JSON.stringify never emits a raw newline), the seq range and the
+ * readings in columnar form (columns.ts: the v2 uplink segment without seq/id), the seq range and the
  * first event id (the others derive from it, contract/src/batch-ids.ts). The profile of issue 20 put more than half
  * of the gateway's busy time in one INSERT (two b-tree updates) per reading; this is one per batch.
  *
@@ -9,10 +9,16 @@
  * gateway times stay within GROUP_SPAN_MS of the group's first, so the one gateway time kept per
  * row is within that of each reading's own (the uplink uses it only to flag old rows as historical),
  * and at most MAX_ROWS_PER_BATCH per row.
+ *
+ * Rows written before schema 4 hold the event bodies joined by newlines in `bodies` (JSON.stringify
+ * never emits a raw newline) and no `columns`; rows written since hold `columns` and an empty `bodies`
+ * (schema 3 made it NOT NULL, and relaxing that would copy the table, which a journal at its disk
+ * budget may have no room for). Both kinds are read everywhere below.
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { JournalEntry } from './entry.ts';
 import { batchEventId } from '@safeloop/contract';
+import { columnBodies, columnsOfBodies, sliceColumns } from './columns.ts';
 
 export const GROUP_SPAN_MS = 1000;
 /** Rows per batch row: a peek splits a whole row, so rows stay about one uplink batch in size. */
@@ -28,12 +34,20 @@ export interface BatchRow {
   last_seq: number;
   first_id: string;
   gateway_time: number;
+  /** Reading JSON joined by newlines (rows written before schema 4), else ''. */
   bodies: string;
+  /** The columns text (columns.ts), null on rows written before schema 4. */
+  columns: string | null;
+}
+
+/** The reading JSON of every reading of a row, in seq order. */
+export function rowBodies(row: BatchRow): string[] {
+  return row.columns === null ? row.bodies.split('\n') : columnBodies(row.columns);
 }
 
 /** The rows a batch row stands for, in seq order, restricted to after < seq ≤ through. */
 export function expandBatch(row: BatchRow, after = 0, through = Number.MAX_SAFE_INTEGER): JournalEntry[] {
-  const bodies = row.bodies.split('\n');
+  const bodies = rowBodies(row);
   const out: JournalEntry[] = [];
   const from = Math.max(row.first_seq, after + 1);
   const to = Math.min(row.last_seq, through);
@@ -45,29 +59,42 @@ export function expandBatch(row: BatchRow, after = 0, through = Number.MAX_SAFE_
 }
 
 /**
- * Part of a batch row as it is, for the v2 uplink payload: the bodies of seqs firstSeq.. in order and
- * the id of the first (the others derive from it), with no per-reading id or JSON built.
+ * Part of a batch row as it is, for the v2 uplink payload: the columns text of seqs
+ * firstSeq..firstSeq+count-1 and the id of the first (the others derive from it), with no
+ * per-reading id or JSON built.
  */
 export interface TelemetrySlice {
   readonly firstSeq: number;
   readonly firstId: string;
   readonly gatewayTime: number;
-  readonly bodies: readonly string[];
+  readonly count: number;
+  readonly columns: string;
 }
 
-/** Group consecutive rows by gateway time (see GROUP_SPAN_MS). */
-export function groupByTime(rows: readonly { gatewayTime: number; body: string }[]): { gatewayTime: number; bodies: string[] }[] {
-  const groups: { gatewayTime: number; bodies: string[] }[] = [];
-  let cur: { gatewayTime: number; bodies: string[] } | undefined;
-  for (const r of rows) {
-    if (!cur || cur.bodies.length >= MAX_ROWS_PER_BATCH || Math.abs(r.gatewayTime - cur.gatewayTime) > GROUP_SPAN_MS) {
-      cur = { gatewayTime: r.gatewayTime, bodies: [] };
+/** Consecutive readings [from, to) that share one row (see GROUP_SPAN_MS, MAX_ROWS_PER_BATCH). */
+export interface TimeGroup {
+  gatewayTime: number;
+  from: number;
+  to: number;
+}
+
+/** Group consecutive readings by gateway time (see GROUP_SPAN_MS). */
+export function groupByTime(rows: readonly { gatewayTime: number }[]): TimeGroup[] {
+  const groups: TimeGroup[] = [];
+  let cur: TimeGroup | undefined;
+  for (let i = 0; i < rows.length; i++) {
+    const t = rows[i]!.gatewayTime;
+    if (!cur || cur.to - cur.from >= MAX_ROWS_PER_BATCH || Math.abs(t - cur.gatewayTime) > GROUP_SPAN_MS) {
+      cur = { gatewayTime: t, from: i, to: i };
       groups.push(cur);
     }
-    cur.bodies.push(r.body);
+    cur.to = i + 1;
   }
   return groups;
 }
+
+/** Bytes a slice adds on the wire besides its columns text (seq, id, braces). */
+const SLICE_OVERHEAD = 64;
 
 export class TelemetryBatches {
   private readonly ins: Statement<[number, number, string, number, string]>;
@@ -77,10 +104,10 @@ export class TelemetryBatches {
   private readonly delRange: Statement<[number, number, number]>;
 
   constructor(private readonly db: Db) {
-    this.ins = db.prepare('INSERT INTO telemetry_batches (first_seq, last_seq, first_id, gateway_time, bodies) VALUES (?, ?, ?, ?, ?)');
+    this.ins = db.prepare("INSERT INTO telemetry_batches (first_seq, last_seq, first_id, gateway_time, bodies, columns) VALUES (?, ?, ?, ?, '', ?)");
     // the batch holding after+1 (or the last one before it), then on in seq order
     this.peekStmt = db.prepare(
-      `SELECT first_seq, last_seq, first_id, gateway_time, bodies FROM telemetry_batches
+      `SELECT first_seq, last_seq, first_id, gateway_time, bodies, columns FROM telemetry_batches
        WHERE first_seq >= COALESCE((SELECT MAX(first_seq) FROM telemetry_batches WHERE first_seq <= ?), 0) AND first_seq <= ?
        ORDER BY first_seq LIMIT ?`,
     );
@@ -91,8 +118,9 @@ export class TelemetryBatches {
     this.delRange = db.prepare(`DELETE FROM telemetry_batches ${OVERLAP}`);
   }
 
-  insert(firstSeq: number, firstId: string, gatewayTime: number, bodies: readonly string[]): void {
-    this.ins.run(firstSeq, firstSeq + bodies.length - 1, firstId, gatewayTime, bodies.join('\n'));
+  /** One row of `count` readings in columnar form (columns.ts). */
+  insert(firstSeq: number, count: number, firstId: string, gatewayTime: number, columns: string): void {
+    this.ins.run(firstSeq, firstSeq + count - 1, firstId, gatewayTime, columns);
   }
 
   /** Entries with after < seq ≤ through, at most `limit`, stopping before maxBytes (at least one). */
@@ -111,31 +139,32 @@ export class TelemetryBatches {
     return out;
   }
 
-  /** Like peek, but whole (or cut) batch rows: one id derivation per slice, none per reading. */
+  /**
+   * Like peek, but whole (or cut) batch rows as columns: one id derivation per slice, none per
+   * reading; a whole row's columns are passed on as stored. maxBytes counts the columns text.
+   */
   peekSlices(after: number, through: number, limit: number, maxBytes?: number): TelemetrySlice[] {
     const out: TelemetrySlice[] = [];
     let count = 0;
     let bytes = 0;
     for (const row of this.peekStmt.iterate(after + 1, through, limit)) {
       if (row.last_seq <= after || count >= limit) continue;
+      const n = row.last_seq - row.first_seq + 1;
+      const columns = row.columns ?? columnsOfBodies(row.bodies.split('\n'));
+      const perReading = columns.length / n;
       const from = Math.max(row.first_seq, after + 1);
       let to = Math.min(row.last_seq, through, from + (limit - count) - 1);
-      const all = row.bodies.split('\n');
-      let rowBytes = 0;
-      for (let seq = from; seq <= to; seq++) {
-        const size = all[seq - row.first_seq]!.length + 8;
-        if (maxBytes !== undefined && count + (seq - from) > 0 && bytes + rowBytes + size > maxBytes) {
-          to = seq - 1;
-          break;
-        }
-        rowBytes += size;
+      if (maxBytes !== undefined) {
+        const fits = Math.floor((maxBytes - bytes - SLICE_OVERHEAD) / perReading);
+        to = Math.min(to, from + Math.max(count === 0 ? 1 : 0, fits) - 1);
       }
       if (to < from) break;
       const i = from - row.first_seq;
-      const bodies = i === 0 && to === row.last_seq ? all : all.slice(i, to - row.first_seq + 1);
-      out.push({ firstSeq: from, firstId: batchEventId(row.first_id, i), gatewayTime: row.gateway_time, bodies });
-      count += to - from + 1;
-      bytes += rowBytes;
+      const taken = to - from + 1;
+      const cut = taken === n ? columns : sliceColumns(columns, i, i + taken);
+      out.push({ firstSeq: from, firstId: batchEventId(row.first_id, i), gatewayTime: row.gateway_time, count: taken, columns: cut });
+      count += taken;
+      bytes += cut.length + SLICE_OVERHEAD;
       if (to < Math.min(row.last_seq, through)) break;
     }
     return out;

@@ -51,10 +51,11 @@ export interface DeliveryDeps {
 }
 
 /**
- * Bytes of journaled reading JSON read per v2 batch, per byte of maxBatchBytes: columnar JSON takes about
- * a third of those bytes, deflated about a twentieth (the encoder still cuts a batch that comes out too big).
+ * Bytes of journaled columns text (journal/columns.ts) read per v2 batch, per byte of maxBatchBytes:
+ * plain, the columns are the payload; deflated, they shrink several times over (the encoder still cuts
+ * a batch that comes out too big, and telemetryBatchMax usually binds first).
  */
-const V2_READ_FACTOR = { plain: 2, deflated: 8 };
+const V2_READ_FACTOR = { plain: 1, deflated: 3 };
 
 const MAX_QUEUED_REPLAYS = 16;
 

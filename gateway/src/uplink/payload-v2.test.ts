@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BatchIdGenerator, decodeTelemetryV2, silentLogger, type Reading } from '@safeloop/contract';
-import { Journal, JournalConfigSchema, entryEvent } from '../journal/index.ts';
+import { Journal, JournalConfigSchema, columnsText, entryEvent } from '../journal/index.ts';
 import { reading } from '../journal/test-helpers.ts';
 import { UplinkConfigSchema } from './config.ts';
 import { TestAcker } from '@safeloop/test-rigs/mosquitto/test-acker';
@@ -137,10 +137,10 @@ void describe('uplink payload v2 (private Mosquitto)', () => {
 void it('encodeV2 cuts a batch until it fits, keeping seqs and ids contiguous', () => {
   const ids = new BatchIdGenerator();
   const t = Date.now();
-  const rows = Array.from({ length: 3000 }, (_, i) => JSON.stringify({ point: `s/d/p${i}`, value: Math.random(), quality: 'good', sourceTime: t, gatewayTime: t }));
+  const rows = Array.from({ length: 3000 }, (_, i) => ({ point: `s/d/p${i}`, value: Math.random(), quality: 'good' as const, sourceTime: t, gatewayTime: t }));
   const slices = [
-    { firstSeq: 11, firstId: ids.take(t, 1000), gatewayTime: t, bodies: rows.slice(0, 1000) },
-    { firstSeq: 1011, firstId: ids.take(t, 2000), gatewayTime: t, bodies: rows.slice(1000) },
+    { firstSeq: 11, firstId: ids.take(t, 1000), gatewayTime: t, count: 1000, columns: columnsText(rows, 0, 1000) },
+    { firstSeq: 1011, firstId: ids.take(t, 2000), gatewayTime: t, count: 2000, columns: columnsText(rows, 1000, 3000) },
   ];
   const b = encodeV2(slices, { gatewayId: 'gw', historical: false, cutoff: 0, discardedThrough: undefined, deflate: true, maxBytes: 8 * 1024 });
   assert.ok(b.bytes <= 8 * 1024, `${b.bytes} B`);

@@ -1,11 +1,13 @@
 /**
  * Batch payloads from journal rows. v1: one JSON object per event (both streams). v2 (telemetry only,
- * contract/src/uplink-v2.ts): one columnar segment per journal batch row, optionally deflated — no
- * per-reading id string and no per-reading event JSON is built. Both cut the batch until it fits.
+ * contract/src/uplink-v2.ts): one columnar segment per journal batch row, optionally deflated — the
+ * row's stored columns go in as they are (gateway/src/journal/columns.ts), with the segment's seq, id
+ * and historical flag around them; no per-reading id, JSON or object is built. Both cut the batch
+ * until it fits.
  */
-import { MAX_PAYLOAD_BYTES, PROTOCOL_VERSION, encodeTelemetryV2, segmentOf } from '@safeloop/contract';
-import type { SegmentReading, Stream } from '@safeloop/contract';
-import { entryJson } from '../journal/index.ts';
+import { MAX_PAYLOAD_BYTES, PROTOCOL_VERSION, encodeTelemetryV2Json } from '@safeloop/contract';
+import type { Stream } from '@safeloop/contract';
+import { entryJson, sliceColumns } from '../journal/index.ts';
 import type { JournalEntry, TelemetrySlice } from '../journal/index.ts';
 
 export interface EncodedBatch {
@@ -47,25 +49,28 @@ function firstReadings(slices: readonly TelemetrySlice[], n: number): TelemetryS
   let left = n;
   for (const s of slices) {
     if (left <= 0) break;
-    out.push(s.bodies.length <= left ? s : { ...s, bodies: s.bodies.slice(0, left) });
-    left -= s.bodies.length;
+    out.push(s.count <= left ? s : { ...s, count: left, columns: sliceColumns(s.columns, 0, left) });
+    left -= s.count;
   }
   return out;
+}
+
+/** A v2 segment's JSON text: the slice's columns object with seq and id first and the flag last. */
+function segmentJson(s: TelemetrySlice, historical: boolean): string {
+  return `{"seq":${s.firstSeq},"id":"${s.firstId}",${s.columns.slice(1, -1)}${historical ? ',"historical":true' : ''}}`;
 }
 
 /** v2 telemetry batch, at most `maxBytes` on the wire (halved until it fits; one reading always goes). */
 export function encodeV2(slices: readonly TelemetrySlice[], o: EncodeOptions & { deflate: boolean; maxBytes: number }): EncodedBatch {
   let take: readonly TelemetrySlice[] = slices;
-  let count = slices.reduce((n, s) => n + s.bodies.length, 0);
+  let count = slices.reduce((n, s) => n + s.count, 0);
   for (;;) {
-    // The journal's bodies are reading JSON it validated at append: one parse per slice, not per reading.
-    const segments = take.map((s) =>
-      segmentOf(s.firstSeq, s.firstId, JSON.parse(`[${s.bodies.join(',')}]`) as SegmentReading[], o.historical || s.gatewayTime < o.cutoff),
-    );
-    const payload = encodeTelemetryV2(o.gatewayId, segments, { deflate: o.deflate, discardedThrough: o.discardedThrough });
+    const segments = `[${take.map((s) => segmentJson(s, o.historical || s.gatewayTime < o.cutoff)).join(',')}]`;
+    const last = take.at(-1)!;
+    const head = { firstSeq: take[0]!.firstSeq, lastSeq: last.firstSeq + last.count - 1, count };
+    const payload = encodeTelemetryV2Json(o.gatewayId, head, segments, { deflate: o.deflate, discardedThrough: o.discardedThrough });
     if (payload.byteLength <= Math.min(o.maxBytes, MAX_PAYLOAD_BYTES) || count === 1) {
-      const last = take.at(-1)!;
-      return { payload, bytes: payload.byteLength, fromSeq: take[0]!.firstSeq, toSeq: last.firstSeq + last.bodies.length - 1, count };
+      return { payload, bytes: payload.byteLength, fromSeq: head.firstSeq, toSeq: head.lastSeq, count };
     }
     count = Math.max(1, Math.floor(count / 2));
     take = firstReadings(take, count);
