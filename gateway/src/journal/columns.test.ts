@@ -1,0 +1,86 @@
+/**
+ * Columnar journal rows (issue 20, round 4): the columns text gives back every reading exactly as the
+ * per-reading JSON did; a journal of schema 3 with unsent rows in the old form (reading JSON joined by
+ * newlines, one batch partly acknowledged) upgrades and delivers every one of them, through v1 and
+ * through v2, before and after the new columnar rows.
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { batchEventId, decodeTelemetryV2, fastReadingJson, silentLogger, type Reading } from '@safeloop/contract';
+import { columnBodies, columnsText, parseColumns, sliceColumns } from './columns.ts';
+import { JournalConfigSchema } from './config.ts';
+import { entryJson } from './entry.ts';
+import { Journal } from './journal.ts';
+import { MIGRATIONS, migrate } from './migrations.ts';
+import { reading, T0 } from './test-helpers.ts';
+import { encodeV2 } from '../uplink/telemetry-encoder.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'safeloop-columns-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const MIXED: Reading[] = [
+  reading(1),
+  { point: 'site1/dev1/state', value: true, quality: 'good', sourceTime: T0 - 5, gatewayTime: T0 },
+  { point: 'site1/dev1/label', value: 'say "hi"\n', quality: 'uncertain', reason: 'out_of_range', detail: 'a "quoted" detail', sourceTime: T0, gatewayTime: T0 + 3 },
+  { point: 'site1/dev1/gone', value: null, quality: 'bad', reason: 'timeout', sourceTime: T0 + 1, gatewayTime: T0 + 1, historical: true },
+  reading(2, { unit: 'µg/m³', value: -0.000125 }),
+];
+
+void describe('columns text', () => {
+  void it('gives back each reading as the per-reading JSON the journal wrote before', () => {
+    const text = columnsText(MIXED);
+    assert.deepEqual(columnBodies(text), MIXED.map((r) => fastReadingJson(r)));
+    assert.equal(parseColumns(text).n, MIXED.length);
+  });
+
+  void it('a slice holds exactly the readings of its range', () => {
+    const text = columnsText(MIXED);
+    assert.deepEqual(columnBodies(sliceColumns(text, 1, 4)), MIXED.slice(1, 4).map((r) => fastReadingJson(r)));
+    assert.deepEqual(columnBodies(columnsText(MIXED, 2, 5)), MIXED.slice(2, 5).map((r) => fastReadingJson(r)));
+  });
+});
+
+void describe('upgrade from per-reading JSON rows (schema 3)', () => {
+  void it('delivers every unsent old-format row, then the new columnar rows, through v1 and v2', () => {
+    const path = join(dir, 'old.db');
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    migrate(old, MIGRATIONS.filter((m) => m.version <= 3));
+    const firstId = '01JD0000000000000000000000';
+    const oldReadings = Array.from({ length: 10 }, (_, i) => reading(i, { gatewayTime: T0 }));
+    const ins = old.prepare('INSERT INTO telemetry_batches (first_seq, last_seq, first_id, gateway_time, bodies) VALUES (?, ?, ?, ?, ?)');
+    ins.run(1, 6, firstId, T0, oldReadings.slice(0, 6).map((r) => JSON.stringify(r)).join('\n'));
+    ins.run(7, 10, batchEventId(firstId, 6), T0, oldReadings.slice(6).map((r) => JSON.stringify(r)).join('\n'));
+    old.prepare("UPDATE stream_state SET next_seq = 11, acked_seq = 2 WHERE stream = 'telemetry'").run();
+    old.close();
+
+    const j = Journal.open({ config: JournalConfigSchema.parse({ path, housekeepingIntervalSec: 3600 }), logger: silentLogger });
+    const fresh = Array.from({ length: 5 }, (_, i) => reading(100 + i, { gatewayTime: T0 + 10 }));
+    j.appendTelemetry(fresh);
+    const expected = [...oldReadings.slice(2), ...fresh].map((r) => JSON.parse(JSON.stringify(r)) as Record<string, unknown>);
+
+    const v1 = j.peek('telemetry', 100);
+    assert.deepEqual(v1.map((e) => e.seq), Array.from({ length: 13 }, (_, i) => 3 + i));
+    assert.equal(v1[0]!.id, batchEventId(firstId, 2), 'old ids are kept');
+    assert.deepEqual(v1.map((e) => { const { id: _i, seq: _s, ...rest } = JSON.parse(entryJson(e)) as Record<string, unknown>; return rest; }), expected);
+
+    const slices = j.peekTelemetrySlices(100);
+    const batch = encodeV2(slices, { gatewayId: 'gw1', historical: false, cutoff: 0, discardedThrough: undefined, deflate: false, maxBytes: 96 * 1024 });
+    const d = decodeTelemetryV2(batch.payload as Buffer);
+    assert.ok(d.ok, d.ok ? '' : d.detail);
+    assert.deepEqual(d.value.events.map((e) => [e.seq, e.id]), v1.map((e) => [e.seq, e.id]));
+    assert.deepEqual(d.value.events.map(({ id: _i, seq: _s, ...rest }) => rest), expected);
+
+    const db = new Database(path, { readonly: true });
+    const kinds = db.prepare<[], { old: number; cols: number }>('SELECT SUM(columns IS NULL) AS old, SUM(columns IS NOT NULL) AS cols FROM telemetry_batches').get();
+    assert.deepEqual(kinds, { old: 2, cols: 1 }, 'old rows stay as they were; the new one is columnar');
+    db.close();
+    assert.deepEqual(j.ack('telemetry', 15), { accepted: true, ackedSeq: 15 });
+    assert.equal(j.stats().backlog.telemetry, 0);
+    j.close();
+  });
+});
