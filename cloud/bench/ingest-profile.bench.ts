@@ -10,7 +10,7 @@ import { INGEST_MIGRATIONS } from '../src/ingest/migrations.ts';
 import { loadRuleFile, RulesEngine } from '../src/rules/index.ts';
 import { AlarmOutbox, createTelemetryStore } from '../src/store/index.ts';
 import { MemoryDirectory, newId } from '../test/ingest/helpers.ts';
-const PG = 'postgres://postgres@127.0.0.1:5432/test';
+const PG = process.env.SAFELOOP_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `prof_${randomBytes(3).toString('hex')}`;
 await createPgSchema(PG, schema);
 const db = new PgDb({ connectionString: PG, schema });

@@ -1,10 +1,11 @@
 /**
  * Ingest benchmarks (rules on: the tank-farm template, every point under a limit and a stale rule).
  *
- *   node --import tsx cloud/bench/ingest.bench.ts [--db sqlite|postgres|both] [--seconds 10] [--concurrency 8]
+ *   node --import tsx cloud/bench/ingest.bench.ts [--db sqlite|postgres|both] [--seconds 10] [--concurrency 8] [--group 4]
  *                                                 [--latency | --latency-only] [--background 15000]
  *
- * 1. Throughput: uplink batches (500 readings, pre-serialised) through UplinkProcessor —
+ * 1. Throughput: uplink batches (500 readings, pre-serialised; --group of one gateway's batches per
+ *    transaction, as the worker commits what queued up) through UplinkProcessor —
  *    validation, idempotent insert, latest + per-minute aggregates, sequence bookkeeping, rules —
  *    into SQLite (file, WAL, synchronous=FULL) and PostgreSQL; readings/s sustained.
  * 2. Latency (--latency, PostgreSQL): a real Mosquitto and IngestWorker, 15,000 readings/s (--background) of
@@ -39,6 +40,8 @@ const arg = (name: string, dflt: string): string => {
 const SECONDS = Number(arg('seconds', '10'));
 const WHICH = arg('db', 'both');
 const BACKGROUND = Number(arg('background', '15000'));
+/** Batches of one gateway per transaction in the throughput runs (the worker's default groupMessages is 8). */
+const GROUP = Math.max(1, Number(arg('group', '4')));
 const PG_URL = process.env.SAFELOOP_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TEMPLATE = new URL('../rules/templates/hazchem-tank-farm.yaml', import.meta.url).pathname;
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
@@ -114,13 +117,14 @@ async function throughput(kind: 'sqlite' | 'postgres'): Promise<void> {
         let b = 1;
         let g = lane;
         while (performance.now() < deadline && b < perGateway) {
-          const item = batches[g]![b]!;
-          const r = await processor.handle(item.topic, item.payload);
+          // GROUP consecutive batches of the gateway in one transaction, as the worker commits what queued up.
+          const items = batches[g]!.slice(b, Math.min(perGateway, b + GROUP));
+          const r = await processor.handleTelemetryGroup(items);
           readings += r.inserted;
           g += concurrency;
           if (g >= GATEWAYS) {
             g = lane;
-            b += 1;
+            b += items.length;
           }
         }
         nextBatch = Math.max(nextBatch, b);
@@ -132,7 +136,7 @@ async function throughput(kind: 'sqlite' | 'postgres'): Promise<void> {
     const nodeCpu = (cpu.user + cpu.system) / 1e6;
     const pgCpu = (await pgBackendCpu(db)) - pg0;
     const rows = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM telemetry_raw');
-    out(`ingest throughput ${kind}: ${Math.round(readings / secs).toLocaleString('en-US')} readings/s sustained over ${secs.toFixed(1)} s (${readings.toLocaleString('en-US')} readings, batches of ${BATCH}, ${GATEWAYS} gateways × ${POINTS_PER_GATEWAY} points, concurrency ${concurrency}, rules: ${rules.ruleSet.rules.length} template rules; rows ${Number(rows[0]?.n)})`);
+    out(`ingest throughput ${kind}: ${Math.round(readings / secs).toLocaleString('en-US')} readings/s sustained over ${secs.toFixed(1)} s (${readings.toLocaleString('en-US')} readings, batches of ${BATCH}, ${GATEWAYS} gateways × ${POINTS_PER_GATEWAY} points, concurrency ${concurrency}, ${GROUP} batches per transaction, rules: ${rules.ruleSet.rules.length} template rules; rows ${Number(rows[0]?.n)})`);
     out(
       `  CPU: worker ${nodeCpu.toFixed(1)} s${kind === 'postgres' ? ` + PostgreSQL backends ${pgCpu.toFixed(1)} s` : ' (SQLite runs in-process)'} → ` +
         `${Math.round(readings / (nodeCpu + pgCpu)).toLocaleString('en-US')} readings per CPU-second; ` +
