@@ -19,6 +19,7 @@ import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Registry } from 'prom-client';
 import { silentLogger, systemClock } from '@safeloop/contract';
 import type { AlarmClearInput, AlarmConditionInput, AlarmSink } from '../src/alarms/alarm-sink.ts';
@@ -40,7 +41,7 @@ const arg = (name: string, dflt: string): string => {
 const SECONDS = Number(arg('seconds', '10'));
 const WHICH = arg('db', 'both');
 const BACKGROUND = Number(arg('background', '15000'));
-/** Batches of one gateway per transaction in the throughput runs (the worker's default groupMessages is 8). */
+/** Batches of one gateway per transaction: the throughput runs group this many, the latency run's worker up to this many (groupMessages). */
 const GROUP = Math.max(1, Number(arg('group', '4')));
 const PG_URL = process.env.SAFELOOP_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TEMPLATE = new URL('../rules/templates/hazchem-tank-farm.yaml', import.meta.url).pathname;
@@ -161,7 +162,7 @@ async function latency(): Promise<void> {
   const dir = directory();
   dir.add('probe', ['probe']);
   const rules = new RulesEngine({ logger: silentLogger, sites: { getSite: (id) => Promise.resolve({ id, type: 'hazchem' }) } }, loadRuleFile(TEMPLATE));
-  const worker = new IngestWorker({ db, mqtt: { url: broker.url }, directory: dir, alarms: sink, rules, logger: silentLogger, concurrency: 4, reorderTimeoutMs: 10_000 });
+  const worker = new IngestWorker({ db, mqtt: { url: broker.url }, directory: dir, alarms: sink, rules, logger: silentLogger, concurrency: 4, groupMessages: GROUP, reorderTimeoutMs: 10_000 });
   await worker.start();
   const sentAt = new Map<string, number>();
   const lat = { edge: [] as number[], cloud: [] as number[] };
@@ -183,6 +184,8 @@ async function latency(): Promise<void> {
   publisher.stdin!.write('go\n');
   let probeSeq = { telemetry: 0, alarm: 0 };
   let probes = 0;
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
   const cpu0 = process.cpuUsage();
   const pg0 = await pgBackendCpu(db);
   const probeTimer = setInterval(() => {
@@ -206,6 +209,7 @@ async function latency(): Promise<void> {
   const done = await lines.next();
   const published = done.done ? { published: NaN, cpuSeconds: NaN } : (JSON.parse(done.value) as { published: number; cpuSeconds: number });
   await new Promise((r) => setTimeout(r, 3000));
+  loop.disable();
   const cpu = process.cpuUsage(cpu0);
   const pgCpu = (await pgBackendCpu(db)) - pg0;
   const stored = await db.query<{ n: number }>("SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id <> 'probe'");
@@ -215,6 +219,7 @@ async function latency(): Promise<void> {
   out(`alarm latency postgres, publish → AlarmSink call (after the ingest commit), background offered ${BACKGROUND.toLocaleString('en-US')} readings/s, committed ≈ ${Math.round(bgRate).toLocaleString('en-US')}/s:`);
   out(`  edge alarm event (alarm stream, priority lane): ${fmt(lat.edge, Math.ceil(probes / 2))}`);
   out(`  cloud limit rule on a telemetry reading:         ${fmt(lat.cloud, Math.floor(probes / 2))}`);
+  out(`  worker event-loop delay: p50 ${(loop.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`);
   out(
     `  CPU over the run: worker ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s + PostgreSQL backends ${pgCpu.toFixed(1)} s (publisher, own process: ${published.cpuSeconds.toFixed(1)} s for ${published.published.toLocaleString('en-US')} readings)`,
   );

@@ -65,7 +65,7 @@ export interface IngestWorkerDeps {
   concurrency?: number;
   /**
    * Telemetry messages of one gateway that queued up are committed together, up to this many (and
-   * GROUP_MAX_BYTES) per transaction. Default 8; 1 commits each message on its own.
+   * GROUP_MAX_BYTES) per transaction. Default 4; 1 commits each message on its own.
    */
   groupMessages?: number;
   /** Messages waiting beyond this are dropped unacknowledged (the gateway resends). Default 5000. */
@@ -112,7 +112,7 @@ export class IngestWorker {
     this.replayTimeoutMs = deps.replayTimeoutMs ?? 60_000;
     this.offlineGraceMs = deps.offlineGraceMs ?? 60_000;
     this.concurrency = deps.db.dialect === 'sqlite' ? 1 : Math.max(1, deps.concurrency ?? 4);
-    this.groupMessages = Math.max(1, deps.groupMessages ?? 8);
+    this.groupMessages = Math.max(1, deps.groupMessages ?? 4);
     this.queue = new TelemetryQueue(deps.maxQueued ?? 5000);
     this.directory = new CachedDirectory(deps.directory, 30_000, () => this.clock.monotonic());
     this.store = deps.store ?? createTelemetryStore(deps.db);

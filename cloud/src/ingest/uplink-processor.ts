@@ -120,7 +120,9 @@ export class UplinkProcessor {
     const first = items[0];
     if (items.length === 1 && first) return this.handle(first.topic, first.payload, receivedAt);
     const valid: { topic: string; msg: TelemetryBatch }[] = [];
-    for (const it of items) {
+    for (const [i, it] of items.entries()) {
+      // Parsing a message takes milliseconds: let an alarm that arrived meanwhile in between.
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const v = validateUplink(it.topic, it.payload);
       if (!v.ok) await this.reject(it.topic, v.gatewayId, v.reason, v.detail, it.payload);
       else if (v.channel !== 'telemetry' || (valid[0] && valid[0].msg.gatewayId !== v.gatewayId)) throw new Error(`a telemetry group holds ${it.topic}`);
