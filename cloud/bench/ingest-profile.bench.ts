@@ -16,7 +16,7 @@ await createPgSchema(PG, schema);
 const db = new PgDb({ connectionString: PG, schema });
 const times = new Map<string, number>();
  
-const wrap = (o: any) => { for (const m of ['query', 'exec']) { const f = o[m].bind(o); o[m] = async (sql: string, p: any) => { const s = performance.now(); try { return await f(sql, p); } finally { const k = sql.replace(/\s+/g, ' ').slice(0, 60); times.set(k, (times.get(k) ?? 0) + performance.now() - s); } }; } };
+const wrap = (o: any) => { for (const m of ['query', 'exec', 'execScript', 'copyFrom']) { const f = o[m].bind(o); o[m] = async (sql: string, p: any) => { const s = performance.now(); try { return await f(sql, p); } finally { const k = sql.replace(/\s+/g, ' ').slice(0, 60); times.set(k, (times.get(k) ?? 0) + performance.now() - s); } }; } };
 const origTx = db.transaction.bind(db);
 let txTime = 0;
 (db as any).transaction = async (fn: any) => { const s0 = performance.now(); try { return await origTx(async (tx: any) => { wrap(tx); return fn(tx); }); } finally { txTime += performance.now() - s0; } };

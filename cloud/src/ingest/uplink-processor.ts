@@ -195,7 +195,7 @@ export class UplinkProcessor {
     const r = await db.transaction(async (tx) => {
       const stream = await lockStream(tx, gw.id, 'telemetry', receivedAt);
       const d = await guardBatch(tx, 'telemetry_raw', stream, owned, refused, this.window);
-      const fresh = await store.insert(tx, gw.id, d.store, receivedAt, stream.epoch);
+      const fresh = await store.insert(tx, gw.id, d.store, receivedAt, stream.epoch, { newSeqs: d.newSeqs });
       const sq = await this.sequence(tx, stream, d, batch.events.map((e) => e.seq), fresh.length, siteId, receivedAt);
       // Rules see each reading once, in sequence order, when it becomes contiguous.
       const ordered = rules ? await telemetryToApply(tx, gw.id, stream.epoch, stream.ackSeq, sq.next.ackSeq, d.store) : [];
