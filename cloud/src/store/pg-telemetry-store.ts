@@ -141,8 +141,10 @@ export class PgTelemetryStore implements TelemetryStore {
     });
     const inserted = await tx.query<{ id: string }>(INSERT_RAW, [gatewayId, receivedAt, JSON.stringify(raw), epoch]);
     if (inserted.length === 0) return [];
+    if (inserted.length === events.length) return [...events];
+    // Each stored id once (an id sent twice in one batch is stored once, by its first event).
     const ids = new Set(inserted.map((r) => r.id));
-    return inserted.length === events.length ? [...events] : events.filter((e) => ids.has(e.id));
+    return events.filter((e) => ids.delete(e.id));
   }
 
   markGatewayStale(tx: SqlDb, gatewayId: string): Promise<number> {
