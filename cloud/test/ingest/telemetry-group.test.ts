@@ -16,7 +16,9 @@ import { count, MemoryDirectory, openDb, reading, RecordingSink, telemetryPayloa
 
 const RULES = {
   version: 1,
-  rules: [{ id: 'lel', kind: 'limit', enabled: true, points: ['GT-*/lel'], limits: [{ level: 'GAS_1', direction: 'high', value: 25, deadband: 2, onDelaySec: 0, offDelaySec: 0 }], overRangeLatch: true, faultClearHoldSec: 5, faultClearReadings: 2 }],
+  rules: [
+    { id: 'lel', kind: 'limit' as const, enabled: true, points: ['GT-*/lel'], limits: [{ level: 'GAS_1' as const, direction: 'high' as const, value: 25, deadband: 2, onDelaySec: 0, offDelaySec: 0 }], overRangeLatch: true, faultClearHoldSec: 5, faultClearReadings: 2 },
+  ],
 };
 
 for (const kind of ['sqlite', 'postgres'] as const) {
