@@ -120,14 +120,16 @@ export class UplinkProcessor {
     const first = items[0];
     if (items.length === 1 && first) return this.handle(first.topic, first.payload, receivedAt);
     const valid: { topic: string; msg: TelemetryBatch }[] = [];
+    const alone: { topic: string; payload: Uint8Array }[] = [];
     for (const [i, it] of items.entries()) {
       // Parsing a message takes milliseconds: let an alarm that arrived meanwhile in between.
       if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
       const v = validateUplink(it.topic, it.payload);
       if (!v.ok) await this.reject(it.topic, v.gatewayId, v.reason, v.detail, it.payload);
-      else if (v.channel !== 'telemetry' || (valid[0] && valid[0].msg.gatewayId !== v.gatewayId)) throw new Error(`a telemetry group holds ${it.topic}`);
+      else if (v.channel !== 'telemetry' || (valid[0] && valid[0].msg.gatewayId !== v.gatewayId)) alone.push(it); // not the group's kind: on its own
       else valid.push({ topic: it.topic, msg: v.msg });
     }
+    for (const it of alone) await this.handle(it.topic, it.payload, receivedAt);
     const head = valid[0];
     if (!head) return { enqueued: 0, inserted: 0, duplicates: 0, rejected: 'invalid' };
     const gw = await this.deps.directory.getGateway(head.msg.gatewayId);
