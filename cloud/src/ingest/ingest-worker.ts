@@ -91,6 +91,7 @@ export class IngestWorker {
   private readonly priority: QueuedUplink[] = [];
   private active = 0;
   private activeTelemetry = 0;
+  private activePriority = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -280,24 +281,29 @@ export class IngestWorker {
   private pump(): void {
     // Telemetry may use all lanes but one, so an alarm never waits behind a telemetry backlog; that lane,
     // when no alarm or status waits, takes a small telemetry batch (a few readings, such as one crossing a
-    // limit), so it does not wait for a bulk lane either.
+    // limit), so it does not wait for a bulk lane either. An alarm or status message that then finds every
+    // lane busy still starts at once, one at a time (it never waits for that small batch).
     const telemetryLanes = Math.max(1, this.concurrency - 1);
-    while (this.active < this.concurrency && !this.stopped) {
-      const item = this.priority.shift();
+    while (!this.stopped) {
+      let item: QueuedUplink | undefined;
       let group: { gatewayId: string; items: QueuedUplink[] } | undefined;
-      if (item === undefined) {
+      if (this.priority.length > 0 && (this.active < this.concurrency || this.activePriority === 0)) {
+        item = this.priority.shift();
+      } else if (this.active < this.concurrency && this.priority.length === 0) {
         const bulk = this.activeTelemetry < telemetryLanes;
         group = bulk ? this.queue.takeGroup(this.groupMessages, GROUP_MAX_BYTES) : this.queue.takeGroup(this.groupMessages, EXPRESS_MAX_BYTES, true);
-        if (!group) break;
       }
+      if (!item && !group) break;
       const telemetryOf = group?.gatewayId;
       const bulkLane = telemetryOf !== undefined && this.activeTelemetry < telemetryLanes;
       this.active += 1;
       if (bulkLane) this.activeTelemetry += 1;
+      if (item) this.activePriority += 1;
       const work = group ? this.processGroup(group.items) : this.process(item!.topic, item!.payload, item!.at);
       void work.finally(() => {
         this.active -= 1;
         if (bulkLane) this.activeTelemetry -= 1;
+        if (item) this.activePriority -= 1;
         if (telemetryOf !== undefined) this.queue.done(telemetryOf);
         if (this.active === 0 && (this.queue.size + this.priority.length === 0 || this.stopped)) for (const w of this.idleWaiters.splice(0)) w();
         this.pump();
