@@ -10,13 +10,13 @@ import { INGEST_MIGRATIONS } from '../src/ingest/migrations.ts';
 import { loadRuleFile, RulesEngine } from '../src/rules/index.ts';
 import { AlarmOutbox, createTelemetryStore } from '../src/store/index.ts';
 import { MemoryDirectory, newId } from '../test/ingest/helpers.ts';
-const PG = 'postgres://postgres@127.0.0.1:5432/test';
+const PG = process.env.SAFELOOP_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schema = `prof_${randomBytes(3).toString('hex')}`;
 await createPgSchema(PG, schema);
 const db = new PgDb({ connectionString: PG, schema });
 const times = new Map<string, number>();
  
-const wrap = (o: any) => { for (const m of ['query', 'exec']) { const f = o[m].bind(o); o[m] = async (sql: string, p: any) => { const s = performance.now(); try { return await f(sql, p); } finally { const k = sql.replace(/\s+/g, ' ').slice(0, 60); times.set(k, (times.get(k) ?? 0) + performance.now() - s); } }; } };
+const wrap = (o: any) => { for (const m of ['query', 'exec', 'execScript', 'copyFrom']) { const f = o[m].bind(o); o[m] = async (sql: string, p: any) => { const s = performance.now(); try { return await f(sql, p); } finally { const k = sql.replace(/\s+/g, ' ').slice(0, 60); times.set(k, (times.get(k) ?? 0) + performance.now() - s); } }; } };
 const origTx = db.transaction.bind(db);
 let txTime = 0;
 (db as any).transaction = async (fn: any) => { const s0 = performance.now(); try { return await origTx(async (tx: any) => { wrap(tx); return fn(tx); }); } finally { txTime += performance.now() - s0; } };

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { from as copyFromStdin } from 'pg-copy-streams';
 import type { SqlDb, SqlParam } from './sql-db.ts';
 
 // BIGINT (int8) and NUMERIC as JS numbers: our BIGINTs are epoch ms and counters, all < 2^53.
@@ -30,6 +31,14 @@ class PgTransaction implements SqlDb {
   }
   transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
     return fn(this); // nested: join the outer transaction
+  }
+  copyFrom(sql: string, data: string): Promise<number> {
+    const stream = this.client.query(copyFromStdin(sql));
+    return new Promise<number>((resolve, reject) => {
+      stream.on('error', reject);
+      stream.on('finish', () => resolve(stream.rowCount));
+      stream.end(data);
+    });
   }
   close(): Promise<void> {
     return Promise.reject(new Error('close() inside a transaction'));

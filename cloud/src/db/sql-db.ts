@@ -22,6 +22,11 @@ export interface SqlDb {
    * PostgreSQL: a dedicated pooled connection). Commit when it resolves, roll back when it throws.
    */
   transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL inside a transaction only: `COPY … FROM STDIN` (text format) with `data` as its input;
+   * returns the number of rows copied. Absent elsewhere: callers fall back to INSERT.
+   */
+  copyFrom?(sql: string, data: string): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -18,7 +18,12 @@ import { runIngestTimers } from './ingest-timers.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { INGEST_MIGRATIONS } from './migrations.ts';
 import { TelemetryQueue, type QueuedUplink } from './telemetry-queue.ts';
-import { UplinkProcessor } from './uplink-processor.ts';
+import { UplinkProcessor, type UplinkOutcome } from './uplink-processor.ts';
+
+/** Payload bytes of one telemetry group (several messages of a gateway in one transaction). */
+export const GROUP_MAX_BYTES = 1_048_576;
+/** A telemetry batch this small may take the lane kept for alarms when that lane is idle (express lane). */
+export const EXPRESS_MAX_BYTES = 16_384;
 
 /** Session expiry of a worker in a share group when none is configured (see IngestWorkerDeps.mqtt). */
 export const SHARED_SESSION_EXPIRY_SEC = 30;
@@ -58,6 +63,11 @@ export interface IngestWorkerDeps {
   store?: TelemetryStore;
   /** Messages processed at once (SQLite is always 1). Default 4. */
   concurrency?: number;
+  /**
+   * Telemetry messages of one gateway that queued up are committed together, up to this many (and
+   * GROUP_MAX_BYTES) per transaction. Default 4; 1 commits each message on its own.
+   */
+  groupMessages?: number;
   /** Messages waiting beyond this are dropped unacknowledged (the gateway resends). Default 5000. */
   maxQueued?: number;
   /** Seqs accepted above what a gateway announced (birth/status nextSeq − 1). Default 100,000. */
@@ -81,6 +91,7 @@ export class IngestWorker {
   private readonly priority: QueuedUplink[] = [];
   private active = 0;
   private activeTelemetry = 0;
+  private activePriority = 0;
   private readonly idleWaiters: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -92,6 +103,7 @@ export class IngestWorker {
   private readonly replayTimeoutMs: number;
   private readonly offlineGraceMs: number;
   private readonly concurrency: number;
+  private readonly groupMessages: number;
   private readonly directory: GatewayDirectory;
 
   constructor(private readonly deps: IngestWorkerDeps) {
@@ -101,6 +113,7 @@ export class IngestWorker {
     this.replayTimeoutMs = deps.replayTimeoutMs ?? 60_000;
     this.offlineGraceMs = deps.offlineGraceMs ?? 60_000;
     this.concurrency = deps.db.dialect === 'sqlite' ? 1 : Math.max(1, deps.concurrency ?? 4);
+    this.groupMessages = Math.max(1, deps.groupMessages ?? 4);
     this.queue = new TelemetryQueue(deps.maxQueued ?? 5000);
     this.directory = new CachedDirectory(deps.directory, 30_000, () => this.clock.monotonic());
     this.store = deps.store ?? createTelemetryStore(deps.db);
@@ -266,26 +279,32 @@ export class IngestWorker {
   }
 
   private pump(): void {
-    // Telemetry may use all lanes but one, so an alarm never waits behind a telemetry backlog.
+    // Telemetry may use all lanes but one, so an alarm never waits behind a telemetry backlog; that lane,
+    // when no alarm or status waits, takes a small telemetry batch (a few readings, such as one crossing a
+    // limit), so it does not wait for a bulk lane either. An alarm or status message that then finds every
+    // lane busy still starts at once, one at a time (it never waits for that small batch).
     const telemetryLanes = Math.max(1, this.concurrency - 1);
-    while (this.active < this.concurrency && !this.stopped) {
-      let item = this.priority.shift();
-      let gatewayId: string | undefined;
-      if (item === undefined) {
-        if (this.activeTelemetry >= telemetryLanes) break;
-        const next = this.queue.take();
-        if (!next) break;
-        ({ item, gatewayId } = next);
+    while (!this.stopped) {
+      let item: QueuedUplink | undefined;
+      let group: { gatewayId: string; items: QueuedUplink[] } | undefined;
+      if (this.priority.length > 0 && (this.active < this.concurrency || this.activePriority === 0)) {
+        item = this.priority.shift();
+      } else if (this.active < this.concurrency && this.priority.length === 0) {
+        const bulk = this.activeTelemetry < telemetryLanes;
+        group = bulk ? this.queue.takeGroup(this.groupMessages, GROUP_MAX_BYTES) : this.queue.takeGroup(this.groupMessages, EXPRESS_MAX_BYTES, true);
       }
-      const telemetryOf = gatewayId;
+      if (!item && !group) break;
+      const telemetryOf = group?.gatewayId;
+      const bulkLane = telemetryOf !== undefined && this.activeTelemetry < telemetryLanes;
       this.active += 1;
-      if (telemetryOf !== undefined) this.activeTelemetry += 1;
-      void this.process(item.topic, item.payload, item.at).finally(() => {
+      if (bulkLane) this.activeTelemetry += 1;
+      if (item) this.activePriority += 1;
+      const work = group ? this.processGroup(group.items) : this.process(item!.topic, item!.payload, item!.at);
+      void work.finally(() => {
         this.active -= 1;
-        if (telemetryOf !== undefined) {
-          this.activeTelemetry -= 1;
-          this.queue.done(telemetryOf);
-        }
+        if (bulkLane) this.activeTelemetry -= 1;
+        if (item) this.activePriority -= 1;
+        if (telemetryOf !== undefined) this.queue.done(telemetryOf);
         if (this.active === 0 && (this.queue.size + this.priority.length === 0 || this.stopped)) for (const w of this.idleWaiters.splice(0)) w();
         this.pump();
       });
@@ -293,12 +312,19 @@ export class IngestWorker {
   }
 
   private process(topic: string, payload: Buffer, at: number): Promise<void> {
-    return this.exclusive(() => this.processOnce(topic, payload, at));
+    return this.exclusive(() => this.processOnce(topic, () => this.processor.handle(topic, payload, at)));
   }
 
-  private async processOnce(topic: string, payload: Buffer, at: number): Promise<void> {
+  /** One gateway's queued telemetry messages in one transaction (received at the newest one's time). */
+  private processGroup(items: readonly QueuedUplink[]): Promise<void> {
+    const head = items[0]!;
+    const at = items[items.length - 1]!.at;
+    return this.exclusive(() => this.processOnce(head.topic, () => this.processor.handleTelemetryGroup(items, at)));
+  }
+
+  private async processOnce(topic: string, handle: () => Promise<UplinkOutcome>): Promise<void> {
     try {
-      const out = await this.processor.handle(topic, payload, at);
+      const out = await handle();
       if (out.ack) this.publishAck(out.ack, out.epoch ?? 0);
       for (const command of out.commands ?? []) {
         const gatewayId = out.ack?.gatewayId ?? topicGateway(topic);

@@ -28,6 +28,8 @@ export interface GuardDecision<E> {
   /** Seqs to apply to the bookkeeping. */
   sequence: number[];
   rejected: GuardRejection<E>[];
+  /** No event to store carries a seq the stream had already taken: none can be stored yet in this epoch. */
+  newSeqs: boolean;
 }
 
 function inPending(s: StreamState, seq: number): boolean {
@@ -80,5 +82,5 @@ export async function guardBatch<E extends { id: string; seq: number }>(
     sequence.push(e.seq);
   }
   for (const e of refused) if (e.seq <= s.announcedSeq) sequence.push(e.seq);
-  return { store, sequence, rejected };
+  return { store, sequence, rejected, newSeqs: taken.length === 0 };
 }

@@ -48,3 +48,25 @@ test('a full queue refuses a batch (left unacknowledged for the gateway to resen
   assert.equal(q.size, 0);
   assert.equal(q.take(), undefined);
 });
+
+test('a group takes the waiting batches of one gateway, oldest first, within the item and byte caps', () => {
+  const q = new TelemetryQueue(100);
+  for (let i = 1; i <= 5; i++) q.push('big', item(`big-${i}`, 1000));
+  q.push('other', item('other-1', 1000));
+  const g = q.takeGroup(3, 10_000);
+  assert.deepEqual(g?.items.map((x) => x.topic), ['big-1', 'big-2', 'big-3']);
+  assert.equal(q.takeGroup(3, 10_000)?.items[0]?.topic, 'other-1', 'the group is one line in flight; the next line goes');
+  q.done('big');
+  assert.deepEqual(q.takeGroup(5, 1500)?.items.map((x) => x.topic), ['big-4'], 'the bytes cap stops the group (the first always goes)');
+  assert.equal(q.size, 1);
+});
+
+test('the express lane takes only a line whose next batch is small', () => {
+  const q = new TelemetryQueue(100);
+  q.push('big', item('big-1', 50_000));
+  assert.equal(q.takeGroup(8, 4096, true), undefined, 'a bulk batch never takes the express lane');
+  q.push('probe', item('probe-1', 300));
+  q.push('probe', item('probe-2', 300));
+  assert.deepEqual(q.takeGroup(8, 4096, true)?.items.map((x) => x.topic), ['probe-1', 'probe-2']);
+  assert.equal(q.takeGroup(8, 1_000_000)?.items[0]?.topic, 'big-1');
+});

@@ -48,20 +48,39 @@ export class TelemetryQueue {
 
   /** The next batch to process, or undefined when every waiting gateway already has one in flight. */
   take(): { gatewayId: string; item: QueuedUplink } | undefined {
+    const g = this.takeGroup(1, Infinity);
+    return g && { gatewayId: g.gatewayId, item: g.items[0]! };
+  }
+
+  /**
+   * The next gateway's waiting batches, oldest first: up to `maxItems`, and beyond the first only while
+   * their bytes stay within `maxBytes` (they are committed together; see UplinkProcessor.handleTelemetryGroup).
+   * With `onlySmall`, only a line whose next batch is itself within `maxBytes` is considered (the express
+   * lane: a gateway reporting a few readings, e.g. one crossing a limit, need not wait for a bulk lane).
+   * The line is in flight until done(); its tag grows by every byte taken.
+   */
+  takeGroup(maxItems: number, maxBytes: number, onlySmall = false): { gatewayId: string; items: QueuedUplink[] } | undefined {
     let best: [string, Line] | undefined;
     for (const entry of this.lines) {
       const line = entry[1];
       if (line.inFlight || line.items.length === 0) continue;
+      if (onlySmall && line.items[0]!.payload.byteLength > maxBytes) continue;
       if (!best || line.tag < best[1].tag) best = entry;
     }
     if (!best) return undefined;
     const [gatewayId, line] = best;
-    const item = line.items.shift()!;
+    const items = [line.items.shift()!];
+    let bytes = items[0]!.payload.byteLength;
+    while (items.length < maxItems && line.items.length > 0 && bytes + line.items[0]!.payload.byteLength <= maxBytes) {
+      const next = line.items.shift()!;
+      bytes += next.payload.byteLength;
+      items.push(next);
+    }
     line.inFlight = true;
     this.clock = line.tag;
-    line.tag += item.payload.byteLength;
-    this.total -= 1;
-    return { gatewayId, item };
+    line.tag += bytes;
+    this.total -= items.length;
+    return { gatewayId, items };
   }
 
   /** The gateway's batch is done: its next one may be taken. Idle lines are forgotten. */

@@ -109,6 +109,45 @@ export class UplinkProcessor {
     }
   }
 
+  /**
+   * Several telemetry messages of one gateway (what queued up while the worker was busy) in one
+   * transaction: the stream row is locked once, each point's latest value, minute row and rule state are
+   * written once for the group, and one commit covers them all. A message that fails validation is
+   * rejected on its own, as by handle(); the outcome's ack covers everything the group committed. An event
+   * sent twice within the group (a resend queued beside the original) counts once.
+   */
+  async handleTelemetryGroup(items: readonly { topic: string; payload: Uint8Array }[], receivedAt = this.deps.clock.now()): Promise<UplinkOutcome> {
+    const first = items[0];
+    if (items.length === 1 && first) return this.handle(first.topic, first.payload, receivedAt);
+    const valid: { topic: string; msg: TelemetryBatch }[] = [];
+    const alone: { topic: string; payload: Uint8Array }[] = [];
+    for (const [i, it] of items.entries()) {
+      // Parsing a message takes milliseconds: let an alarm that arrived meanwhile in between.
+      if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      const v = validateUplink(it.topic, it.payload);
+      if (!v.ok) await this.reject(it.topic, v.gatewayId, v.reason, v.detail, it.payload);
+      else if (v.channel !== 'telemetry' || (valid[0] && valid[0].msg.gatewayId !== v.gatewayId)) alone.push(it); // not the group's kind: on its own
+      else valid.push({ topic: it.topic, msg: v.msg });
+    }
+    for (const it of alone) await this.handle(it.topic, it.payload, receivedAt);
+    const head = valid[0];
+    if (!head) return { enqueued: 0, inserted: 0, duplicates: 0, rejected: 'invalid' };
+    const gw = await this.deps.directory.getGateway(head.msg.gatewayId);
+    if (!gw) {
+      for (const x of valid) await this.reject(x.topic, head.msg.gatewayId, 'unknown_gateway', `gateway ${head.msg.gatewayId} is not registered`, undefined);
+      return { enqueued: 0, inserted: 0, duplicates: 0, rejected: 'unknown_gateway' };
+    }
+    const seen = new Set<string>();
+    const events: TelemetryEvent[] = [];
+    let discardedThrough: number | undefined;
+    for (const { msg } of valid) {
+      for (const e of msg.events) if (!seen.has(e.id)) (seen.add(e.id), events.push(e));
+      if (msg.discardedThrough !== undefined) discardedThrough = Math.max(discardedThrough ?? 0, msg.discardedThrough);
+    }
+    const merged: TelemetryBatch = { ...head.msg, events, ...(discardedThrough === undefined ? {} : { discardedThrough }) };
+    return this.telemetry(head.topic, gw, merged, receivedAt);
+  }
+
   /** Events whose point belongs to a site the gateway does not serve are refused (seq-guard decides whether they still count). */
   private async splitOwned<E extends { point: string; id: string; seq: number }>(topic: string, gw: GatewayInfo, events: readonly E[]): Promise<{ owned: E[]; refused: E[] }> {
     const owned: E[] = [];
@@ -158,7 +197,7 @@ export class UplinkProcessor {
     const r = await db.transaction(async (tx) => {
       const stream = await lockStream(tx, gw.id, 'telemetry', receivedAt);
       const d = await guardBatch(tx, 'telemetry_raw', stream, owned, refused, this.window);
-      const fresh = await store.insert(tx, gw.id, d.store, receivedAt, stream.epoch);
+      const fresh = await store.insert(tx, gw.id, d.store, receivedAt, stream.epoch, { newSeqs: d.newSeqs });
       const sq = await this.sequence(tx, stream, d, batch.events.map((e) => e.seq), fresh.length, siteId, receivedAt);
       // Rules see each reading once, in sequence order, when it becomes contiguous.
       const ordered = rules ? await telemetryToApply(tx, gw.id, stream.epoch, stream.ackSeq, sq.next.ackSeq, d.store) : [];

@@ -106,10 +106,24 @@ function toOp(rule: LimitRule, st: RuleState, e: EvaluatorEvent): OutboxOp {
 
 const LAST_TIME_WRITE_MS = 60_000;
 
-/** The evaluator state as JSON without its lastTime, to tell a real change from one more reading. */
+/** The evaluator state as JSON without its lastTime, to tell a real change from one more reading (no copy: runs twice per reading). */
 function stateJson(data: Stored): string {
   const ev = data.eval;
-  return JSON.stringify(ev === undefined ? null : { ...ev, lastTime: 0 }) + JSON.stringify(data.deviceFaults ?? null);
+  const faults = JSON.stringify(data.deviceFaults ?? null);
+  if (ev === undefined) return `null${faults}`;
+  const lastTime = ev.lastTime;
+  ev.lastTime = 0;
+  const json = JSON.stringify(ev);
+  ev.lastTime = lastTime;
+  return json + faults;
+}
+
+/** One config object per rule (the rule set is immutable once loaded): not one per reading. */
+const configs = new WeakMap<LimitRule, PointAlarmConfig>();
+function configOf(rule: LimitRule): PointAlarmConfig {
+  let cfg = configs.get(rule);
+  if (!cfg) configs.set(rule, (cfg = limitConfig(rule)));
+  return cfg;
 }
 
 function reading(r: TelemetryEvent): Reading {
@@ -124,11 +138,12 @@ export const limitHandler: KindHandler<LimitRule> = {
 
   apply(rule, st, r) {
     const data = st.data as Stored;
-    const cfg = limitConfig(rule);
+    const cfg = configOf(rule);
     if (data.eval) pruneConditions(cfg, data.eval);
     const storedLastTime = data.eval?.lastTime ?? 0;
     const before = stateJson(data);
-    const events = evaluateReading(reading(r), cfg, accessOf(data, pointOf(st)));
+    // The event itself is the reading (its id and seq are extra fields the evaluator never looks at).
+    const events = evaluateReading(r, cfg, accessOf(data, pointOf(st)));
     // Steady state (normal good value, nothing pending) writes nothing: the hot path stays read-only.
     // The evaluator's lastTime moves with every reading, so it alone is written at most once a minute;
     // a late reading between two writes is evaluated again, which at worst raises for a real exceedance.

@@ -1,7 +1,8 @@
 /**
  * The telemetry store on PostgreSQL. Raw readings live in daily range partitions of
  * `telemetry_raw` (by source time); retention drops whole partitions. Each batch is written with
- * one statement per table: the rows travel as one JSON parameter expanded by json_to_recordset.
+ * one statement per table: raw rows by COPY when their seqs are new (pg-raw-copy.ts), else, like the other
+ * tables, as one JSON parameter expanded by json_to_recordset.
  */
 import type { TelemetryEvent } from '@safeloop/contract';
 import { migrate, type SqlDb } from '../db/index.ts';
@@ -15,9 +16,11 @@ import {
   type LatestValue,
   type MinuteAggregate,
   type RawReadingRow,
+  type InsertHint,
   type TelemetryStore,
   type TelemetryStoreOptions,
 } from './telemetry-store.ts';
+import { copyRaw } from './pg-raw-copy.ts';
 import { latestSetClause, selectLatest, suspectJson } from './latest-selection.ts';
 import { queryHistory, rowToLatest, type LatestRow } from './rows.ts';
 
@@ -99,19 +102,10 @@ export class PgTelemetryStore implements TelemetryStore {
     this.knownDays.add(day);
   }
 
-  async insert(tx: SqlDb, gatewayId: string, events: readonly TelemetryEvent[], receivedAt: number, epoch = 0): Promise<TelemetryEvent[]> {
+  async insert(tx: SqlDb, gatewayId: string, events: readonly TelemetryEvent[], receivedAt: number, epoch = 0, hint: InsertHint = {}): Promise<TelemetryEvent[]> {
     if (events.length === 0) return [];
-    const raw = events.map((e) => {
-      const v = encodeValue(e.value);
-      return {
-        id: e.id, point: e.point, seq: e.seq, n: v.num, j: v.json, q: e.quality, r: e.reason ?? null, d: e.detail ?? null,
-        st: e.sourceTime, gt: e.gatewayTime, h: e.historical === true ? 1 : 0,
-      };
-    });
-    const inserted = await tx.query<{ id: string }>(INSERT_RAW, [gatewayId, receivedAt, JSON.stringify(raw), epoch]);
-    if (inserted.length === 0) return [];
-    const ids = new Set(inserted.map((r) => r.id));
-    const fresh = inserted.length === events.length ? [...events] : events.filter((e) => ids.has(e.id));
+    const fresh = hint.newSeqs === true && (await copyRaw(tx, gatewayId, events, receivedAt, epoch)) ? [...events] : await this.insertRaw(tx, gatewayId, events, receivedAt, epoch);
+    if (fresh.length === 0) return [];
     const { candidates, suspects } = selectLatest(fresh, receivedAt);
     const suspectOf = new Map(suspects.map((x) => [x.point, suspectJson(x.event)]));
     const byKind: Record<LatestKind, object[]> = { liveKeep: [], liveSet: [], historical: [], ifAbsent: [] };
@@ -134,6 +128,23 @@ export class PgTelemetryStore implements TelemetryStore {
     const aggs = minuteAggregates(fresh);
     if (aggs.length > 0) await tx.exec(UPSERT_1M, [JSON.stringify(aggs)]);
     return fresh;
+  }
+
+  /** The idempotent insert (duplicates by id ignored); returns the events that were new, in input order. */
+  private async insertRaw(tx: SqlDb, gatewayId: string, events: readonly TelemetryEvent[], receivedAt: number, epoch: number): Promise<TelemetryEvent[]> {
+    const raw = events.map((e) => {
+      const v = encodeValue(e.value);
+      return {
+        id: e.id, point: e.point, seq: e.seq, n: v.num, j: v.json, q: e.quality, r: e.reason ?? null, d: e.detail ?? null,
+        st: e.sourceTime, gt: e.gatewayTime, h: e.historical === true ? 1 : 0,
+      };
+    });
+    const inserted = await tx.query<{ id: string }>(INSERT_RAW, [gatewayId, receivedAt, JSON.stringify(raw), epoch]);
+    if (inserted.length === 0) return [];
+    if (inserted.length === events.length) return [...events];
+    // Each stored id once (an id sent twice in one batch is stored once, by its first event).
+    const ids = new Set(inserted.map((r) => r.id));
+    return events.filter((e) => ids.delete(e.id));
   }
 
   markGatewayStale(tx: SqlDb, gatewayId: string): Promise<number> {

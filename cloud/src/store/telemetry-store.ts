@@ -79,7 +79,7 @@ export interface TelemetryStore {
    * latest values and per-minute aggregates from the newly inserted ones only. Returns the events
    * that were new, in input order.
    */
-  insert(tx: SqlDb, gatewayId: string, events: readonly TelemetryEvent[], receivedAt: number, epoch?: number): Promise<TelemetryEvent[]>;
+  insert(tx: SqlDb, gatewayId: string, events: readonly TelemetryEvent[], receivedAt: number, epoch?: number, hint?: InsertHint): Promise<TelemetryEvent[]>;
   /** Mark every latest value of a gateway stale (its will arrived). Returns how many points. */
   markGatewayStale(tx: SqlDb, gatewayId: string): Promise<number>;
   latest(query: LatestQuery): Promise<LatestValue[]>;
@@ -88,6 +88,14 @@ export interface TelemetryStore {
   history(point: string, from: number, to: number, resolution: 'raw' | '1m'): Promise<RawReadingRow[] | MinuteAggregate[]>;
   /** Drop raw readings older than the retention (PostgreSQL: whole daily partitions). */
   applyRetention(now: number): Promise<{ dropped: number }>;
+}
+
+export interface InsertHint {
+  /**
+   * Every event carries a seq its stream has never taken in this epoch, so none is likely stored yet
+   * (PostgreSQL then tries COPY, falling back to the idempotent insert on a duplicate).
+   */
+  newSeqs?: boolean;
 }
 
 export interface TelemetryStoreOptions {
