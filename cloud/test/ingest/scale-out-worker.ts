@@ -1,7 +1,8 @@
 /**
  * One ingest worker process for the scale-out test: PostgreSQL schema and broker from the
  * environment, an MQTT 5 shared subscription, the rules engine on, a table-backed sink.
- * Prints "ready" on stdout once subscribed; runs until killed.
+ * Prints "ready" on stdout once subscribed; runs until killed. SCALE_REORDER_MS and SCALE_REPLAY_MS
+ * override the test's short reorder and replay timeouts (the scale-out benchmark passes the defaults).
  */
 import { silentLogger } from '@safeloop/contract';
 import { PgDb } from '../../src/db/index.ts';
@@ -28,8 +29,8 @@ const worker = new IngestWorker({
   alarms: new TableSink(db),
   rules: new RulesEngine({ logger: silentLogger }, SCALE_RULES as never),
   logger: silentLogger,
-  reorderTimeoutMs: 3000,
-  replayTimeoutMs: 30_000,
+  reorderTimeoutMs: Number(process.env.SCALE_REORDER_MS ?? 3000),
+  replayTimeoutMs: Number(process.env.SCALE_REPLAY_MS ?? 30_000),
   tickMs: 100,
 });
 await worker.start();
