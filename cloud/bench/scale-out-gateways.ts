@@ -65,8 +65,9 @@ let start = 0;
 
 async function connect(i: number): Promise<void> {
   const client = await mqtt.connectAsync(o.url, { protocolVersion: 5, clientId: `bench-gw${i}-${process.pid}`, reconnectPeriod: 1000, keepalive: 60 });
-  const sim = new SimGateway({ index: i, perSecond, batchMax: o.batchMax, window: o.window, ackTimeoutMs: o.ackTimeoutMs, crossEvery }, (topic, payload) =>
-    client.publish(topic, payload, { qos: 1 }),
+  const sim = new SimGateway({ index: i, perSecond, batchMax: o.batchMax, window: o.window, ackTimeoutMs: o.ackTimeoutMs, crossEvery }, (topic, payload, resend) =>
+    // A resend is marked (MQTT 5 user property) only so the workers can tell first deliveries apart (scale-out.bench.ts).
+    client.publish(topic, payload, { qos: 1, ...(resend ? { properties: { userProperties: { resend: '1' } } } : {}) }),
   );
   client.on('message', (topic, payload) => {
     if (start === 0) return;

@@ -75,7 +75,7 @@ export class SimGateway {
 
   constructor(
     private readonly o: SimOptions,
-    private readonly publish: (topic: string, payload: string) => void,
+    private readonly publish: (topic: string, payload: string, resend: boolean) => void,
   ) {
     this.id = `gw${o.index}`;
     this.site = `s${o.index}`;
@@ -128,12 +128,13 @@ export class SimGateway {
   }
 
   private send(from: number, to: number, now: number): void {
-    if (from <= this.maxSent) this.resends += 1;
+    const resend = from <= this.maxSent;
+    if (resend) this.resends += 1;
     else if (this.recording) this.firstPublishes.push([from, now]);
     for (let seq = Math.max(from, this.maxSent + 1); seq <= to; seq++) if (this.isCrossing(seq)) this.crossings.set(seq, now);
     this.maxSent = Math.max(this.maxSent, to);
     this.publishes += 1;
-    this.publish(topics.up(this.id, 'telemetry'), this.batch(from, to));
+    this.publish(topics.up(this.id, 'telemetry'), this.batch(from, to), resend);
   }
 
   private goBack(now: number): void {

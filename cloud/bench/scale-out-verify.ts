@@ -71,29 +71,25 @@ export async function alarmLatency(db: SqlDb, load: LoadResult): Promise<AlarmLa
 }
 
 export interface Takeover {
-  /** Batches first published around the kill that were not stored from that first delivery: the dead session took them. */
+  /** Batches first published from 5 s before the kill on that no survivor got on their first delivery and the killed worker had not stored: its session held them. */
   held: number;
   /** Kill → the first / last of them received by a survivor (received_at, just before its commit), ms. */
   firstMs: number;
   lastMs: number;
-  /** Kill → the last first publish that the dead session took (the broker stops handing it a share), ms. */
+  /** Kill → the last first publish that the dead session took (the broker stopped handing it a share), ms. */
   lastTakenMs: number;
 }
 
-/**
- * A batch stored from its first delivery has received_at within moments of its publish; one the dead
- * worker's session swallowed is stored only from a resend or a replay, seconds later (> `slackMs`).
- */
-export async function takeover(db: SqlDb, load: LoadResult, killedAt: number, slackMs = 2000): Promise<Takeover> {
-  const none = { held: 0, firstMs: NaN, lastMs: NaN, lastTakenMs: NaN };
-  if (load.firstPublishes.length === 0) return none;
+/** `survivorsGot`: "gw seq" of every batch a surviving worker received on its first delivery. */
+export async function takeover(db: SqlDb, load: LoadResult, killedAt: number, survivorsGot: ReadonlySet<string>): Promise<Takeover> {
+  const candidates = load.firstPublishes.filter(([g, seq, at]) => at >= killedAt - 5000 && !survivorsGot.has(`gw${g} ${seq}`));
+  if (candidates.length === 0) return { held: 0, firstMs: NaN, lastMs: NaN, lastTakenMs: NaN };
   const rows = await db.query<{ n: number; first: number | null; last: number | null; taken: number | null }>(`
-    WITH b(gw, seq, at) AS (VALUES ${values(load.firstPublishes.map(([g, seq, at]) => [`gw${g}`, seq, at]))}),
+    WITH b(gw, seq, at) AS (VALUES ${values(candidates.map(([g, seq, at]) => [`gw${g}`, seq, at]))}),
     c AS (SELECT b.at AS published, MIN(r.received_at) AS received FROM b JOIN telemetry_raw r ON r.gateway_id = b.gw AND r.seq = b.seq GROUP BY b.gw, b.seq, b.at)
-    SELECT COUNT(*) AS n, MIN(received) AS first, MAX(received) AS last, MAX(published) AS taken FROM c
-    WHERE received > published + ${Math.trunc(slackMs)} AND received >= ${Math.trunc(killedAt)} AND published >= ${Math.trunc(killedAt) - 5000}`);
+    SELECT COUNT(*) AS n, MIN(received) AS first, MAX(received) AS last, MAX(published) AS taken FROM c WHERE received >= ${Math.trunc(killedAt)}`);
   const x = rows[0]!;
-  if (x.first === null) return none;
+  if (x.first === null) return { held: 0, firstMs: NaN, lastMs: NaN, lastTakenMs: NaN };
   return { held: Number(x.n), firstMs: Number(x.first) - killedAt, lastMs: Number(x.last) - killedAt, lastTakenMs: Number(x.taken) - killedAt };
 }
 

@@ -7,8 +7,8 @@
  * sent until it is acknowledged) and the database is checked.
  *
  *   node --import tsx cloud/bench/scale-out.bench.ts [--gateways 1000] [--rate 60000] [--seconds 300]
- *        [--short] [--workers 3] [--kill-at <s>, default seconds/2, 0 = none] [--interval-ms 1000]
- *        [--batch-max 500] [--window 8] [--ack-timeout-ms 20000] [--crossings 10] [--drain-seconds 180]
+ *        [--short] [--workers 3] [--kill-at <s>, default seconds/2, 0 = none] [--interval-ms 10000]
+ *        [--batch-max 600] [--window 8] [--ack-timeout-ms 20000] [--crossings 10] [--drain-seconds 900]
  *        [--reorder-ms 10000] [--replay-ms 60000]
  *
  * --short is 30 s. Prints a table and one `SCALEOUT {json}` line (the test reads it).
@@ -57,9 +57,9 @@ const opts: LoadOptions = {
   gateways: num('gateways', 1000),
   rate: num('rate', 60_000),
   seconds: SECONDS,
-  drainSeconds: num('drain-seconds', 180),
-  intervalMs: num('interval-ms', 1000),
-  batchMax: num('batch-max', 500),
+  drainSeconds: num('drain-seconds', 900),
+  intervalMs: num('interval-ms', 10_000),
+  batchMax: num('batch-max', 600),
   window: num('window', 8),
   ackTimeoutMs: num('ack-timeout-ms', 20_000),
   crossingsPerSecond: num('crossings', 10),
@@ -73,15 +73,18 @@ try {
   // Migrate once up front, so the workers' start-up is only their subscription.
   await new IngestWorker({ db, mqtt: { url: broker.url }, directory: new MemoryDirectory(), alarms: new TableSink(db), rules: new RulesEngine({ logger: silentLogger }), logger: silentLogger }).migrate();
 
-  // Workers: the scale-out test's worker process.
+  // Workers: the scale-out test's worker process, listing the batches it gets on their first delivery.
+  const firstDeliveries = new Map<ChildProcess, string[]>();
   const startWorker = (): Promise<ChildProcess> => {
     const p = spawn(process.execPath, ['--import', 'tsx', WORKER], {
       env: { ...process.env, SCALE_PG_URL: `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}application_name=${schema}`, SCALE_PG_SCHEMA: schema, SCALE_MQTT_URL: broker.url, SCALE_GATEWAYS: String(opts.gateways)},
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     procs.push(p);
+    const got: string[] = [];
+    firstDeliveries.set(p, got);
     return new Promise((resolve, reject) => {
-      createInterface({ input: p.stdout! }).on('line', (l) => l === 'ready' && resolve(p));
+      createInterface({ input: p.stdout! }).on('line', (l) => (l === 'ready' ? resolve(p) : l.startsWith('r ') && got.push(l.slice(2))));
       p.once('exit', (code) => reject(new Error(`worker exited early (${code})`)));
     });
   };
@@ -141,7 +144,8 @@ try {
   while ((await count(db, 'SELECT COUNT(*) AS n FROM alarm_outbox')) > 0 && Date.now() < outboxBy) await new Promise((r) => setTimeout(r, 200));
   const store = await checkStore(db, result);
   const alarms = await alarmLatency(db, result);
-  const take = killedAt > 0 ? await takeover(db, result, killedAt) : undefined;
+  const survivorsGot = new Set(workers.filter((_, i) => i !== 1).flatMap((w) => firstDeliveries.get(w) ?? []));
+  const take = killedAt > 0 ? await takeover(db, result, killedAt, survivorsGot) : undefined;
   const integrity = await integrityAlarms(db);
 
   // Rates from the gateways' point of view: acknowledged readings (committed) over the offered period.
