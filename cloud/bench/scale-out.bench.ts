@@ -177,7 +177,7 @@ try {
   };
   out(`# scale-out bench ${summary.startedUtc}, node ${process.version}, ${summary.cpus} CPUs, load average ${loadAtStart} at start, ${summary.loadAtEnd} at end`);
   out(`# ${command}`);
-  out(`  offered ${fmt(offered)} readings/s by ${opts.gateways} gateways (batches ≤ ${opts.batchMax}, every ${opts.intervalMs} ms, window ${opts.window}, ack timeout ${opts.ackTimeoutMs / 1000} s) for ${SECONDS} s; ${WORKERS} workers, reorder ${REORDER_MS / 1000} s, replay timeout ${REPLAY_MS / 1000} s`);
+  out(`  offered ${fmt(opts.rate)} readings/s (${fmt(offered)}/s journaled by the last upload before the end) by ${opts.gateways} gateways (batches ≤ ${opts.batchMax}, every ${opts.intervalMs} ms, window ${opts.window}, ack timeout ${opts.ackTimeoutMs / 1000} s) for ${SECONDS} s; ${WORKERS} workers, reorder ${REORDER_MS / 1000} s, replay timeout ${REPLAY_MS / 1000} s`);
   out(`  committed (acknowledged) ${fmt(committed)} readings/s: ${fmt(beforeKill)}/s with ${WORKERS} workers before the kill, ${fmt(afterKill)}/s with ${WORKERS - 1} after the takeover`);
   out(`  backlog at the end of the offered period: ${fmt(summary.backlogAtStop.journal)} readings in the gateways' journals never sent, ${fmt(summary.backlogAtStop.inFlight)} sent and not yet acknowledged`);
   out(`  drain: ${result.drained ? `everything sent acknowledged ${summary.drainSeconds} s after the offered period` : `NOT drained within ${opts.drainSeconds} s`}; ${fmt(result.publishes)} publishes, ${fmt(result.resends)} resent batches, ${fmt(result.replays)} replayed`);
