@@ -154,7 +154,8 @@ export class SimGateway {
   }
 
   onReplay(fromSeq: number, toSeq: number | undefined, now: number): void {
-    const through = Math.min(toSeq ?? this.maxSent, this.maxSent);
+    // As the uplink: at most maxReplayRows (100,000) per command.
+    const through = Math.min(toSeq ?? this.maxSent, this.maxSent, fromSeq + 100_000 - 1);
     for (let from = Math.max(fromSeq, 1); from <= through; from += this.o.batchMax) {
       this.replays += 1;
       this.send(from, Math.min(through, from + this.o.batchMax - 1), now);

@@ -110,7 +110,8 @@ try {
     }
   };
 
-  const load = spawn(process.execPath, ['--import', 'tsx', LOAD, JSON.stringify(opts)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  // 1,000 gateways' MQTT clients buffer what an overloaded broker has not taken yet: give them room.
+  const load = spawn(process.execPath, ['--max-old-space-size=8192', '--import', 'tsx', LOAD, JSON.stringify(opts)], { stdio: ['pipe', 'pipe', 'inherit'] });
   procs.push(load);
   const lines = createInterface({ input: load.stdout! })[Symbol.asyncIterator]();
   if ((await lines.next()).done) throw new Error('the load process exited before it was ready');
