@@ -10,22 +10,10 @@
  * some reading has the field (null elsewhere).
  */
 import { QUALITIES, QUALITY_CODES } from '@safeloop/contract';
-import type { Reading, ReadingValue, ReasonCode } from '@safeloop/contract';
+import type { Reading, ReadingValue, ReasonCode, TelemetrySegmentV2 } from '@safeloop/contract';
 
-/** The parsed columns of a row. */
-export interface Columns {
-  n: number;
-  t: number;
-  paths: string[];
-  val: ReadingValue[];
-  q: number[];
-  st: number[];
-  gt: number[];
-  u?: (string | null)[];
-  r?: (ReasonCode | null)[];
-  d?: (string | null)[];
-  h?: (boolean | null)[];
-}
+/** The parsed columns of a row: a v2 segment without the keys the uplink adds (and no `p`: one path per reading). */
+export type Columns = Omit<TelemetrySegmentV2, 'seq' | 'id' | 'p' | 'historical'>;
 
 function valueJson(v: ReadingValue): string {
   return typeof v === 'string' ? JSON.stringify(v) : String(v);
