@@ -39,6 +39,8 @@ for step in $steps; do
       # The harness's poll-only peer loads profiles from the library only: lend it the bench profile.
       lent=device-profiles/profiles/bench-holding-1000.yaml
       [ -f "$lent" ] || { cp test-rigs/bench/profiles/bench-holding-1000.yaml "$lent"; trap 'rm -f "$root/$lent"' EXIT; }
+      # Node-RED's generated settings.js is CommonJS: keep the repository's "type": "module" off it.
+      mkdir -p "$out/peers" && echo '{ "type": "commonjs" }' > "$out/peers/package.json"
       sleep 1
       node scripts/build-gateway.mjs > "$out/build-gateway.log"
       for r in 1 2; do

@@ -28,6 +28,8 @@ export interface LoadOptions {
   /** First publishes between these (s after the start) are listed in the result (the kill's window). */
   recordFromS: number;
   recordToS: number;
+  /** Interval of the status messages that announce nextSeq, ms. */
+  statusMs: number;
 }
 
 export interface LoadProgress {
@@ -100,7 +102,7 @@ for (const [i, s] of sims.entries()) {
   clients[i]!.publish(topics.up(s.id, 'status'), s.status('online', start), { qos: 1 });
 }
 const nextTick = sims.map((_, i) => start + Math.floor((i * o.intervalMs) / o.gateways));
-let nextStatus = start + 30_000;
+let nextStatus = start + o.statusMs;
 let nextProgress = start + 1000;
 const stopAt = start + o.seconds * 1000;
 const drainBy = stopAt + o.drainSeconds * 1000;
@@ -117,7 +119,7 @@ await new Promise<void>((resolve) => {
       sims[i]!.tick(now);
     }
     if (now >= nextStatus) {
-      nextStatus += 30_000;
+      nextStatus += o.statusMs;
       for (const [i, s] of sims.entries()) clients[i]!.publish(topics.up(s.id, 'status'), s.status('status', now), { qos: 1 });
     }
     if (now >= nextProgress) {

@@ -20,6 +20,7 @@ import type { RulesEvaluator } from '../rules/evaluator.ts';
 import type { GatewayInfo } from './directory.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { applySeqs, lockStream, saveStream, type StreamState } from './seq-tracker.ts';
+import { clearIntegrity } from './stream-integrity.ts';
 import { stuckConditionKey } from './stream-health.ts';
 import { clockSkewOps } from './gateway-facts.ts';
 import { gatewayHealthOps } from './gateway-health.ts';
@@ -165,7 +166,8 @@ async function announceBirth(tx: SqlDb, gatewayId: string, stream: Stream, msg: 
       expectedSeq: 0,
       gapSince: null,
       replayRequestedAt: null,
-      integrityAlarm: false,
+      replayDue: null,
+      integrity: null,
       announcedSeq: 0,
       stuckCount: 0,
       stuckAt: null,
@@ -176,6 +178,8 @@ async function announceBirth(tx: SqlDb, gatewayId: string, stream: Stream, msg: 
       'gateway started a new journal: new stream epoch, acks restart from its numbering',
     );
     if (s.stuckAlarm) ops.push({ op: 'clear', input: { conditionKey: stuckConditionKey(gatewayId, stream), at: now, reason: `new journal announced (epoch ${next.epoch})` } });
+    // A gap held open in the old epoch can no longer be filled: the loss stays for an operator to acknowledge.
+    if (s.integrity) ops.push(clearIntegrity(s, s.epoch, s.integrity, now, `gateway started a new journal (epoch ${next.epoch}): ${stream} events ${s.integrity[0]}–${s.integrity[1]} of epoch ${s.epoch} were never received`));
   } else {
     next = { ...s, journalId: s.journalId ?? msg.journalId ?? null };
   }

@@ -2,28 +2,35 @@
  * The ingest timer pass, run by every worker (PostgreSQL: FOR UPDATE SKIP LOCKED, so each due
  * row is handled by exactly one worker; SQLite: one process):
  * - a sequence gap older than the reorder timeout → a replay command to the gateway;
- * - a replay that did not fill the gap within the replay timeout → a data-integrity alarm that
- *   records the lost range, then the ack moves past it so the gateway's journal is not held forever;
+ * - a replay that did not fill the gap within the replay timeout → a data-integrity alarm that stays
+ *   active while the gap lasts, and the replay is asked again with backoff. The ack never moves past a
+ *   gap on a timeout: only received events and a discard the gateway declares move it (seq-tracker.ts),
+ *   so the gateway never releases an event the cloud did not store;
  * - a gateway offline longer than its grace → a 'gateway offline' alarm.
  */
 import { monotonicFactory } from 'ulid';
-import type { AckMessage, CommandMessage, Logger, Stream } from '@safeloop/contract';
+import type { CommandMessage, Logger, Stream } from '@safeloop/contract';
 import type { SqlDb } from '../db/index.ts';
 import type { AlarmOutbox, OutboxOp } from '../store/alarm-outbox.ts';
 import type { GatewayDirectory } from './directory.ts';
-import { opsForAlarmEvents } from './edge-alarms.ts';
 import { offlineConditionKey } from './gateway-status.ts';
-import { alarmEventsToApply, telemetryToApply } from './ordered-events.ts';
-import type { RulesEvaluator } from '../rules/evaluator.ts';
 import type { IngestMetrics } from './metrics.ts';
-import { firstMissing, fromRow, hasGap, mergeSeqs, saveStream, STREAM_COLUMNS, type StreamRow, type StreamState } from './seq-tracker.ts';
+import { firstMissing, fromRow, hasGap, saveStream, STREAM_COLUMNS, type StreamRow, type StreamState } from './seq-tracker.ts';
 import { bilingualTitle } from '../alarms/title.ts';
+import { raiseIntegrity } from './stream-integrity.ts';
 
 const ulid = monotonicFactory();
 
+/** The longest wait between two replay requests for one gap. */
+export const MAX_REPLAY_INTERVAL_MS = 10 * 60_000;
+
+/** Wait at least as long as the gap has lasted (so requests thin out geometrically), within [replayTimeout, MAX]. */
+export function replayInterval(gapSince: number, now: number, replayTimeoutMs: number): number {
+  return Math.min(MAX_REPLAY_INTERVAL_MS, Math.max(replayTimeoutMs, now - gapSince));
+}
+
 export interface TimerResult {
   replays: { gatewayId: string; command: CommandMessage }[];
-  acks: { ack: AckMessage; epoch: number }[];
   enqueued: number;
 }
 
@@ -36,7 +43,6 @@ export async function runIngestTimers(deps: {
   db: SqlDb;
   outbox: AlarmOutbox;
   directory: GatewayDirectory;
-  rules?: RulesEvaluator | undefined;
   metrics?: IngestMetrics | undefined;
   logger: Logger;
   reorderTimeoutMs: number;
@@ -44,12 +50,12 @@ export async function runIngestTimers(deps: {
   now: number;
 }): Promise<TimerResult> {
   const { db, now } = deps;
-  const result: TimerResult = { replays: [], acks: [], enqueued: 0 };
+  const result: TimerResult = { replays: [], enqueued: 0 };
   const pg = db.dialect === 'postgres';
 
   // Site of each gateway that may need an alarm, resolved before any transaction (it may be I/O).
   const candidates = await db.query<{ gateway_id: string }>(
-    `SELECT gateway_id FROM ingest_streams WHERE gap_since IS NOT NULL AND gap_since <= $1
+    `SELECT gateway_id FROM ingest_streams WHERE gap_since IS NOT NULL AND gap_since <= $1 AND (replay_due IS NULL OR replay_due <= $2)
      UNION SELECT gateway_id FROM gateway_state WHERE state = 'offline' AND offline_alarm = 0 AND offline_due <= $2`,
     [now - deps.reorderTimeoutMs, now],
   );
@@ -64,72 +70,40 @@ export async function runIngestTimers(deps: {
     const ops: OutboxOp[] = [];
     const rows = await tx.query<GapRow>(
       `SELECT gateway_id, stream, ${STREAM_COLUMNS} FROM ingest_streams
-       WHERE gap_since IS NOT NULL AND gap_since <= $1 ORDER BY gateway_id, stream LIMIT 200${pg ? ' FOR UPDATE SKIP LOCKED' : ''}`,
-      [now - deps.reorderTimeoutMs],
+       WHERE gap_since IS NOT NULL AND gap_since <= $1 AND (replay_due IS NULL OR replay_due <= $2)
+       ORDER BY gateway_id, stream LIMIT 200${pg ? ' FOR UPDATE SKIP LOCKED' : ''}`,
+      [now - deps.reorderTimeoutMs, now],
     );
     for (const row of rows) {
       const s = fromRow(row.gateway_id, row.stream as Stream, row);
       if (!hasGap(s)) continue;
       const missing = firstMissing(s);
-      if (s.replayRequestedAt === null) {
-        s.replayRequestedAt = now;
-        await saveStream(tx, s, now);
-        deps.metrics?.gaps.inc();
-        deps.metrics?.replayRequests.inc();
-        result.replays.push({
-          gatewayId: s.gatewayId,
-          command: { v: 1, id: ulid(now), type: 'replay', stream: s.stream, fromSeq: missing.fromSeq, toSeq: missing.toSeq },
-        });
-        deps.logger.warn({ gatewayId: s.gatewayId, stream: s.stream, ...missing }, 'sequence gap: replay requested');
-        continue;
-      }
-      if (s.replayRequestedAt > now - deps.replayTimeoutMs) continue;
-      // The ack never passes what the gateway announced it assigned (birth/status nextSeq − 1).
-      const skipTo = Math.min(missing.toSeq, s.announcedSeq);
-      if (skipTo < missing.fromSeq) {
-        ops.push(...(await dropUnannounced(tx, s, siteOf.get(s.gatewayId) ?? s.gatewayId, now, deps.logger)));
+      const siteId = siteOf.get(s.gatewayId) ?? s.gatewayId;
+      if (s.replayRequestedAt !== null && s.announcedSeq < missing.fromSeq) {
+        // Asked once, and the hole starts beyond everything the gateway announced: not a loss (issue 18).
+        ops.push(...(await dropUnannounced(tx, s, siteId, now, deps.logger)));
         await saveStream(tx, s, now);
         continue;
       }
-      missing.toSeq = skipTo;
-      // The replay never came: record the loss as a data-integrity alarm and move on.
-      const key = `integrity:${s.gatewayId}:${s.stream}:${missing.fromSeq}`;
-      ops.push({
-        op: 'raise',
-        input: {
-          conditionKey: key,
-          siteId: siteOf.get(s.gatewayId) ?? s.gatewayId,
-          origin: 'cloud',
-          ruleId: 'ingest-sequence-gap',
-          kind: 'system',
-          title: bilingualTitle(
-            `数据缺失：网关 ${s.gatewayId} 的 ${s.stream} 数据 ${missing.fromSeq}–${missing.toSeq} 未送达`,
-            `Data integrity: ${s.stream} events ${missing.fromSeq}–${missing.toSeq} of gateway ${s.gatewayId} never arrived`,
-          ),
-          inputs: { gatewayId: s.gatewayId, stream: s.stream, fromSeq: missing.fromSeq, toSeq: missing.toSeq, ackSeq: s.ackSeq, replayRequestedAt: s.replayRequestedAt },
-          at: s.gapSince ?? now,
-        },
-      });
-      // A loss is an event, not a lasting condition: it shows as cleared-unacknowledged until handled.
-      ops.push({ op: 'clear', input: { conditionKey: key, at: now, reason: 'loss recorded; stream resumed after the gap' } });
-      const m = mergeSeqs(missing.toSeq, s.pending, []);
-      // What waited above the hole now applies, in order.
-      if (s.stream === 'telemetry') {
-        const ordered = deps.rules ? await telemetryToApply(tx, s.gatewayId, s.epoch, missing.toSeq, m.ack, []) : [];
-        if (deps.rules && ordered.length > 0) ops.push(...(await deps.rules.evaluate(tx, s.gatewayId, ordered, now)));
-      } else {
-        const ordered = await alarmEventsToApply(tx, s.gatewayId, s.epoch, missing.toSeq, m.ack, []);
-        ops.push(...opsForAlarmEvents(s.gatewayId, siteOf.get(s.gatewayId) ?? s.gatewayId, ordered, () => undefined));
+      const first = s.replayRequestedAt === null;
+      if (!first && s.integrity === null) {
+        // The replay did not fill the gap in time. The ack stays where it is — the gateway keeps the events
+        // in its journal and the cloud keeps asking — and people are told while it lasts.
+        s.integrity = [missing.fromSeq, missing.toSeq];
+        ops.push(raiseIntegrity(s, s.integrity, siteId, s.gapSince ?? now));
+        deps.metrics?.integrityAlarms.inc();
+        deps.logger.error({ gatewayId: s.gatewayId, stream: s.stream, ...missing, ackSeq: s.ackSeq }, 'sequence gap not filled after a replay request: data-integrity alarm raised; ack held, asking again');
       }
-      s.ackSeq = m.ack;
-      s.pending = m.pending;
-      s.integrityAlarm = true;
-      s.replayRequestedAt = null;
-      s.gapSince = hasGap(s) ? now : null;
+      s.replayRequestedAt = now;
+      s.replayDue = now + replayInterval(s.gapSince ?? now, now, deps.replayTimeoutMs);
       await saveStream(tx, s, now);
-      deps.metrics?.integrityAlarms.inc();
-      result.acks.push({ ack: { v: 1, gatewayId: s.gatewayId, stream: s.stream, ackSeq: s.ackSeq }, epoch: s.epoch });
-      deps.logger.error({ gatewayId: s.gatewayId, stream: s.stream, ...missing }, 'sequence gap not filled after replay: data-integrity alarm raised');
+      if (first) deps.metrics?.gaps.inc();
+      deps.metrics?.replayRequests.inc();
+      result.replays.push({
+        gatewayId: s.gatewayId,
+        command: { v: 1, id: ulid(now), type: 'replay', stream: s.stream, fromSeq: missing.fromSeq, toSeq: missing.toSeq },
+      });
+      if (first) deps.logger.warn({ gatewayId: s.gatewayId, stream: s.stream, ...missing }, 'sequence gap: replay requested');
     }
 
     const offline = await tx.query<{ gateway_id: string; state_at: number; planned_stop: number }>(

@@ -53,7 +53,7 @@ export interface IngestWorkerDeps {
   clock?: Clock;
   /** A sequence gap older than this gets a replay command. Default 10 s. */
   reorderTimeoutMs?: number;
-  /** A replay that did not fill the gap within this raises a data-integrity alarm. Default 60 s. */
+  /** A replay that did not fill the gap within this raises a data-integrity alarm and is asked again (backoff up to 10 min); the ack stays held at the gap. Default 60 s. */
   replayTimeoutMs?: number;
   /** A gateway offline this long raises an alarm (a gateway-offline rule may override). Default 60 s. */
   offlineGraceMs?: number;
@@ -249,14 +249,12 @@ export class IngestWorker {
         db: this.deps.db,
         outbox: this.outbox,
         directory: this.directory,
-        rules: this.deps.rules,
         metrics: this.deps.metrics,
         logger: this.logger,
         reorderTimeoutMs: this.reorderTimeoutMs,
         replayTimeoutMs: this.replayTimeoutMs,
         now,
       });
-      for (const a of r.acks) this.publishAck(a.ack, a.epoch);
       for (const { gatewayId, command } of r.replays) this.publish(topics.down(gatewayId, 'cmd'), JSON.stringify(command));
       if (this.deps.rules) await this.deps.rules.runTimers(this.deps.db, now, (tx, ops) => this.outbox.enqueue(tx, ops));
       // Everything due, including rows left behind by a worker that died after its commit.

@@ -53,6 +53,15 @@ ALTER TABLE edge_events ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;
 DROP INDEX IF EXISTS edge_events_gateway;
 CREATE INDEX edge_events_gateway_epoch_seq ON edge_events (gateway_id, epoch, seq);`;
 
+/**
+ * A gap is never acknowledged past on a timeout any more: the timer pass asks again with backoff (replay_due)
+ * and keeps one open integrity alarm per gap (integrity_from..integrity_to) until the ack passes it.
+ */
+const INTEGRITY = `
+ALTER TABLE ingest_streams ADD COLUMN replay_due BIGINT;
+ALTER TABLE ingest_streams ADD COLUMN integrity_from BIGINT;
+ALTER TABLE ingest_streams ADD COLUMN integrity_to BIGINT;`;
+
 export const INGEST_MIGRATIONS: readonly Migration[] = [
   {
     id: 1,
@@ -75,5 +84,11 @@ CREATE TABLE ingest_rejects (id BIGSERIAL PRIMARY KEY, at BIGINT NOT NULL, gatew
     name: 'planned stops: a gateway that stopped on purpose',
     sqlite: 'ALTER TABLE gateway_state ADD COLUMN planned_stop INTEGER NOT NULL DEFAULT 0;',
     postgres: 'ALTER TABLE gateway_state ADD COLUMN planned_stop INTEGER NOT NULL DEFAULT 0;',
+  },
+  {
+    id: 4,
+    name: 'gaps are held, not skipped: when the next replay is due, and the range an open integrity alarm names',
+    sqlite: INTEGRITY,
+    postgres: INTEGRITY,
   },
 ];

@@ -18,7 +18,10 @@ export interface StreamState {
   expectedSeq: number;
   gapSince: number | null;
   replayRequestedAt: number | null;
-  integrityAlarm: boolean;
+  /** When the timer pass next acts on an unfilled gap (asks again, raises the integrity alarm); null: not yet asked. */
+  replayDue: number | null;
+  /** The missing range an open data-integrity alarm names; cleared when the ack reaches its end. */
+  integrity: SeqRange | null;
   /** Stream epoch: a new journal at the gateway (seqs restarting) opens the next one. */
   epoch: number;
   /** Journal id the gateway announced for this epoch (null: never announced). */
@@ -37,7 +40,9 @@ export interface StreamRow {
   expected_seq: number;
   gap_since: number | null;
   replay_requested_at: number | null;
-  integrity_alarm: number;
+  replay_due: number | null;
+  integrity_from: number | null;
+  integrity_to: number | null;
   epoch: number;
   journal_id: string | null;
   announced_seq: number;
@@ -46,7 +51,7 @@ export interface StreamRow {
   stuck_alarm: number;
 }
 
-export const STREAM_COLUMNS = 'ack_seq, pending, expected_seq, gap_since, replay_requested_at, integrity_alarm, epoch, journal_id, announced_seq, stuck_count, stuck_at, stuck_alarm';
+export const STREAM_COLUMNS = 'ack_seq, pending, expected_seq, gap_since, replay_requested_at, replay_due, integrity_from, integrity_to, epoch, journal_id, announced_seq, stuck_count, stuck_at, stuck_alarm';
 
 /** Merge sequence numbers into ranges above `ack`, then advance `ack` over what became contiguous. */
 export function mergeSeqs(ack: number, pending: readonly SeqRange[], seqs: readonly number[]): { ack: number; pending: SeqRange[] } {
@@ -99,7 +104,8 @@ export function fromRow(gatewayId: string, stream: Stream, r: StreamRow): Stream
     expectedSeq: Number(r.expected_seq),
     gapSince: r.gap_since === null ? null : Number(r.gap_since),
     replayRequestedAt: r.replay_requested_at === null ? null : Number(r.replay_requested_at),
-    integrityAlarm: Number(r.integrity_alarm) === 1,
+    replayDue: r.replay_due === null ? null : Number(r.replay_due),
+    integrity: r.integrity_from === null || r.integrity_to === null ? null : [Number(r.integrity_from), Number(r.integrity_to)],
     epoch: Number(r.epoch),
     journalId: r.journal_id,
     announcedSeq: Number(r.announced_seq),
@@ -112,29 +118,34 @@ export function fromRow(gatewayId: string, stream: Stream, r: StreamRow): Stream
 export interface SeqUpdate {
   state: StreamState;
   advanced: boolean;
-  /** The gap that held an integrity alarm is now filled: clear it. */
-  integrityCleared: boolean;
+  /** The range an open integrity alarm named is now below the ack (arrived, or discarded by the gateway): clear it. */
+  integrityCleared: SeqRange | null;
 }
 
-/** Apply received sequence numbers (and optionally a newer known tail) to the state. */
-export function applySeqs(prev: StreamState, seqs: readonly number[], now: number, knownTail = 0): SeqUpdate {
-  const m = mergeSeqs(prev.ackSeq, prev.pending, seqs);
+/**
+ * Apply received sequence numbers (and optionally a newer known tail, and the seq through which the gateway
+ * declared its telemetry discarded) to the state. Only received seqs and a declared discard move the ack:
+ * a gap is never acknowledged past on a timeout (the gateway would release readings the cloud never stored).
+ */
+export function applySeqs(prev: StreamState, seqs: readonly number[], now: number, knownTail = 0, discardedThrough = 0): SeqUpdate {
+  const m = mergeSeqs(Math.max(prev.ackSeq, discardedThrough), prev.pending, seqs);
   const expectedSeq = Math.max(prev.expectedSeq, knownTail, m.ack, ...m.pending.map((r) => r[1]));
   const next: StreamState = { ...prev, ackSeq: m.ack, pending: m.pending, expectedSeq };
   const advanced = m.ack > prev.ackSeq;
-  const gap = hasGap(next);
-  let integrityCleared = false;
-  if (!gap) {
+  let integrityCleared: SeqRange | null = null;
+  if (prev.integrity && m.ack >= prev.integrity[1]) {
+    integrityCleared = prev.integrity;
+    next.integrity = null;
+  }
+  if (!hasGap(next)) {
     next.gapSince = null;
     next.replayRequestedAt = null;
-    if (prev.integrityAlarm) {
-      next.integrityAlarm = false;
-      integrityCleared = true;
-    }
+    next.replayDue = null;
   } else if (advanced || next.gapSince === null) {
     // Progress restarts the reorder timer: a backlog being drained is not a gap.
     next.gapSince = now;
     next.replayRequestedAt = null;
+    next.replayDue = null;
   }
   return { state: next, advanced, integrityCleared };
 }
@@ -142,11 +153,13 @@ export function applySeqs(prev: StreamState, seqs: readonly number[], now: numbe
 export async function saveStream(tx: SqlDb, s: StreamState, now: number): Promise<void> {
   await tx.exec(
     `UPDATE ingest_streams SET ack_seq = $3, pending = $4, expected_seq = $5, gap_since = $6, replay_requested_at = $7,
-       integrity_alarm = $8, updated_at = $9, epoch = $10, journal_id = $11, announced_seq = $12, stuck_count = $13, stuck_alarm = $14, stuck_at = $15
+       integrity_alarm = $8, updated_at = $9, epoch = $10, journal_id = $11, announced_seq = $12, stuck_count = $13, stuck_alarm = $14, stuck_at = $15,
+       replay_due = $16, integrity_from = $17, integrity_to = $18
      WHERE gateway_id = $1 AND stream = $2`,
     [
-      s.gatewayId, s.stream, s.ackSeq, JSON.stringify(s.pending), s.expectedSeq, s.gapSince, s.replayRequestedAt, s.integrityAlarm ? 1 : 0, now,
+      s.gatewayId, s.stream, s.ackSeq, JSON.stringify(s.pending), s.expectedSeq, s.gapSince, s.replayRequestedAt, s.integrity ? 1 : 0, now,
       s.epoch, s.journalId, s.announcedSeq, s.stuckCount, s.stuckAlarm ? 1 : 0, s.stuckAt,
+      s.replayDue, s.integrity ? s.integrity[0] : null, s.integrity ? s.integrity[1] : null,
     ],
   );
 }

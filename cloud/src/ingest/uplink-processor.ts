@@ -32,6 +32,7 @@ import type { IngestMetrics, RejectReason } from './metrics.ts';
 import { applySeqs, lockStream, saveStream, type StreamState } from './seq-tracker.ts';
 import { DEFAULT_SEQ_WINDOW, guardBatch, type GuardDecision } from './seq-guard.ts';
 import { noteBatch } from './stream-health.ts';
+import { clearIntegrity } from './stream-integrity.ts';
 
 const commandId = monotonicFactory();
 import { validateUplink } from './validate.ts';
@@ -168,7 +169,11 @@ export class UplinkProcessor {
     for (const r of d.rejected) await this.reject(topic, gw.id, r.reason, r.detail, undefined);
   }
 
-  /** Bookkeeping after the events of a batch: seqs, stuck detection, a rebirth request when stuck. */
+  /**
+   * Bookkeeping after the events of a batch: seqs, a discard the gateway declared (telemetry only, bounded by
+   * what it announced or sent), the integrity alarm of a gap the ack has now passed, stuck detection, a rebirth
+   * request when stuck.
+   */
   private async sequence(
     tx: SqlDb,
     stream: StreamState,
@@ -177,14 +182,31 @@ export class UplinkProcessor {
     inserted: number,
     siteId: string,
     receivedAt: number,
+    discardedThrough = 0,
   ): Promise<{ next: StreamState; ops: OutboxOp[]; commands: CommandMessage[] }> {
-    const upd = applySeqs(stream, d.sequence, receivedAt);
+    let discarded = 0;
+    if (discardedThrough > stream.ackSeq) {
+      let known = stream.announcedSeq;
+      for (const q of d.sequence) if (q > known) known = q;
+      discarded = Math.min(discardedThrough, known);
+    }
+    const upd = applySeqs(stream, d.sequence, receivedAt, 0, discarded);
     const stale = batchSeqs.length > 0 && inserted === 0 && batchSeqs.every((q) => q <= stream.ackSeq);
     const verdict = noteBatch(upd.state, stream.ackSeq, stale, siteId, receivedAt, this.deps.stuckRoundGapMs);
     await saveStream(tx, upd.state, receivedAt);
+    const ops = [...verdict.ops];
+    if (upd.integrityCleared) {
+      const [from, to] = upd.integrityCleared;
+      const reason =
+        discarded >= from
+          ? `the gateway declared ${stream.stream} events through ${discarded} discarded by its disk-budget policy (ack ${upd.state.ackSeq})`
+          : `events ${from}–${to} arrived; nothing lost (ack ${upd.state.ackSeq})`;
+      ops.push(clearIntegrity(stream, stream.epoch, upd.integrityCleared, receivedAt, reason));
+    }
+    if (discarded > stream.ackSeq) this.deps.logger.warn({ gatewayId: stream.gatewayId, fromSeq: stream.ackSeq + 1, discardedThrough: discarded }, 'gateway declared telemetry discarded: ack moved over it');
     const commands: CommandMessage[] = verdict.rebirth ? [{ v: 1, id: commandId(receivedAt), type: 'rebirth' }] : [];
     if (verdict.rebirth) this.deps.logger.warn({ gatewayId: stream.gatewayId, stream: stream.stream, ackSeq: stream.ackSeq }, 'stream stuck: acknowledged events resent again and again; rebirth requested');
-    return { next: upd.state, ops: verdict.ops, commands };
+    return { next: upd.state, ops, commands };
   }
 
   private async telemetry(topic: string, gw: GatewayInfo, batch: TelemetryBatch, receivedAt: number): Promise<UplinkOutcome> {
@@ -198,7 +220,7 @@ export class UplinkProcessor {
       const stream = await lockStream(tx, gw.id, 'telemetry', receivedAt);
       const d = await guardBatch(tx, 'telemetry_raw', stream, owned, refused, this.window);
       const fresh = await store.insert(tx, gw.id, d.store, receivedAt, stream.epoch, { newSeqs: d.newSeqs });
-      const sq = await this.sequence(tx, stream, d, batch.events.map((e) => e.seq), fresh.length, siteId, receivedAt);
+      const sq = await this.sequence(tx, stream, d, batch.events.map((e) => e.seq), fresh.length, siteId, receivedAt, batch.discardedThrough);
       // Rules see each reading once, in sequence order, when it becomes contiguous.
       const ordered = rules ? await telemetryToApply(tx, gw.id, stream.epoch, stream.ackSeq, sq.next.ackSeq, d.store) : [];
       const ops: OutboxOp[] = [...sq.ops, ...(rules && ordered.length > 0 ? await rules.evaluate(tx, gw.id, ordered, receivedAt) : [])];

@@ -1,7 +1,7 @@
 /**
  * Ingest faults on SQLite and PostgreSQL with a real Mosquitto:
- * D3 sequence gap → replay command → data-integrity alarm when it is not filled (and a gap filled
- * in time cancels cleanly); D4 the will marks the gateway offline and its points stale, a stale
+ * D3 sequence gap → replay command → data-integrity alarm when it is not filled, the ack held at the gap
+ * until the events arrive or the gateway declares them discarded (and a gap filled in time cancels cleanly); D4 the will marks the gateway offline and its points stale, a stale
  * death after a newer birth is ignored; D5 a worker dying before or after its commit loses and
  * duplicates nothing.
  */
@@ -36,14 +36,14 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     let h: Harness;
     before(async () => {
       h = await startHarness(kind);
-      h.directory.add('gwG', ['siteG']).add('gwH', ['siteH']).add('gwO', ['siteO']).add('gwK', ['siteK']).add('gwL', ['siteL']);
+      h.directory.add('gwG', ['siteG']).add('gwH', ['siteH']).add('gwO', ['siteO']).add('gwK', ['siteK']).add('gwL', ['siteL']).add('gwQ', ['siteQ']);
       await h.worker.start();
     });
     after(async () => {
       await h.close();
     });
 
-    test('D3: a gap is replay-requested after the reorder timeout, then raised as a data-integrity alarm and skipped', async () => {
+    test('D3: a gap is replay-requested, then held under an integrity alarm (never acknowledged past) until the events arrive', async () => {
       const gw = await FakeGateway.connect(h.broker.url, 'gwG');
       try {
         const evs = Array.from({ length: 15 }, (_, i) => reading('siteG/d/p', i + 1, i));
@@ -51,7 +51,6 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         await gw.publish('telemetry', batch('gwG', evs.slice(10, 15)));
         // Both batches stored before the announcement (on a loaded machine the status could overtake the second batch).
         await waitFor(async () => (await count(h.t.db, "SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id = 'gwG'")) === 10, 5000, 'both batches stored');
-        // The gateway announces 15 (issue 18: a loss is skipped only up to what the gateway announced).
         await gw.publish('status', status('gwG', 'status', 0, { nextSeq: { alarm: 1, telemetry: 16 } }));
         await waitFor(() => gw.commands.some((c) => c.type === 'replay'), 3000, 'replay command');
         const cmd = gw.commands.find((c) => c.type === 'replay');
@@ -62,8 +61,42 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         assert.equal(alarm?.kind, 'system');
         assert.equal(alarm?.siteId, 'siteG');
         assert.deepEqual([alarm?.inputs.fromSeq, alarm?.inputs.toSeq], [6, 10]);
-        await waitFor(() => gw.ackSeq('telemetry') === 15, 3000, 'ack past the recorded loss');
-        assert.equal(h.sink.raises.filter((r) => r.conditionKey.startsWith('integrity:gwG')).length, 1, 'raised once');
+        // The worst case of the old behaviour: the replay is late (ingest behind, broker dropped it). The ack must
+        // not move past 5 however long it takes, and the cloud keeps asking.
+        await waitFor(() => gw.commands.filter((c) => c.type === 'replay').length >= 2, 3000, 'replay asked again');
+        await new Promise((r) => setTimeout(r, 400));
+        assert.equal(gw.ackSeq('telemetry'), 5, 'still held: the gateway keeps 6–10');
+        assert.ok(!h.sink.clears.some((c) => c.conditionKey === alarm?.conditionKey), 'the alarm stays active while the gap lasts');
+        assert.equal(h.sink.raises.filter((r) => r.conditionKey.startsWith('integrity:gwG')).length, 1, 'raised once per gap');
+        // The late events arrive: stored, acked through 15, the alarm clears as "nothing lost".
+        await gw.publish('telemetry', batch('gwG', evs.slice(5, 10)));
+        await waitFor(() => gw.ackSeq('telemetry') === 15, 3000, 'ack 15 once the gap filled');
+        assert.equal(await count(h.t.db, "SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id = 'gwG'"), 15);
+        await waitFor(() => h.sink.clears.some((c) => c.conditionKey === alarm?.conditionKey), 3000, 'integrity alarm cleared');
+        assert.match(h.sink.clears.find((c) => c.conditionKey === alarm?.conditionKey)?.reason ?? '', /nothing lost/);
+      } finally {
+        await gw.close();
+      }
+    });
+
+    test('D3: a gap the gateway declares discarded (discardedThrough) is acknowledged over, and its integrity alarm clears naming the discard', async () => {
+      const gw = await FakeGateway.connect(h.broker.url, 'gwQ');
+      try {
+        const evs = Array.from({ length: 12 }, (_, i) => reading('siteQ/d/p', i + 1, i));
+        await gw.publish('telemetry', batch('gwQ', evs.slice(0, 2)));
+        await gw.publish('status', status('gwQ', 'status', 0, { nextSeq: { alarm: 1, telemetry: 13 } }));
+        await gw.publish('telemetry', batch('gwQ', evs.slice(8, 10)));
+        await waitFor(() => h.sink.raises.some((r) => r.conditionKey.startsWith('integrity:gwQ:telemetry')), 3000, 'integrity alarm');
+        assert.equal(gw.ackSeq('telemetry'), 2);
+        // The gateway's disk budget dropped 3–8: its next batch says so. A forged, larger discard is bounded by
+        // what the gateway announced (12): the ack never passes it.
+        await gw.publish('telemetry', { ...batch('gwQ', evs.slice(10, 11)), discardedThrough: 8 });
+        await waitFor(() => gw.ackSeq('telemetry') === 11, 3000, 'ack over the declared discard and what waited above it');
+        const key = h.sink.raises.find((r) => r.conditionKey.startsWith('integrity:gwQ:telemetry'))?.conditionKey;
+        await waitFor(() => h.sink.clears.some((c) => c.conditionKey === key), 3000, 'integrity alarm cleared');
+        assert.match(h.sink.clears.find((c) => c.conditionKey === key)?.reason ?? '', /discarded/);
+        await gw.publish('telemetry', { ...batch('gwQ', evs.slice(11, 12)), discardedThrough: 999_999 });
+        await waitFor(() => gw.ackSeq('telemetry') === 12, 3000, 'ack 12, not 999,999: a discard is bounded by the announced tail');
       } finally {
         await gw.close();
       }

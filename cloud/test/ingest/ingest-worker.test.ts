@@ -94,6 +94,9 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         const foreign = reading('siteA/d/p', 2, 666);
         // A refused event counts for the ack only up to the seq the gateway announced (issue 18).
         await gw.publish('status', { v: 1, gatewayId: 'gwC', state: 'status', bdSeq: 0, time: Date.now(), nextSeq: { alarm: 1, telemetry: 3 } });
+        // Status and telemetry take different lanes: let the announcement land first. (A batch that overtakes it
+        // leaves seq 2 unsequenced; the gap is then held until the gateway's replay, which this fake does not send.)
+        await waitFor(async () => (await count(h.t.db, "SELECT COUNT(*) AS n FROM ingest_streams WHERE gateway_id = 'gwC' AND stream = 'telemetry' AND announced_seq = 2")) === 1, 5000, 'announcement recorded');
         await gw.publish('telemetry', { v: 1, gatewayId: 'gwC', stream: 'telemetry', events: [mine, foreign] });
         await waitFor(() => gw.ackSeq('telemetry') === 2, 5000, 'ack covers the rejected event too (no head-of-line block)');
         assert.equal((await h.rejected('wrong_gateway_topic')) - before, 1);
