@@ -36,7 +36,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     let h: Harness;
     before(async () => {
       h = await startHarness(kind);
-      h.directory.add('gwG', ['siteG']).add('gwH', ['siteH']).add('gwO', ['siteO']).add('gwK', ['siteK']).add('gwL', ['siteL']).add('gwQ', ['siteQ']);
+      h.directory.add('gwG', ['siteG']).add('gwH', ['siteH']).add('gwO', ['siteO']).add('gwK', ['siteK']).add('gwL', ['siteL']).add('gwQ', ['siteQ']).add('gwR', ['siteR']);
       await h.worker.start();
     });
     after(async () => {
@@ -97,6 +97,28 @@ for (const kind of ['sqlite', 'postgres'] as const) {
         assert.match(h.sink.clears.find((c) => c.conditionKey === key)?.reason ?? '', /discarded/);
         await gw.publish('telemetry', { ...batch('gwQ', evs.slice(11, 12)), discardedThrough: 999_999 });
         await waitFor(() => gw.ackSeq('telemetry') === 12, 3000, 'ack 12, not 999,999: a discard is bounded by the announced tail');
+      } finally {
+        await gw.close();
+      }
+    });
+
+    test('D3: a gap held open when the gateway starts a new journal clears as never received, and the new epoch acks from 1', async () => {
+      const gw = await FakeGateway.connect(h.broker.url, 'gwR');
+      try {
+        await gw.publish('status', status('gwR', 'online', 1, { journalId: 'journal-rrrrrrrr', nextSeq: { alarm: 1, telemetry: 1 } }));
+        const evs = Array.from({ length: 6 }, (_, i) => reading('siteR/d/p', i + 1, i));
+        await gw.publish('telemetry', batch('gwR', [evs[0]!, evs[1]!, evs[4]!, evs[5]!]));
+        await gw.publish('status', status('gwR', 'status', 1, { journalId: 'journal-rrrrrrrr', nextSeq: { alarm: 1, telemetry: 7 } }));
+        await waitFor(() => h.sink.raises.some((r) => r.conditionKey.startsWith('integrity:gwR:telemetry')), 3000, 'integrity alarm');
+        const key = h.sink.raises.find((r) => r.conditionKey.startsWith('integrity:gwR:telemetry'))?.conditionKey;
+        assert.equal(gw.ackSeq('telemetry'), 2, 'held at the gap');
+        // The gateway's journal was replaced (disk swapped): 3–4 can never come.
+        await gw.publish('status', status('gwR', 'online', 2, { journalId: 'journal-ssssssss', nextSeq: { alarm: 1, telemetry: 1 } }));
+        await waitFor(() => h.sink.clears.some((c) => c.conditionKey === key), 3000, 'integrity alarm cleared');
+        assert.match(h.sink.clears.find((c) => c.conditionKey === key)?.reason ?? '', /never received/);
+        const acksBefore = gw.acks.length;
+        await gw.publish('telemetry', batch('gwR', [reading('siteR/d/p', 1, 10)]));
+        await waitFor(() => gw.acks.slice(acksBefore).some((a) => a.stream === 'telemetry' && a.ackSeq === 1), 3000, 'new epoch acked from 1');
       } finally {
         await gw.close();
       }

@@ -4,7 +4,7 @@
 # Env from measure.mjs: DEVICES, BASE_PORT, RUN_DIR. Also SAFELOOP_DIR (this checkout), MQTT_PORT (a broker
 # on 127.0.0.1 started by the caller), PAYLOAD (v2: the stand-in cloud announces payload v2; else v1) and
 # RUN (bundle: the precompiled program from `npm run build:gateway`, as a field install runs it; else the
-# TypeScript through tsx).
+# TypeScript through tsx). NODE_FLAGS (optional) go to the gateway's node only.
 # The sidecar runs detached (setsid), so its CPU is not counted as the gateway's.
 #   cd ../shared/peers && SAFELOOP_DIR=$PWD/../../main PAYLOAD=v2 node measure.mjs --name sl-v2 --devices 100 \
 #     --peer "bash $PWD/../../main/test-rigs/bench/peers/peer-gateway.sh"
@@ -28,4 +28,6 @@ cfg=$RUN_DIR/gateway.yaml
 trap 'kill "$(cat "$RUN_DIR/sidecar.pid")" 2>/dev/null' EXIT
 cd "$SAFELOOP_DIR"
 if [ "${RUN:-tsx}" = bundle ]; then program=(dist/cli/safeloop.js); else program=(--import tsx cli/src/main.ts); fi
-node "${program[@]}" gateway --config "$cfg" --log-level warn
+# NODE_FLAGS: V8/node flags for the gateway process only (e.g. --max-semi-space-size=2).
+# shellcheck disable=SC2086
+node ${NODE_FLAGS:-} "${program[@]}" gateway --config "$cfg" --log-level warn
