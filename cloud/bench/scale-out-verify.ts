@@ -93,8 +93,11 @@ export async function takeover(db: SqlDb, load: LoadResult, killedAt: number, su
   return { held: Number(x.n), firstMs: Number(x.first) - killedAt, lastMs: Number(x.last) - killedAt, lastTakenMs: Number(x.taken) - killedAt };
 }
 
-/** Data-integrity alarms the ingest raised (a gap still open after a replay request; the ack is held at it). */
-export async function integrityAlarms(db: SqlDb): Promise<number> {
-  const r = await db.query<{ n: number }>("SELECT COUNT(*) AS n FROM test_alarm_occurrences WHERE condition_key LIKE 'integrity:%' OR condition_key LIKE 'unannounced:%'");
-  return Number(r[0]?.n ?? 0);
+/** Data-integrity alarms the ingest raised (a gap still open after a replay request; the ack is held at it), and how many are still active. */
+export async function integrityAlarms(db: SqlDb): Promise<{ raised: number; open: number }> {
+  const r = await db.query<{ n: number; open: number }>(
+    `SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN cleared_at IS NULL THEN 1 ELSE 0 END), 0) AS open FROM test_alarm_occurrences
+     WHERE condition_key LIKE 'integrity:%' OR condition_key LIKE 'unannounced:%'`,
+  );
+  return { raised: Number(r[0]?.n ?? 0), open: Number(r[0]?.open ?? 0) };
 }

@@ -185,7 +185,7 @@ try {
   out(`  drain: ${result.drained ? `everything sent acknowledged ${summary.drainSeconds} s after the offered period` : `NOT drained within ${opts.drainSeconds} s`}; ${fmt(result.publishes)} publishes, ${fmt(result.resends)} resent batches, ${fmt(result.replays)} replayed`);
   out(`  store: ${fmt(store.rows)} rows; lost acknowledged ${store.lostAcked}, lost sent ${store.lostSent}, duplicated ${store.duplicated}`);
   out(`  alarm latency, publish → alarm recorded (after the ingest and outbox commits): p50 ${fmt(alarms.p50)} ms, p99 ${fmt(alarms.p99)} ms, max ${fmt(alarms.max)} ms (${alarms.alarmed}/${alarms.crossings} crossings; reading time → alarm p99 ${fmt(alarms.fromSourceP99)} ms)`);
-  out(`  data-integrity alarms (gaps still open after a replay request; held, never acknowledged past): ${integrity}`);
+  out(`  data-integrity alarms (gaps still open after a replay request; held, never acknowledged past): ${integrity.raised} raised, ${integrity.open} still active at the end`);
   if (take)
     out(
       `  kill at ${summary.killedAtS} s: the dead session took ${take.held} batches, the last published ${fmt(take.lastTakenMs)} ms after the kill (session expiry ${SHARED_SESSION_EXPIRY_SEC} s); ` +

@@ -18,7 +18,7 @@ interface Summary {
   lostAcked: number;
   lostSent: number;
   duplicated: number;
-  integrityAlarms: number;
+  integrityAlarms: { raised: number; open: number };
   alarms: { crossings: number; alarmed: number };
   takeover?: { held: number };
 }
@@ -46,4 +46,5 @@ test('scale-out bench at tiny scale: 0 lost, 0 duplicated, every crossing alarme
   assert.ok(s.rows > 15_000, `rows ${s.rows}`);
   assert.ok(s.alarms.crossings > 0);
   assert.equal(s.alarms.alarmed, s.alarms.crossings);
+  assert.equal(s.integrityAlarms.open, 0, 'every held gap filled: no integrity alarm left active');
 });
