@@ -17,7 +17,9 @@ cfg=$RUN_DIR/gateway.yaml
   echo "journal: { path: $RUN_DIR/journal.db, diskBudgetBytes: 8589934592 }"
   echo "uplink: { transport: mqtt, url: \"mqtt://127.0.0.1:$MQTT_PORT\", protocolVersion: 4, allowInsecure: true, keepaliveSec: 15 }"
   # (unless the profile was copied into the library for the harness's poll-only peer: one id, one place)
-  [ -f "$SAFELOOP_DIR/device-profiles/profiles/bench-holding-1000.yaml" ] || echo "profileDirs: [\"$SAFELOOP_DIR/test-rigs/bench/profiles\"]"
+  # (the precompiled program carries the library it was built with: dist/profiles)
+  lib=$SAFELOOP_DIR/device-profiles/profiles; [ "${RUN:-tsx}" = bundle ] && lib=$SAFELOOP_DIR/dist/profiles
+  [ -f "$lib/bench-holding-1000.yaml" ] || echo "profileDirs: [\"$SAFELOOP_DIR/test-rigs/bench/profiles\"]"
   echo "devices:"
   for i in $(seq 0 $((DEVICES - 1))); do
     echo "  - { id: d$i, name: d$i, profile: bench-holding-1000, transport: { kind: modbus-tcp, host: 127.0.0.1, port: $((BASE_PORT + i)), unitId: 1, timeoutMs: 1000 }, pollIntervalMs: 1000 }"
