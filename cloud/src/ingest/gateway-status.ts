@@ -179,7 +179,7 @@ async function announceBirth(tx: SqlDb, gatewayId: string, stream: Stream, msg: 
     );
     if (s.stuckAlarm) ops.push({ op: 'clear', input: { conditionKey: stuckConditionKey(gatewayId, stream), at: now, reason: `new journal announced (epoch ${next.epoch})` } });
     // A gap held open in the old epoch can no longer be filled: the loss stays for an operator to acknowledge.
-    if (s.integrity) ops.push(clearIntegrity(s, s.epoch, s.integrity, now, `gateway started a new journal (epoch ${next.epoch}): ${stream} events ${s.integrity[0]}–${s.integrity[1]} of epoch ${s.epoch} were never received`));
+    if (s.integrity) ops.push(clearIntegrity(s, s.integrity, now, `gateway started a new journal (epoch ${next.epoch}): ${stream} events ${s.integrity[0]}–${s.integrity[1]} of epoch ${s.epoch} were never received`));
   } else {
     next = { ...s, journalId: s.journalId ?? msg.journalId ?? null };
   }

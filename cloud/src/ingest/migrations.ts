@@ -55,7 +55,8 @@ CREATE INDEX edge_events_gateway_epoch_seq ON edge_events (gateway_id, epoch, se
 
 /**
  * A gap is never acknowledged past on a timeout any more: the timer pass asks again with backoff (replay_due)
- * and keeps one open integrity alarm per gap (integrity_from..integrity_to) until the ack passes it.
+ * and keeps one open integrity alarm per gap (integrity_from..integrity_to) until the ack passes it. The old
+ * integrity_alarm flag is no longer written or read.
  */
 const INTEGRITY = `
 ALTER TABLE ingest_streams ADD COLUMN replay_due BIGINT;

@@ -153,13 +153,13 @@ export function applySeqs(prev: StreamState, seqs: readonly number[], now: numbe
 export async function saveStream(tx: SqlDb, s: StreamState, now: number): Promise<void> {
   await tx.exec(
     `UPDATE ingest_streams SET ack_seq = $3, pending = $4, expected_seq = $5, gap_since = $6, replay_requested_at = $7,
-       integrity_alarm = $8, updated_at = $9, epoch = $10, journal_id = $11, announced_seq = $12, stuck_count = $13, stuck_alarm = $14, stuck_at = $15,
-       replay_due = $16, integrity_from = $17, integrity_to = $18
+       replay_due = $8, updated_at = $9, epoch = $10, journal_id = $11, announced_seq = $12, stuck_count = $13, stuck_alarm = $14, stuck_at = $15,
+       integrity_from = $16, integrity_to = $17
      WHERE gateway_id = $1 AND stream = $2`,
     [
-      s.gatewayId, s.stream, s.ackSeq, JSON.stringify(s.pending), s.expectedSeq, s.gapSince, s.replayRequestedAt, s.integrity ? 1 : 0, now,
+      s.gatewayId, s.stream, s.ackSeq, JSON.stringify(s.pending), s.expectedSeq, s.gapSince, s.replayRequestedAt, s.replayDue, now,
       s.epoch, s.journalId, s.announcedSeq, s.stuckCount, s.stuckAlarm ? 1 : 0, s.stuckAt,
-      s.replayDue, s.integrity ? s.integrity[0] : null, s.integrity ? s.integrity[1] : null,
+      s.integrity ? s.integrity[0] : null, s.integrity ? s.integrity[1] : null,
     ],
   );
 }

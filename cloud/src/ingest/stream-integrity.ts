@@ -33,6 +33,7 @@ export function raiseIntegrity(s: StreamState, range: SeqRange, siteId: string, 
   };
 }
 
-export function clearIntegrity(s: Pick<StreamState, 'gatewayId' | 'stream'>, epoch: number, range: SeqRange, at: number, reason: string): OutboxOp {
-  return { op: 'clear', input: { conditionKey: integrityConditionKey(s.gatewayId, s.stream, epoch, range[0]), at, reason } };
+/** Clear the alarm of `range`, raised in the epoch `s` is in (the old one, when a new journal replaces it). */
+export function clearIntegrity(s: Pick<StreamState, 'gatewayId' | 'stream' | 'epoch'>, range: SeqRange, at: number, reason: string): OutboxOp {
+  return { op: 'clear', input: { conditionKey: integrityConditionKey(s.gatewayId, s.stream, s.epoch, range[0]), at, reason } };
 }

@@ -201,7 +201,7 @@ export class UplinkProcessor {
         discarded >= from
           ? `the gateway declared ${stream.stream} events through ${discarded} discarded by its disk-budget policy (ack ${upd.state.ackSeq})`
           : `events ${from}–${to} arrived; nothing lost (ack ${upd.state.ackSeq})`;
-      ops.push(clearIntegrity(stream, stream.epoch, upd.integrityCleared, receivedAt, reason));
+      ops.push(clearIntegrity(stream, upd.integrityCleared, receivedAt, reason));
     }
     if (discarded > stream.ackSeq) this.deps.logger.warn({ gatewayId: stream.gatewayId, fromSeq: stream.ackSeq + 1, discardedThrough: discarded }, 'gateway declared telemetry discarded: ack moved over it');
     const commands: CommandMessage[] = verdict.rebirth ? [{ v: 1, id: commandId(receivedAt), type: 'rebirth' }] : [];

@@ -1,0 +1,31 @@
+/**
+ * The point-limit table the edge rules use: a profile point's limits are shared by the devices that keep
+ * them, and a site override stays with its own device — never shared, never leaking into another device.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GatewayConfigSchema } from './config.ts';
+import { collectPointLimits } from './point-limits.ts';
+
+const device = (id: string, extra: object = {}) => ({ id, profile: 'generic-catalytic-lel', transport: { kind: 'modbus-tcp', host: '127.0.0.1', port: 502, unitId: 1 }, ...extra });
+
+test('a site override belongs to its device only; devices without one share the profile limits, frozen', () => {
+  const override = [{ level: 'GAS_1', direction: 'high', value: 15 }, { level: 'GAS_2', direction: 'high', value: 30 }];
+  const config = GatewayConfigSchema.parse({
+    gateway: { id: 'gw-1', siteId: 'site-a' },
+    uplink: { transport: 'mqtt', url: 'mqtt://127.0.0.1:1883', allowInsecure: true },
+    devices: [device('gas-1'), device('gas-2', { limits: { gas: override } }), device('gas-3')],
+  });
+  const table = collectPointLimits(config);
+  const one = table.get('site-a/gas-1/gas');
+  const two = table.get('site-a/gas-2/gas');
+  const three = table.get('site-a/gas-3/gas');
+  assert.ok(one && two && three);
+  assert.deepEqual(two.limits.map((l) => l.value), [15, 30], 'the override is used');
+  assert.notDeepEqual(one.limits.map((l) => l.value), [15, 30], 'and not leaked into a neighbour');
+  assert.equal(one.limits, three.limits, 'profile limits shared');
+  assert.ok(Object.isFrozen(one.limits), 'a shared array cannot be changed through one device');
+  assert.deepEqual(one.range, { min: 0, max: 100 });
+  assert.equal(one.unit, '%LEL');
+  assert.equal(one.overRangeLatch, config.alarms.overRangeLatch);
+});
