@@ -36,6 +36,12 @@ export interface ModbusBusOptions {
   connectTimeoutMs?: number;
   /** Most ad-hoc jobs waiting for the bus (default 16). */
   queueLimit?: number;
+  /**
+   * Delay of this bus's first poll after start (default 0). Buses of one gateway are started out of
+   * step so their polls, and the garbage each poll leaves, are spread over the interval instead of
+   * landing in one burst; the interval itself stays exact.
+   */
+  phaseMs?: number;
 }
 
 export interface DeviceStats {
@@ -321,7 +327,7 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
       const now = clock.monotonic();
       // Spread first deadlines over a short window so a bus with many devices does not start in a burst.
       devices.forEach((d, i) => {
-        d.nextDue = now + Math.min(d.plan.pollIntervalMs, 100) * (i / Math.max(1, devices.length));
+        d.nextDue = now + (opts.phaseMs ?? 0) + Math.min(d.plan.pollIntervalMs, 100) * (i / Math.max(1, devices.length));
         d.lastAnswer = now;
         d.failures = 0;
         d.commLost = false;

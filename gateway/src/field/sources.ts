@@ -90,6 +90,15 @@ export function createModbusDriverFor(d: DeviceInstance, logger: Logger): Modbus
 }
 
 /**
+ * First-poll delay of Modbus bus `index` of `count`: bus k starts k/count of its shortest interval
+ * (at most 1 s) late, so the buses of a large gateway do not all poll in the same instant.
+ */
+export function busPhaseMs(index: number, count: number, intervalMs: number): number {
+  if (count <= 1) return 0;
+  return Math.floor((Math.min(intervalMs, 1000) * index) / count);
+}
+
+/**
  * One ReadingSource per physical bus. Throws GW_ERR_FIELD_CONFIG / GW_ERR_UNKNOWN_PROFILE for a
  * configuration that cannot work (unknown profile, clashing unit ids, inconsistent line settings),
  * before anything is opened.
@@ -104,6 +113,8 @@ export function createFieldSources(deps: FieldSourceDeps): ReadingSource[] {
     buses.set(key, list);
   }
   const sources: ReadingSource[] = [];
+  const modbusBuses = [...buses.values()].filter((list) => list[0]?.transport.kind !== 'opcua').length;
+  let modbusIndex = 0;
   for (const [key, devices] of buses) {
     checkBus(key, devices);
     const first = devices[0];
@@ -127,6 +138,7 @@ export function createFieldSources(deps: FieldSourceDeps): ReadingSource[] {
     }
     const plans = devices.map((d) => planModbusDevice(d, deps.defaultSite, deps.resolveProfile));
     const retries = first.transport.retries;
+    const phaseMs = busPhaseMs(modbusIndex++, modbusBuses, Math.min(...devices.map((d) => d.pollIntervalMs)));
     const bus: ModbusBus = createModbusBus({
       id: key,
       driver: createModbusDriverFor(first, logger),
@@ -135,6 +147,7 @@ export function createFieldSources(deps: FieldSourceDeps): ReadingSource[] {
       logger,
       ...(deps.clock ? { clock: deps.clock } : {}),
       ...(retries === undefined ? {} : { retries }),
+      phaseMs,
     });
     sources.push(bus);
   }

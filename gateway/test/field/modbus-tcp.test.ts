@@ -6,7 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReadingSchema, silentLogger } from '@safeloop/contract';
 import { startModbusTcpSimulator, type ModbusSim } from '@safeloop/test-rigs';
+import { getEventListeners } from 'node:events';
 import { createFieldSources } from '../../src/field/index.ts';
+import { busPhaseMs } from '../../src/field/sources.ts';
 import { createModbusTcpDriver } from '../../src/field/modbus-tcp-driver.ts';
 import { FieldRequestError } from '../../src/field/errors.ts';
 import { device, recorder, sleep, waitFor } from './helpers.ts';
@@ -175,4 +177,67 @@ void test('C3: a late TCP reply with an old transaction id is discarded, never u
       await driver.close();
     }
   });
+});
+
+void test('aborting the bus signal ends an outstanding request at once; the signal holds one listener however many requests used it', async () => {
+  await withSim([{ unitId: 1, profileId: 'generic-catalytic-lel', registerMode: 'address' }], async (sim) => {
+    const driver = createModbusTcpDriver({ host: '127.0.0.1', port: sim.port, logger: silentLogger });
+    await driver.open({ timeoutMs: 1000 });
+    const ac = new AbortController();
+    try {
+      for (let i = 0; i < 50; i++) await driver.readBlock(1, { table: 'holding', start: i, count: 2 }, { timeoutMs: 500, signal: ac.signal });
+      assert.equal(getEventListeners(ac.signal, 'abort').length, 1, 'one listener per signal, not one per request');
+      // A request the device never answers in time: the abort, not the 5 s timeout, must end it.
+      sim.setFault(1, { kind: 'lateReply', ms: 3000 });
+      const t0 = Date.now();
+      const outstanding = driver.readBlock(1, { table: 'holding', start: 0, count: 2 }, { timeoutMs: 5000, signal: ac.signal });
+      await sleep(50);
+      ac.abort();
+      await assert.rejects(outstanding, (e: unknown) => e instanceof Error && /abort/i.test(e.message));
+      assert.ok(Date.now() - t0 < 1000, `aborted after ${Date.now() - t0} ms`);
+      // A signal aborted earlier and kept by nobody does not end a later request on another signal.
+      sim.setFault(1, null);
+      const values = await driver.readBlock(1, { table: 'holding', start: 7, count: 2 }, { timeoutMs: 1000, signal: new AbortController().signal });
+      assert.deepEqual(values, [7, 8]);
+    } finally {
+      await driver.close();
+    }
+  });
+});
+
+void test('buses start out of step: bus k of n is k/n of its interval (at most 1 s) late, so one gateway does not poll every bus at once', async () => {
+  assert.equal(busPhaseMs(0, 1, 1000), 0);
+  assert.equal(busPhaseMs(0, 4, 1000), 0);
+  assert.equal(busPhaseMs(3, 4, 1000), 750);
+  assert.equal(busPhaseMs(99, 100, 60_000), 990, 'a slow interval still starts within 1 s');
+  assert.equal(busPhaseMs(1, 2, 200), 100);
+  // On the real path: four simulators (four buses), first readings spread over the interval.
+  const sims = await Promise.all([1, 2, 3, 4].map(() => startModbusTcpSimulator({ port: 0, devices: [{ unitId: 1, profileId: 'generic-catalytic-lel' }] })));
+  try {
+    const firstAt = new Map<string, number>();
+    const sources = createFieldSources({
+      devices: sims.map((s, i) => ({ ...tcpDevice(`lel${i}`, 'generic-catalytic-lel', s.port, 1), pollIntervalMs: 800 })),
+      defaultSite: 'plant1',
+      logger: silentLogger,
+      sink: (readings) => {
+        for (const r of readings) {
+          const dev = r.point.split('/')[1] ?? '';
+          if (!firstAt.has(dev)) firstAt.set(dev, performance.now());
+        }
+      },
+    });
+    assert.equal(sources.length, 4);
+    const t0 = performance.now();
+    for (const s of sources) await s.start();
+    try {
+      await waitFor('every bus polled once', () => firstAt.size === 4, 5000);
+      const offsets = ['lel0', 'lel1', 'lel2', 'lel3'].map((d) => (firstAt.get(d) ?? 0) - t0);
+      for (let i = 1; i < 4; i++) assert.ok(offsets[i]! > offsets[i - 1]!, `bus ${i} polls after bus ${i - 1}: ${offsets.map(Math.round).join(', ')} ms`);
+      assert.ok(offsets[3]! >= 500, `the last bus starts about 600 ms late: ${offsets.map(Math.round).join(', ')} ms`);
+    } finally {
+      for (const s of sources) await s.stop();
+    }
+  } finally {
+    await Promise.all(sims.map((s) => s.stop()));
+  }
 });
