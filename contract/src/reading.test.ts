@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { fastCheckReading, fastReadingJson, ReadingSchema, REASON_CODES, type Reading } from './reading.ts';
+import { fastCheckReading, fastReadingJson, PointPathSchema, pointPathValid, ReadingSchema, REASON_CODES, type Reading } from './reading.ts';
 
 const id = fc.oneof(fc.stringMatching(/^[A-Za-z0-9_-]{1,8}$/), fc.constantFrom('', 'a/b', 'x+y', '#', 'a b', 'ü', 'x'.repeat(65)));
 const time = fc.oneof(fc.integer({ min: 946_684_800_000, max: 4_102_444_800_000 }), fc.constantFrom(0, -1, 1.5, 5_000_000_000_000, Number.NaN));
@@ -46,4 +46,19 @@ test('fastReadingJson is exactly JSON.stringify of the clean copy, or undefined 
 test('fastCheckReading drops keys the schema does not know', () => {
   const r = { point: 's/d/p', value: 1, quality: 'good', sourceTime: 1_750_000_000_000, gatewayTime: 1_750_000_000_000, extra: 'x' } as unknown as Reading;
   assert.deepEqual(fastCheckReading(r), { point: 's/d/p', value: 1, quality: 'good', sourceTime: 1_750_000_000_000, gatewayTime: 1_750_000_000_000 });
+});
+
+test('pointPathValid agrees with PointPathSchema, including the edges of each segment and encoded or traversing paths', () => {
+  const edges = [
+    'a/b/c', `${'x'.repeat(64)}/${'y'.repeat(64)}/${'z'.repeat(64)}`, `${'x'.repeat(65)}/b/c`, `a/b/${'z'.repeat(65)}`,
+    '', '/', '//', 'a//c', '/b/c', 'a/b/', 'a/b', 'a/b/c/d', 'a/b/c/', '../b/c', 'a/./c', 'a%2Fb/c/d', 'a/b/c%2F..', 'a/b/c\n',
+    'a /b/c', 'ü/b/c', 'A-Z_09/d-1/p_2', 'a\u0000/b/c', 'a/b/c\u2028', '-/_/-',
+  ];
+  for (const p of edges) assert.equal(pointPathValid(p), PointPathSchema.safeParse(p).success, JSON.stringify(p));
+  fc.assert(
+    fc.property(fc.oneof(fc.tuple(id, id, id).map(([a, b, c]) => `${a}/${b}/${c}`), fc.string(), fc.stringMatching(/^[a-z/]{0,12}$/)), (p) => {
+      assert.equal(pointPathValid(p), PointPathSchema.safeParse(p).success, JSON.stringify(p));
+    }),
+    { numRuns: 5000 },
+  );
 });

@@ -95,8 +95,31 @@ export interface ReadingSource {
 
 const QUALITY_SET: ReadonlySet<string> = new Set(QUALITIES);
 const REASON_SET: ReadonlySet<string> = new Set(REASON_CODES);
-const POINT_PATH_RE = /^[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64}\/[A-Za-z0-9_-]{1,64}$/;
-const knownGoodPaths = new Set<string>();
+
+/** A-Z a-z 0-9 _ - by char code. */
+function idChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45;
+}
+
+/**
+ * PointPathSchema's rule (three segments of 1-64 id characters) by one scan of the characters: the
+ * journal checks every reading, and a regex or a cache of known paths (a hash lookup that misses the
+ * CPU cache at 100,000 paths) cost several times more per reading.
+ */
+export function pointPathValid(p: string): boolean {
+  const n = p.length;
+  if (n < 5 || n > 194) return false;
+  let segments = 1;
+  let len = 0;
+  for (let i = 0; i < n; i++) {
+    const c = p.charCodeAt(i);
+    if (c === 47) {
+      if (len === 0 || ++segments > 3) return false;
+      len = 0;
+    } else if (!idChar(c) || ++len > 64) return false;
+  }
+  return segments === 3 && len > 0;
+}
 
 function epochOk(t: unknown): t is number {
   return typeof t === 'number' && Number.isInteger(t) && t >= 946_684_800_000 && t <= 4_102_444_800_000;
@@ -107,10 +130,7 @@ export function readingValid(r: Reading): boolean {
   if (typeof r !== 'object' || r === null) return false;
   const { point, value, unit, quality, reason, detail, sourceTime, gatewayTime, historical } = r;
   if (typeof point !== 'string') return false;
-  if (!knownGoodPaths.has(point)) {
-    if (!POINT_PATH_RE.test(point)) return false;
-    if (knownGoodPaths.size < 100_000) knownGoodPaths.add(point);
-  }
+  if (!pointPathValid(point)) return false;
   if (!(value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && value.length <= 256))) return false;
   if (unit !== undefined && (typeof unit !== 'string' || unit.length > 32)) return false;
   if (typeof quality !== 'string' || !QUALITY_SET.has(quality)) return false;

@@ -27,7 +27,8 @@ export function findPoint(profile: DeviceProfile, pointId: string): PointDef {
  */
 export function effectiveLimits(profile: DeviceProfile, pointId: string, overrides?: Record<string, readonly AlarmLimit[]>): AlarmLimit[] {
   const point = findPoint(profile, pointId);
-  const override = overrides?.[pointId];
+  // own keys only: `constructor` is a legal point id, and a plain lookup would find Object's
+  const override = overrides !== undefined && Object.hasOwn(overrides, pointId) ? overrides[pointId] : undefined;
   if (override === undefined) return point.limits.map((l) => ({ ...l }));
   return override.map((l, i) => {
     const parsed = AlarmLimitSchema.safeParse(l);

@@ -1,5 +1,5 @@
 /** Modbus registers as read → engineering values with quality (the pipeline in transform.ts). */
-import { SafeLoopError, type AlarmLimit } from '@safeloop/contract';
+import { SafeLoopError, type AlarmLevel, type AlarmLimit } from '@safeloop/contract';
 import { exceededLevels } from './limits.ts';
 import { decodeRaw, isNumericType, pointSpan } from './register-codec.ts';
 import type { DeviceProfile, ModbusPointDef, ModbusProfile, ModbusTable, StatusRegister } from './schema.ts';
@@ -127,6 +127,23 @@ function statusVerdicts(profile: ModbusProfile, data: readonly ModbusBlockData[]
 }
 
 const GOOD: QualityVerdict = { quality: 'good' };
+/** `exceeded` of a point with no limit reached: one shared, frozen empty list (no garbage per reading). */
+const NO_LEVELS: readonly AlarmLevel[] = Object.freeze([]);
+
+const overrideMaps = new WeakMap<Record<string, readonly AlarmLimit[]>, ReadonlyMap<string, readonly AlarmLimit[]> | undefined>();
+
+/**
+ * An instance's limit overrides as a Map, built once per overrides object (undefined when there are
+ * none): looking a point id up in the plain record, usually empty, was a megamorphic keyed load that
+ * missed through the prototype chain for every reading.
+ */
+function overrideMap(limits: Record<string, readonly AlarmLimit[]>): ReadonlyMap<string, readonly AlarmLimit[]> | undefined {
+  if (overrideMaps.has(limits)) return overrideMaps.get(limits);
+  const keys = Object.keys(limits);
+  const map = keys.length === 0 ? undefined : new Map(keys.map((k) => [k, limits[k]!] as const));
+  overrideMaps.set(limits, map);
+  return map;
+}
 
 /**
  * Decode every point whose registers are all inside the given blocks. Points whose block is missing
@@ -136,23 +153,24 @@ const GOOD: QualityVerdict = { quality: 'good' };
  */
 export function decodeModbusPoints(profile: DeviceProfile, data: readonly ModbusBlockData[], opts: DecodeOptions = {}): DecodedPoint[] {
   const modbus = requireModbus(profile);
-  const status = statusVerdicts(modbus, data);
+  const status = modbus.status.length > 0 ? statusVerdicts(modbus, data) : undefined;
+  const overrides = opts.limits === undefined ? undefined : overrideMap(opts.limits);
   const out: DecodedPoint[] = [];
   for (const c of compile(modbus)) {
     const { point } = c;
     const words = sliceBlocks(data, point.table, point.address, c.span);
     if (words === undefined) continue;
     const decoded = decodeCompiled(c, words);
-    const limits = opts.limits?.[point.id] ?? point.limits;
+    const limits = overrides?.get(point.id) ?? point.limits;
     const result: DecodedPoint = {
       pointId: point.id,
       value: decoded.value,
       quality: decoded.quality,
       raw: decoded.raw,
-      exceeded: typeof decoded.value === 'number' && limits.length > 0 ? exceededLevels(decoded.value, limits) : [],
+      exceeded: typeof decoded.value === 'number' && limits.length > 0 ? exceededLevels(decoded.value, limits) : NO_LEVELS,
     };
     if (decoded.unit !== undefined) result.unit = decoded.unit;
-    const verdict = status.get(point.id);
+    const verdict = status?.get(point.id);
     const final = verdict === undefined ? decoded : worseVerdict(decoded, verdict);
     result.quality = final.quality;
     if (final.reason !== undefined) result.reason = final.reason;

@@ -28,7 +28,7 @@ export interface DecodedPoint {
   /** The registers (or bits) the value was decoded from, as read. */
   raw: number[];
   /** Alarm levels whose limit the value reaches right now (instantaneous; no deadband or delay). */
-  exceeded: AlarmLevel[];
+  exceeded: readonly AlarmLevel[];
 }
 
 export interface QualityVerdict {

@@ -193,3 +193,24 @@ void test('details stay within the 200 characters a Reading allows', () => {
   assert.equal(d.reason, 'decode_error');
   assert.ok((d.detail ?? '').length <= 200 && (d.detail ?? '').length > 150, `${d.detail?.length}`);
 });
+
+void describe('limit overrides', () => {
+  // Point ids are [A-Za-z0-9_-]: `constructor` and `__proto__` are legal ids, and an overrides record
+  // looked up by key would hand back Object.prototype members instead of "no override".
+  const tricky = modbusProfile([
+    { id: 'constructor', name: { zh: 'c', en: 'c' }, table: 'holding', address: 0, type: 'uint16', unit: 'ppm', range: { min: 0, max: 100 }, limits: [{ level: 'GAS_1', direction: 'high', value: 10 }] },
+    { id: '__proto__', name: { zh: 'p', en: 'p' }, table: 'holding', address: 1, type: 'uint16', unit: 'ppm', range: { min: 0, max: 100 } },
+    { id: 'hasOwnProperty', name: { zh: 'h', en: 'h' }, table: 'holding', address: 2, type: 'uint16', unit: 'ppm', range: { min: 0, max: 100 }, limits: [{ level: 'GAS_2', direction: 'high', value: 5 }] },
+  ]);
+  const data = [{ table: 'holding' as const, start: 0, values: [20, 20, 3] }];
+
+  void test('points named after Object.prototype members decode with the profile limits when nothing is overridden', () => {
+    const out = decodeModbusPoints(tricky, data, { limits: {} });
+    assert.deepEqual(out.map((d) => [d.pointId, d.value, d.exceeded]), [['constructor', 20, ['GAS_1']], ['__proto__', 20, []], ['hasOwnProperty', 3, []]]);
+  });
+
+  void test('an override replaces the profile limits of its own point only', () => {
+    const out = decodeModbusPoints(tricky, data, { limits: { hasOwnProperty: [{ level: 'GAS_1' as const, direction: 'high' as const, value: 2, deadband: 0, onDelaySec: 0, offDelaySec: 0 }] } });
+    assert.deepEqual(out.map((d) => [d.pointId, d.exceeded]), [['constructor', ['GAS_1']], ['__proto__', []], ['hasOwnProperty', ['GAS_1']]]);
+  });
+});

@@ -29,3 +29,27 @@ test('a site override belongs to its device only; devices without one share the 
   assert.equal(one.unit, '%LEL');
   assert.equal(one.overRangeLatch, config.alarms.overRangeLatch);
 });
+
+test('a profile point named after an Object.prototype member (constructor) keeps its profile limits, with and without overrides elsewhere', async () => {
+  const { DeviceProfileSchema } = await import('@safeloop/device-profiles');
+  const profile = DeviceProfileSchema.parse({
+    id: 'odd-ids',
+    name: { zh: '奇怪的点名', en: 'Odd ids' },
+    sector: 'general',
+    protocol: 'modbus',
+    points: [
+      { id: 'constructor', name: { zh: 'c', en: 'c' }, table: 'holding', address: 0, type: 'uint16', unit: 'ppm', range: { min: 0, max: 100 }, limits: [{ level: 'GAS_1', direction: 'high', value: 10 }] },
+      { id: 'toString', name: { zh: 't', en: 't' }, table: 'holding', address: 1, type: 'uint16', unit: 'ppm', range: { min: 0, max: 100 } },
+    ],
+  });
+  const config = GatewayConfigSchema.parse({
+    gateway: { id: 'gw-1', siteId: 'site-a' },
+    uplink: { transport: 'mqtt', url: 'mqtt://127.0.0.1:1883', allowInsecure: true },
+    devices: [device('odd-1', { profile: 'odd-ids' }), device('odd-2', { profile: 'odd-ids', limits: { toString: [{ level: 'GAS_2', direction: 'high', value: 50 }] } })],
+  });
+  const table = collectPointLimits(config, () => profile);
+  assert.deepEqual(table.get('site-a/odd-1/constructor')?.limits.map((l) => l.value), [10]);
+  assert.deepEqual(table.get('site-a/odd-2/constructor')?.limits.map((l) => l.value), [10]);
+  assert.deepEqual(table.get('site-a/odd-1/toString')?.limits, []);
+  assert.deepEqual(table.get('site-a/odd-2/toString')?.limits.map((l) => l.value), [50]);
+});

@@ -38,7 +38,8 @@ export function collectPointLimits(config: GatewayConfig, resolveProfile: (ref: 
     if (!device.enabled) continue;
     const profile = resolveProfile(device.profile);
     for (const point of profile.points) {
-      const limits = device.limits?.[point.id] === undefined ? profileLimits(profile, point.id) : effectiveLimits(profile, point.id, device.limits);
+      const overridden = device.limits !== undefined && Object.hasOwn(device.limits, point.id);
+      const limits = !overridden ? profileLimits(profile, point.id) : effectiveLimits(profile, point.id, device.limits);
       put(pointPath(device.site ?? defaultSite, device.id, point.id), limits, point.unit, 'range' in point ? point.range : undefined);
     }
   }

@@ -17,7 +17,7 @@ import type { Clock, Logger, Reading, ReadingSink, ReadingSource } from '@safelo
 import { SafeLoopError, backoffDelay, rateLimited, systemClock } from '@safeloop/contract';
 import { FieldRequestError, toRequestError } from './errors.ts';
 import type { DriverCounters, ModbusDriver } from './modbus-driver.ts';
-import { badReadings, decodeDevicePoints, planPointPath, toReading, type BlockResult, type ModbusDevicePlan } from './modbus-device.ts';
+import { badReadings, decodeDevicePoints, toReading, type BlockResult, type ModbusDevicePlan } from './modbus-device.ts';
 
 export interface ModbusBusOptions {
   id: string;
@@ -235,10 +235,16 @@ export function createModbusBus(opts: ModbusBusOptions): ModbusBus {
     } else onAnswered(d);
     const now = clock.now();
     const long = silent !== undefined && d.commLost;
-    const decoded = decodeDevicePoints(d.plan, results).map((p) =>
-      long && p.quality === 'bad' && (p.reason === 'timeout' || p.reason === 'comm_lost') ? { ...p, reason: 'comm_lost' as const } : p,
-    );
-    emit(decoded.map((p) => toReading(d.plan.site, d.plan.instance.id, p, now, now, planPointPath(d.plan, p.pointId))));
+    const decoded = decodeDevicePoints(d.plan, results);
+    const { site, paths } = d.plan;
+    const readings = new Array<Reading>(decoded.length);
+    for (let i = 0; i < decoded.length; i++) {
+      let p = decoded[i]!;
+      if (long && p.quality === 'bad' && (p.reason === 'timeout' || p.reason === 'comm_lost')) p = { ...p, reason: 'comm_lost' };
+      // decodeDevicePoints answers in plan.pointIds order, so paths[i] is this point's path
+      readings[i] = toReading(site, d.plan.instance.id, p, now, now, paths[i]);
+    }
+    emit(readings);
   }
 
   /**

@@ -23,6 +23,8 @@ export interface ModbusDevicePlan {
   blocks: PlannedBlock[];
   /** Every point id the device reports (profile order). */
   pointIds: string[];
+  /** The full path of each point, at the same index as pointIds: built once, reused by every poll. */
+  paths: readonly string[];
   units: ReadonlyMap<string, string | undefined>;
   pollIntervalMs: number;
   timeoutMs: number;
@@ -60,6 +62,7 @@ export function planModbusDevice(instance: DeviceInstance, defaultSite: string, 
     profile,
     blocks,
     pointIds: profile.points.map((p) => p.id),
+    paths: profile.points.map((p) => pointPath(instance.site ?? defaultSite, instance.id, p.id)),
     units: new Map(profile.points.map((p) => [p.id, p.unit])),
     pollIntervalMs: instance.pollIntervalMs,
     timeoutMs: t.timeoutMs,
@@ -75,6 +78,7 @@ export interface BlockResult {
 /**
  * Decode what was read and fill in every point that could not be: a point whose block failed gets a
  * `bad` reading with the failure's reason and value null (never a zero, never the last value).
+ * The result is in plan.pointIds order, one entry per point id.
  */
 export function decodeDevicePoints(
   plan: Pick<ModbusDevicePlan, 'profile' | 'blocks' | 'pointIds' | 'units'> & { instance: Pick<DeviceInstance, 'limits'> },
@@ -88,10 +92,12 @@ export function decodeDevicePoints(
     if ('values' in r) okBlocks.push(r);
     else for (const id of block.pointIds) failedPoint.set(id, r);
   });
+  const all = okBlocks.length > 0 ? decodeModbusPoints(plan.profile, okBlocks, { limits: plan.instance.limits }) : [];
+  // The usual poll: every block answered and decode returned every point in profile order (the same
+  // id strings), so the list is the answer as it is — no map, no second pass per reading.
+  if (failedPoint.size === 0 && sameOrder(all, plan.pointIds)) return all;
   const decoded = new Map<string, DecodedPoint>();
-  if (okBlocks.length > 0) {
-    for (const d of decodeModbusPoints(plan.profile, okBlocks, { limits: plan.instance.limits })) decoded.set(d.pointId, d);
-  }
+  for (const d of all) decoded.set(d.pointId, d);
   return plan.pointIds.map((id) => {
     const failure = failedPoint.get(id);
     const d = decoded.get(id);
@@ -104,6 +110,12 @@ export function decodeDevicePoints(
   });
 }
 
+function sameOrder(decoded: readonly DecodedPoint[], ids: readonly string[]): boolean {
+  if (decoded.length !== ids.length) return false;
+  for (let i = 0; i < ids.length; i++) if (decoded[i]!.pointId !== ids[i]) return false;
+  return true;
+}
+
 export function toReading(site: string, deviceId: string, d: DecodedPoint, sourceTime: number, gatewayTime: number, path = pointPath(site, deviceId, d.pointId)): Reading {
   const r: Reading = { point: path, value: d.value, quality: d.quality, sourceTime, gatewayTime };
   if (d.unit !== undefined) r.unit = d.unit;
@@ -112,30 +124,10 @@ export function toReading(site: string, deviceId: string, d: DecodedPoint, sourc
   return r;
 }
 
-const pathCache = new WeakMap<ModbusDevicePlan, Map<string, string>>();
-
-/**
- * The point's full path, built once per plan: every poll reuses the same string, so the maps keyed
- * by it downstream (edge rules, report-by-exception) hash it once instead of once per reading.
- */
-export function planPointPath(plan: ModbusDevicePlan, pointId: string): string {
-  let paths = pathCache.get(plan);
-  if (!paths) {
-    paths = new Map();
-    pathCache.set(plan, paths);
-  }
-  let path = paths.get(pointId);
-  if (path === undefined) {
-    path = pointPath(plan.site, plan.instance.id, pointId);
-    paths.set(pointId, path);
-  }
-  return path;
-}
-
 /** Every point of a device as `bad` with one reason (used for comm loss). */
 export function badReadings(plan: ModbusDevicePlan, reason: ReasonCode, detail: string, now: number): Reading[] {
-  return plan.pointIds.map((id) => {
-    const r: Reading = { point: pointPath(plan.site, plan.instance.id, id), value: null, quality: 'bad', reason, detail: detail.slice(0, 200), sourceTime: now, gatewayTime: now };
+  return plan.pointIds.map((id, i) => {
+    const r: Reading = { point: plan.paths[i]!, value: null, quality: 'bad', reason, detail: detail.slice(0, 200), sourceTime: now, gatewayTime: now };
     const unit = plan.units.get(id);
     if (unit !== undefined) r.unit = unit;
     return r;

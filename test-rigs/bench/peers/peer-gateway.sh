@@ -4,7 +4,8 @@
 # Env from measure.mjs: DEVICES, BASE_PORT, RUN_DIR. Also SAFELOOP_DIR (this checkout), MQTT_PORT (a broker
 # on 127.0.0.1 started by the caller), PAYLOAD (v2: the stand-in cloud announces payload v2; else v1) and
 # RUN (bundle: the precompiled program from `npm run build:gateway`, as a field install runs it; else the
-# TypeScript through tsx). NODE_FLAGS (optional) go to the gateway's node only.
+# TypeScript through tsx). NODE_FLAGS (optional) go to the gateway's node only; JOURNAL_EXTRA (optional)
+# is added to the journal section, e.g. JOURNAL_EXTRA='telemetryCommitMs: 200'.
 # The sidecar runs detached (setsid), so its CPU is not counted as the gateway's.
 #   cd ../shared/peers && SAFELOOP_DIR=$PWD/../../main PAYLOAD=v2 node measure.mjs --name sl-v2 --devices 100 \
 #     --peer "bash $PWD/../../main/test-rigs/bench/peers/peer-gateway.sh"
@@ -14,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cfg=$RUN_DIR/gateway.yaml
 {
   echo "gateway: { id: gw-bench, siteId: bench, statusIntervalSec: 15 }"
-  echo "journal: { path: $RUN_DIR/journal.db, diskBudgetBytes: 8589934592 }"
+  echo "journal: { path: $RUN_DIR/journal.db, diskBudgetBytes: 8589934592${JOURNAL_EXTRA:+, $JOURNAL_EXTRA} }"
   echo "uplink: { transport: mqtt, url: \"mqtt://127.0.0.1:$MQTT_PORT\", protocolVersion: 4, allowInsecure: true, keepaliveSec: 15 }"
   # (unless the profile was copied into the library for the harness's poll-only peer: one id, one place)
   # (the precompiled program carries the library it was built with: dist/profiles)
