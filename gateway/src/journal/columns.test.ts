@@ -84,3 +84,58 @@ void describe('upgrade from per-reading JSON rows (schema 3)', () => {
     j.close();
   });
 });
+
+void describe('deflated columns (schema 5)', () => {
+  const ODD: Reading[] = [
+    ...MIXED,
+    { point: 'site1/dev1/temp', value: 21.5, unit: '°C', quality: 'bad', reason: 'sensor_fault', detail: '探头故障 probe fault', sourceTime: T0, gatewayTime: T0 },
+  ];
+
+  void it('stores new rows deflated and reads back every reading exactly, whole and cut by an ack', () => {
+    const path = join(dir, 'deflated.db');
+    const j = Journal.open({ config: JournalConfigSchema.parse({ path, housekeepingIntervalSec: 3600 }), logger: silentLogger });
+    j.appendTelemetry(ODD);
+    const db = new Database(path, { readonly: true });
+    const row = db.prepare<[], { t: string; stored: number; text: number }>('SELECT typeof(columns) AS t, length(columns) AS stored, last_seq AS text FROM telemetry_batches').get();
+    db.close();
+    assert.equal(row?.t, 'blob');
+    const expected = ODD.map((r) => fastReadingJson(r));
+    assert.deepEqual(j.peek('telemetry', 100).map((e) => e.body), expected);
+    assert.deepEqual(j.ack('telemetry', 2), { accepted: true, ackedSeq: 2 });
+    const slices = j.peekTelemetrySlices(100);
+    assert.deepEqual(slices.map((s) => [s.firstSeq, s.count]), [[3, ODD.length - 2]]);
+    assert.deepEqual(columnBodies(slices[0]!.columns), expected.slice(2), 'a row cut by the ack: the readings after it, unicode intact');
+    j.close();
+  });
+
+  void it('a schema-4 journal with unsent text rows upgrades and delivers them, then the deflated ones, in order', () => {
+    const path = join(dir, 'schema4.db');
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    migrate(old, MIGRATIONS.filter((m) => m.version <= 4));
+    const firstId = '01JD0000000000000000000000';
+    old.prepare("INSERT INTO telemetry_batches (first_seq, last_seq, first_id, gateway_time, bodies, columns) VALUES (1, ?, ?, ?, '', ?)").run(ODD.length, firstId, T0, columnsText(ODD));
+    old.prepare(`UPDATE stream_state SET next_seq = ${ODD.length + 1}, acked_seq = 1 WHERE stream = 'telemetry'`).run();
+    old.close();
+
+    const j = Journal.open({ config: JournalConfigSchema.parse({ path, housekeepingIntervalSec: 3600 }), logger: silentLogger });
+    const fresh = Array.from({ length: 3 }, (_, i) => reading(200 + i, { gatewayTime: T0 + 10 }));
+    j.appendTelemetry(fresh);
+    const want = [...ODD.slice(1), ...fresh].map((r) => fastReadingJson(r));
+    assert.deepEqual(j.peek('telemetry', 100).map((e) => e.body), want);
+    const slices = j.peekTelemetrySlices(100);
+    assert.deepEqual(slices.flatMap((s) => columnBodies(s.columns)), want);
+    const db = new Database(path, { readonly: true });
+    assert.deepEqual(db.prepare('SELECT typeof(columns) AS t FROM telemetry_batches ORDER BY first_seq').all(), [{ t: 'text' }, { t: 'blob' }]);
+    db.close();
+    j.close();
+  });
+
+  void it('a gateway that knows only schema 4 refuses the file instead of reading deflated rows as text', () => {
+    const path = join(dir, 'newer.db');
+    Journal.open({ config: JournalConfigSchema.parse({ path, housekeepingIntervalSec: 3600 }), logger: silentLogger }).close();
+    const db = new Database(path);
+    assert.throws(() => migrate(db, MIGRATIONS.filter((m) => m.version <= 4)), /newer than this gateway knows/);
+    db.close();
+  });
+});

@@ -1,4 +1,5 @@
 import { after, describe, it } from 'node:test';
+import { randomBytes } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -134,7 +135,8 @@ void describe('Journal', () => {
     const j = open({ diskBudgetBytes: 1_000_000 });
     let i = 0;
     for (let b = 0; b < 60; b++) {
-      j.appendTelemetry(Array.from({ length: 200 }, () => reading(++i, { detail: 'x'.repeat(100) })));
+      // random details: rows are stored deflated, and a repeated detail would compress to nothing
+      j.appendTelemetry(Array.from({ length: 200 }, () => reading(++i, { detail: randomBytes(95).toString('hex') })));
       j.appendAlarmEvents([alarm(b)]);
     }
     const s = j.stats();

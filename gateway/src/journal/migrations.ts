@@ -82,6 +82,14 @@ export const MIGRATIONS: readonly Migration[] = [
     name: '0004_telemetry_columns',
     sql: `ALTER TABLE telemetry_batches ADD COLUMN columns TEXT;`,
   },
+  {
+    // Issue 20, session 6: new rows store their columns deflated (a BLOB in the same column; see
+    // telemetry-batches.ts). No data changes; the version is raised so that an older gateway, which
+    // would read a deflated row as text, refuses the file instead of sending garbage.
+    version: 5,
+    name: '0005_deflated_columns',
+    sql: `UPDATE meta SET value = value WHERE 0;`,
+  },
 ];
 
 export function schemaVersion(db: Database): number {

@@ -4,6 +4,7 @@
  * budget discards whole batches and counts their readings; a journal written by the previous
  * schema (one row per reading) upgrades without losing an unsent row.
  */
+import { randomBytes } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -85,7 +86,8 @@ void describe('Journal telemetry batches', () => {
 
   void it('the disk budget discards whole batches, oldest first, and counts every reading in them', () => {
     const j = open({ diskBudgetBytes: 1_000_000, trimToRatio: 0.5 });
-    for (let b = 0; b < 200; b++) j.appendTelemetry(Array.from({ length: 100 }, (_, i) => reading(b * 100 + i, { gatewayTime: T0 + b * 1000 })));
+    // random details: rows are stored deflated, and these must fill the budget
+    for (let b = 0; b < 200; b++) j.appendTelemetry(Array.from({ length: 100 }, (_, i) => reading(b * 100 + i, { gatewayTime: T0 + b * 1000, detail: randomBytes(40).toString('hex') })));
     const s = j.stats();
     assert.ok(s.discardedTelemetry > 0, 'something was discarded');
     assert.equal(s.discardedThrough % 100, 0, `discards end on a batch boundary (${s.discardedThrough})`);
