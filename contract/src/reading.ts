@@ -68,8 +68,12 @@ export const ReadingSchema = z.object({
 });
 export type Reading = z.infer<typeof ReadingSchema>;
 
+/**
+ * `site/device/point`. Joined, not concatenated: V8 keeps a concatenation of 13 characters or more as a
+ * rope of two parts until first use, and a gateway holds one path per point (100,000 on a large one).
+ */
 export function pointPath(site: string, device: string, point: string): string {
-  return `${site}/${device}/${point}`;
+  return [site, device, point].join('/');
 }
 
 export function splitPointPath(path: string): { site: string; device: string; point: string } {
