@@ -67,10 +67,10 @@ void it('disk budget reached during a cloud outage: oldest telemetry trimmed and
     telemetry: new Map(before.telemetry.map((r) => [r.id, r.seq] as const)),
   };
   await cloud.stop();
-  // columnar journal rows (issue 20, round 4) take about a third of the disk per reading: enough
-  // readings to pass the smallest budget (1 MB) several times over
+  // journal rows are columnar (issue 20, round 4) and deflated (schema 5): readings with a random detail
+  // keep them large enough to pass the smallest budget (1 MB) several times over
   const cycles = 400;
-  await pollFor(gw.journal, { cycles, points: 100, alarmEvery: 2, intervalMs: 5, notify });
+  await pollFor(gw.journal, { cycles, points: 100, alarmEvery: 2, intervalMs: 5, notify, noisy: true });
   const s = gw.journal.stats();
   assert.ok(s.discardedTelemetry > 0, 'the budget policy discarded telemetry');
   assert.equal(s.health, 'degraded');
