@@ -6,7 +6,7 @@
 #   bash scripts/bench-issue20.sh [out-dir]        # ≈ 35 min; STEPS="peers ingest" runs a subset
 #
 # Steps: peers (side-by-side against Node-RED through ../shared/peers, interleaved, twice; our gateway as
-# the precompiled program a field install runs, and once per round through tsx), ingest,
+# the precompiled program a field install runs, and once per round through tsx; PEERS="sl-v2 nr4" picks, ROUNDS=3 repeats), ingest,
 # latency, aws, opcua, rtu, drivers, scaleout. The side-by-side needs `bash install-peers.sh nr4` done
 # once in ../shared/peers; it uses a private Mosquitto on port 18830 that this script starts and stops.
 set -euo pipefail
@@ -43,8 +43,8 @@ for step in $steps; do
       mkdir -p "$out/peers" && echo '{ "type": "commonjs" }' > "$out/peers/package.json"
       sleep 1
       node scripts/build-gateway.mjs > "$out/build-gateway.log"
-      for r in 1 2; do
-        for peer in sl-v2 nr4 sl-v1 sl-poll sl-v2-tsx; do
+      for r in $(seq 1 "${ROUNDS:-2}"); do
+        for peer in ${PEERS:-sl-v2 nr4 sl-v1 sl-poll sl-v2-tsx}; do
           case $peer in
             sl-v2) cmd=(env RUN=bundle PAYLOAD=v2 SAFELOOP_DIR="$root" node measure.mjs --name "sl-v2-d100-r$r" --devices 100 --peer "bash $root/test-rigs/bench/peers/peer-gateway.sh" --out "$out/peers") ;;
             sl-v2-tsx) cmd=(env RUN=tsx PAYLOAD=v2 SAFELOOP_DIR="$root" node measure.mjs --name "sl-v2-tsx-d100-r$r" --devices 100 --peer "bash $root/test-rigs/bench/peers/peer-gateway.sh" --out "$out/peers") ;;
