@@ -16,7 +16,7 @@ import { JournalConfigSchema } from './config.ts';
 import { entryJson } from './entry.ts';
 import { Journal } from './journal.ts';
 import { MIGRATIONS, migrate } from './migrations.ts';
-import { reading, T0 } from './test-helpers.ts';
+import { alarm, reading, T0 } from './test-helpers.ts';
 import { encodeV2 } from '../uplink/telemetry-encoder.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'safeloop-columns-'));
@@ -128,6 +128,24 @@ void describe('deflated columns (schema 5)', () => {
     const db = new Database(path, { readonly: true });
     assert.deepEqual(db.prepare('SELECT typeof(columns) AS t FROM telemetry_batches ORDER BY first_seq').all(), [{ t: 'text' }, { t: 'blob' }]);
     db.close();
+    j.close();
+  });
+
+  void it('a damaged stored row is an error naming the row, never readings with wrong values; alarms are still read', () => {
+    const path = join(dir, 'damaged.db');
+    const j = Journal.open({ config: JournalConfigSchema.parse({ path, housekeepingIntervalSec: 3600 }), logger: silentLogger });
+    j.appendTelemetry(Array.from({ length: 200 }, (_, i) => reading(i, { value: i / 10 })));
+    j.appendAlarmEvents([alarm(1)]);
+    const db = new Database(path);
+    const stored = db.prepare<[], { columns: Buffer }>('SELECT columns FROM telemetry_batches').get()!.columns;
+    // one bit flipped in the middle of the deflated data (a storage fault SQLite does not see)
+    const flipped = Buffer.from(stored);
+    flipped[Math.floor(flipped.length / 2)]! ^= 0x10;
+    db.prepare('UPDATE telemetry_batches SET columns = ?').run(flipped);
+    db.close();
+    assert.throws(() => j.peekTelemetrySlices(100), /incorrect|invalid|check|corrupt/i);
+    assert.throws(() => j.peek('telemetry', 100), /incorrect|invalid|check|corrupt/i);
+    assert.equal(j.peek('alarm', 10).length, 1, 'the alarm stream does not depend on telemetry rows');
     j.close();
   });
 

@@ -15,7 +15,8 @@
  * (schema 3 made it NOT NULL, and relaxing that would copy the table, which a journal at its disk
  * budget may have no room for). Both kinds are read everywhere below.
  *
- * Since schema 5 the columns text is stored deflated (raw deflate, a BLOB in the same column): the
+ * Since schema 5 the columns text is stored deflated (zlib format, whose Adler-32 check turns a damaged
+ * row into an error instead of wrong readings; a BLOB in the same column): the
  * text of a 500-reading row is ≈ 17 KB and repeats its paths every poll, deflated ≈ 2 KB, so SQLite
  * writes one page per row instead of five overflow pages, twice (WAL, then checkpoint). Rows written
  * before hold TEXT and are read as they are; SQLite keeps each value's own type, so no copy is needed.
@@ -23,7 +24,7 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { JournalEntry } from './entry.ts';
 import { batchEventId } from '@safeloop/contract';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { columnBodies, columnsOfBodies, sliceColumns } from './columns.ts';
 
 /** zlib level of the stored columns: 1 (fastest) already deflates a row ≈ 8×, and costs least CPU per row. */
@@ -53,7 +54,7 @@ export interface BatchRow {
 export function rowColumns(row: BatchRow): string | null {
   const c = row.columns;
   if (c === null || typeof c === 'string') return c;
-  return inflateRawSync(c).toString('utf8');
+  return inflateSync(c).toString('utf8');
 }
 
 /** The reading JSON of every reading of a row, in seq order. */
@@ -137,7 +138,7 @@ export class TelemetryBatches {
 
   /** One row of `count` readings in columnar form (columns.ts). */
   insert(firstSeq: number, count: number, firstId: string, gatewayTime: number, columns: string): void {
-    this.ins.run(firstSeq, firstSeq + count - 1, firstId, gatewayTime, deflateRawSync(columns, { level: COLUMNS_DEFLATE_LEVEL }));
+    this.ins.run(firstSeq, firstSeq + count - 1, firstId, gatewayTime, deflateSync(columns, { level: COLUMNS_DEFLATE_LEVEL }));
   }
 
   /** Entries with after < seq ≤ through, at most `limit`, stopping before maxBytes (at least one). */
