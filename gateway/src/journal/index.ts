@@ -1,5 +1,6 @@
 export { Journal } from './journal.ts';
-export type { JournalDeps, JournalHealth, JournalStats, NewAlarmEvent, NewFaultEvent, NewSystemEvent, NewAlarmStreamEvent, PeekOptions } from './journal.ts';
+export type { JournalDeps, JournalHealth, JournalStats, PeekOptions } from './journal.ts';
+export type { NewAlarmEvent, NewFaultEvent, NewSystemEvent, NewAlarmStreamEvent } from './alarm-bodies.ts';
 export { entryJson, entryEvent } from './entry.ts';
 export type { JournalEntry } from './entry.ts';
 export { JournalConfigSchema, ReportConfigSchema } from './config.ts';

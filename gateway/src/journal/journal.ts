@@ -1,40 +1,24 @@
 /**
  * The gateway's store-and-forward journal: SQLite (better-sqlite3) in WAL mode with synchronous=FULL.
  * Writers: appendTelemetry / appendAlarmEvents (one IMMEDIATE transaction per call; ids are ULIDs, seq is
- * per stream, contiguous, never reused). Telemetry is stored as one row per batch (telemetry-batches.ts). Reader: the uplink peeks rows after a seq and releases them with
- * ack(stream, upToSeq) once the cloud says it committed them.
+ * per stream, contiguous, never reused). Telemetry is stored as one row per batch (telemetry-batches.ts).
+ * Reader: the uplink peeks rows after a seq and releases them with ack(stream, upToSeq) once the cloud
+ * says it committed them. Opening (durability settings, migrations): open-durable.ts.
  */
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { statSync } from 'node:fs';
 import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
-import {
-  AlarmEventSchema,
-  FaultEventSchema,
-  ReadingSchema,
-  SafeLoopError,
-  readingValid,
-  SystemEventSchema,
-  errorMessage,
-  rateLimited,
-  systemClock,
-} from '@safeloop/contract';
-import type { AlarmEvent, Clock, FaultEvent, Logger, Reading, Stream, SystemEvent } from '@safeloop/contract';
+import { BatchIdGenerator, ReadingSchema, SafeLoopError, readingValid, errorMessage, rateLimited, systemClock } from '@safeloop/contract';
+import type { Clock, Logger, Reading, Stream } from '@safeloop/contract';
 import type { JournalConfig } from './config.ts';
+import { alarmBody, type NewAlarmStreamEvent } from './alarm-bodies.ts';
+import { openDurable } from './open-durable.ts';
 import { classifyDiskError, journalWriteError } from './disk-errors.ts';
 import type { JournalEntry } from './entry.ts';
-import { migrate } from './migrations.ts';
-import { DiskBudget } from './disk-budget.ts';
-import { BatchIdGenerator } from '@safeloop/contract';
+import type { DiskBudget } from './disk-budget.ts';
 import { groupByTime, TelemetryBatches, type TelemetrySlice } from './telemetry-batches.ts';
 import { columnsText } from './columns.ts';
 
-export type NewAlarmEvent = Omit<AlarmEvent, 'id' | 'seq'>;
-export type NewSystemEvent = Omit<SystemEvent, 'id' | 'seq'>;
-export type NewFaultEvent = Omit<FaultEvent, 'id' | 'seq'>;
-/** An alarm-stream event before the journal gives it an id and a seq. */
-export type NewAlarmStreamEvent = NewAlarmEvent | NewFaultEvent | NewSystemEvent;
 export type JournalHealth = 'ok' | 'degraded' | 'failing';
 
 export interface JournalStats {
@@ -73,8 +57,6 @@ export interface JournalDeps {
   clock?: Clock;
 }
 
-const MAX_ALARM_BODY_BYTES = 16 * 1024;
-const SYNCHRONOUS_FULL = 2;
 
 interface StreamRow {
   next_seq: number;
@@ -119,38 +101,9 @@ export class Journal {
     const { config } = deps;
     this.log = deps.logger.child({ module: 'gateway:journal' });
     this.clock = deps.clock ?? systemClock;
-    try {
-      if (config.path !== ':memory:') mkdirSync(dirname(config.path), { recursive: true });
-      this.db = new Database(config.path);
-    } catch (err) {
-      throw new SafeLoopError('GW_ERR_JOURNAL_OPEN', `journal: cannot open ${config.path}: ${errorMessage(err)}`, { cause: err });
-    }
-    try {
-      this.db.pragma(`busy_timeout = ${config.busyTimeoutMs}`);
-      const mode = this.db.pragma('journal_mode = WAL', { simple: true });
-      if (mode !== 'wal' && config.path !== ':memory:') {
-        throw new SafeLoopError('GW_ERR_JOURNAL_DURABILITY', `journal: WAL mode refused (journal_mode=${String(mode)})`);
-      }
-      this.db.pragma('synchronous = FULL');
-      const sync = this.db.pragma('synchronous', { simple: true });
-      if (sync !== SYNCHRONOUS_FULL) {
-        throw new SafeLoopError('GW_ERR_JOURNAL_DURABILITY', `journal: synchronous reads ${String(sync)}, expected 2 (FULL)`);
-      }
-      this.budget = new DiskBudget({ db: this.db, config, logger: this.log, clock: this.clock, path: config.path });
-      this.db.pragma(`journal_size_limit = ${this.budget.walLimitBytes}`);
-      const walPages = Math.max(16, Math.floor(this.budget.walLimitBytes / (this.db.pragma('page_size', { simple: true }) as number)));
-      this.db.pragma(`wal_autocheckpoint = ${walPages}`);
-      if (config.hardLimitBytes !== undefined) {
-        const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-        this.db.pragma(`max_page_count = ${Math.floor(config.hardLimitBytes / pageSize)}`);
-      }
-      const { from, to } = migrate(this.db);
-      if (from !== to) this.log.info({ from, to }, 'journal schema migrated');
-    } catch (err) {
-      this.db.close();
-      if (err instanceof SafeLoopError) throw err;
-      throw new SafeLoopError('GW_ERR_JOURNAL_OPEN', `journal: cannot prepare ${config.path}: ${errorMessage(err)}`, { cause: err });
-    }
+    const opened = openDurable(config, this.log, this.clock);
+    this.db = opened.db;
+    this.budget = opened.budget;
     this.stmt = {
       state: this.db.prepare('SELECT next_seq, acked_seq, discarded_count, discarded_through FROM stream_state WHERE stream = ?'),
       setNext: this.db.prepare('UPDATE stream_state SET next_seq = ? WHERE stream = ?'),
@@ -452,24 +405,4 @@ export class Journal {
   private assertOpen(): void {
     if (this.closed) throw new SafeLoopError('GW_ERR_JOURNAL_CLOSED', 'journal is closed');
   }
-}
-
-
-function alarmBody(e: NewAlarmStreamEvent, index: number): { gatewayTime: number; body: string } {
-  const withKeys = { ...e, id: '00000000000000000000000000', seq: 1 };
-  const parsed = e.type === 'alarm' ? AlarmEventSchema.safeParse(withKeys) : e.type === 'fault' ? FaultEventSchema.safeParse(withKeys) : SystemEventSchema.safeParse(withKeys);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new SafeLoopError(
-      'GW_ERR_JOURNAL_INVALID_EVENT',
-      `journal: alarm-stream event ${index} is invalid: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`,
-    );
-  }
-  const { id: _id, seq: _seq, ...rest } = parsed.data as Record<string, unknown>;
-  delete rest['historical'];
-  const body = JSON.stringify(rest);
-  if (Buffer.byteLength(body) > MAX_ALARM_BODY_BYTES) {
-    throw new SafeLoopError('GW_ERR_JOURNAL_INVALID_EVENT', `journal: alarm-stream event ${index} is larger than ${MAX_ALARM_BODY_BYTES} bytes`);
-  }
-  return { gatewayTime: parsed.data.gatewayTime, body };
 }

@@ -1,6 +1,6 @@
 /** Builders for journal and uplink tests and benches (not used by production code). */
 import type { Reading } from '@safeloop/contract';
-import type { NewAlarmEvent } from './journal.ts';
+import type { NewAlarmEvent } from './alarm-bodies.ts';
 
 export const T0 = 1_760_000_000_000;
 
