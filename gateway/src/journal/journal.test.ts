@@ -66,11 +66,34 @@ void describe('Journal', () => {
     j.close();
   });
 
-  void it('deletes acknowledged rows at once with retainAckedSec 0, and after retention in housekeeping', () => {
+  void it('an accepted ack is written within 250 ms when nothing else is written, and a crash before that means a resend, never a loss', async () => {
+    const path = join(dir, 'ack-timer.db');
+    const j = Journal.open({ config: JournalConfigSchema.parse({ path, retainAckedSec: 0, housekeepingIntervalSec: 3600 }), logger: silentLogger });
+    j.appendTelemetry(Array.from({ length: 10 }, (_, i) => reading(i)));
+    j.appendAlarmEvents([alarm(1)]);
+    const other = new Database(path, { readonly: true });
+    const written = () => other.prepare<[], { stream: string; acked_seq: number }>('SELECT stream, acked_seq FROM stream_state ORDER BY stream').all();
+    assert.deepEqual(j.ack('telemetry', 10), { accepted: true, ackedSeq: 10 });
+    assert.deepEqual(j.ack('alarm', 1), { accepted: true, ackedSeq: 1 });
+    assert.deepEqual(j.stats().backlog, { alarm: 0, telemetry: 0 });
+    // what a process crashing now would leave on disk: nothing released, everything resent after restart
+    assert.deepEqual(written(), [{ stream: 'alarm', acked_seq: 0 }, { stream: 'telemetry', acked_seq: 0 }]);
+    assert.equal(j.ack('telemetry', 11).accepted, false, 'an ack beyond the last seq is still refused');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.deepEqual(written(), [{ stream: 'alarm', acked_seq: 1 }, { stream: 'telemetry', acked_seq: 10 }]);
+    assert.equal(other.prepare<[], { c: number }>('SELECT COUNT(*) AS c FROM telemetry_batches').get()?.c, 0);
+    other.close();
+    j.close();
+  });
+
+  void it('deletes acknowledged rows with the next write with retainAckedSec 0, and after retention in housekeeping', () => {
     const j = open({ retainAckedSec: 0 });
     j.appendAlarmEvents([alarm(1), alarm(2)]);
     j.ack('alarm', 1);
-    assert.deepEqual(j.peek('alarm', 10, { afterSeq: 0 }).map((e) => e.seq), [2]);
+    assert.deepEqual(j.peek('alarm', 10).map((e) => e.seq), [2], 'the ack counts at once');
+    assert.deepEqual(j.peek('alarm', 10, { afterSeq: 0 }).map((e) => e.seq), [1, 2], 'the row stays until the ack is written');
+    j.appendAlarmEvents([alarm(3)]);
+    assert.deepEqual(j.peek('alarm', 10, { afterSeq: 0 }).map((e) => e.seq), [2, 3], 'written, and the row deleted, with the next write');
     j.close();
     let now = 2_000_000_000_000;
     const path = join(dir, 'retain.db');
@@ -154,6 +177,21 @@ void describe('Journal', () => {
     const t = j.peek('telemetry', 1);
     assert.equal(t[0]!.seq, s.discardedThrough + 1, 'telemetry resumes right after the discarded range');
     assert.equal(s.backlog.telemetry, 12_000 - s.discardedTelemetry);
+    j.close();
+  });
+
+  void it('the disk budget never counts rows as discarded whose ack was accepted but not yet written', () => {
+    const j = open({ diskBudgetBytes: 1_000_000 });
+    let i = 0;
+    const noisy = (): ReturnType<typeof reading>[] => Array.from({ length: 200 }, () => reading(++i, { detail: randomBytes(95).toString('hex') }));
+    for (let b = 0; b < 20; b++) j.appendTelemetry(noisy());
+    const acked = i;
+    assert.equal(j.stats().discardedTelemetry, 0);
+    j.ack('telemetry', acked); // accepted; written with the next append, before its budget check
+    for (let b = 0; b < 60; b++) j.appendTelemetry(noisy());
+    const s = j.stats();
+    assert.ok(s.discardedTelemetry > 0, 'the budget had to discard');
+    assert.ok(s.discardedThrough - s.discardedTelemetry >= acked, `discarded ${s.discardedTelemetry} through ${s.discardedThrough}: none of 1..${acked}`);
     j.close();
   });
 

@@ -13,6 +13,7 @@ import type { Clock, Logger, Reading, Stream } from '@safeloop/contract';
 import type { JournalConfig } from './config.ts';
 import { alarmBody, type NewAlarmStreamEvent } from './alarm-bodies.ts';
 import { openDurable } from './open-durable.ts';
+import { PendingAcks, type TakenAcks } from './pending-acks.ts';
 import { classifyDiskError, journalWriteError } from './disk-errors.ts';
 import type { JournalEntry } from './entry.ts';
 import type { DiskBudget } from './disk-budget.ts';
@@ -50,6 +51,9 @@ export interface PeekOptions {
   /** Stop before the summed body length exceeds this (at least one row is returned). */
   maxBytes?: number;
 }
+
+/** An accepted ack is written within this long when no journal write carries it sooner. */
+const ACK_WRITE_MS = 250;
 
 export interface JournalDeps {
   config: JournalConfig;
@@ -92,6 +96,8 @@ export class Journal {
   private identity: string | undefined;
   private writeFailure: { code: string; message: string } | undefined;
   private closed = false;
+  private readonly acks = new PendingAcks();
+  private ackTimer: NodeJS.Timeout | undefined;
 
   static open(deps: JournalDeps): Journal {
     return new Journal(deps);
@@ -211,15 +217,34 @@ export class Journal {
       return { accepted: false, ackedSeq: st.acked_seq, reason: `ack ${upToSeq} is beyond the last assigned seq ${st.next_seq - 1}` };
     }
     if (upToSeq <= st.acked_seq) return { accepted: true, ackedSeq: st.acked_seq };
-    this.write('record an acknowledgement', () => {
-      this.stmt.ack.run(upToSeq, stream);
-      if (this.deps.config.retainAckedSec === 0) {
-        this.deleteThrough(stream, upToSeq);
-      } else {
-        this.stmt.mark.run(stream, upToSeq, this.clock.now());
-      }
-    });
+    // Counts at once (stats, cursor, peek); written with the next journal write (pending-acks.ts).
+    this.acks.set(stream, upToSeq);
+    if (!this.ackTimer) {
+      this.ackTimer = setTimeout(() => {
+        this.ackTimer = undefined;
+        this.writeAcks();
+      }, ACK_WRITE_MS);
+      this.ackTimer.unref();
+    }
     return { accepted: true, ackedSeq: upToSeq };
+  }
+
+  /** Write the accepted acks now, in a transaction of their own (the timer; close). Failures are logged and kept pending. */
+  private writeAcks(): void {
+    if (this.closed || !this.acks.any()) return;
+    try {
+      this.write('record an acknowledgement', () => undefined);
+    } catch {
+      // noteFailure logged it and set the health; the acks stay pending for the next write
+    }
+  }
+
+  private applyAcks(taken: TakenAcks): void {
+    for (const [stream, seq] of taken) {
+      this.stmt.ack.run(seq, stream);
+      if (this.deps.config.retainAckedSec === 0) this.deleteThrough(stream, seq);
+      else this.stmt.mark.run(stream, seq, this.clock.now());
+    }
   }
 
   /** Where a stream stands: the uplink sends rows after max(ackedSeq, discardedThrough). Cheap (one indexed read). */
@@ -303,6 +328,9 @@ export class Journal {
 
   close(): void {
     if (this.closed) return;
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    this.writeAcks();
     this.closed = true;
     clearInterval(this.timer);
     try {
@@ -352,12 +380,23 @@ export class Journal {
   /** Run fn in an IMMEDIATE transaction; on a full disk trim telemetry and retry once; failures set health and throw. */
   private write(what: string, fn: () => void): void {
     const tx = this.runInTx;
+    // Accepted acks ride along first, so whatever fn reads (the budget's view of what is unsent) sees them.
+    const taken = this.acks.take();
+    const work = taken.length === 0 ? fn : (): void => {
+      this.applyAcks(taken);
+      fn();
+    };
     try {
-      tx.immediate(fn);
+      tx.immediate(work);
+      this.acks.written(taken);
     } catch (err) {
       if (classifyDiskError(err) === 'full') {
         try {
-          tx.immediate(() => this.budget.emergencyTrim());
+          tx.immediate(() => {
+            this.applyAcks(taken);
+            this.budget.emergencyTrim();
+          });
+          this.acks.written(taken);
           tx.immediate(fn);
           this.writeFailure = undefined;
           return;
@@ -386,10 +425,12 @@ export class Journal {
     return { health: 'ok' };
   }
 
+  /** The stream's row, with an accepted ack not yet written counted as written. */
   private streamState(stream: Stream): StreamRow {
     const row = this.stmt.state.get(stream);
     if (!row) throw new SafeLoopError('GW_ERR_JOURNAL_CORRUPT', `journal: stream_state row for ${stream} is missing`);
-    return row;
+    const pending = this.acks.get(stream);
+    return pending > row.acked_seq ? { ...row, acked_seq: pending } : row;
   }
 
   private fileBytes(): number {

@@ -72,9 +72,10 @@ void describe('Journal telemetry batches', () => {
     assert.deepEqual([rest[0]!.seq, rest.at(-1)!.seq], [301, 1000]);
     assert.deepEqual(rest.map((e) => e.id), j.peek('telemetry', 5000).map((e) => e.id), 'ids are stable between peeks');
     j.ack('telemetry', 1000);
+    assert.equal(j.peek('telemetry', 10).length, 0, 'an accepted ack counts at once');
+    j.close(); // writes the accepted ack
     assert.equal((db.prepare('SELECT COUNT(*) AS c FROM telemetry_batches').get() as { c: number }).c, 0);
     db.close();
-    j.close();
   });
 
   void it('readings more than a second apart in gateway time go to separate rows, each keeping its own time', () => {
