@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { batchEventId, decodeTelemetryV2, fastReadingJson, silentLogger, type Reading } from '@safeloop/contract';
-import { columnBodies, columnsText, parseColumns, sliceColumns } from './columns.ts';
+import { columnBodies, columnsText, parseColumns, readingAt, sliceColumns } from './columns.ts';
 import { JournalConfigSchema } from './config.ts';
 import { entryJson } from './entry.ts';
 import { Journal } from './journal.ts';
@@ -155,5 +155,39 @@ void describe('deflated columns (schema 5)', () => {
     const db = new Database(path);
     assert.throws(() => migrate(db, MIGRATIONS.filter((m) => m.version <= 4)), /newer than this gateway knows/);
     db.close();
+  });
+});
+
+void describe('v1 bodies written directly', () => {
+  void it('equal JSON.stringify of each reading, for any values, units, reasons, details and flags', async () => {
+    const fc = (await import('fast-check')).default;
+    const { QUALITIES, REASON_CODES } = await import('@safeloop/contract');
+    const readingArb = fc.record(
+      {
+        point: fc.constantFrom('s/d/a', 's/d/b', 'site-1/dev_2/p-3'),
+        value: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null), fc.string({ maxLength: 20 }), fc.constant(-0)),
+        unit: fc.constantFrom('°C', 'µg/m³', '%LEL', 'say "x"'),
+        quality: fc.constantFrom(...QUALITIES),
+        reason: fc.constantFrom(...REASON_CODES),
+        detail: fc.string({ maxLength: 30 }),
+        sourceTime: fc.integer({ min: T0 - 10_000, max: T0 + 10_000 }),
+        gatewayTime: fc.integer({ min: T0 - 10_000, max: T0 + 10_000 }),
+        historical: fc.boolean(),
+      },
+      { requiredKeys: ['point', 'value', 'quality', 'sourceTime', 'gatewayTime'] },
+    );
+    fc.assert(
+      fc.property(fc.array(readingArb, { minLength: 1, maxLength: 30 }), (rs) => {
+        const text = columnsText(rs as Reading[]);
+        const c = parseColumns(text);
+        assert.deepEqual(columnBodies(text), rs.map((_, i) => JSON.stringify(readingAt(c, i))));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  void it('a row whose columns are shorter than its count is an error, not readings with missing values', () => {
+    const text = columnsText([reading(1), reading(2)]).replace('"n":2', '"n":3');
+    assert.throws(() => columnBodies(text), /damaged/);
   });
 });

@@ -86,11 +86,39 @@ export function readingAt(c: Columns, i: number): Reading {
   return out;
 }
 
-/** The reading JSON of each reading (the v1 event body, as the journal wrote it before round 4). */
+/**
+ * The reading JSON of each reading (the v1 event body, as the journal wrote it before round 4): the text
+ * JSON.stringify(readingAt(c, i)) gives, written directly — payload v1 expands every reading this way,
+ * and building an object per reading to stringify it cost most of that path. Kept equal by a test.
+ */
 export function columnBodies(text: string): string[] {
   const c = parseColumns(text);
-  const out = new Array<string>(c.n);
-  for (let i = 0; i < c.n; i++) out[i] = JSON.stringify(readingAt(c, i));
+  const n = c.n;
+  if (!(c.paths.length >= n && c.val.length >= n && c.q.length >= n && c.st.length >= n && c.gt.length >= n)) {
+    throw new Error(`journal row columns are damaged: ${n} readings announced, fewer stored`);
+  }
+  const out = new Array<string>(n);
+  let lastUnit: string | undefined;
+  let lastUnitJson = '';
+  for (let i = 0; i < n; i++) {
+    const v = c.val[i]!;
+    let s = `{"point":"${c.paths[i]}","value":${typeof v === 'string' ? JSON.stringify(v) : String(v)},"quality":"${QUALITIES[c.q[i]!]}","sourceTime":${c.t + c.st[i]!},"gatewayTime":${c.t + c.gt[i]!}`;
+    const unit = c.u?.[i];
+    if (unit != null) {
+      if (unit !== lastUnit) {
+        lastUnit = unit;
+        lastUnitJson = JSON.stringify(unit);
+      }
+      s += `,"unit":${lastUnitJson}`;
+    }
+    const reason = c.r?.[i];
+    if (reason != null) s += `,"reason":"${reason}"`;
+    const detail = c.d?.[i];
+    if (detail != null) s += `,"detail":${JSON.stringify(detail)}`;
+    const hist = c.h?.[i];
+    if (hist != null) s += `,"historical":${hist}`;
+    out[i] = `${s}}`;
+  }
   return out;
 }
 

@@ -64,8 +64,7 @@ export function rowBodies(row: BatchRow): string[] {
 }
 
 /** The rows a batch row stands for, in seq order, restricted to after < seq ≤ through. */
-export function expandBatch(row: BatchRow, after = 0, through = Number.MAX_SAFE_INTEGER): JournalEntry[] {
-  const bodies = rowBodies(row);
+export function expandBatch(row: BatchRow, after = 0, through = Number.MAX_SAFE_INTEGER, bodies = rowBodies(row)): JournalEntry[] {
   const out: JournalEntry[] = [];
   const from = Math.max(row.first_seq, after + 1);
   const to = Math.min(row.last_seq, through);
@@ -120,6 +119,7 @@ export class TelemetryBatches {
   private readonly delThrough: Statement<[number]>;
   private readonly rangeStats: Statement<[number, number, number], { first: number | null; last: number | null; t0: number | null; t1: number | null }>;
   private readonly delRange: Statement<[number, number, number]>;
+  private lastExpanded: { firstSeq: number; lastSeq: number; bodies: string[] } | undefined;
 
   constructor(private readonly db: Db) {
     this.ins = db.prepare("INSERT INTO telemetry_batches (first_seq, last_seq, first_id, gateway_time, bodies, columns) VALUES (?, ?, ?, ?, '', ?)");
@@ -136,6 +136,19 @@ export class TelemetryBatches {
     this.delRange = db.prepare(`DELETE FROM telemetry_batches ${OVERLAP}`);
   }
 
+  /**
+   * The reading JSON of a row; the last row expanded is kept, because a v1 batch usually ends inside a
+   * row and the next batch starts in the same one. Rows never change once written, and a seq is never
+   * given to another row, so (first_seq, last_seq) names the content.
+   */
+  private bodiesOf(row: BatchRow): string[] {
+    const last = this.lastExpanded;
+    if (last && last.firstSeq === row.first_seq && last.lastSeq === row.last_seq) return last.bodies;
+    const bodies = rowBodies(row);
+    this.lastExpanded = { firstSeq: row.first_seq, lastSeq: row.last_seq, bodies };
+    return bodies;
+  }
+
   /** One row of `count` readings in columnar form (columns.ts). */
   insert(firstSeq: number, count: number, firstId: string, gatewayTime: number, columns: string): void {
     this.ins.run(firstSeq, firstSeq + count - 1, firstId, gatewayTime, deflateSync(columns, { level: COLUMNS_DEFLATE_LEVEL }));
@@ -148,7 +161,7 @@ export class TelemetryBatches {
     for (const row of this.peekStmt.iterate(after + 1, through, limit)) {
       if (row.last_seq <= after) continue;
       const upTo = Math.min(through, Math.max(row.first_seq, after + 1) + (limit - out.length) - 1);
-      for (const e of expandBatch(row, after, upTo)) {
+      for (const e of expandBatch(row, after, upTo, this.bodiesOf(row))) {
         bytes += e.body.length + 64;
         if ((maxBytes !== undefined && out.length > 0 && bytes > maxBytes) || out.length >= limit) return out;
         out.push(e);
