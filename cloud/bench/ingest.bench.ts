@@ -11,9 +11,13 @@
  * 2. Latency (--latency, PostgreSQL): a real Mosquitto and IngestWorker, 15,000 readings/s (--background) of
  *    background telemetry from a publisher in its own process (ingest-publisher.ts), and probe readings
  *    that cross a cloud limit and edge alarm events; time from the gateway's publish to the AlarmSink
- *    call (after the ingest commit), p50/p99; the worker's and PostgreSQL's CPU over the run.
+ *    call (after the ingest commit), p50/p99; where that time went (publish → received by the worker,
+ *    queue wait, received → commit, commit → AlarmSink); the worker's and PostgreSQL's CPU over the run.
+ *    --split-bulk: the background gateways' ingest runs in a second worker process (ingest-bulk-worker.ts,
+ *    same database), the probe's in the bench's worker — what moving bulk work off the event loop that
+ *    handles alarms can gain at most (the same PostgreSQL load, the same total CPU).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,7 +28,7 @@ import { Registry } from 'prom-client';
 import { silentLogger, systemClock } from '@safeloop/contract';
 import type { AlarmClearInput, AlarmConditionInput, AlarmSink } from '../src/alarms/alarm-sink.ts';
 import { createPgSchema, dropPgSchema, PgDb, SqliteDb, type SqlDb } from '../src/db/index.ts';
-import { createIngestMetrics, IngestWorker, UplinkProcessor } from '../src/ingest/index.ts';
+import { createIngestMetrics, IngestWorker, UplinkProcessor, type IngestStage } from '../src/ingest/index.ts';
 import { INGEST_MIGRATIONS } from '../src/ingest/migrations.ts';
 import { migrate } from '../src/db/index.ts';
 import { loadRuleFile, RulesEngine } from '../src/rules/index.ts';
@@ -69,6 +73,7 @@ async function openBenchDb(kind: 'sqlite' | 'postgres'): Promise<{ db: SqlDb; cl
   const schema = `bench_ingest_${randomBytes(4).toString('hex')}`;
   await createPgSchema(PG_URL, schema);
   const db = new PgDb({ connectionString: `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}application_name=${schema}`, schema, max: 8 });
+  benchSchemas.set(db, schema);
   return { db, close: async () => (await db.close(), await dropPgSchema(PG_URL, schema)) };
 }
 
@@ -150,6 +155,23 @@ async function throughput(kind: 'sqlite' | 'postgres'): Promise<void> {
   }
 }
 
+/** The bench schema's name (PgDb's search_path). */
+function schemaOf(db: SqlDb): string {
+  const schema = benchSchemas.get(db);
+  if (!schema) throw new Error('not a bench PostgreSQL database');
+  return schema;
+}
+const benchSchemas = new WeakMap<SqlDb, string>();
+
+/** The background gateways' ingest in its own process (--split-bulk); resolves once it has subscribed. */
+async function startBulkWorker(brokerUrl: string, schema: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./ingest-bulk-worker.ts', import.meta.url).pathname, brokerUrl, schema, String(GROUP)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const ready = await lines.next();
+  if (ready.done) throw new Error('the bulk worker exited before it was ready');
+  return child;
+}
+
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
@@ -162,14 +184,41 @@ async function latency(): Promise<void> {
   const dir = directory();
   dir.add('probe', ['probe']);
   const rules = new RulesEngine({ logger: silentLogger, sites: { getSite: (id) => Promise.resolve({ id, type: 'hazchem' }) } }, loadRuleFile(TEMPLATE));
-  const worker = new IngestWorker({ db, mqtt: { url: broker.url }, directory: dir, alarms: sink, rules, logger: silentLogger, concurrency: 4, groupMessages: GROUP, reorderTimeoutMs: 10_000 });
+  const split = args.includes('--split-bulk');
+  // Probe messages of one channel are published 200 ms apart and pass the worker in order: the n-th stage
+  // event of a channel belongs to its n-th probe.
+  type Trace = { sent: number; received?: number; started?: number; committed?: number };
+  const traces = { telemetry: [] as Trace[], alarm: [] as Trace[] };
+  const received = { telemetry: 0, alarm: 0 };
+  // A group (several queued probe messages in one transaction) starts and commits all its messages at once;
+  // alarm messages in different lanes may commit out of order, so their split is approximate.
+  const onStage = (topic: string, stage: IngestStage, at: number): void => {
+    if (!topic.includes('/probe/')) return;
+    const channel = topic.endsWith('/telemetry') ? 'telemetry' : 'alarm';
+    if (stage === 'received') {
+      const tr = traces[channel][received[channel]++];
+      if (tr) tr.received = at;
+      return;
+    }
+    const before = stage === 'started' ? 'received' : 'started';
+    for (const tr of traces[channel]) if (tr[before] !== undefined && tr[stage] === undefined) tr[stage] = at;
+  };
+  const worker = new IngestWorker({
+    db, mqtt: { url: broker.url }, directory: dir, alarms: sink, rules, logger: silentLogger, concurrency: 4, groupMessages: GROUP, reorderTimeoutMs: 10_000, onStage,
+    ...(split ? { accept: (topic: string) => topic.includes('/probe/') } : {}),
+  });
   await worker.start();
-  const sentAt = new Map<string, number>();
+  const bulkWorker = split ? await startBulkWorker(broker.url, schemaOf(db)) : undefined;
+  const sentAt = new Map<string, Trace>();
   const lat = { edge: [] as number[], cloud: [] as number[] };
+  const stages = { edge: [] as Required<Trace>[], cloud: [] as Required<Trace>[] };
+  const raisedAt = { edge: [] as number[], cloud: [] as number[] };
   sink.onRaise = (i) => {
-    const t = sentAt.get(i.conditionKey);
-    if (t !== undefined) {
-      lat[i.origin].push(performance.now() - t);
+    const tr = sentAt.get(i.conditionKey);
+    if (tr !== undefined) {
+      const now = performance.now();
+      lat[i.origin].push(now - tr.sent);
+      if (tr.received !== undefined && tr.started !== undefined && tr.committed !== undefined) (stages[i.origin].push(tr as Required<Trace>), raisedAt[i.origin].push(now));
       sentAt.delete(i.conditionKey);
     }
   };
@@ -194,12 +243,16 @@ async function latency(): Promise<void> {
     if (probes % 2 === 0) {
       // A reading over the cloud limit (GAS_2 at 50 %LEL) on a fresh point: the cloud rule raises.
       const point = `probe/GT-${probes}/lel`;
-      sentAt.set(`limit:${point}:GAS_1`, performance.now());
+      const tr = { sent: performance.now() };
+      traces.telemetry.push(tr);
+      sentAt.set(`limit:${point}:GAS_1`, tr);
       probeSeq.telemetry += 1;
       void probe.publish('telemetry', { v: 1, gatewayId: 'probe', stream: 'telemetry', events: [{ id: newId(t), seq: probeSeq.telemetry, point, value: 60, quality: 'good', sourceTime: t, gatewayTime: t }] });
     } else {
       const point = `probe/GE-${probes}/lel`;
-      sentAt.set(`limit:${point}:GAS_2`, performance.now());
+      const tr = { sent: performance.now() };
+      traces.alarm.push(tr);
+      sentAt.set(`limit:${point}:GAS_2`, tr);
       probeSeq.alarm += 1;
       void probe.publish('alarm', { v: 1, gatewayId: 'probe', stream: 'alarm', events: [{ id: newId(t), seq: probeSeq.alarm, type: 'alarm', point, kind: 'raised', level: 'GAS_2', direction: 'high', limit: 50, value: 61, quality: 'good', sourceTime: t, gatewayTime: t }] });
     }
@@ -223,11 +276,28 @@ async function latency(): Promise<void> {
   );
   out(`  edge alarm event (alarm stream, priority lane): ${fmt(lat.edge, Math.ceil(probes / 2))}`);
   out(`  cloud limit rule on a telemetry reading:         ${fmt(lat.cloud, Math.floor(probes / 2))}`);
+  for (const origin of ['edge', 'cloud'] as const) {
+    const xs = stages[origin];
+    const part = (name: string, f: (t: Required<Trace>, i: number) => number): string => {
+      const v = xs.map(f);
+      return `${name} p50 ${percentile(v, 50).toFixed(1)} / p99 ${percentile(v, 99).toFixed(1)}`;
+    };
+    out(
+      `    where the ${origin} probe's time went (ms): ` +
+        [
+          part('publish → received', (t) => t.received - t.sent),
+          part('queue', (t) => t.started - t.received),
+          part('received → commit', (t) => t.committed - t.started),
+          part('commit → AlarmSink', (t, i) => raisedAt[origin][i]! - t.committed),
+        ].join('; '),
+    );
+  }
   out(`  worker event-loop delay: p50 ${(loop.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`);
   out(
     `  CPU over the run: worker ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s + PostgreSQL backends ${pgCpu.toFixed(1)} s (publisher, own process: ${published.cpuSeconds.toFixed(1)} s for ${published.published.toLocaleString('en-US')} readings)`,
   );
   await probe.close();
+  bulkWorker?.kill();
   await worker.stop();
   await broker.stop();
   await close();

@@ -76,7 +76,16 @@ export interface IngestWorkerDeps {
   stuckRoundGapMs?: number;
   /** Timer pass period. Default min(timeouts)/4 within 50 ms…1 s. */
   tickMs?: number;
+  /**
+   * Uplink topics this worker takes; the others are ignored here — never stored, never acknowledged — and
+   * left to another worker that takes them (the gateway resends what nobody acknowledges). Default: all.
+   */
+  accept?: (topic: string) => boolean;
+  /** Observes a message's way through the worker (latency breakdown): received, started (left the queue), committed (before the ack). */
+  onStage?: (topic: string, stage: IngestStage, at: number) => void;
 }
+
+export type IngestStage = 'received' | 'started' | 'committed';
 
 export class IngestWorker {
   readonly store: TelemetryStore;
@@ -265,7 +274,8 @@ export class IngestWorker {
   }
 
   private enqueue(topic: string, payload: Buffer): void {
-    if (this.stopped) return;
+    if (this.stopped || (this.deps.accept && !this.deps.accept(topic))) return;
+    this.deps.onStage?.(topic, 'received', performance.now());
     const item = { topic, payload, at: this.clock.now() };
     if (!topic.endsWith('/up/telemetry')) {
       this.priority.push(item);
@@ -322,7 +332,9 @@ export class IngestWorker {
 
   private async processOnce(topic: string, handle: () => Promise<UplinkOutcome>): Promise<void> {
     try {
+      this.deps.onStage?.(topic, 'started', performance.now());
       const out = await handle();
+      this.deps.onStage?.(topic, 'committed', performance.now());
       if (out.ack) this.publishAck(out.ack, out.epoch ?? 0);
       for (const command of out.commands ?? []) {
         const gatewayId = out.ack?.gatewayId ?? topicGateway(topic);
