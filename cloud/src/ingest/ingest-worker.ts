@@ -278,6 +278,9 @@ export class IngestWorker {
     this.deps.onStage?.(topic, 'received', performance.now());
     const item = { topic, payload, at: this.clock.now() };
     if (!topic.endsWith('/up/telemetry')) {
+      // A birth must be applied before the telemetry published after it: processed on another lane, that
+      // telemetry could commit first, and the birth's nextSeq would then look behind the ack — a new journal.
+      if (topic.endsWith('/up/status')) this.queue.hold(topicGateway(topic) ?? '');
       this.priority.push(item);
     } else if (!this.queue.push(topicGateway(topic) ?? '', item)) {
       this.deps.metrics?.rejected.inc({ reason: 'overloaded' });
@@ -309,6 +312,7 @@ export class IngestWorker {
       if (item) this.activePriority += 1;
       const work = group ? this.processGroup(group.items) : this.process(item!.topic, item!.payload, item!.at);
       void work.finally(() => {
+        if (item?.topic.endsWith('/up/status')) this.queue.release(topicGateway(item.topic) ?? '');
         this.active -= 1;
         if (bulkLane) this.activeTelemetry -= 1;
         if (item) this.activePriority -= 1;

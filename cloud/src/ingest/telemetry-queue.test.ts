@@ -70,3 +70,23 @@ test('the express lane takes only a line whose next batch is small', () => {
   assert.deepEqual(q.takeGroup(8, 4096, true)?.items.map((x) => x.topic), ['probe-1', 'probe-2']);
   assert.equal(q.takeGroup(8, 1_000_000)?.items[0]?.topic, 'big-1');
 });
+
+test('a held line (a status message of the gateway in progress) waits; others go; release lets it go', () => {
+  const q = new TelemetryQueue(100);
+  q.hold('gw');
+  q.push('gw', item('gw-1', 100));
+  q.push('other', item('other-1', 100));
+  assert.equal(q.takeGroup(8, 1_000_000)?.items[0]?.topic, 'other-1', 'the held gateway waits, the others do not');
+  assert.equal(q.takeGroup(8, 1_000_000), undefined);
+  assert.equal(q.takeGroup(8, 4096, true), undefined, 'not through the express lane either');
+  q.hold('gw'); // a second status
+  q.release('gw');
+  assert.equal(q.takeGroup(8, 1_000_000), undefined, 'held until every status is done');
+  q.release('gw');
+  assert.equal(q.takeGroup(8, 1_000_000)?.items[0]?.topic, 'gw-1');
+  q.done('gw');
+  q.release('gw'); // an unmatched release changes nothing
+  q.hold('idle');
+  q.release('idle');
+  assert.equal(q.size, 0);
+});

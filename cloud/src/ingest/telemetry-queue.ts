@@ -7,6 +7,9 @@
  * readings to report — say the one that crosses a cloud limit — waits for one batch of the busy
  * gateways, not behind their backlog, and a gateway sending many small batches is not held to one batch
  * per round of the big ones.
+ *
+ * A line can be held (a status message of that gateway is being processed): its batches wait, so a
+ * birth is applied before the telemetry the gateway published after it, as the gateway ordered them.
  */
 export interface QueuedUplink {
   topic: string;
@@ -17,6 +20,8 @@ export interface QueuedUplink {
 interface Line {
   items: QueuedUplink[];
   inFlight: boolean;
+  /** Status messages of this gateway received and not yet processed: its telemetry waits for them. */
+  holds: number;
   /** Bytes served to this line, on the queue's virtual clock (the lowest goes next). */
   tag: number;
 }
@@ -38,7 +43,7 @@ export class TelemetryQueue {
     if (this.total >= this.max) return false;
     let line = this.lines.get(gatewayId);
     if (!line) {
-      line = { items: [], inFlight: false, tag: this.clock };
+      line = this.newLine();
       this.lines.set(gatewayId, line);
     }
     line.items.push(item);
@@ -63,7 +68,7 @@ export class TelemetryQueue {
     let best: [string, Line] | undefined;
     for (const entry of this.lines) {
       const line = entry[1];
-      if (line.inFlight || line.items.length === 0) continue;
+      if (line.inFlight || line.holds > 0 || line.items.length === 0) continue;
       if (onlySmall && line.items[0]!.payload.byteLength > maxBytes) continue;
       if (!best || line.tag < best[1].tag) best = entry;
     }
@@ -88,7 +93,32 @@ export class TelemetryQueue {
     const line = this.lines.get(gatewayId);
     if (!line) return;
     line.inFlight = false;
-    if (line.items.length === 0) this.lines.delete(gatewayId);
+    this.forgetIdle(gatewayId, line);
+  }
+
+  /** Hold the gateway's telemetry until release(): a status message of it, received before, is processed first. */
+  hold(gatewayId: string): void {
+    let line = this.lines.get(gatewayId);
+    if (!line) {
+      line = this.newLine();
+      this.lines.set(gatewayId, line);
+    }
+    line.holds += 1;
+  }
+
+  release(gatewayId: string): void {
+    const line = this.lines.get(gatewayId);
+    if (!line || line.holds === 0) return;
+    line.holds -= 1;
+    this.forgetIdle(gatewayId, line);
+  }
+
+  private newLine(): Line {
+    return { items: [], inFlight: false, holds: 0, tag: this.clock };
+  }
+
+  private forgetIdle(gatewayId: string, line: Line): void {
+    if (line.items.length === 0 && !line.inFlight && line.holds === 0) this.lines.delete(gatewayId);
   }
 
   clear(): void {
