@@ -14,7 +14,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-$root/bench-runs/issue20-$(date -u +%Y%m%dT%H%M%SZ)}
 steps=${STEPS:-peers ingest latency aws opcua rtu drivers scaleout}
 peers_dir=${PEERS_DIR:-$root/../shared/peers}
-mkdir -p "$out"
+mkdir -p "$out" && out=$(cd "$out" && pwd)  # absolute: the peers step runs from ../shared/peers
 cd "$root"
 
 load1() { cut -d' ' -f1 /proc/loadavg; }
