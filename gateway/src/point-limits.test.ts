@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { DeviceProfileSchema } from '@safeloop/device-profiles';
 import { GatewayConfigSchema } from './config.ts';
 import { collectPointLimits } from './point-limits.ts';
 
@@ -30,8 +31,7 @@ test('a site override belongs to its device only; devices without one share the 
   assert.equal(one.overRangeLatch, config.alarms.overRangeLatch);
 });
 
-test('a profile point named after an Object.prototype member (constructor) keeps its profile limits, with and without overrides elsewhere', async () => {
-  const { DeviceProfileSchema } = await import('@safeloop/device-profiles');
+test('a profile point named after an Object.prototype member (constructor) keeps its profile limits, with and without overrides elsewhere', () => {
   const profile = DeviceProfileSchema.parse({
     id: 'odd-ids',
     name: { zh: '奇怪的点名', en: 'Odd ids' },

@@ -280,7 +280,7 @@ export class IngestWorker {
     if (!topic.endsWith('/up/telemetry')) {
       // A birth must be applied before the telemetry published after it: processed on another lane, that
       // telemetry could commit first, and the birth's nextSeq would then look behind the ack — a new journal.
-      if (topic.endsWith('/up/status')) this.queue.hold(topicGateway(topic) ?? '');
+      if (isStatusTopic(topic)) this.queue.hold(topicGateway(topic) ?? '');
       this.priority.push(item);
     } else if (!this.queue.push(topicGateway(topic) ?? '', item)) {
       this.deps.metrics?.rejected.inc({ reason: 'overloaded' });
@@ -312,7 +312,7 @@ export class IngestWorker {
       if (item) this.activePriority += 1;
       const work = group ? this.processGroup(group.items) : this.process(item!.topic, item!.payload, item!.at);
       void work.finally(() => {
-        if (item?.topic.endsWith('/up/status')) this.queue.release(topicGateway(item.topic) ?? '');
+        if (item && isStatusTopic(item.topic)) this.queue.release(topicGateway(item.topic) ?? '');
         this.active -= 1;
         if (bulkLane) this.activeTelemetry -= 1;
         if (item) this.activePriority -= 1;
@@ -383,4 +383,8 @@ export class IngestWorker {
 function topicGateway(topic: string): string | undefined {
   const t = parseTopic(topic);
   return t?.gatewayId;
+}
+
+function isStatusTopic(topic: string): boolean {
+  return topic.endsWith('/up/status');
 }

@@ -10,7 +10,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { batchEventId, decodeTelemetryV2, fastReadingJson, silentLogger, type Reading } from '@safeloop/contract';
+import fc from 'fast-check';
+import { batchEventId, decodeTelemetryV2, fastReadingJson, QUALITIES, REASON_CODES, silentLogger, type Reading } from '@safeloop/contract';
 import { columnBodies, columnsText, parseColumns, readingAt, sliceColumns } from './columns.ts';
 import { JournalConfigSchema } from './config.ts';
 import { entryJson } from './entry.ts';
@@ -159,9 +160,7 @@ void describe('deflated columns (schema 5)', () => {
 });
 
 void describe('v1 bodies written directly', () => {
-  void it('equal JSON.stringify of each reading, for any values, units, reasons, details and flags', async () => {
-    const fc = (await import('fast-check')).default;
-    const { QUALITIES, REASON_CODES } = await import('@safeloop/contract');
+  void it('equal JSON.stringify of each reading, for any values, units, reasons, details and flags', () => {
     const readingArb = fc.record(
       {
         point: fc.constantFrom('s/d/a', 's/d/b', 'site-1/dev_2/p-3'),

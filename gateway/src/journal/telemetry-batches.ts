@@ -15,9 +15,9 @@
  * (schema 3 made it NOT NULL, and relaxing that would copy the table, which a journal at its disk
  * budget may have no room for). Both kinds are read everywhere below.
  *
- * Since schema 5 the columns text is stored deflated (zlib format, whose Adler-32 check turns a damaged
- * row into an error instead of wrong readings; a BLOB in the same column): the
- * text of a 500-reading row is ≈ 17 KB and repeats its paths every poll, deflated ≈ 2 KB, so SQLite
+ * Since schema 5 the columns text is stored deflated, as a BLOB in the same column, in zlib format (its
+ * Adler-32 check turns a damaged row into an error instead of wrong readings). The text of a
+ * 500-reading row is ≈ 17 KB and repeats its paths every poll, deflated ≈ 2 KB, so SQLite
  * writes one page per row instead of five overflow pages, twice (WAL, then checkpoint). Rows written
  * before hold TEXT and are read as they are; SQLite keeps each value's own type, so no copy is needed.
  */
