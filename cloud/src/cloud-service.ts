@@ -26,6 +26,7 @@ import { SiteLayoutStore } from './site-views/layout-store.ts';
 import { loadRuleFile, mergeRuleSets, RulesEngine } from './rules/index.ts';
 import { loadSeedFile, Registry } from './tenancy/index.ts';
 import { PointNames } from './point-names/point-names.ts';
+import type { ServiceBulkThreadData } from './ingest-thread-setup.ts';
 
 export interface CloudServiceDeps {
   logger: Logger;
@@ -133,10 +134,8 @@ export class CloudService {
     const store = createTelemetryStore(db, config.store.kind === 'postgres' ? { retentionDays: config.store.retentionDays } : {});
     await store.init();
 
-    const rules = new RulesEngine(
-      { logger: deps.logger, clock, sites: registry },
-      config.ruleFiles.length > 0 ? mergeRuleSets(config.ruleFiles.map((f) => loadRuleFile(path(f)))) : undefined,
-    );
+    const ruleFiles = config.ruleFiles.length > 0 ? mergeRuleSets(config.ruleFiles.map((f) => loadRuleFile(path(f)))) : undefined;
+    const rules = new RulesEngine({ logger: deps.logger, clock, sites: registry }, ruleFiles);
     await rules.init(db);
 
     const clientId = ingestClientId(config);
@@ -161,6 +160,10 @@ export class CloudService {
           clock,
           onTelemetryCommitted: (readings) => liveHub.publishLatest(readings),
           onGatewayStatus: (gatewayId, online, at) => registry.setGatewayStatus(gatewayId, online, at),
+          liveWanted: () => liveHub.clientCount > 0,
+          ...(config.store.kind === 'postgres' && config.workers.ingestThread
+            ? { bulkThread: { setup: new URL('./ingest-thread-setup.ts', import.meta.url).href, data: { store: { url: config.store.url, poolSize: config.store.poolSize, schema: config.store.schema, retentionDays: config.store.retentionDays }, rules: ruleFiles } satisfies ServiceBulkThreadData } }
+            : {}),
         })
       : undefined;
 

@@ -88,10 +88,15 @@ export const CloudConfigSchema = z.object({
   workers: z
     .object({
       ingest: z.boolean().default(true),
+      /**
+       * PostgreSQL: big telemetry batches are stored and evaluated on a worker thread of the ingest worker,
+       * so alarms and small batches never wait behind them on one event loop. Ignored with SQLite.
+       */
+      ingestThread: z.boolean().default(true),
       escalation: z.boolean().default(true),
       escalationTickSec: z.number().min(0.1).max(600).default(5),
     })
-    .default({ ingest: true, escalation: true, escalationTickSec: 5 }),
+    .default({ ingest: true, ingestThread: true, escalation: true, escalationTickSec: 5 }),
   /** Gateway provisioning: the broker address handed to claimed gateways, the mTLS renewal endpoint. */
   provisioning: z
     .object({

@@ -2,6 +2,7 @@
  * Cloud ingest: MQTT uplink → validation → idempotent commit → ack after commit; sequence gaps,
  * replays and data-integrity alarms; birth/death; edge alarms into the AlarmSink.
  */
+export type { BulkThreadParts, BulkThreadSetup } from './bulk-thread-protocol.ts';
 export { IngestWorker, type IngestStage, type IngestWorkerDeps } from './ingest-worker.ts';
 export { UplinkProcessor, type UplinkOutcome, type UplinkProcessorDeps } from './uplink-processor.ts';
 export { createIngestMetrics, type IngestMetrics, type RejectReason } from './metrics.ts';

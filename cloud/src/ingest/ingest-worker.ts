@@ -17,6 +17,7 @@ import { CachedDirectory, type GatewayDirectory } from './directory.ts';
 import { runIngestTimers } from './ingest-timers.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { INGEST_MIGRATIONS } from './migrations.ts';
+import { BulkThread, BulkThreadGone } from './bulk-thread.ts';
 import { TelemetryQueue, type QueuedUplink } from './telemetry-queue.ts';
 import { UplinkProcessor, type UplinkOutcome } from './uplink-processor.ts';
 
@@ -83,6 +84,15 @@ export interface IngestWorkerDeps {
   accept?: (topic: string) => boolean;
   /** Observes a message's way through the worker (latency breakdown): received, started (left the queue), committed (before the ack). */
   onStage?: (topic: string, stage: IngestStage, at: number) => void;
+  /**
+   * PostgreSQL only: big telemetry groups (beyond EXPRESS_MAX_BYTES) are parsed, stored and evaluated on a
+   * worker thread with its own pool, so this thread's event loop stays free for alarms, statuses and small
+   * batches (alarm latency under bulk load). `setup` is the URL of a module exporting `setupBulkThread`
+   * (bulk-thread-protocol.ts), which builds the thread's database, directory and rules from `data`.
+   */
+  bulkThread?: { setup: string; data: unknown };
+  /** Whether anyone watches live values now (the thread then returns the readings it stored). Default: always. */
+  liveWanted?: () => boolean;
 }
 
 export type IngestStage = 'received' | 'started' | 'committed';
@@ -114,6 +124,7 @@ export class IngestWorker {
   private readonly concurrency: number;
   private readonly groupMessages: number;
   private readonly directory: GatewayDirectory;
+  private readonly bulk: BulkThread | undefined;
 
   constructor(private readonly deps: IngestWorkerDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -148,6 +159,30 @@ export class IngestWorker {
       seqWindow: deps.seqWindow,
       stuckRoundGapMs: deps.stuckRoundGapMs,
     });
+    if (deps.bulkThread && deps.db.dialect !== 'postgres') throw new Error('bulkThread needs PostgreSQL: SQLite has one connection, which the main thread owns');
+    this.bulk = deps.bulkThread
+      ? new BulkThread({
+          setup: deps.bulkThread.setup,
+          data: deps.bulkThread.data,
+          offlineGraceMs: this.offlineGraceMs,
+          plannedStopGraceMs: deps.plannedStopGraceMs,
+          seqWindow: deps.seqWindow,
+          stuckRoundGapMs: deps.stuckRoundGapMs,
+          reloadCheckMs: 2000,
+          logger: deps.logger,
+          metrics: deps.metrics,
+        })
+      : undefined;
+  }
+
+  /** Resolves true once the bulk thread is ready (false without one, or when it could not start). */
+  bulkThreadStarted(): Promise<boolean> {
+    return this.bulk ? this.bulk.started : Promise.resolve(false);
+  }
+
+  /** The bulk telemetry thread, if configured (its state; tests end it as a crash would). */
+  get bulkThread(): BulkThread | undefined {
+    return this.bulk;
   }
 
   /** Run migrations of the store, the outbox, ingest bookkeeping and rules (idempotent; safe from many workers). */
@@ -160,6 +195,7 @@ export class IngestWorker {
 
   async start(): Promise<void> {
     await this.migrate();
+    this.bulk?.start();
     const { url, tls, clientId, protocolVersion, sessionExpirySec } = this.deps.mqtt;
     const version = protocolVersion ?? 5;
     const persistent = clientId !== undefined;
@@ -231,6 +267,7 @@ export class IngestWorker {
     this.queue.clear();
     this.priority.length = 0;
     if (this.active > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    await this.bulk?.stop();
     if (client) await client.endAsync(false);
   }
 
@@ -327,11 +364,20 @@ export class IngestWorker {
     return this.exclusive(() => this.processOnce(topic, () => this.processor.handle(topic, payload, at)));
   }
 
-  /** One gateway's queued telemetry messages in one transaction (received at the newest one's time). */
+  /**
+   * One gateway's queued telemetry messages in one transaction (received at the newest one's time). A big
+   * group goes to the bulk thread when it is ready; should the thread die with it, the group is processed
+   * here — as a resend would be: events are stored by id and rules see each seq once, so a group the
+   * thread had committed counts once.
+   */
   private processGroup(items: readonly QueuedUplink[]): Promise<void> {
     const head = items[0]!;
     const at = items[items.length - 1]!.at;
-    return this.exclusive(() => this.processOnce(head.topic, () => this.processor.handleTelemetryGroup(items, at)));
+    const here = (): Promise<UplinkOutcome> => this.processor.handleTelemetryGroup(items, at);
+    const bulk = this.bulk;
+    if (!bulk?.ready || items.reduce((n, it) => n + it.payload.byteLength, 0) <= EXPRESS_MAX_BYTES) return this.exclusive(() => this.processOnce(head.topic, here));
+    const wantFresh = this.deps.onTelemetryCommitted !== undefined && (this.deps.liveWanted?.() ?? true);
+    return this.processOnce(head.topic, () => bulk.run(items, at, this.clock.now(), wantFresh).catch((err: unknown) => (err instanceof BulkThreadGone ? here() : Promise.reject(err))));
   }
 
   private async processOnce(topic: string, handle: () => Promise<UplinkOutcome>): Promise<void> {

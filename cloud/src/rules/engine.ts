@@ -84,7 +84,7 @@ export class RulesEngine implements RulesEvaluator {
 
   async init(db: SqlDb): Promise<void> {
     await RulesEngine.migrate(db);
-    if ((await latestRuleSetVersion(db)) > this.set.version) await this.loadFromDb(db);
+    await this.reloadIfNewer(db);
   }
 
   get ruleSet(): RuleSet {
@@ -224,10 +224,15 @@ export class RulesEngine implements RulesEvaluator {
     return out;
   }
 
+  /** Apply the newest stored version if it is newer than the one in force (cheap: one version query). */
+  async reloadIfNewer(db: SqlDb): Promise<void> {
+    if ((await latestRuleSetVersion(db)) > this.set.version) await this.loadFromDb(db);
+  }
+
   async runTimers(db: SqlDb, now: number, enqueue: Enqueue): Promise<number> {
     if (this.clock.monotonic() - this.lastReloadCheck >= (this.deps.reloadCheckMs ?? 2000)) {
       this.lastReloadCheck = this.clock.monotonic();
-      if ((await latestRuleSetVersion(db)) > this.set.version) await this.loadFromDb(db);
+      await this.reloadIfNewer(db);
     }
     let enqueued = 0;
     if (this.clock.monotonic() - this.lastStaleScan >= (this.deps.staleScanMs ?? 5000)) {

@@ -1,0 +1,27 @@
+/**
+ * What the cloud service's bulk telemetry thread builds for itself (IngestWorkerDeps.bulkThread): its
+ * own PostgreSQL pool on the service's database, the tenancy registry as gateway and site directory, and a
+ * rules engine that starts from the configured rule files and follows the stored rule sets, as the main
+ * thread's engine does.
+ */
+import type { Logger } from '@safeloop/contract';
+import { PgDb } from './db/index.ts';
+import type { BulkThreadSetup } from './ingest/index.ts';
+import { RulesEngine, type RuleSet } from './rules/index.ts';
+import { createTelemetryStore } from './store/index.ts';
+import { Registry } from './tenancy/index.ts';
+
+export interface ServiceBulkThreadData {
+  store: { url: string; poolSize?: number | undefined; schema?: string | undefined; retentionDays?: number | undefined };
+  /** The rule files' set (the stored rule sets apply when newer). */
+  rules?: RuleSet | undefined;
+}
+
+export const setupBulkThread: BulkThreadSetup = (data: unknown, logger: Logger) => {
+  const d = data as ServiceBulkThreadData;
+  const db = new PgDb({ connectionString: d.store.url, ...(d.store.poolSize ? { max: d.store.poolSize } : {}), ...(d.store.schema ? { schema: d.store.schema } : {}) });
+  const registry = new Registry({ db });
+  const rules = new RulesEngine({ logger, sites: registry }, d.rules);
+  const store = createTelemetryStore(db, d.store.retentionDays === undefined ? {} : { retentionDays: d.store.retentionDays });
+  return Promise.resolve({ db, directory: registry, rules, store, close: () => db.close() });
+};
