@@ -1,31 +1,31 @@
 /**
  * The alarm lifecycle: the AlarmSink the rules engine and ingest call, and the actions people take
- * (acknowledge → handle → feedback → review → close, shelve/suppress). Every change is a conditional
+ * (acknowledge → handle → feedback → review → close, shelve/suppress). Every action is a conditional
  * UPDATE on the row's version, so concurrent actions yield exactly one transition and a 409 for the
- * rest; every attempt is appended to the audit trail.
+ * rest; every attempt is appended to the audit trail. What a raise or a clear writes lives in
+ * raise-condition.ts and clear-condition.ts; this class runs their transactions and, after commit, their effects.
  */
 import { SafeLoopError, errorMessage, type Clock, type Logger } from '@safeloop/contract';
 import type { Registry as PromRegistry } from 'prom-client';
-import { ulid } from 'ulid';
 import { migrate, type SqlDb, type SqlParam } from '../db/index.ts';
 import { roleMay, type Action } from '../auth/roles.ts';
-import type { Registry, Site } from '../tenancy/registry.ts';
+import type { Registry } from '../tenancy/registry.ts';
 import type { AlarmNotifier } from '../notify/types.ts';
 import type { AlarmClearInput, AlarmConditionInput, AlarmSink } from './alarm-sink.ts';
 import { appendAudit } from './alarm-rows.ts';
 import { AlarmQueries } from './alarm-queries.ts';
-import { applyChatterDetection, applyFloodGrouping } from './grouping.ts';
+import { clearInTransaction } from './clear-condition.ts';
 import { alarmMetrics, type AlarmMetrics } from './metrics.ts';
 import { ALARM_MIGRATIONS } from './migrations.ts';
-import { DEFAULT_ESCALATION_POLICY, TARGET_LEVEL, rankOf, reviewRequired, severityOf, type EscalationPolicy } from './policy.ts';
+import { DEFAULT_ESCALATION_POLICY, sitePolicy, type EscalationPolicy, type SitePolicy } from './policy.ts';
+import { recordPushOutcome } from './push-outcome.ts';
+import { raiseInTransaction, type RaiseDeps } from './raise-condition.ts';
 import { summarize } from './summary.ts';
-import { worstValue, writeReturnToAlarm } from './return-to-alarm.ts';
 import { TimerRunner, type Effect } from './timers.ts';
 import type { Plan } from './plan.ts';
-import type { Actor, Alarm, AlarmState } from './types.ts';
+import type { Actor, Alarm } from './types.ts';
 import { commentPlan, reviewRequestedEffects, urgePlan, type SupervisionCtx } from './supervision.ts';
 import { ladderLevelsOf } from './ladder-levels.ts';
-import { sitePolicy, type SitePolicy } from './policy.ts';
 import {
   acknowledgePlan,
   closePlan,
@@ -88,6 +88,8 @@ export class AlarmService implements AlarmSink {
   readonly metrics: AlarmMetrics;
   private readonly timers: TimerRunner;
   private readonly log: Logger;
+  /** What raise, clear and the push-state hook write with (raise-condition.ts, clear-condition.ts, push-outcome.ts). */
+  private readonly sinkDeps: RaiseDeps;
 
   constructor(private readonly deps: AlarmServiceDeps) {
     this.queries = new AlarmQueries(deps.db);
@@ -95,6 +97,7 @@ export class AlarmService implements AlarmSink {
     this.metrics = alarmMetrics(deps.metricsRegistry);
     this.log = deps.logger.child({ module: 'cloud:alarms' });
     this.timers = new TimerRunner({ ...deps, policy: this.policy, queries: this.queries, metrics: this.metrics, logger: this.log });
+    this.sinkDeps = { db: deps.db, clock: deps.clock, notifier: deps.notifier, logger: this.log, queries: this.queries, timers: this.timers, metrics: this.metrics };
   }
 
   async migrate(): Promise<void> {
@@ -110,7 +113,7 @@ export class AlarmService implements AlarmSink {
         const effects: Effect[] = [];
         // Looked up before the transaction: inside it we use only the transaction's connection.
         const site = await this.deps.registry.getSite(input.siteId);
-        const result = await this.deps.db.transaction((tx) => this.raiseIn(tx, input, site, effects));
+        const result = await this.deps.db.transaction((tx) => raiseInTransaction(this.sinkDeps, tx, input, site, effects));
         await this.runEffects(effects);
         if (result.immediate) await this.processDueTimers(this.deps.clock.now()); // e.g. red: ladder steps due at once
         return { alarmId: result.alarmId, created: result.created };
@@ -133,196 +136,18 @@ export class AlarmService implements AlarmSink {
     }
   }
 
-  private async raiseIn(tx: SqlDb, input: AlarmConditionInput, site: Site | undefined, effects: Effect[]): Promise<{ alarmId: string; created: boolean; immediate?: boolean }> {
-    const now = this.deps.clock.now();
-    const existing = await this.queries.openByCondition(input.conditionKey, tx);
-    const value = input.value === undefined ? null : JSON.stringify(input.value);
-    if (existing) {
-      if (existing.condition === 'active') {
-        await tx.exec('UPDATE alarms SET value_json = $2, last_active_at = $3, returned_at = NULL, peak_value = $4 WHERE id = $1', [
-          existing.id,
-          value,
-          Math.max(input.at, existing.lastActiveAt),
-          worstValue(existing, existing.peakValue, input.value),
-        ]);
-        if (existing.returnedAt !== null) {
-          // latched, had returned to normal, abnormal again before anyone reset it
-          await appendAudit(tx, {
-            alarmId: existing.id,
-            at: now,
-            actor: { userId: 'system', username: input.origin, role: 'system', scope: { kind: 'all' } },
-            action: 'reactivated',
-            outcome: 'ok',
-            fromState: existing.state,
-            toState: existing.state,
-            details: { latched: true, returnedAt: existing.returnedAt, at: input.at, value: input.value ?? null },
-          });
-        }
-        return { alarmId: existing.id, created: false };
-      }
-      const ret = await writeReturnToAlarm(tx, existing, input, now);
-      const chattering = await applyChatterDetection(tx, existing, now);
-      const after = await this.queries.require(existing.id, { kind: 'all' }, tx);
-      effects.push(() => Promise.resolve(this.deps.notifier.alarmChanged(summarize(after))));
-      if (!ret.unacknowledged) return { alarmId: existing.id, created: false };
-      // Unacknowledged again: a new acknowledgement timer (the ladder from the operator, from now), and
-      // announced like a new alarm — unless shelved (announced at unshelve) or chattering (grouped).
-      const immediate = await this.timers.scheduleLadder(tx, after, site?.type, now, 0);
-      this.metrics.returned.inc();
-      if (!ret.shelved && !chattering) {
-        effects.push(async () => {
-          const outcome = await this.deps.notifier.notify({ reason: 'returned', alarm: summarize(after), level: 0, targets: ['operator'] });
-          await appendAudit(this.deps.db, {
-            alarmId: after.id,
-            at: this.deps.clock.now(),
-            actor: { userId: 'system', username: 'notifier', role: 'system', scope: { kind: 'all' } },
-            action: 'notified',
-            outcome: 'ok',
-            details: { reason: 'returned', level: 0, targets: ['operator'], recipients: outcome.recipients, failures: outcome.failures },
-          });
-        });
-      }
-      return { alarmId: existing.id, created: false, immediate };
-    }
-
-    if (!site) this.log.error({ siteId: input.siteId, conditionKey: input.conditionKey }, 'alarm for an unknown site: recorded, visible to administrators only');
-    const severity = severityOf(input.level, input.colour);
-    const id = ulid();
-    const prior = await tx.query<{ n: number }>('SELECT COUNT(*) AS n FROM alarms WHERE condition_key = $1', [input.conditionKey]);
-    await tx.exec(
-      `INSERT INTO alarms (id, condition_key, occurrence, site_id, enterprise_id, region_code, point, origin, rule_id, kind, level, colour,
-         severity, rank, review_required, title, value_json, limit_value, unit, inputs_json, state, condition,
-         raised_at, created_at, updated_at, last_active_at, latched, peak_value)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, 'raised', 'active', $21, $22, $22, $21, $23, $24)`,
-      [
-        id,
-        input.conditionKey,
-        Number(prior[0]?.n ?? 0) + 1,
-        input.siteId,
-        site?.enterpriseId ?? '',
-        site?.regionCode ?? '',
-        input.point ?? null,
-        input.origin,
-        input.ruleId,
-        input.kind,
-        input.level ?? null,
-        input.colour ?? null,
-        severity,
-        rankOf(input.level, input.colour),
-        reviewRequired(severity) ? 1 : 0,
-        input.title.slice(0, 500),
-        value,
-        input.limit ?? null,
-        input.unit ?? null,
-        JSON.stringify(input.inputs),
-        input.at,
-        now,
-        input.latched ? 1 : 0,
-        worstValue({ level: input.level ?? null }, null, input.value),
-      ],
-    );
-    const created = await this.queries.require(id, { kind: 'all' }, tx);
-    await appendAudit(tx, {
-      alarmId: id,
-      at: now,
-      actor: { userId: 'system', username: input.origin, role: 'system', scope: { kind: 'all' } },
-      action: 'raised',
-      outcome: 'ok',
-      fromState: null,
-      toState: 'raised',
-      details: { ruleId: input.ruleId, origin: input.origin, at: input.at, value: input.value ?? null, limit: input.limit ?? null, inputs: input.inputs },
-    });
-    const immediate = await this.timers.scheduleLadder(tx, created, site?.type, now, 0);
-    const flood = await applyFloodGrouping(tx, created, now);
-    const after = await this.queries.require(id, { kind: 'all' }, tx);
-    this.metrics.raised.inc();
-    effects.push(() => Promise.resolve(this.deps.notifier.alarmChanged(summarize(after))));
-    effects.push(async () => {
-      // During a flood one notification stands for the group — except red, which always pages people.
-      if (flood.groupId === null || flood.started || after.severity === 'red') {
-        const outcome = await this.deps.notifier.notify({
-          reason: flood.started && after.severity !== 'red' ? 'flood' : 'raised',
-          alarm: summarize(after),
-          level: 0,
-          targets: ['operator'],
-          ...(flood.started ? { groupSize: flood.size } : {}),
-        });
-        const reached = outcome.reached ?? outcome.recipients.length > 0;
-        await this.recordPushOutcome(after.id, reached, { recipients: outcome.recipients, failures: outcome.failures, ...(outcome.notes ? { notes: outcome.notes } : {}), flood: flood.started ? flood.groupId : undefined });
-      } else {
-        // A flood member is annunciated through the flood group: pushed when the group's page reached somebody.
-        const lead = await this.deps.db.query<{ state: string }>("SELECT state FROM alarms WHERE group_id = $1 AND id <> $2 ORDER BY created_at, id LIMIT 1", [flood.groupId, after.id]);
-        const reached = lead[0] !== undefined && lead[0].state !== 'raised' && lead[0].state !== 'push_failed';
-        await this.recordPushOutcome(after.id, reached, { recipients: [], failures: [], flood: flood.groupId, note: 'annunciated through the flood group' });
-      }
-    });
-    return { alarmId: id, created: true, immediate };
-  }
-
   /**
    * The push-state hook: `pushed` when at least one recipient was reached on a confirming channel,
    * else `push_failed` (still unacknowledged for escalation; the notifier keeps retrying). A later
    * successful delivery calls this again with reached = true and moves push_failed → pushed.
    */
   async recordPushOutcome(alarmId: string, reached: boolean, details: Record<string, unknown>): Promise<void> {
-    const now = this.deps.clock.now();
-    const from = reached ? ['raised', 'push_failed'] : ['raised'];
-    const before = await this.deps.db.query<{ state: string }>('SELECT state FROM alarms WHERE id = $1', [alarmId]);
-    const fromState = before[0]?.state;
-    if (fromState === undefined || !from.includes(fromState)) return;
-    const to = reached ? 'pushed' : 'push_failed';
-    const changed = await this.deps.db.exec(
-      `UPDATE alarms SET state = $2, pushed_at = ${reached ? '$3' : 'pushed_at'}, updated_at = $3, version = version + 1 WHERE id = $1 AND state = $4`,
-      [alarmId, to, now, fromState],
-    );
-    if (changed === 0) return;
-    await appendAudit(this.deps.db, { alarmId, at: now, actor: { userId: 'system', username: 'notifier', role: 'system', scope: { kind: 'all' } }, action: to, outcome: 'ok', fromState, toState: to, details });
-    const after = await this.queries.get(alarmId, { kind: 'all' });
-    if (after) this.deps.notifier.alarmChanged(summarize(after));
+    await recordPushOutcome(this.sinkDeps, alarmId, reached, details);
   }
 
   async clear(input: AlarmClearInput): Promise<void> {
     const effects: Effect[] = [];
-    await this.deps.db.transaction(async (tx) => {
-      const now = this.deps.clock.now();
-      const a = await this.queries.openByCondition(input.conditionKey, tx);
-      if (!a || a.condition === 'cleared') return;
-      if (a.latched) {
-        if (a.returnedAt !== null) return;
-        // E9: a latched alarm stays active; it only notes the return to normal and waits for a reset.
-        await tx.exec('UPDATE alarms SET returned_at = $2, updated_at = $3, version = version + 1 WHERE id = $1', [a.id, input.at, now]);
-        await appendAudit(tx, {
-          alarmId: a.id,
-          at: now,
-          actor: { userId: 'system', username: 'rules', role: 'system', scope: { kind: 'all' } },
-          action: 'returned_to_normal',
-          outcome: 'ok',
-          fromState: a.state,
-          toState: a.state,
-          details: { latched: true, at: input.at, value: input.value ?? null, reason: input.reason ?? null },
-        });
-        const latchedNow = await this.queries.require(a.id, { kind: 'all' }, tx);
-        effects.push(() => Promise.resolve(this.deps.notifier.alarmChanged(summarize(latchedNow))));
-        return;
-      }
-      await tx.exec(
-        "UPDATE alarms SET condition = 'cleared', cleared_at = $2, value_json = COALESCE($3, value_json), updated_at = $4, version = version + 1 WHERE id = $1 AND condition = 'active'",
-        [a.id, input.at, input.value === undefined ? null : JSON.stringify(input.value), now],
-      );
-      await appendAudit(tx, {
-        alarmId: a.id,
-        at: now,
-        actor: { userId: 'system', username: 'rules', role: 'system', scope: { kind: 'all' } },
-        action: 'cleared',
-        outcome: 'ok',
-        fromState: a.state,
-        toState: a.state,
-        details: { condition: { from: 'active', to: 'cleared' }, at: input.at, value: input.value ?? null, reason: input.reason ?? null, acknowledged: a.ackedAt !== null },
-      });
-      await applyChatterDetection(tx, a, now);
-      const after = await this.queries.require(a.id, { kind: 'all' }, tx);
-      effects.push(() => Promise.resolve(this.deps.notifier.alarmChanged(summarize(after))));
-    });
+    await this.deps.db.transaction((tx) => clearInTransaction(this.sinkDeps, tx, input, effects));
     await this.runEffects(effects);
   }
 
