@@ -16,6 +16,8 @@
  *    --split-bulk: the background gateways' ingest runs in a second worker process (ingest-bulk-worker.ts,
  *    same database), the probe's in the bench's worker — what moving bulk work off the event loop that
  *    handles alarms can gain at most (the same PostgreSQL load, the same total CPU).
+ *    --bulk-thread: the worker's big telemetry groups go to its bulk thread (IngestWorkerDeps.bulkThread),
+ *    the deployable form of that split: one worker, one process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -185,6 +187,7 @@ async function latency(): Promise<void> {
   dir.add('probe', ['probe']);
   const rules = new RulesEngine({ logger: silentLogger, sites: { getSite: (id) => Promise.resolve({ id, type: 'hazchem' }) } }, loadRuleFile(TEMPLATE));
   const split = args.includes('--split-bulk');
+  const bulkThread = args.includes('--bulk-thread');
   // Probe messages of one channel are published 200 ms apart and pass the worker in order: the n-th stage
   // event of a channel belongs to its n-th probe.
   type Trace = { sent: number; received?: number; started?: number; committed?: number };
@@ -206,8 +209,10 @@ async function latency(): Promise<void> {
   const worker = new IngestWorker({
     db, mqtt: { url: broker.url }, directory: dir, alarms: sink, rules, logger: silentLogger, concurrency: 4, groupMessages: GROUP, reorderTimeoutMs: 10_000, onStage,
     ...(split ? { accept: (topic: string) => topic.includes('/probe/') } : {}),
+    ...(bulkThread ? { bulkThread: { setup: new URL('./ingest-bulk-thread-setup.ts', import.meta.url).href, data: { schema: schemaOf(db) } } } : {}),
   });
   await worker.start();
+  if (bulkThread && !(await worker.bulkThreadStarted())) throw new Error('the bulk thread did not start');
   const bulkWorker = split ? await startBulkWorker(broker.url, schemaOf(db)) : undefined;
   const sentAt = new Map<string, Trace>();
   const lat = { edge: [] as number[], cloud: [] as number[] };
@@ -271,7 +276,7 @@ async function latency(): Promise<void> {
     xs.length === 0 ? `none of ${n} arrived` : `p50 ${percentile(xs, 50).toFixed(1)} ms, p99 ${percentile(xs, 99).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms (${xs.length}/${n})`;
   // What was committed by 3 s after the publisher stopped, of what it published over SECONDS.
   out(
-    `alarm latency postgres, publish → AlarmSink call (after the ingest commit), background offered ${BACKGROUND.toLocaleString('en-US')} readings/s: ` +
+    `alarm latency postgres${split ? " (--split-bulk)" : bulkThread ? " (--bulk-thread)" : ""}, publish → AlarmSink call (after the ingest commit), background offered ${BACKGROUND.toLocaleString('en-US')} readings/s: ` +
       `${storedBg.toLocaleString('en-US')} of ${published.published.toLocaleString('en-US')} published readings committed within 3 s of the end:`,
   );
   out(`  edge alarm event (alarm stream, priority lane): ${fmt(lat.edge, Math.ceil(probes / 2))}`);

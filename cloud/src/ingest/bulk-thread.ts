@@ -151,6 +151,7 @@ export class BulkThread {
     if (this.worker !== worker) return;
     this.worker = undefined;
     this.isReady = false;
+    this.settleStarted(false); // if it died before it was ever ready (no effect once settled)
     const lost = [...this.pending.values()];
     this.pending.clear();
     for (const p of lost) p.reject(new BulkThreadGone(`bulk telemetry thread exited (code ${code})`));
