@@ -2,10 +2,12 @@
  * Accepted acks whose write fails (pending-acks.ts): the timer's write, a journal write carrying them,
  * close(). Faults are real SQLite errors on a real file: another connection holding the write lock
  * (SQLITE_BUSY), a trigger that makes writing an ack need more pages than `hardLimitBytes` leaves
- * (SQLITE_FULL).
+ * (SQLITE_FULL), and a file size limit on this process (prlimit) under which a commit cannot write
+ * its WAL frames (SQLITE_IOERR_WRITE).
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -79,6 +81,26 @@ let noisyI = 0;
 /** Readings that do not deflate to nothing (random details). */
 const noisy = (count: number): ReturnType<typeof reading>[] =>
   Array.from({ length: count }, () => reading(++noisyI, { detail: randomBytes(95).toString('hex') }));
+
+/**
+ * Run fn while no file this process writes may grow past `bytes` (RLIMIT_FSIZE, set with prlimit on
+ * this very process; node ignores SIGXFSZ, so the write fails with EFBIG and SQLite reports
+ * SQLITE_IOERR_WRITE). Synchronous on purpose: nothing else of this process writes a file meanwhile.
+ */
+function withFileSizeLimit<T>(bytes: number, fn: () => T): T {
+  const set = (limit: string): void => {
+    const r = spawnSync('prlimit', ['--pid', String(process.pid), `--fsize=${limit}`], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`prlimit failed: ${r.error?.message ?? r.stderr}`);
+  };
+  set(`${bytes}:unlimited`);
+  try {
+    return fn();
+  } finally {
+    set('unlimited:unlimited');
+  }
+}
+const prlimitMissing =
+  process.platform !== 'linux' || spawnSync('prlimit', ['--version']).status !== 0 ? 'needs Linux and prlimit (util-linux)' : false;
 
 void describe('Journal: an accepted ack whose write fails', () => {
   void it('database locked when the ack timer writes: no crash, the acks stay pending and count, nothing is released, health failing and logged; the next write carries them', async () => {
@@ -204,6 +226,34 @@ void describe('Journal: an accepted ack whose write fails', () => {
     assert.equal(s.discardedThrough - s.discardedTelemetry, acked, `discarded ${s.discardedTelemetry} through ${s.discardedThrough}: none of 1..${acked}`);
     const notice = j.peek('alarm', 10).map(entryEvent).find((e) => e['code'] === 'GW_TELEMETRY_DISCARDED');
     assert.equal((notice?.['details'] as { fromSeq?: number } | undefined)?.fromSeq, acked + 1);
+    j.close();
+  });
+
+  void it('an I/O error committing a write that carries acks (the disk budget trimming in it): the acks stay pending, nothing is released', { skip: prlimitMissing }, () => {
+    const { j, path, log } = open({ diskBudgetBytes: 1_000_000, retainAckedSec: 0 });
+    j.appendTelemetry(noisy(10));
+    j.ack('telemetry', 10);
+    // > the budget in one write: its transaction trims (and journals a discard notice) before it commits
+    const err = withFileSizeLimit(0, () => {
+      try {
+        j.appendTelemetry(noisy(8000));
+        return undefined;
+      } catch (e) {
+        return e;
+      }
+    });
+    assert.ok(isCode('GW_ERR_JOURNAL_IO')(err), `an I/O error: ${String(err)}`);
+    assert.ok(
+      log.records.some((r) => r.msg === 'journal disk budget reached: oldest unsent telemetry discarded'),
+      'the failed transaction did trim (and write its notice)',
+    );
+    assert.equal(failures(log, 'GW_ERR_JOURNAL_IO').length, 1);
+    assert.equal(j.stats().health, 'failing');
+    assert.deepEqual(j.cursor('telemetry'), { nextSeq: 11, ackedSeq: 10, discardedThrough: 0 }, 'the ack is still pending; the failed readings were not journaled');
+    assert.deepEqual(onDisk(path), { acked: { alarm: 0, telemetry: 0 }, telemetry: [1, 10], alarms: [], discarded: 0 });
+    j.appendAlarmEvents([alarm(1)]);
+    assert.notEqual(j.stats().health, 'failing');
+    assert.deepEqual(onDisk(path), { acked: { alarm: 0, telemetry: 10 }, telemetry: undefined, alarms: [1], discarded: 0 });
     j.close();
   });
 });
