@@ -256,4 +256,39 @@ void describe('Journal: an accepted ack whose write fails', () => {
     assert.deepEqual(onDisk(path), { acked: { alarm: 0, telemetry: 10 }, telemetry: undefined, alarms: [1], discarded: 0 });
     j.close();
   });
+
+  void it('at the hard limit, a pending ack whose mark needs a page the file has no room for: the emergency trim still makes room, and alarms still go in', () => {
+    const path = join(dir, 'marks.db');
+    const setup = open({ retainAckedSec: 3600 }, path).j;
+    for (let b = 0; b < 10; b++) setup.appendTelemetry(noisy(50)); // seq 1..500, a batch row per 50
+    setup.close();
+    // no free page in the file, and the last page of ack_marks so full that the next mark needs a new one
+    const raw = new Database(path);
+    raw.exec('VACUUM');
+    const pages = raw.prepare<[], number>('PRAGMA page_count').pluck();
+    const mark = raw.prepare("INSERT INTO ack_marks (stream, acked_seq, at) VALUES ('telemetry', 50, ?)");
+    raw.exec('BEGIN');
+    for (let grew = false; !grew; ) {
+      const before = pages.get()!;
+      raw.exec('SAVEPOINT probe');
+      mark.run(Date.now());
+      grew = pages.get()! > before;
+      raw.exec(grew ? 'ROLLBACK TO probe; RELEASE probe' : 'RELEASE probe');
+    }
+    raw.exec('COMMIT');
+    assert.equal(raw.pragma('freelist_count', { simple: true }), 0);
+    const full = pages.get()! * (raw.pragma('page_size', { simple: true }) as number);
+    raw.close();
+    const { j } = open({ retainAckedSec: 3600, hardLimitBytes: full }, path);
+    j.ack('telemetry', 50);
+    j.appendAlarmEvents([alarm(1)]);
+    j.appendAlarmEvents([alarm(2)]);
+    assert.equal(j.peek('alarm', 10).filter((e) => entryEvent(e)['type'] === 'alarm').length, 2, 'both alarms journaled');
+    assert.equal(onDisk(path).acked.telemetry, 50, 'the ack written');
+    const s = j.stats();
+    assert.ok(s.discardedTelemetry > 0, 'room made by discarding the oldest unsent telemetry');
+    assert.equal(s.discardedThrough - s.discardedTelemetry, 50, `discarded ${s.discardedTelemetry} through ${s.discardedThrough}: none of 1..50`);
+    assert.equal(s.health, 'degraded');
+    j.close();
+  });
 });

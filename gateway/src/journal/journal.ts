@@ -395,7 +395,10 @@ export class Journal {
       if (classifyDiskError(err) === 'full') {
         try {
           tx.immediate(() => {
-            this.applyAcks(taken);
+            // Only acked_seq (an update in place) before the trim, which sees it and then deletes every
+            // acknowledged row and every mark: a mark written first could need the very page the file
+            // lacks, and fail this retry and every later write (all carry the acks) the same way.
+            for (const [stream, seq] of taken) this.stmt.ack.run(seq, stream);
             this.budget.emergencyTrim();
           });
           this.acks.written(taken);
