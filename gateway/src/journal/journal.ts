@@ -381,7 +381,9 @@ export class Journal {
   private write(what: string, fn: () => void): void {
     const tx = this.runInTx;
     // Accepted acks ride along first, so whatever fn reads (the budget's view of what is unsent) sees them.
-    const taken = this.acks.take();
+    // Nested in another transaction (the budget's discard notice), they are left to the outer one: marked
+    // written here, before it commits, they would be forgotten if its commit then failed.
+    const taken = this.db.inTransaction ? [] : this.acks.take();
     const work = taken.length === 0 ? fn : (): void => {
       this.applyAcks(taken);
       fn();
@@ -393,7 +395,10 @@ export class Journal {
       if (classifyDiskError(err) === 'full') {
         try {
           tx.immediate(() => {
-            this.applyAcks(taken);
+            // Only acked_seq (an update in place) before the trim, which sees it and then deletes every
+            // acknowledged row and every mark: a mark written first could need the very page the file
+            // lacks, and fail this retry and every later write (all carry the acks) the same way.
+            for (const [stream, seq] of taken) this.stmt.ack.run(seq, stream);
             this.budget.emergencyTrim();
           });
           this.acks.written(taken);
