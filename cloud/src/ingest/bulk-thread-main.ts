@@ -5,6 +5,7 @@
  * ack and dispatches the alarm decisions after it reports the commit. Nothing here is acknowledged, so a
  * thread that dies loses nothing: the gateway resends what was not acknowledged.
  */
+import { getPriority, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { errorMessage, type Clock, type Logger } from '@safeloop/contract';
 import type { AlarmSink } from '../alarms/alarm-sink.ts';
@@ -56,6 +57,14 @@ const noDispatch: AlarmSink = {
 
 async function start(): Promise<void> {
   const logger = portLogger({ module: 'cloud:ingest' });
+  // On Linux a nice value belongs to a thread: this one yields the CPU to the main thread's alarms.
+  if (init.nice !== 0) {
+    try {
+      setPriority(Math.min(19, getPriority() + init.nice));
+    } catch (err) {
+      logger.warn({ err: errorMessage(err), nice: init.nice }, 'could not lower the bulk thread priority');
+    }
+  }
   const mod = (await import(init.setup)) as { setupBulkThread?: BulkThreadSetup };
   if (typeof mod.setupBulkThread !== 'function') throw new Error(`${init.setup} does not export setupBulkThread`);
   const parts = await mod.setupBulkThread(init.data, logger);

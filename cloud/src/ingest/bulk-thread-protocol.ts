@@ -36,6 +36,8 @@ export interface BulkThreadInit {
   plannedStopGraceMs?: number | undefined;
   seqWindow?: number | undefined;
   stuckRoundGapMs?: number | undefined;
+  /** Added to the thread's nice value (Linux: per thread, at most 19), so alarm work on the main thread goes first. */
+  nice: number;
   /** How often the thread looks for a newer stored rule set (the main thread's engine does the same). */
   reloadCheckMs: number;
 }

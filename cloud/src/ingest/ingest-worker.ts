@@ -89,8 +89,9 @@ export interface IngestWorkerDeps {
    * worker thread with its own pool, so this thread's event loop stays free for alarms, statuses and small
    * batches (alarm latency under bulk load). `setup` is the URL of a module exporting `setupBulkThread`
    * (bulk-thread-protocol.ts), which builds the thread's database, directory and rules from `data`.
+   * `nice` (default 10; Linux keeps it per thread) lets the main thread's alarm work go first when the CPU is short.
    */
-  bulkThread?: { setup: string; data: unknown };
+  bulkThread?: { setup: string; data: unknown; nice?: number };
   /** Whether anyone watches live values now (the thread then returns the readings it stored). Default: always. */
   liveWanted?: () => boolean;
 }
@@ -169,6 +170,7 @@ export class IngestWorker {
           seqWindow: deps.seqWindow,
           stuckRoundGapMs: deps.stuckRoundGapMs,
           reloadCheckMs: 2000,
+          nice: deps.bulkThread.nice ?? 10,
           logger: deps.logger,
           metrics: deps.metrics,
         })

@@ -7,6 +7,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { silentLogger, type TelemetryEvent } from '@safeloop/contract';
 import { IngestWorker } from '../../src/ingest/index.ts';
 import { RulesEngine, type RuleSet } from '../../src/rules/index.ts';
@@ -46,6 +48,15 @@ describe('ingest with the bulk telemetry thread on postgres', () => {
   });
   after(async () => {
     await h.close();
+  });
+
+  test('the thread runs 10 nice steps lower and the main thread keeps its priority (Linux: nice is per thread)', { skip: process.platform !== 'linux' }, () => {
+    const niceOf = (stat: string): number => Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    const main = niceOf(readFileSync(`/proc/${process.pid}/stat`, 'utf8'));
+    assert.equal(main, getPriority(), 'the main thread keeps its nice value');
+    const tasks = readdirSync(`/proc/${process.pid}/task`).map((tid) => niceOf(readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8')));
+    const lowered = Math.min(19, main + 10);
+    assert.equal(tasks.filter((n) => n === lowered).length, 1, `one thread at nice ${lowered} (main ${main}): ${tasks.join(',')}`);
   });
 
   test('a limit crossing inside a big batch: stored and evaluated on the thread, alarm raised and cleared through the main sink, acked after commit', async () => {
@@ -134,25 +145,26 @@ describe('ingest with the bulk telemetry thread on postgres', () => {
 });
 
 describe('a bulk thread that cannot start', () => {
-  let h: Harness;
+  let h: Harness | undefined;
   after(async () => {
-    await h.close();
+    await h?.close();
   });
   test('the main thread ingests everything; the failure is logged', async () => {
-    h = await startHarness('postgres');
-    h.directory.add('gwF', ['site-gwF']);
+    const harness = await startHarness('postgres');
+    h = harness;
+    harness.directory.add('gwF', ['site-gwF']);
     const errors: string[] = [];
     const logger = { ...silentLogger, error: (_o: object, msg?: string) => void errors.push(msg ?? ''), child: () => logger };
-    const data: TestBulkData = { url: PG_URL, schema: h.t.schema!, gateways: [], fail: true };
-    const worker = h.newWorker({ bulkThread: { setup: SETUP, data }, logger });
+    const data: TestBulkData = { url: PG_URL, schema: harness.t.schema!, gateways: [], fail: true };
+    const worker = harness.newWorker({ bulkThread: { setup: SETUP, data }, logger });
     await worker.start();
     assert.equal(await worker.bulkThreadStarted(), false);
     assert.ok(errors.some((m) => m.includes('could not start')), errors.join('; '));
-    const gw = await FakeGateway.connect(h.broker.url, 'gwF');
+    const gw = await FakeGateway.connect(harness.broker.url, 'gwF');
     try {
       await gw.publish('telemetry', { v: 1, gatewayId: 'gwF', stream: 'telemetry', events: bigBatch('site-gwF', 1, 300, () => 4) });
       await waitFor(() => gw.ackSeq('telemetry') === 300, 10_000, 'ack 300');
-      assert.equal(await count(h.t.db, "SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id = 'gwF'"), 300);
+      assert.equal(await count(harness.t.db, "SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id = 'gwF'"), 300);
     } finally {
       await gw.close();
     }
