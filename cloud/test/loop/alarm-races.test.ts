@@ -1,0 +1,162 @@
+/**
+ * Regression tests for alarm transitions that were lost, doubled or decided on a stale alarm when raises,
+ * clears and people's actions meet. SQLite and PostgreSQL; the interleavings that only PostgreSQL allows
+ * (SQLite runs one write transaction at a time) run there only.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { SafeLoopError } from '@safeloop/contract';
+import type { SqlDb } from '../../src/db/index.ts';
+import { AlarmService, type Actor, type AlarmConditionInput, type AlarmSummary } from '../../src/alarms/index.ts';
+import type { AlarmNotification, AlarmNotifier } from '../../src/notify/types.ts';
+import type { Registry } from '../../src/tenancy/registry.ts';
+import { DB_KINDS, FakeClock, logger, openDb, seededRegistry, type DbHandle } from './harness.ts';
+
+const manager: Actor = { userId: 'u-m', username: 'manager', role: 'enterprise_manager', scope: { kind: 'enterprise', enterpriseId: 'ent-demo-chem' } };
+
+/** Records pages and live pushes. */
+function recordingNotifier(): AlarmNotifier & { sent: AlarmNotification[]; changed: AlarmSummary[] } {
+  const sent: AlarmNotification[] = [];
+  const changed: AlarmSummary[] = [];
+  return {
+    sent,
+    changed,
+    alarmChanged: (a) => changed.push(a),
+    notify: (n) => {
+      sent.push(n);
+      return Promise.resolve({ recipients: [`${n.reason}:operator`], failures: [] });
+    },
+    siren: () => Promise.resolve(),
+  };
+}
+
+function gas(clock: FakeClock, n: number, extra: Partial<AlarmConditionInput> = {}): AlarmConditionInput {
+  return {
+    conditionKey: `limit:tank-farm/gd-${n}/conc:GAS_1`,
+    siteId: 'tank-farm',
+    point: `tank-farm/gd-${n}/conc`,
+    origin: 'cloud',
+    ruleId: 'limit',
+    kind: 'point',
+    level: 'GAS_1',
+    title: '可燃气体浓度 GAS_1',
+    value: 30,
+    limit: 25,
+    unit: '%LEL',
+    inputs: { [`tank-farm/gd-${n}/conc`]: 30 },
+    at: clock.now(),
+    ...extra,
+  };
+}
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    if (err instanceof SafeLoopError) return err.code;
+    throw err;
+  }
+}
+
+async function service(h: DbHandle, clock: FakeClock): Promise<{ alarms: AlarmService; notifier: ReturnType<typeof recordingNotifier>; registry: Registry }> {
+  const registry = await seededRegistry(h.db, clock);
+  const notifier = recordingNotifier();
+  const alarms = new AlarmService({ db: h.db, registry, notifier, logger, clock });
+  await alarms.migrate();
+  return { alarms, notifier, registry };
+}
+
+/**
+ * `db` whose transactions stop once, right after they have read an alarm by id, and run `meanwhile` on
+ * another connection before going on: an action that has loaded the alarm and is about to write it.
+ */
+function pausingAfterAlarmRead(db: SqlDb, meanwhile: () => Promise<void>): SqlDb {
+  let armed = true;
+  const wrap = (tx: SqlDb): SqlDb => ({
+    dialect: tx.dialect,
+    query: async <T extends object>(sql: string, params?: Parameters<SqlDb['query']>[1]) => {
+      const rows = await tx.query<T>(sql, params);
+      if (armed && sql.startsWith('SELECT a.* FROM alarms a WHERE a.id = $1')) {
+        armed = false;
+        await meanwhile();
+      }
+      return rows;
+    },
+    exec: (sql, params) => tx.exec(sql, params),
+    execScript: (sql) => tx.execScript(sql),
+    transaction: (fn) => tx.transaction(fn),
+    close: () => tx.close(),
+  });
+  return { ...wrap(db), transaction: (fn) => db.transaction((tx) => fn(wrap(tx))) };
+}
+
+for (const kind of DB_KINDS) {
+  describe(`alarm races on ${kind}`, () => {
+    /**
+     * 1. A latched alarm's value returned to normal: returned_at set, version bumped, pushed live as
+     *    "back to normal, ready to reset".
+     * 2. The value went abnormal again before anyone reset it. The raise set returned_at back to NULL
+     *    but left version and updated_at alone and pushed nothing.
+     * 3. Dashboards kept offering the reset, and a reset that had loaded the alarm while it was back to
+     *    normal still matched its version and cleared a condition that was abnormal again.
+     */
+    test('a latched alarm abnormal again after returning to normal is versioned, audited and pushed live', async () => {
+      const h = await openDb(kind);
+      try {
+        const clock = new FakeClock();
+        const { alarms, notifier } = await service(h, clock);
+        const input = gas(clock, 60, { latched: true });
+        const { alarmId } = await alarms.raise(input);
+        await alarms.clear({ conditionKey: input.conditionKey, at: clock.advance(1000) });
+        const returned = await alarms.queries.require(alarmId, manager.scope);
+        assert.notEqual(returned.returnedAt, null);
+        notifier.changed.length = 0;
+
+        const backAt = clock.advance(1000);
+        await alarms.raise({ ...input, at: backAt, value: 40 });
+        const again = await alarms.queries.require(alarmId, manager.scope);
+        assert.equal(again.returnedAt, null);
+        assert.equal(again.condition, 'active');
+        assert.equal(again.version, returned.version + 1, 'abnormal again is a new version');
+        assert.equal(again.updatedAt, backAt);
+        assert.deepEqual(
+          notifier.changed.map((c) => [c.id, c.returnedAt, c.version]),
+          [[alarmId, null, again.version]],
+          'pushed live: no longer ready to reset',
+        );
+        const trail = (await alarms.queries.audit(alarmId)).map((e) => e.action);
+        assert.deepEqual(trail, ['raised', 'pushed', 'returned_to_normal', 'reactivated']);
+        assert.equal(await codeOf(alarms.reset(alarmId, manager)), 'CLOUD_ERR_ALARM_ACTIVE');
+      } finally {
+        await h.close();
+      }
+    });
+
+    if (kind === 'postgres') {
+      test('a reset that loaded the alarm while it was back to normal is refused once it is abnormal again', async () => {
+        const h = await openDb(kind);
+        try {
+          const clock = new FakeClock();
+          const { alarms, registry } = await service(h, clock);
+          const input = gas(clock, 61, { latched: true });
+          const { alarmId } = await alarms.raise(input);
+          await alarms.clear({ conditionKey: input.conditionKey, at: clock.advance(1000) });
+          // The reset reads the alarm (back to normal), then the value goes abnormal again before it writes.
+          const racing = pausingAfterAlarmRead(h.db, async () => {
+            await alarms.raise({ ...input, at: clock.advance(1000), value: 40 });
+          });
+          const resetter = new AlarmService({ db: racing, registry, notifier: recordingNotifier(), logger, clock });
+          assert.equal(await codeOf(resetter.reset(alarmId, manager)), 'CLOUD_ERR_ALARM_ACTIVE');
+          const a = await alarms.queries.require(alarmId, manager.scope);
+          assert.equal(a.condition, 'active', 'the abnormal condition was not reset away');
+          assert.equal(a.returnedAt, null);
+          const resets = (await alarms.queries.audit(alarmId)).filter((e) => e.action === 'reset');
+          assert.deepEqual(resets.map((e) => e.outcome), ['rejected']);
+        } finally {
+          await h.close();
+        }
+      });
+    }
+  });
+}
