@@ -36,7 +36,8 @@ export interface RaiseResult {
 
 export async function raiseInTransaction(deps: RaiseDeps, tx: SqlDb, input: AlarmConditionInput, site: Site | undefined, effects: Effect[]): Promise<RaiseResult> {
   const now = deps.clock.now();
-  const decision = decideRaise(await deps.queries.openByCondition(input.conditionKey, tx));
+  // Locked: parallel raises of one condition (edge and cloud rules, two ingest threads) decide one after the other.
+  const decision = decideRaise(await deps.queries.openByCondition(input.conditionKey, tx, true));
   switch (decision.kind) {
     case 'refresh-active':
       return refreshActiveAlarm(deps, tx, decision.alarm, decision.reactivatesLatched, input, now, effects);

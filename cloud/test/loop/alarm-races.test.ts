@@ -133,6 +133,49 @@ for (const kind of DB_KINDS) {
       }
     });
 
+    /**
+     * 1. An acknowledged alarm's condition cleared; the edge (gateway) rule and the cloud rule then raised
+     *    the same condition at once, and ingest runs them on two threads.
+     * 2. Both raise transactions read the alarm as cleared, and the return-to-alarm UPDATE had no guard,
+     *    so on PostgreSQL each reactivated it: reactivations 2, two "returned" pages, two audit entries.
+     *    A latched alarm back to normal was likewise reactivated (audited, pushed) once per raise.
+     */
+    test('parallel raises of a cleared condition return it to alarm exactly once', async () => {
+      const h = await openDb(kind);
+      try {
+        const clock = new FakeClock();
+        const { alarms, notifier } = await service(h, clock);
+        for (let round = 0; round < 3; round++) {
+          const input = gas(clock, 70 + round);
+          const { alarmId } = await alarms.raise(input);
+          await alarms.acknowledge(alarmId, manager);
+          await alarms.clear({ conditionKey: input.conditionKey, at: clock.advance(1000) });
+          const at = clock.advance(120_000);
+          const results = await Promise.all(Array.from({ length: 6 }, (_, i) => alarms.raise({ ...input, at, value: 30 + i, origin: i % 2 ? 'edge' : 'cloud' })));
+          assert.ok(results.every((r) => r.alarmId === alarmId && !r.created));
+          const a = await alarms.queries.require(alarmId, manager.scope);
+          assert.equal(a.reactivations, 1, `round ${round}: one return to alarm`);
+          assert.equal(a.state, 'pushed');
+          assert.equal(notifier.sent.filter((n) => n.reason === 'returned' && n.alarm.id === alarmId).length, 1, `round ${round}: one return page`);
+          const trail = await alarms.queries.audit(alarmId);
+          assert.equal(trail.filter((e) => e.action === 'reactivated').length, 1, `round ${round}: one audit entry`);
+          assert.equal(trail.filter((e) => e.action === 'notified').length, 1);
+        }
+
+        const latched = gas(clock, 79, { latched: true });
+        const { alarmId } = await alarms.raise(latched);
+        await alarms.clear({ conditionKey: latched.conditionKey, at: clock.advance(1000) });
+        const returned = await alarms.queries.require(alarmId, manager.scope);
+        const at = clock.advance(1000);
+        await Promise.all(Array.from({ length: 6 }, () => alarms.raise({ ...latched, at })));
+        const again = await alarms.queries.require(alarmId, manager.scope);
+        assert.equal(again.version, returned.version + 1, 'latched: reactivated once');
+        assert.equal((await alarms.queries.audit(alarmId)).filter((e) => e.action === 'reactivated').length, 1);
+      } finally {
+        await h.close();
+      }
+    });
+
     if (kind === 'postgres') {
       test('a reset that loaded the alarm while it was back to normal is refused once it is abnormal again', async () => {
         const h = await openDb(kind);
