@@ -176,6 +176,42 @@ for (const kind of DB_KINDS) {
       }
     });
 
+    /**
+     * 1. A condition returned to normal and several clears of it arrived at once (edge and cloud rules).
+     * 2. Each read the alarm as active; the UPDATE's `AND condition = 'active'` let only one change the
+     *    row, but every clear still wrote a "cleared" audit entry and ran chatter detection, so on
+     *    PostgreSQL one clear looked like several transitions and the alarm was marked chattering.
+     */
+    test('parallel clears of one condition clear it once: one audit entry, no false chattering', async () => {
+      const h = await openDb(kind);
+      try {
+        const clock = new FakeClock();
+        const { alarms, notifier } = await service(h, clock);
+        for (let round = 0; round < 3; round++) {
+          const input = gas(clock, 80 + round);
+          const { alarmId } = await alarms.raise(input);
+          const at = clock.advance(1000);
+          notifier.changed.length = 0;
+          await Promise.all(Array.from({ length: 6 }, () => alarms.clear({ conditionKey: input.conditionKey, at, value: 10 })));
+          const a = await alarms.queries.require(alarmId, manager.scope);
+          assert.equal(a.condition, 'cleared');
+          assert.equal(a.chattering, false, `round ${round}: one clear is not chattering`);
+          const trail = await alarms.queries.audit(alarmId);
+          assert.equal(trail.filter((e) => e.action === 'cleared').length, 1, `round ${round}: one audit entry`);
+          assert.deepEqual(notifier.changed.map((c) => c.id), [alarmId], `round ${round}: pushed live once`);
+        }
+        assert.deepEqual((await alarms.queries.groups(manager.scope)).filter((g) => g.kind === 'chatter'), []);
+
+        const latched = gas(clock, 89, { latched: true });
+        const { alarmId } = await alarms.raise(latched);
+        const at = clock.advance(1000);
+        await Promise.all(Array.from({ length: 6 }, () => alarms.clear({ conditionKey: latched.conditionKey, at })));
+        assert.equal((await alarms.queries.audit(alarmId)).filter((e) => e.action === 'returned_to_normal').length, 1, 'latched: one return to normal');
+      } finally {
+        await h.close();
+      }
+    });
+
     if (kind === 'postgres') {
       test('a reset that loaded the alarm while it was back to normal is refused once it is abnormal again', async () => {
         const h = await openDb(kind);
