@@ -1,6 +1,6 @@
 /**
- * Regression tests for alarm transitions that were lost, doubled or decided on a stale alarm when raises,
- * clears and people's actions meet. SQLite and PostgreSQL; the interleavings that only PostgreSQL allows
+ * Regression tests for alarm transitions that were lost, doubled or decided on a stale or the wrong alarm
+ * when raises, clears, pages and people's actions meet. SQLite and PostgreSQL; the interleavings that only PostgreSQL allows
  * (SQLite runs one write transaction at a time) run there only.
  */
 import { test, describe } from 'node:test';
@@ -207,6 +207,44 @@ for (const kind of DB_KINDS) {
         const at = clock.advance(1000);
         await Promise.all(Array.from({ length: 6 }, () => alarms.clear({ conditionKey: latched.conditionKey, at })));
         assert.equal((await alarms.queries.audit(alarmId)).filter((e) => e.action === 'returned_to_normal').length, 1, 'latched: one return to normal');
+      } finally {
+        await h.close();
+      }
+    });
+
+    /**
+     * 1. A site floods: the first ten alarms paged one by one and reached people; the eleventh started the
+     *    flood and sent the flood page, which reached nobody.
+     * 2. Later members took their push state from the group's earliest alarm (one of the ten, pushed),
+     *    not from the alarm that sent the flood page, so they showed "pushed" though nobody had been told.
+     * 3. Nor did a late delivery of the flood page move the members that had recorded push_failed.
+     */
+    test('flood members follow the flood page: push_failed while it reached nobody, pushed when it later does', async () => {
+      const h = await openDb(kind);
+      try {
+        const clock = new FakeClock();
+        const { alarms, notifier } = await service(h, clock);
+        notifier.notify = (n) => {
+          notifier.sent.push(n);
+          return Promise.resolve(n.reason === 'flood' ? { recipients: [], failures: [{ channel: 'sms', error: 'down' }], reached: false } : { recipients: ['operator'], failures: [] });
+        };
+        const ids: string[] = [];
+        for (let i = 0; i < 15; i++) {
+          clock.advance(1000);
+          ids.push((await alarms.raise(gas(clock, 100 + i))).alarmId);
+        }
+        const page = notifier.sent.find((n) => n.reason === 'flood');
+        assert.equal(page?.alarm.id, ids[10], 'the eleventh alarm sent the flood page');
+        const stateOf = async (id: string): Promise<string> => (await alarms.queries.require(id, manager.scope)).state;
+        assert.equal(await stateOf(ids[0]!), 'pushed', 'the earliest alarm of the group reached people itself');
+        const members = ids.slice(11);
+        assert.deepEqual(await Promise.all(members.map(stateOf)), members.map(() => 'push_failed'), 'the flood page reached nobody');
+
+        clock.advance(30_000);
+        await alarms.recordPushOutcome(ids[10]!, true, { note: 'reached on a later delivery attempt' });
+        assert.deepEqual(await Promise.all(members.map(stateOf)), members.map(() => 'pushed'), 'the late delivery reached the members too');
+        const trail = await alarms.queries.audit(members[0]!);
+        assert.deepEqual(trail.map((e) => e.action), ['raised', 'push_failed', 'pushed']);
       } finally {
         await h.close();
       }
