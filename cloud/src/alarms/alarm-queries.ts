@@ -38,8 +38,14 @@ export class AlarmQueries {
     return a;
   }
 
-  async openByCondition(conditionKey: string, db: SqlDb = this.db): Promise<Alarm | undefined> {
-    const rows = await db.query<AlarmRow>("SELECT a.* FROM alarms a WHERE a.condition_key = $1 AND a.state <> 'closed'", [conditionKey]);
+  /**
+   * The condition's alarm that is not closed. With `lock` (inside a transaction) PostgreSQL holds its row
+   * until commit, so what the caller decides from it cannot be overtaken by a concurrent raise; SQLite
+   * already runs one write transaction at a time.
+   */
+  async openByCondition(conditionKey: string, db: SqlDb = this.db, lock = false): Promise<Alarm | undefined> {
+    const forUpdate = lock && db.dialect === 'postgres' ? ' FOR UPDATE' : '';
+    const rows = await db.query<AlarmRow>(`SELECT a.* FROM alarms a WHERE a.condition_key = $1 AND a.state <> 'closed'${forUpdate}`, [conditionKey]);
     return rows[0] ? alarmFromRow(rows[0]) : undefined;
   }
 

@@ -27,7 +27,11 @@ export async function clearInTransaction(deps: ClearDeps, tx: SqlDb, input: Alar
   if (a.latched) {
     if (a.returnedAt !== null) return;
     // E9: a latched alarm stays active; it only notes the return to normal and waits for a reset.
-    await tx.exec('UPDATE alarms SET returned_at = $2, updated_at = $3, version = version + 1 WHERE id = $1', [a.id, input.at, now]);
+    const noted = await tx.exec(
+      "UPDATE alarms SET returned_at = $2, updated_at = $3, version = version + 1 WHERE id = $1 AND condition = 'active' AND returned_at IS NULL",
+      [a.id, input.at, now],
+    );
+    if (noted === 0) return; // a parallel clear (or a reset) got there first
     await appendAudit(tx, {
       alarmId: a.id,
       at: now,
@@ -42,10 +46,12 @@ export async function clearInTransaction(deps: ClearDeps, tx: SqlDb, input: Alar
     effects.push(() => Promise.resolve(deps.notifier.alarmChanged(summarize(latchedNow))));
     return;
   }
-  await tx.exec(
+  const changed = await tx.exec(
     "UPDATE alarms SET condition = 'cleared', cleared_at = $2, value_json = COALESCE($3, value_json), updated_at = $4, version = version + 1 WHERE id = $1 AND condition = 'active'",
     [a.id, input.at, input.value === undefined ? null : JSON.stringify(input.value), now],
   );
+  // Only the clear that changed the row is a transition: a parallel clear that lost must neither audit nor count as chatter.
+  if (changed === 0) return;
   await appendAudit(tx, {
     alarmId: a.id,
     at: now,

@@ -14,7 +14,7 @@ export const CHATTER_RULE = { windowMs: 60_000, transitions: 3 } as const;
 
 export interface FloodOutcome {
   groupId: string | null;
-  /** True when this alarm started the flood (notify the group once). */
+  /** True when this alarm started the flood (notify the group once): it is the group's page alarm. */
   started: boolean;
   size: number;
 }
@@ -46,9 +46,9 @@ export async function applyFloodGrouping(tx: SqlDb, alarm: Alarm, now: number): 
   if (recent.length <= FLOOD_RULE.enterAbove) return { groupId: null, started: false, size: 0 };
   const id = ulid();
   await tx.exec(
-    `INSERT INTO alarm_groups (id, kind, site_id, enterprise_id, region_code, condition_key, started_at, last_at, alarm_count, event_count)
-     VALUES ($1, 'flood', $2, $3, $4, NULL, $5, $5, $6, $6)`,
-    [id, alarm.siteId, alarm.enterpriseId, alarm.regionCode, now, recent.length],
+    `INSERT INTO alarm_groups (id, kind, site_id, enterprise_id, region_code, condition_key, started_at, last_at, alarm_count, event_count, page_alarm_id)
+     VALUES ($1, 'flood', $2, $3, $4, NULL, $5, $5, $6, $6, $7)`,
+    [id, alarm.siteId, alarm.enterpriseId, alarm.regionCode, now, recent.length, alarm.id],
   );
   await tx.exec('UPDATE alarms SET group_id = $1 WHERE site_id = $2 AND created_at > $3 AND group_id IS NULL', [id, alarm.siteId, since]);
   return { groupId: id, started: true, size: recent.length };

@@ -71,8 +71,12 @@ const LATCH = 'ALTER TABLE alarms ADD COLUMN latched INTEGER NOT NULL DEFAULT 0;
 const RETURN_TO_ALARM =
   "ALTER TABLE alarms ADD COLUMN recurred_at BIGINT; ALTER TABLE alarms ADD COLUMN peak_value DOUBLE PRECISION; ALTER TABLE alarms ADD COLUMN acted_levels TEXT NOT NULL DEFAULT '[]';";
 
+/** The alarm whose notification paged people for a flood group: its members' push state follows it. */
+const FLOOD_PAGE = 'ALTER TABLE alarm_groups ADD COLUMN page_alarm_id TEXT; CREATE INDEX alarm_groups_page ON alarm_groups (page_alarm_id);';
+
 export const ALARM_MIGRATIONS: readonly Migration[] = [
   { id: 1, name: 'alarms-feedback-groups-timers-audit', sqlite: ALARMS + SQLITE_AUDIT, postgres: ALARMS + PG_AUDIT },
   { id: 2, name: 'latched-alarms', sqlite: LATCH, postgres: LATCH },
   { id: 3, name: 'return-to-alarm', sqlite: RETURN_TO_ALARM, postgres: RETURN_TO_ALARM },
+  { id: 4, name: 'flood-page-alarm', sqlite: FLOOD_PAGE, postgres: FLOOD_PAGE },
 ];

@@ -4,10 +4,11 @@
  * its group instead. An alarm that returned to alarm unacknowledged is announced to the operator and
  * the notification audited. Each is an Effect: it runs after commit and its failure never undoes the raise.
  */
+import type { SqlDb } from '../db/index.ts';
 import { appendAudit } from './alarm-rows.ts';
 import type { FloodOutcome } from './grouping.ts';
 import { recordPushOutcome, type PushOutcomeDeps } from './push-outcome.ts';
-import { floodLeadReached, newAlarmAnnouncement, reachedSomebody } from './raise-decision.ts';
+import { floodPageReached, newAlarmAnnouncement, reachedSomebody } from './raise-decision.ts';
 import { summarize } from './summary.ts';
 import type { Effect } from './timers.ts';
 import type { Alarm } from './types.ts';
@@ -32,12 +33,18 @@ export function announceNewAlarm(deps: PushOutcomeDeps, after: Alarm, flood: Flo
       return;
     }
     // A flood member is annunciated through the flood group: pushed when the group's page reached somebody.
-    const lead = await deps.db.query<{ state: string }>('SELECT state FROM alarms WHERE group_id = $1 AND id <> $2 ORDER BY created_at, id LIMIT 1', [
-      announcement.groupId,
-      after.id,
-    ]);
-    await recordPushOutcome(deps, after.id, floodLeadReached(lead[0]?.state), { recipients: [], failures: [], flood: announcement.groupId, note: 'annunciated through the flood group' });
+    // Recorded push_failed while the page had not, it moves to pushed when the page does (followFloodPage);
+    // the page is read again afterwards, so a page outcome landing in between is not missed.
+    const details = { recipients: [], failures: [], flood: announcement.groupId, note: 'annunciated through the flood group' };
+    const reached = floodPageReached(await floodPageState(deps.db, announcement.groupId));
+    await recordPushOutcome(deps, after.id, reached, details);
+    if (!reached && floodPageReached(await floodPageState(deps.db, announcement.groupId))) await recordPushOutcome(deps, after.id, true, details);
   };
+}
+
+async function floodPageState(db: SqlDb, groupId: string): Promise<string | undefined> {
+  const rows = await db.query<{ state: string }>('SELECT a.state FROM alarm_groups g JOIN alarms a ON a.id = g.page_alarm_id WHERE g.id = $1', [groupId]);
+  return rows[0]?.state;
 }
 
 export function announceReturnToAlarm(deps: Omit<PushOutcomeDeps, 'queries'>, after: Alarm): Effect {

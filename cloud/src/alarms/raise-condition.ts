@@ -36,10 +36,11 @@ export interface RaiseResult {
 
 export async function raiseInTransaction(deps: RaiseDeps, tx: SqlDb, input: AlarmConditionInput, site: Site | undefined, effects: Effect[]): Promise<RaiseResult> {
   const now = deps.clock.now();
-  const decision = decideRaise(await deps.queries.openByCondition(input.conditionKey, tx));
+  // Locked: parallel raises of one condition (edge and cloud rules, two ingest threads) decide one after the other.
+  const decision = decideRaise(await deps.queries.openByCondition(input.conditionKey, tx, true));
   switch (decision.kind) {
     case 'refresh-active':
-      return refreshActiveAlarm(tx, decision.alarm, decision.reactivatesLatched, input, now);
+      return refreshActiveAlarm(deps, tx, decision.alarm, decision.reactivatesLatched, input, now, effects);
     case 'return-to-alarm':
       return reactivateClearedAlarm(deps, tx, decision.alarm, input, site, now, effects);
     case 'open-new':
@@ -47,12 +48,28 @@ export async function raiseInTransaction(deps: RaiseDeps, tx: SqlDb, input: Alar
   }
 }
 
-async function refreshActiveAlarm(tx: SqlDb, open: Alarm, reactivatesLatched: boolean, input: AlarmConditionInput, now: number): Promise<RaiseResult> {
-  await tx.exec('UPDATE alarms SET value_json = $2, last_active_at = $3, returned_at = NULL, peak_value = $4 WHERE id = $1', [
+/**
+ * A raise while the condition is active. Refreshing the value is not a transition (no version). A latched
+ * alarm that had returned to normal and is abnormal again is one: it is no longer ready to reset, so it
+ * takes a new version (a reset decided on the returned alarm then loses its version check), is audited
+ * and is pushed live.
+ */
+async function refreshActiveAlarm(
+  deps: RaiseDeps,
+  tx: SqlDb,
+  open: Alarm,
+  reactivatesLatched: boolean,
+  input: AlarmConditionInput,
+  now: number,
+  effects: Effect[],
+): Promise<RaiseResult> {
+  const versioned = reactivatesLatched ? ', updated_at = $5, version = version + 1' : '';
+  await tx.exec(`UPDATE alarms SET value_json = $2, last_active_at = $3, returned_at = NULL, peak_value = $4${versioned} WHERE id = $1`, [
     open.id,
     input.value === undefined ? null : JSON.stringify(input.value),
     Math.max(input.at, open.lastActiveAt),
     worstValue(open, open.peakValue, input.value),
+    ...(reactivatesLatched ? [now] : []),
   ]);
   if (reactivatesLatched) {
     await appendAudit(tx, {
@@ -63,8 +80,10 @@ async function refreshActiveAlarm(tx: SqlDb, open: Alarm, reactivatesLatched: bo
       outcome: 'ok',
       fromState: open.state,
       toState: open.state,
-      details: { latched: true, returnedAt: open.returnedAt, at: input.at, value: input.value ?? null },
+      details: { latched: true, returnedAt: open.returnedAt, at: input.at, value: input.value ?? null, version: open.version + 1 },
     });
+    const after = await deps.queries.require(open.id, { kind: 'all' }, tx);
+    effects.push(() => Promise.resolve(deps.notifier.alarmChanged(summarize(after))));
   }
   return { alarmId: open.id, created: false };
 }

@@ -1,7 +1,7 @@
 /** The raise decision and the flood announcement rules, without a database. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { announcesReturnToAlarm, decideRaise, floodLeadReached, newAlarmAnnouncement, reachedSomebody } from './raise-decision.ts';
+import { announcesReturnToAlarm, decideRaise, floodPageReached, newAlarmAnnouncement, reachedSomebody } from './raise-decision.ts';
 import type { Alarm } from './types.ts';
 
 const T = Date.UTC(2026, 10, 28, 2, 0, 0);
@@ -62,9 +62,9 @@ test('reached: the notifier decides when it says; otherwise any recipient counts
 });
 
 test('a flood member counts as pushed once the lead has left raised and push_failed', () => {
-  assert.equal(floodLeadReached(undefined), false);
-  assert.equal(floodLeadReached('raised'), false);
-  assert.equal(floodLeadReached('push_failed'), false);
-  assert.equal(floodLeadReached('pushed'), true);
-  assert.equal(floodLeadReached('acknowledged'), true);
+  assert.equal(floodPageReached(undefined), false);
+  assert.equal(floodPageReached('raised'), false);
+  assert.equal(floodPageReached('push_failed'), false);
+  assert.equal(floodPageReached('pushed'), true);
+  assert.equal(floodPageReached('acknowledged'), true);
 });

@@ -56,7 +56,7 @@ export function reachedSomebody(outcome: Pick<NotifyOutcome, 'reached' | 'recipi
   return outcome.reached ?? outcome.recipients.length > 0;
 }
 
-/** A flood member counts as pushed once the group's lead alarm has left the not-yet-reached states. */
-export function floodLeadReached(leadState: string | undefined): boolean {
-  return leadState !== undefined && leadState !== 'raised' && leadState !== 'push_failed';
+/** A flood member counts as pushed once the group's page alarm (the one that paged for the flood) has left the not-yet-reached states. */
+export function floodPageReached(pageState: string | undefined): boolean {
+  return pageState !== undefined && pageState !== 'raised' && pageState !== 'push_failed';
 }
