@@ -49,6 +49,9 @@ const WHICH = arg('db', 'both');
 const BACKGROUND = Number(arg('background', '15000'));
 /** Batches of one gateway per transaction: the throughput runs group this many, the latency run's worker up to this many (groupMessages). */
 const GROUP = Math.max(1, Number(arg('group', '4')));
+/** The latency run's worker lanes (IngestWorkerDeps.concurrency: one kept for alarms, the rest for telemetry) and its bulk thread's nice step. */
+const LANES = Math.max(2, Number(arg('lanes', '4')));
+const BULK_NICE = Number(arg('bulk-nice', '10'));
 const PG_URL = process.env.SAFELOOP_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TEMPLATE = new URL('../rules/templates/hazchem-tank-farm.yaml', import.meta.url).pathname;
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
@@ -207,9 +210,9 @@ async function latency(): Promise<void> {
     for (const tr of traces[channel]) if (tr[before] !== undefined && tr[stage] === undefined) tr[stage] = at;
   };
   const worker = new IngestWorker({
-    db, mqtt: { url: broker.url }, directory: dir, alarms: sink, rules, logger: silentLogger, concurrency: 4, groupMessages: GROUP, reorderTimeoutMs: 10_000, onStage,
+    db, mqtt: { url: broker.url }, directory: dir, alarms: sink, rules, logger: silentLogger, concurrency: LANES, groupMessages: GROUP, reorderTimeoutMs: 10_000, onStage,
     ...(split ? { accept: (topic: string) => topic.includes('/probe/') } : {}),
-    ...(bulkThread ? { bulkThread: { setup: new URL('./ingest-bulk-thread-setup.ts', import.meta.url).href, data: { schema: schemaOf(db) } } } : {}),
+    ...(bulkThread ? { bulkThread: { setup: new URL('./ingest-bulk-thread-setup.ts', import.meta.url).href, data: { schema: schemaOf(db) }, nice: BULK_NICE } } : {}),
   });
   await worker.start();
   if (bulkThread && !(await worker.bulkThreadStarted())) throw new Error('the bulk thread did not start');
