@@ -3,7 +3,7 @@
  * close(). Faults are real SQLite errors on a real file: another connection holding the write lock
  * (SQLITE_BUSY), a trigger that makes writing an ack need more pages than `hardLimitBytes` leaves
  * (SQLITE_FULL), and a file size limit on this process (prlimit) under which a commit cannot write
- * its WAL frames (SQLITE_IOERR_WRITE).
+ * its WAL frames (SQLITE_IOERR_WRITE). Also: a disk-budget trim in a write that is rolled back.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -289,6 +289,67 @@ void describe('Journal: an accepted ack whose write fails', () => {
     assert.ok(s.discardedTelemetry > 0, 'room made by discarding the oldest unsent telemetry');
     assert.equal(s.discardedThrough - s.discardedTelemetry, 50, `discarded ${s.discardedTelemetry} through ${s.discardedThrough}: none of 1..50`);
     assert.equal(s.health, 'degraded');
+    j.close();
+  });
+});
+
+void describe('Journal: a disk-budget trim in a write that is rolled back', () => {
+  /*
+   * Regression (defect 1 of the journal review: a discard reported that never happened):
+   *  1. A write that takes the journal over its budget trims inside its own transaction: it discards the
+   *     oldest unsent telemetry, and the budget remembers that discard in memory, for the health to show
+   *     `degraded` ("N telemetry rows discarded") for 15 minutes.
+   *  2. The transaction is then rolled back (its commit hits an I/O error, or the trim's savepoint
+   *     fails): every row is still there and discarded_count has not moved.
+   *  3. The in-memory record stayed, so the gateway reported a discard to the people watching it (and to
+   *     the cloud) that did not happen.
+   */
+  const discardDetail = /telemetry rows discarded/;
+
+  void it('an I/O error at commit: once writes succeed again the health reports no discard; a discard that commits is reported', { skip: prlimitMissing }, () => {
+    const { j, path } = open({ diskBudgetBytes: 1_000_000 });
+    j.appendTelemetry(noisy(10));
+    const err = withFileSizeLimit(0, () => {
+      try {
+        j.appendTelemetry(noisy(8000)); // > the budget: its transaction trims before it commits
+        return undefined;
+      } catch (e) {
+        return e;
+      }
+    });
+    assert.ok(isCode('GW_ERR_JOURNAL_IO')(err), `an I/O error: ${String(err)}`);
+    assert.deepEqual(onDisk(path), { acked: { alarm: 0, telemetry: 0 }, telemetry: [1, 10], alarms: [], discarded: 0 }, 'the trim was rolled back');
+    j.appendAlarmEvents([alarm(1)]); // writes succeed again: the health is no longer `failing`
+    const s = j.stats();
+    assert.equal(s.discardedTelemetry, 0);
+    assert.equal(s.health, 'ok', `health ${s.health}: ${s.healthDetail ?? ''}`);
+
+    j.appendTelemetry(noisy(8000));
+    const t = j.stats();
+    assert.ok(t.discardedTelemetry > 0, 'the budget had to discard');
+    assert.equal(t.health, 'degraded');
+    assert.match(t.healthDetail ?? '', discardDetail);
+    j.close();
+  });
+
+  void it('the trim\'s savepoint fails (its discard notice is refused): the write commits without the discard and the health reports none', () => {
+    const { j, path } = open({ diskBudgetBytes: 1_000_000 });
+    const other = new Database(path);
+    other.exec(`CREATE TRIGGER notice_refused BEFORE INSERT ON alarm_events WHEN NEW.body LIKE '%GW_TELEMETRY_DISCARDED%'
+      BEGIN SELECT RAISE(ABORT, 'notice refused'); END;`);
+    j.appendTelemetry(noisy(8000));
+    assert.deepEqual(onDisk(path), { acked: { alarm: 0, telemetry: 0 }, telemetry: [1, 8000], alarms: [], discarded: 0 }, 'the readings, none discarded');
+    const s = j.stats();
+    assert.equal(s.discardedTelemetry, 0);
+    assert.equal(s.health, 'ok', `health ${s.health}: ${s.healthDetail ?? ''}`);
+
+    other.exec('DROP TRIGGER notice_refused');
+    other.close();
+    j.appendTelemetry(noisy(10));
+    const t = j.stats();
+    assert.ok(t.discardedTelemetry > 0, 'the budget had to discard');
+    assert.equal(t.health, 'degraded');
+    assert.match(t.healthDetail ?? '', discardDetail);
     j.close();
   });
 });

@@ -6,7 +6,7 @@
  *  3. never delete an unacknowledged alarm-stream event: if those alone exceed the budget the journal
  *     keeps writing them and reports health `degraded`.
  * Every discard is logged and announced by one `GW_TELEMETRY_DISCARDED` system event (count, seq and time range).
- * Must run inside a write transaction.
+ * Must run inside a write transaction, started through `transactional` (its in-memory record goes with it).
  */
 import type { Database as Db, Statement } from 'better-sqlite3';
 import type { Clock, Logger } from '@safeloop/contract';
@@ -60,6 +60,23 @@ export class DiskBudget {
   /** After SQLITE_FULL: free at least a fifth of what is in use, whatever the budget says. */
   emergencyTrim(): void {
     this.trim(Math.min(this.limitBytes * this.deps.config.trimToRatio, this.usedBytes() * 0.8));
+  }
+
+  /**
+   * Run `transaction`, a transaction or savepoint in which this budget may trim. What the budget remembers
+   * of a trim (the last discard, which the health shows for 15 minutes; alarms over budget) lives outside
+   * SQLite: if the transaction throws, SQLite rolled it back, and that memory goes back with it, so the
+   * health never reports a discard that did not happen.
+   */
+  transactional<T>(transaction: () => T): T {
+    const { lastDiscard, alarmsOverBudget } = this;
+    try {
+      return transaction();
+    } catch (err) {
+      this.lastDiscard = lastDiscard;
+      this.alarmsOverBudget = alarmsOverBudget;
+      throw err;
+    }
   }
 
   degradedReason(): string | undefined {

@@ -363,7 +363,7 @@ export class Journal {
   /** Budget check inside the caller's write transaction, as a savepoint: a failure undoes only the trim. */
   private enforceWithin(): void {
     try {
-      this.runInTx(() => this.budget.enforce());
+      this.transaction(() => this.budget.enforce());
     } catch (err) {
       this.warnRate('budget', (suppressed) => this.log.error({ err: errorMessage(err), suppressed }, 'journal: disk budget check failed'));
     }
@@ -371,7 +371,7 @@ export class Journal {
 
   private enforceBudget(): void {
     try {
-      this.db.transaction(() => this.budget.enforce()).immediate();
+      this.transaction(() => this.budget.enforce());
     } catch (err) {
       this.noteFailure(journalWriteError('enforce the disk budget', err));
     }
@@ -379,7 +379,6 @@ export class Journal {
 
   /** Run fn in an IMMEDIATE transaction; on a full disk trim telemetry and retry once; failures set health and throw. */
   private write(what: string, fn: () => void): void {
-    const tx = this.runInTx;
     // Accepted acks ride along first, so whatever fn reads (the budget's view of what is unsent) sees them.
     // Nested in another transaction (the budget's discard notice), they are left to the outer one: marked
     // written here, before it commits, they would be forgotten if its commit then failed.
@@ -389,12 +388,12 @@ export class Journal {
       fn();
     };
     try {
-      tx.immediate(work);
+      this.transaction(work);
       this.acks.written(taken);
     } catch (err) {
       if (classifyDiskError(err) === 'full') {
         try {
-          tx.immediate(() => {
+          this.transaction(() => {
             // Only acked_seq (an update in place) before the trim, which sees it and then deletes every
             // acknowledged row and every mark: a mark written first could need the very page the file
             // lacks, and fail this retry and every later write (all carry the acks) the same way.
@@ -402,7 +401,7 @@ export class Journal {
             this.budget.emergencyTrim();
           });
           this.acks.written(taken);
-          tx.immediate(fn);
+          this.transaction(fn);
           this.writeFailure = undefined;
           return;
         } catch (retryErr) {
@@ -415,6 +414,14 @@ export class Journal {
       this.log.info({ previous: this.writeFailure.code }, 'journal writes succeed again');
       this.writeFailure = undefined;
     }
+  }
+
+  /**
+   * Run work in an IMMEDIATE transaction (nested in another: a savepoint). If it rolls back, so does
+   * the disk budget's in-memory record of what it trimmed (disk-budget.ts, `transactional`).
+   */
+  private transaction(work: () => void): void {
+    this.budget.transactional(() => this.runInTx.immediate(work));
   }
 
   private noteFailure(err: SafeLoopError): SafeLoopError {
