@@ -43,11 +43,12 @@ const recordingMetrics = Object.fromEntries(
 ) as unknown as IngestMetrics;
 
 /**
- * The main thread's wall clock (it may be a test's): each job carries its `now`, and the thread runs on from
- * there, so outbox rows and acks carry the times the main thread would have written.
+ * The main thread's wall clock (it may be a test's): the thread's `now` is the latest `now` a job carried,
+ * never later than the main thread's and never going back, so outbox rows are due when the main thread
+ * dispatches them.
  */
-let base = { now: Date.now(), mono: performance.now() };
-const clock: Clock = { now: () => Math.floor(base.now + (performance.now() - base.mono)), monotonic: () => performance.now() };
+let mainNow = 0;
+const clock: Clock = { now: () => mainNow, monotonic: () => performance.now() };
 
 /** The thread only enqueues decisions inside its transactions; the main thread dispatches them. */
 const noDispatch: AlarmSink = {
@@ -69,6 +70,7 @@ async function start(): Promise<void> {
   if (typeof mod.setupBulkThread !== 'function') throw new Error(`${init.setup} does not export setupBulkThread`);
   const parts = await mod.setupBulkThread(init.data, logger);
   const { db, rules } = parts;
+  if (init.rulesRequired && !rules) throw new Error(`${init.setup}: setupBulkThread returned no rules engine, but the worker evaluates rules`);
   if (rules) await rules.init(db);
   const processor = new UplinkProcessor({
     db,
@@ -98,8 +100,9 @@ async function start(): Promise<void> {
       void (parts.close?.() ?? Promise.resolve()).finally(() => port!.close());
       return;
     }
-    base = { now: msg.now, mono: performance.now() };
-    processor.handleTelemetryGroup(msg.items, msg.receivedAt).then(
+    mainNow = Math.max(mainNow, msg.now);
+    const catchUp = rules?.reloadIfNewer && (rules.ruleSet?.version ?? 0) < msg.rulesVersion ? rules.reloadIfNewer(db) : Promise.resolve();
+    catchUp.then(() => processor.handleTelemetryGroup(msg.items, msg.receivedAt)).then(
       (outcome) => {
         const { fresh, ...rest } = outcome;
         send({ t: 'done', id: msg.id, outcome: msg.wantFresh && fresh ? { ...rest, fresh } : rest, metrics: metricCalls.splice(0) });

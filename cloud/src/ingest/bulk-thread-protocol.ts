@@ -19,7 +19,7 @@ export type BulkThreadSetup = (data: unknown, logger: Logger) => Promise<BulkThr
 export interface BulkThreadParts {
   db: SqlDb;
   directory: GatewayDirectory;
-  rules?: RulesEvaluator & { reloadIfNewer?(db: SqlDb): Promise<void> };
+  rules?: RulesEvaluator & { reloadIfNewer?(db: SqlDb): Promise<void>; readonly ruleSet?: { version: number } };
   store?: TelemetryStore;
   /** Called when the thread stops (close the pool). */
   close?(): Promise<void>;
@@ -40,6 +40,8 @@ export interface BulkThreadInit {
   nice: number;
   /** How often the thread looks for a newer stored rule set (the main thread's engine does the same). */
   reloadCheckMs: number;
+  /** The worker evaluates rules: a setup without them is refused (the thread would acknowledge readings no rule saw). */
+  rulesRequired: boolean;
 }
 
 export interface GroupJob {
@@ -49,6 +51,8 @@ export interface GroupJob {
   receivedAt: number;
   /** The main thread's clock when it sent the job. */
   now: number;
+  /** The rule set version the main thread's engine has: the thread catches up before it evaluates. */
+  rulesVersion: number;
   /** Return the readings stored for the first time (only when someone watches live values). */
   wantFresh: boolean;
 }

@@ -23,11 +23,14 @@ export class BulkThreadGone extends Error {}
 interface Pending {
   resolve: (o: UplinkOutcome) => void;
   reject: (e: Error) => void;
+  deadline: NodeJS.Timeout;
 }
 
 export interface BulkThreadOptions extends Omit<BulkThreadInit, 'entry'> {
   logger: Logger;
   metrics?: IngestMetrics | undefined;
+  /** A group the thread has not finished within this is taken as a hung thread: it is ended and restarted. */
+  jobTimeoutMs: number;
 }
 
 export class BulkThread {
@@ -39,6 +42,8 @@ export class BulkThread {
   private restartTimer: NodeJS.Timeout | undefined;
   private restartMs = RESTART_MS;
   private groups = 0;
+  /** The running thread has reported ready (a thread that dies before it backs the restart off). */
+  private everReady = false;
   private readonly logger: Logger;
   private readonly threadLogger: Logger;
   /** Resolves when the thread first reports ready or fails to start (tests and benchmarks wait for it). */
@@ -71,25 +76,33 @@ export class BulkThread {
 
   start(): void {
     if (this.stopped || this.worker) return;
-    const { logger: _logger, metrics: _metrics, ...rest } = this.opts;
+    const { logger: _logger, metrics: _metrics, jobTimeoutMs: _timeout, ...rest } = this.opts;
     const init: BulkThreadInit = { ...rest, entry: ENTRY };
     const worker = new Worker(BOOT, { workerData: init });
     this.worker = worker;
+    this.everReady = false;
     worker.on('message', (msg: FromThread) => this.onMessage(msg));
     worker.on('error', (err) => this.logger.error({ err: errorMessage(err) }, 'bulk telemetry thread failed'));
     worker.on('exit', (code) => this.onExit(worker, code));
   }
 
   /** One group of a gateway's telemetry, committed by the thread; rejects if the thread died meanwhile. */
-  run(items: readonly { topic: string; payload: Buffer }[], receivedAt: number, now: number, wantFresh: boolean): Promise<UplinkOutcome> {
+  run(items: readonly { topic: string; payload: Buffer }[], receivedAt: number, now: number, rulesVersion: number, wantFresh: boolean): Promise<UplinkOutcome> {
     const worker = this.worker;
     if (!worker || !this.isReady) return Promise.reject(new BulkThreadGone('bulk telemetry thread not ready'));
     const id = this.nextId++;
     // A payload may be a view into a bigger buffer: copy exactly its bytes, then hand those over (no second copy).
     const copies = items.map((it) => ({ topic: it.topic, payload: new Uint8Array(it.payload) }));
-    const job: GroupJob = { t: 'group', id, items: copies, receivedAt, now, wantFresh };
+    const job: GroupJob = { t: 'group', id, items: copies, receivedAt, now, rulesVersion, wantFresh };
     return new Promise<UplinkOutcome>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      // A hung thread (a pool that never answers) would hold the gateway's line for ever: end it; its groups
+      // fail as BulkThreadGone and the worker processes them itself.
+      const deadline = setTimeout(() => {
+        this.logger.error({ timeoutMs: this.opts.jobTimeoutMs, groupsInFlight: this.pending.size }, 'bulk telemetry thread did not finish a group in time; ending it');
+        void worker.terminate();
+      }, this.opts.jobTimeoutMs);
+      deadline.unref();
+      this.pending.set(id, { resolve, reject, deadline });
       worker.postMessage(job, copies.map((c) => c.payload.buffer as ArrayBuffer));
     });
   }
@@ -113,6 +126,7 @@ export class BulkThread {
     switch (msg.t) {
       case 'ready':
         this.isReady = true;
+        this.everReady = true;
         this.restartMs = RESTART_MS;
         this.logger.info({}, 'bulk telemetry thread ready');
         this.settleStarted(true);
@@ -122,8 +136,6 @@ export class BulkThread {
         return;
       case 'fatal':
         this.logger.error({ err: msg.error, retryInMs: this.restartMs }, 'bulk telemetry thread could not start; the main thread processes all telemetry');
-        this.settleStarted(false);
-        this.restartMs = Math.min(RESTART_MAX_MS, this.restartMs * 2);
         void this.worker?.terminate();
         return;
       case 'done':
@@ -131,6 +143,7 @@ export class BulkThread {
         this.replayMetrics(msg.metrics);
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
+        if (p) clearTimeout(p.deadline);
         if (msg.t === 'done') {
           this.groups += 1;
           p?.resolve(msg.outcome);
@@ -154,10 +167,13 @@ export class BulkThread {
     this.settleStarted(false); // if it died before it was ever ready (no effect once settled)
     const lost = [...this.pending.values()];
     this.pending.clear();
-    for (const p of lost) p.reject(new BulkThreadGone(`bulk telemetry thread exited (code ${code})`));
+    for (const p of lost) (clearTimeout(p.deadline), p.reject(new BulkThreadGone(`bulk telemetry thread exited (code ${code})`)));
     if (this.stopped) return;
-    this.logger.error({ code, groupsInFlight: lost.length }, 'bulk telemetry thread exited; its groups stay unacknowledged (resent); restarting it');
-    this.restartTimer = setTimeout(() => this.start(), this.restartMs);
+    const delay = this.restartMs;
+    // A thread that never got ready (setup, boot or import failing) is retried less and less often.
+    if (!this.everReady) this.restartMs = Math.min(RESTART_MAX_MS, this.restartMs * 2);
+    this.logger.error({ code, groupsInFlight: lost.length, restartInMs: delay }, 'bulk telemetry thread exited; its groups in flight are processed by the main thread; restarting it');
+    this.restartTimer = setTimeout(() => this.start(), delay);
     this.restartTimer.unref();
   }
 }

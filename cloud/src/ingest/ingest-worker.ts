@@ -6,7 +6,7 @@
  * everything lives in the database, so any worker may die at any moment.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { PAYLOAD_V2, errorMessage, parseTopic, systemClock, topics, type AckMessage, type Clock, type CloudStatusMessage, type Logger, type TelemetryEvent } from '@safeloop/contract';
+import { PAYLOAD_V2, errorMessage, isDeflated, parseTopic, systemClock, topics, type AckMessage, type Clock, type CloudStatusMessage, type Logger, type TelemetryEvent } from '@safeloop/contract';
 import type { AlarmSink } from '../alarms/alarm-sink.ts';
 import { migrate, type SqlDb } from '../db/index.ts';
 import { AlarmOutbox } from '../store/alarm-outbox.ts';
@@ -18,6 +18,7 @@ import { runIngestTimers } from './ingest-timers.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { INGEST_MIGRATIONS } from './migrations.ts';
 import { BulkThread, BulkThreadGone } from './bulk-thread.ts';
+import type { IngestWorkerDeps } from './ingest-worker-deps.ts';
 import { TelemetryQueue, type QueuedUplink } from './telemetry-queue.ts';
 import { UplinkProcessor, type UplinkOutcome } from './uplink-processor.ts';
 
@@ -29,74 +30,8 @@ export const EXPRESS_MAX_BYTES = 16_384;
 /** Session expiry of a worker in a share group when none is configured (see IngestWorkerDeps.mqtt). */
 export const SHARED_SESSION_EXPIRY_SEC = 30;
 
-export interface IngestWorkerDeps {
-  db: SqlDb;
-  /**
-   * With a fixed clientId the worker keeps a persistent broker session (clean start off; MQTT 5 session
-   * expiry sessionExpirySec): what gateways publish while it restarts is queued for it. Default 1 h alone;
-   * 30 s in a share group, because the broker keeps handing a dead member its share of the messages until
-   * its session expires (Mosquitto queues them for it) — gateways resend what is not acknowledged, so a
-   * short expiry loses nothing and lets the other workers take over within it.
-   * Without one (tests, throw-away workers) the session is clean and the id random.
-   */
-  mqtt: { url: string; tls?: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer }; clientId?: string; protocolVersion?: 4 | 5; sessionExpirySec?: number };
-  /** Called after a telemetry batch commits, with the events stored for the first time (live push). */
-  onTelemetryCommitted?: (events: readonly TelemetryEvent[]) => void;
-  /** Called after a gateway birth or death commits. */
-  onGatewayStatus?: (gatewayId: string, online: boolean, at: number) => Promise<void>;
-  /** MQTT 5 shared subscription group ('$share/{group}/…'); omit for a single worker. */
-  shareGroup?: string;
-  directory: GatewayDirectory;
-  alarms: AlarmSink;
-  rules?: RulesEvaluator;
-  metrics?: IngestMetrics;
-  logger: Logger;
-  clock?: Clock;
-  /** A sequence gap older than this gets a replay command. Default 10 s. */
-  reorderTimeoutMs?: number;
-  /** A replay that did not fill the gap within this raises a data-integrity alarm and is asked again (backoff up to 10 min); the ack stays held at the gap. Default 60 s. */
-  replayTimeoutMs?: number;
-  /** A gateway offline this long raises an alarm (a gateway-offline rule may override). Default 60 s. */
-  offlineGraceMs?: number;
-  /** After a planned stop (the gateway's shutdown status), the offline alarm waits this long (default 4 h). */
-  plannedStopGraceMs?: number;
-  /** Telemetry store to write into; default: the one that fits `db`. */
-  store?: TelemetryStore;
-  /** Messages processed at once (SQLite is always 1). Default 4. */
-  concurrency?: number;
-  /**
-   * Telemetry messages of one gateway that queued up are committed together, up to this many (and
-   * GROUP_MAX_BYTES) per transaction. Default 4; 1 commits each message on its own.
-   */
-  groupMessages?: number;
-  /** Messages waiting beyond this are dropped unacknowledged (the gateway resends). Default 5000. */
-  maxQueued?: number;
-  /** Seqs accepted above what a gateway announced (birth/status nextSeq − 1). Default 100,000. */
-  seqWindow?: number;
-  /** Resend rounds of acknowledged events closer than this count once (stuck-stream detection). Default 5 s. */
-  stuckRoundGapMs?: number;
-  /** Timer pass period. Default min(timeouts)/4 within 50 ms…1 s. */
-  tickMs?: number;
-  /**
-   * Uplink topics this worker takes; the others are ignored here — never stored, never acknowledged — and
-   * left to another worker that takes them (the gateway resends what nobody acknowledges). Default: all.
-   */
-  accept?: (topic: string) => boolean;
-  /** Observes a message's way through the worker (latency breakdown): received, started (left the queue), committed (before the ack). */
-  onStage?: (topic: string, stage: IngestStage, at: number) => void;
-  /**
-   * PostgreSQL only: big telemetry groups (beyond EXPRESS_MAX_BYTES) are parsed, stored and evaluated on a
-   * worker thread with its own pool, so this thread's event loop stays free for alarms, statuses and small
-   * batches (alarm latency under bulk load). `setup` is the URL of a module exporting `setupBulkThread`
-   * (bulk-thread-protocol.ts), which builds the thread's database, directory and rules from `data`.
-   * `nice` (default 10; Linux keeps it per thread) lets the main thread's alarm work go first when the CPU is short.
-   */
-  bulkThread?: { setup: string; data: unknown; nice?: number };
-  /** Whether anyone watches live values now (the thread then returns the readings it stored). Default: always. */
-  liveWanted?: () => boolean;
-}
+export type { IngestStage, IngestWorkerDeps } from './ingest-worker-deps.ts';
 
-export type IngestStage = 'received' | 'started' | 'committed';
 
 export class IngestWorker {
   readonly store: TelemetryStore;
@@ -171,6 +106,8 @@ export class IngestWorker {
           stuckRoundGapMs: deps.stuckRoundGapMs,
           reloadCheckMs: 2000,
           nice: deps.bulkThread.nice ?? 10,
+          jobTimeoutMs: deps.bulkThread.timeoutMs ?? 60_000,
+          rulesRequired: deps.rules !== undefined,
           logger: deps.logger,
           metrics: deps.metrics,
         })
@@ -368,18 +305,26 @@ export class IngestWorker {
 
   /**
    * One gateway's queued telemetry messages in one transaction (received at the newest one's time). A big
-   * group goes to the bulk thread when it is ready; should the thread die with it, the group is processed
-   * here — as a resend would be: events are stored by id and rules see each seq once, so a group the
-   * thread had committed counts once.
+   * group goes to the bulk thread when it is ready. Should the thread fail it in any way — it died, hung or
+   * answered with an error — the group is processed here, as a resend would be: events are stored by id and
+   * rules see each seq once, so a group the thread had committed counts once; its alarm decisions, committed
+   * by the thread, are dispatched at once.
    */
   private processGroup(items: readonly QueuedUplink[]): Promise<void> {
     const head = items[0]!;
     const at = items[items.length - 1]!.at;
     const here = (): Promise<UplinkOutcome> => this.processor.handleTelemetryGroup(items, at);
     const bulk = this.bulk;
-    if (!bulk?.ready || items.reduce((n, it) => n + it.payload.byteLength, 0) <= EXPRESS_MAX_BYTES) return this.exclusive(() => this.processOnce(head.topic, here));
+    if (!bulk?.ready || !isBulkGroup(items)) return this.exclusive(() => this.processOnce(head.topic, here));
     const wantFresh = this.deps.onTelemetryCommitted !== undefined && (this.deps.liveWanted?.() ?? true);
-    return this.processOnce(head.topic, () => bulk.run(items, at, this.clock.now(), wantFresh).catch((err: unknown) => (err instanceof BulkThreadGone ? here() : Promise.reject(err))));
+    const rulesVersion = (this.deps.rules as { ruleSet?: { version: number } } | undefined)?.ruleSet?.version ?? 0;
+    return this.processOnce(head.topic, () =>
+      bulk.run(items, at, this.clock.now(), rulesVersion, wantFresh).catch(async (err: unknown) => {
+        if (!(err instanceof BulkThreadGone)) this.logger.warn({ err: errorMessage(err), topic: head.topic }, 'bulk thread failed a group; processing it here');
+        const out = await here();
+        return { ...out, enqueued: Math.max(1, out.enqueued) }; // dispatch what the thread may have committed
+      }),
+    );
   }
 
   private async processOnce(topic: string, handle: () => Promise<UplinkOutcome>): Promise<void> {
@@ -431,6 +376,24 @@ export class IngestWorker {
 function topicGateway(topic: string): string | undefined {
   const t = parseTopic(topic);
   return t?.gatewayId;
+}
+
+/**
+ * What a payload weighs as v1 JSON (the express lane's 16 KiB is sized in v1 bytes): 500 readings measured
+ * 82 KB as v1, 15 KB as v2 text and 4.5 KB deflated.
+ */
+const V2_TEXT_WEIGHT = 5;
+const DEFLATED_WEIGHT = 16;
+const V2_TEXT_HEAD = Buffer.from(`{"v":${PAYLOAD_V2},`);
+
+/** Big enough for the bulk thread: more than the express lane takes, in v1 JSON bytes. */
+function isBulkGroup(items: readonly QueuedUplink[]): boolean {
+  let bytes = 0;
+  for (const { payload } of items) {
+    const weight = isDeflated(payload) ? DEFLATED_WEIGHT : payload.subarray(0, V2_TEXT_HEAD.byteLength).equals(V2_TEXT_HEAD) ? V2_TEXT_WEIGHT : 1;
+    bytes += payload.byteLength * weight;
+  }
+  return bytes > EXPRESS_MAX_BYTES;
 }
 
 function isStatusTopic(topic: string): boolean {

@@ -83,6 +83,7 @@ describe('ingest with the bulk telemetry thread on postgres', () => {
     const gw = await FakeGateway.connect(h.broker.url, 'gwC');
     try {
       const key = 'limit:site-gwC/GT-99/lel:GAS_1';
+      const before = worker.bulkThread!.groupsDone;
       // seq 301 (small, main thread) clears what seq 299 (inside the big batch, thread) raises; it is sent first.
       const big = bigBatch('site-gwC', 1, 300, (seq) => (seq === 299 ? 70 : 5));
       await gw.publish('telemetry', { v: 1, gatewayId: 'gwC', stream: 'telemetry', events: [reading('site-gwC/GT-99/lel', 301, 2, { sourceTime: big[299]!.sourceTime + 1 })] });
@@ -93,6 +94,7 @@ describe('ingest with the bulk telemetry thread on postgres', () => {
       await waitFor(() => h.sink.clears.some((c) => c.conditionKey === key), 5000, 'cleared');
       assert.equal(h.sink.raises.filter((r) => r.conditionKey === key).length, 1, 'raised once, before its clear');
       assert.equal(h.sink.open.has(key), false);
+      assert.ok(worker.bulkThread!.groupsDone > before, 'the big batch went through the thread');
     } finally {
       await gw.close();
     }
@@ -128,16 +130,73 @@ describe('ingest with the bulk telemetry thread on postgres', () => {
     }
   });
 
-  test('a newer rule set stored by another engine reaches the thread', async () => {
+  test('a rule set published through the main engine applies to the very next big batch on the thread', async () => {
     const gw = await FakeGateway.connect(h.broker.url, 'gwD');
     try {
       await mainRules.publish(h.t.db, lelRules(2, 10), 'test');
-      await new Promise((r) => setTimeout(r, 2600)); // the thread looks every 2 s
+      const before = worker.bulkThread!.groupsDone;
       const key = 'limit:site-gwD/GT-3/lel:GAS_1';
       await gw.publish('telemetry', { v: 1, gatewayId: 'gwD', stream: 'telemetry', events: bigBatch('site-gwD', 1, 300, (seq) => (seq === 103 ? 15 : 4)) });
       await waitFor(() => gw.ackSeq('telemetry') === 300, 10_000, 'ack 300');
       // GT-3 reads 15 at seq 103 only (4 at seq 3 and 203): raised, then cleared within the batch.
       await waitFor(() => h.sink.raises.some((r) => r.conditionKey === key && r.limit === 10 && r.value === 15), 5000, 'raised under the new limit of 10');
+      assert.ok(worker.bulkThread!.groupsDone > before, 'evaluated on the thread');
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('a bulk thread that hangs, fails a group, or dies after its commit', () => {
+  let h: Harness;
+  let worker: IngestWorker;
+  before(async () => {
+    h = await startHarness('postgres', { rules: new RulesEngine({ logger: silentLogger }, lelRules(1, 25)) });
+    for (const g of ['gwH', 'gwQ', 'gwZ']) h.directory.add(g, [`site-${g}`]);
+    const data: TestBulkData = { url: PG_URL, schema: h.t.schema!, gateways: [...h.directory.gateways.values()], rules: lelRules(1, 25), hangGateway: 'gwH', failGateway: 'gwQ', dieAfterCommitGateway: 'gwZ' };
+    // No timer pass during the test: an alarm reaches the sink only through the dispatch after a group.
+    worker = h.newWorker({ bulkThread: { setup: SETUP, data, timeoutMs: 1500 }, tickMs: 600_000 });
+    await worker.start();
+    assert.equal(await worker.bulkThreadStarted(), true);
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  test('a group the thread never finishes: the thread is ended at the deadline, the group is stored here, the thread comes back', async () => {
+    const gw = await FakeGateway.connect(h.broker.url, 'gwH');
+    try {
+      await gw.publish('telemetry', { v: 1, gatewayId: 'gwH', stream: 'telemetry', events: bigBatch('site-gwH', 1, 300, () => 4) });
+      await waitFor(() => gw.ackSeq('telemetry') === 300, 15_000, 'ack 300 after the deadline');
+      assert.equal(await count(h.t.db, "SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id = 'gwH'"), 300);
+      await waitFor(() => worker.bulkThread!.ready, 10_000, 'thread restarted');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  test('a group the thread fails with an error is processed here', async () => {
+    const gw = await FakeGateway.connect(h.broker.url, 'gwQ');
+    try {
+      await waitFor(() => worker.bulkThread!.ready, 10_000, 'thread ready');
+      await gw.publish('telemetry', { v: 1, gatewayId: 'gwQ', stream: 'telemetry', events: bigBatch('site-gwQ', 1, 300, () => 4) });
+      await waitFor(() => gw.ackSeq('telemetry') === 300, 10_000, 'ack 300');
+      assert.equal(await count(h.t.db, "SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id = 'gwQ'"), 300);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  test('the thread commits a crossing and dies before it reports: the alarm is raised once, at once, and the ack follows', async () => {
+    const gw = await FakeGateway.connect(h.broker.url, 'gwZ');
+    try {
+      await waitFor(() => worker.bulkThread!.ready, 10_000, 'thread ready');
+      const key = 'limit:site-gwZ/GT-50/lel:GAS_1';
+      await gw.publish('telemetry', { v: 1, gatewayId: 'gwZ', stream: 'telemetry', events: bigBatch('site-gwZ', 1, 300, (seq) => (seq === 50 ? 80 : 4)) });
+      await waitFor(() => gw.ackSeq('telemetry') === 300, 10_000, 'ack 300');
+      await waitFor(() => h.sink.raises.some((r) => r.conditionKey === key), 3000, 'raised without a timer pass');
+      assert.equal(h.sink.raises.filter((r) => r.conditionKey === key).length, 1, 'raised once');
+      assert.equal(await count(h.t.db, "SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id = 'gwZ'"), 300);
     } finally {
       await gw.close();
     }
