@@ -13,6 +13,7 @@ import { AlarmOutbox } from '../store/alarm-outbox.ts';
 import { createTelemetryStore } from '../store/index.ts';
 import type { BulkThreadInit, BulkThreadSetup, FromThread, MetricCall, ToThread } from './bulk-thread-protocol.ts';
 import { CachedDirectory } from './directory.ts';
+import { newestPerPoint } from './newest-per-point.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { UplinkProcessor } from './uplink-processor.ts';
 
@@ -105,7 +106,7 @@ async function start(): Promise<void> {
     catchUp.then(() => processor.handleTelemetryGroup(msg.items, msg.receivedAt)).then(
       (outcome) => {
         const { fresh, ...rest } = outcome;
-        send({ t: 'done', id: msg.id, outcome: msg.wantFresh && fresh ? { ...rest, fresh } : rest, metrics: metricCalls.splice(0) });
+        send({ t: 'done', id: msg.id, outcome: msg.wantFresh && fresh ? { ...rest, fresh: newestPerPoint(fresh) } : rest, metrics: metricCalls.splice(0) });
       },
       (err: unknown) => send({ t: 'failed', id: msg.id, error: errorMessage(err), metrics: metricCalls.splice(0) }),
     );

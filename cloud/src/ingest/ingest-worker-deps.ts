@@ -18,7 +18,7 @@ export interface IngestWorkerDeps {
    * Without one (tests, throw-away workers) the session is clean and the id random.
    */
   mqtt: { url: string; tls?: { ca: string | Buffer; cert: string | Buffer; key: string | Buffer }; clientId?: string; protocolVersion?: 4 | 5; sessionExpirySec?: number };
-  /** Called after a telemetry batch commits, with the events stored for the first time (live push). */
+  /** Called after a telemetry batch commits, with the newest of each point among the events it stored for the first time (live push). */
   onTelemetryCommitted?: (events: readonly TelemetryEvent[]) => void;
   /** Called after a gateway birth or death commits. */
   onGatewayStatus?: (gatewayId: string, online: boolean, at: number) => Promise<void>;

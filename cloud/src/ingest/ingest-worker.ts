@@ -18,6 +18,7 @@ import { runIngestTimers } from './ingest-timers.ts';
 import type { IngestMetrics } from './metrics.ts';
 import { INGEST_MIGRATIONS } from './migrations.ts';
 import { BulkThread, BulkThreadGone } from './bulk-thread.ts';
+import { newestPerPoint } from './newest-per-point.ts';
 import type { IngestWorkerDeps } from './ingest-worker-deps.ts';
 import { TelemetryQueue, type QueuedUplink } from './telemetry-queue.ts';
 import { UplinkProcessor, type UplinkOutcome } from './uplink-processor.ts';
@@ -339,7 +340,7 @@ export class IngestWorker {
       }
       if (out.fresh && out.fresh.length > 0 && this.deps.onTelemetryCommitted) {
         try {
-          this.deps.onTelemetryCommitted(out.fresh);
+          this.deps.onTelemetryCommitted(newestPerPoint(out.fresh));
         } catch (err) {
           this.logger.warn({ err: errorMessage(err) }, 'telemetry listener failed');
         }

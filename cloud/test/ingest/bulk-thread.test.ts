@@ -37,12 +37,13 @@ describe('ingest with the bulk telemetry thread on postgres', () => {
   let h: Harness;
   let worker: IngestWorker;
   let mainRules: RulesEngine;
+  const live: TelemetryEvent[] = [];
   before(async () => {
     mainRules = new RulesEngine({ logger: silentLogger }, lelRules(1, 25));
     h = await startHarness('postgres', { rules: mainRules, reorderTimeoutMs: 5000 });
     for (const g of GATEWAYS) h.directory.add(g, [`site-${g}`]);
     const data: TestBulkData = { url: PG_URL, schema: h.t.schema!, gateways: [...h.directory.gateways.values()], rules: lelRules(1, 25) };
-    worker = h.newWorker({ bulkThread: { setup: SETUP, data } });
+    worker = h.newWorker({ bulkThread: { setup: SETUP, data }, onTelemetryCommitted: (events) => void live.push(...events) });
     await worker.start();
     assert.equal(await worker.bulkThreadStarted(), true, 'the thread started');
   });
@@ -127,6 +128,23 @@ describe('ingest with the bulk telemetry thread on postgres', () => {
       assert.ok(worker.bulkThread!.groupsDone > after, 'the restarted thread takes big groups again');
     } finally {
       for (const gw of gws) await gw.close();
+    }
+  });
+
+  test('live values from a big batch: the newest reading of each point, once', async () => {
+    const gw = await FakeGateway.connect(h.broker.url, 'gwE');
+    try {
+      const before = worker.bulkThread!.groupsDone;
+      // 300 readings over 100 points: three of each; the newest (seq 201–300) read 1000 + seq.
+      await gw.publish('telemetry', { v: 1, gatewayId: 'gwE', stream: 'telemetry', events: bigBatch('site-gwE', 1, 300, (seq) => (seq > 200 ? 1000 + seq : 4)) });
+      await waitFor(() => gw.ackSeq('telemetry') === 300, 10_000, 'ack 300');
+      assert.ok(worker.bulkThread!.groupsDone > before, 'through the thread');
+      const mine = live.filter((e) => e.point.startsWith('site-gwE/'));
+      assert.equal(mine.length, 100, 'one per point');
+      assert.equal(new Set(mine.map((e) => e.point)).size, 100);
+      assert.ok(mine.every((e) => e.seq > 200 && e.value === 1000 + e.seq), 'each the newest of its point');
+    } finally {
+      await gw.close();
     }
   });
 

@@ -99,7 +99,8 @@ export async function renderPoint(root, { siteId, deviceId, pointId }, { live })
   await load().catch((err) => (note.textContent = t('error', { msg: err.message })));
   let pending = null;
   const off = live.on('latest', (readings) => {
-    const r = readings.find((x) => x.point === path);
+    let r = null;
+    for (const x of readings) if (x.point === path) r = x; // the newest of the point, if the list holds several
     if (!r) return;
     current = r;
     drawLatest();
