@@ -77,9 +77,14 @@ function changedColumns(a: Alarm, set: Record<string, SqlParam>): Record<string,
   return out;
 }
 
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string };
-  return e.code === '23505' || e.code === 'SQLITE_CONSTRAINT_UNIQUE';
+/**
+ * A raise transaction worth running again at once: two workers opened the same condition (unique key), or
+ * PostgreSQL aborted it as a deadlock (e.g. with an escalation timer, which locks its timer row before the
+ * alarm row) or a serialisation failure. Retried here instead of waiting for the outbox's backoff.
+ */
+function isRetryable(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === '40P01' || code === '40001';
 }
 
 export class AlarmService implements AlarmSink {
@@ -119,7 +124,7 @@ export class AlarmService implements AlarmSink {
         return { alarmId: result.alarmId, created: result.created };
       } catch (err) {
         // Two workers opening the same condition at once: the loser retries and updates the winner's row.
-        if (attempt < 2 && isUniqueViolation(err)) continue;
+        if (attempt < 2 && isRetryable(err)) continue;
         throw err;
       }
     }

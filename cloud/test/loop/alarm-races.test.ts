@@ -101,6 +101,41 @@ for (const kind of DB_KINDS) {
      * 3. Dashboards kept offering the reset, and a reset that had loaded the alarm while it was back to
      *    normal still matched its version and cleared a condition that was abnormal again.
      */
+    test('a raise that PostgreSQL aborts as a deadlock is run again at once: one alarm, one page', async () => {
+      const h = await openDb(kind);
+      try {
+        const clock = new FakeClock();
+        const registry = await seededRegistry(h.db, clock);
+        const notifier = recordingNotifier();
+        let armed = false;
+        let aborted = 0;
+        // Once armed, the first transaction (the raise's) fails as PostgreSQL reports a deadlock it broke (SQLSTATE 40P01).
+        const db = new Proxy(h.db, {
+          get(target, key) {
+            const v = Reflect.get(target, key) as unknown;
+            if (key === 'transaction' && armed && aborted === 0) {
+              return (...args: unknown[]) => {
+                aborted += 1;
+                return Promise.reject(Object.assign(new Error('deadlock detected'), { code: '40P01' }));
+              };
+            }
+            return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+          },
+        });
+        const alarms = new AlarmService({ db, registry, notifier, logger, clock });
+        await alarms.migrate();
+        armed = true;
+        const input = gas(clock, 70);
+        const { alarmId, created } = await alarms.raise(input);
+        assert.equal(aborted, 1, 'the first attempt was aborted');
+        assert.equal(created, true);
+        assert.equal((await alarms.queries.require(alarmId, manager.scope)).condition, 'active');
+        assert.equal(notifier.sent.filter((n) => n.alarm.id === alarmId).length, 1, 'paged once');
+      } finally {
+        await h.close();
+      }
+    });
+
     test('a latched alarm abnormal again after returning to normal is versioned, audited and pushed live', async () => {
       const h = await openDb(kind);
       try {
