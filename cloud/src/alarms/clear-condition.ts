@@ -13,6 +13,7 @@ import type { AlarmQueries } from './alarm-queries.ts';
 import { applyChatterDetection } from './grouping.ts';
 import { summarize } from './summary.ts';
 import type { Effect } from './timers.ts';
+import { SYSTEM_ACTOR } from './types.ts';
 
 export interface ClearDeps {
   clock: Clock;
@@ -35,7 +36,7 @@ export async function clearInTransaction(deps: ClearDeps, tx: SqlDb, input: Alar
     await appendAudit(tx, {
       alarmId: a.id,
       at: now,
-      actor: { userId: 'system', username: 'rules', role: 'system', scope: { kind: 'all' } },
+      actor: { ...SYSTEM_ACTOR, username: 'rules' },
       action: 'returned_to_normal',
       outcome: 'ok',
       fromState: a.state,
@@ -55,7 +56,7 @@ export async function clearInTransaction(deps: ClearDeps, tx: SqlDb, input: Alar
   await appendAudit(tx, {
     alarmId: a.id,
     at: now,
-    actor: { userId: 'system', username: 'rules', role: 'system', scope: { kind: 'all' } },
+    actor: { ...SYSTEM_ACTOR, username: 'rules' },
     action: 'cleared',
     outcome: 'ok',
     fromState: a.state,

@@ -10,6 +10,7 @@ import type { AlarmNotifier } from '../notify/types.ts';
 import { appendAudit } from './alarm-rows.ts';
 import type { AlarmQueries } from './alarm-queries.ts';
 import { summarize } from './summary.ts';
+import { SYSTEM_ACTOR } from './types.ts';
 
 export interface PushOutcomeDeps {
   db: SqlDb;
@@ -40,7 +41,7 @@ async function movePushState(deps: PushOutcomeDeps, alarmId: string, reached: bo
     [alarmId, to, now, fromState],
   );
   if (changed === 0) return;
-  await appendAudit(deps.db, { alarmId, at: now, actor: { userId: 'system', username: 'notifier', role: 'system', scope: { kind: 'all' } }, action: to, outcome: 'ok', fromState, toState: to, details });
+  await appendAudit(deps.db, { alarmId, at: now, actor: { ...SYSTEM_ACTOR, username: 'notifier' }, action: to, outcome: 'ok', fromState, toState: to, details });
   const after = await deps.queries.get(alarmId, { kind: 'all' });
   if (after) deps.notifier.alarmChanged(summarize(after));
 }

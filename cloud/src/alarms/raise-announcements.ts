@@ -11,7 +11,7 @@ import { recordPushOutcome, type PushOutcomeDeps } from './push-outcome.ts';
 import { floodPageReached, newAlarmAnnouncement, reachedSomebody } from './raise-decision.ts';
 import { summarize } from './summary.ts';
 import type { Effect } from './timers.ts';
-import type { Alarm } from './types.ts';
+import { SYSTEM_ACTOR, type Alarm } from './types.ts';
 
 export function announceNewAlarm(deps: PushOutcomeDeps, after: Alarm, flood: FloodOutcome): Effect {
   return async () => {
@@ -53,7 +53,7 @@ export function announceReturnToAlarm(deps: Omit<PushOutcomeDeps, 'queries'>, af
     await appendAudit(deps.db, {
       alarmId: after.id,
       at: deps.clock.now(),
-      actor: { userId: 'system', username: 'notifier', role: 'system', scope: { kind: 'all' } },
+      actor: { ...SYSTEM_ACTOR, username: 'notifier' },
       action: 'notified',
       outcome: 'ok',
       details: { reason: 'returned', level: 0, targets: ['operator'], recipients: outcome.recipients, failures: outcome.failures },

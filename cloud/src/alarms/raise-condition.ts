@@ -18,7 +18,7 @@ import { announcesReturnToAlarm, decideRaise } from './raise-decision.ts';
 import { worstValue, writeReturnToAlarm } from './return-to-alarm.ts';
 import { summarize } from './summary.ts';
 import type { Effect, TimerRunner } from './timers.ts';
-import type { Alarm } from './types.ts';
+import { SYSTEM_ACTOR, type Alarm } from './types.ts';
 
 export interface RaiseDeps extends PushOutcomeDeps {
   clock: Clock;
@@ -75,7 +75,7 @@ async function refreshActiveAlarm(
     await appendAudit(tx, {
       alarmId: open.id,
       at: now,
-      actor: { userId: 'system', username: input.origin, role: 'system', scope: { kind: 'all' } },
+      actor: { ...SYSTEM_ACTOR, username: input.origin },
       action: 'reactivated',
       outcome: 'ok',
       fromState: open.state,
@@ -109,7 +109,7 @@ async function openNewAlarm(deps: RaiseDeps, tx: SqlDb, input: AlarmConditionInp
   await appendAudit(tx, {
     alarmId: id,
     at: now,
-    actor: { userId: 'system', username: input.origin, role: 'system', scope: { kind: 'all' } },
+    actor: { ...SYSTEM_ACTOR, username: input.origin },
     action: 'raised',
     outcome: 'ok',
     fromState: null,

@@ -11,7 +11,7 @@ import type { ReadingValue } from '@safeloop/contract';
 import type { SqlDb } from '../db/index.ts';
 import type { AlarmConditionInput } from './alarm-sink.ts';
 import { appendAudit } from './alarm-rows.ts';
-import type { Alarm } from './types.ts';
+import { SYSTEM_ACTOR, type Alarm } from './types.ts';
 
 const LOW_LEVELS = new Set(['L', 'LL']);
 
@@ -63,7 +63,7 @@ export async function writeReturnToAlarm(tx: SqlDb, existing: Alarm, input: Alar
   await appendAudit(tx, {
     alarmId: existing.id,
     at: now,
-    actor: { userId: 'system', username: input.origin, role: 'system', scope: { kind: 'all' } },
+    actor: { ...SYSTEM_ACTOR, username: input.origin },
     action: 'reactivated',
     outcome: 'ok',
     fromState: existing.state,

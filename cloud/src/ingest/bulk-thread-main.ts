@@ -87,21 +87,13 @@ async function start(): Promise<void> {
     seqWindow: init.seqWindow,
     stuckRoundGapMs: init.stuckRoundGapMs,
   });
-  // A rule set published through another worker reaches this engine as it reaches the main thread's.
-  const reload = rules?.reloadIfNewer
-    ? setInterval(() => {
-        rules.reloadIfNewer!(db).catch((err: unknown) => logger.warn({ err: errorMessage(err) }, 'rule set reload check failed'));
-      }, init.reloadCheckMs)
-    : undefined;
-  reload?.unref();
-
   port!.on('message', (msg: ToThread) => {
     if (msg.t === 'stop') {
-      if (reload) clearInterval(reload);
       void (parts.close?.() ?? Promise.resolve()).finally(() => port!.close());
       return;
     }
     mainNow = Math.max(mainNow, msg.now);
+    // The main thread's engine follows the stored rule sets (every worker's timer pass); this one follows it.
     const catchUp = rules?.reloadIfNewer && (rules.ruleSet?.version ?? 0) < msg.rulesVersion ? rules.reloadIfNewer(db) : Promise.resolve();
     catchUp.then(() => processor.handleTelemetryGroup(msg.items, msg.receivedAt)).then(
       (outcome) => {

@@ -38,8 +38,6 @@ export interface BulkThreadInit {
   stuckRoundGapMs?: number | undefined;
   /** Added to the thread's nice value (Linux: per thread, at most 19), so alarm work on the main thread goes first. */
   nice: number;
-  /** How often the thread looks for a newer stored rule set (the main thread's engine does the same). */
-  reloadCheckMs: number;
   /** The worker evaluates rules: a setup without them is refused (the thread would acknowledge readings no rule saw). */
   rulesRequired: boolean;
 }

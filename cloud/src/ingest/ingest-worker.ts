@@ -105,7 +105,6 @@ export class IngestWorker {
           plannedStopGraceMs: deps.plannedStopGraceMs,
           seqWindow: deps.seqWindow,
           stuckRoundGapMs: deps.stuckRoundGapMs,
-          reloadCheckMs: 2000,
           nice: deps.bulkThread.nice ?? 10,
           jobTimeoutMs: deps.bulkThread.timeoutMs ?? 60_000,
           rulesRequired: deps.rules !== undefined,

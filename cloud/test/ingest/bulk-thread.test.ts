@@ -2,8 +2,9 @@
  * Big telemetry groups on the bulk thread (PostgreSQL, real Mosquitto): a limit crossing inside a big
  * batch raises its alarm through the main thread's sink, after the commit; rules see readings in
  * sequence order whether the thread or the main thread stored them; a thread that dies loses nothing and
- * comes back; a newer stored rule set reaches the thread; a thread that cannot start leaves ingest to the
- * main thread.
+ * comes back; a newer stored rule set reaches the thread; another tenant's point is refused there and counted
+ * here; a worker clock years behind still dispatches at once; a thread that cannot start leaves ingest to
+ * the main thread.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -215,6 +216,59 @@ describe('a bulk thread that hangs, fails a group, or dies after its commit', ()
       await waitFor(() => h.sink.raises.some((r) => r.conditionKey === key), 3000, 'raised without a timer pass');
       assert.equal(h.sink.raises.filter((r) => r.conditionKey === key).length, 1, 'raised once');
       assert.equal(await count(h.t.db, "SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id = 'gwZ'"), 300);
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('the bulk thread with another tenant\'s point and a gateway clock far from real time', () => {
+  let h: Harness;
+  let worker: IngestWorker;
+  // The worker's clock (a test's, or a cloud host set wrong) years behind real time.
+  const FIXED = Date.UTC(2021, 0, 1);
+  before(async () => {
+    h = await startHarness('postgres', { rules: new RulesEngine({ logger: silentLogger }, lelRules(1, 25)) });
+    for (const g of ['gwW', 'gwV']) h.directory.add(g, [`site-${g}`]);
+    const data: TestBulkData = { url: PG_URL, schema: h.t.schema!, gateways: [...h.directory.gateways.values()], rules: lelRules(1, 25) };
+    worker = h.newWorker({ bulkThread: { setup: SETUP, data }, clock: { now: () => FIXED, monotonic: () => performance.now() }, tickMs: 600_000 });
+    await worker.start();
+    assert.equal(await worker.bulkThreadStarted(), true);
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  test('a reading for another gateway\'s site inside a big batch is refused on the thread, counted on the main metrics, never stored or evaluated', async () => {
+    const gw = await FakeGateway.connect(h.broker.url, 'gwW');
+    try {
+      const before = worker.bulkThread!.groupsDone;
+      const events = bigBatch('site-gwW', 1, 300, () => 4);
+      events[149] = reading('site-gwV/GT-1/lel', 150, 80, { sourceTime: events[149]!.sourceTime });
+      // The gateway's status announces what it journaled: a refused event counts for the ack up to there.
+      const status = { v: 1, gatewayId: 'gwW', state: 'online', bdSeq: 0, time: Date.now(), nextSeq: { alarm: 1, telemetry: 301 } };
+      await gw.publish('status', status);
+      await gw.publish('telemetry', { v: 1, gatewayId: 'gwW', stream: 'telemetry', events });
+      await waitFor(() => gw.ackSeq('telemetry') === 300, 10_000, 'ack 300 (a refused event still counts)');
+      assert.ok(worker.bulkThread!.groupsDone > before, 'through the thread');
+      assert.ok((await h.rejected('wrong_tenant')) >= 1, 'the thread\'s reject counted on the main thread\'s metrics');
+      assert.equal(await count(h.t.db, "SELECT COUNT(*) AS n FROM telemetry_raw WHERE point = 'site-gwV/GT-1/lel'"), 0);
+      assert.equal(await count(h.t.db, "SELECT COUNT(*) AS n FROM telemetry_raw WHERE gateway_id = 'gwW'"), 299);
+      assert.equal(h.sink.raises.filter((r) => r.siteId === 'site-gwV').length, 0, 'no alarm on the other tenant\'s site');
+    } finally {
+      await gw.close();
+    }
+  });
+
+  test('a crossing inside a big batch is dispatched at once although the worker\'s clock is years behind', async () => {
+    const gw = await FakeGateway.connect(h.broker.url, 'gwV');
+    try {
+      const key = 'limit:site-gwV/GT-40/lel:GAS_1';
+      await gw.publish('telemetry', { v: 1, gatewayId: 'gwV', stream: 'telemetry', events: bigBatch('site-gwV', 1, 300, (seq) => (seq === 40 ? 90 : 4)) });
+      await waitFor(() => gw.ackSeq('telemetry') === 300, 10_000, 'ack 300');
+      // No timer pass runs: only the dispatch after the thread's commit can deliver it, and only if the
+      // outbox rows the thread wrote are due by the main thread's clock.
+      await waitFor(() => h.sink.raises.some((r) => r.conditionKey === key), 3000, 'raised');
     } finally {
       await gw.close();
     }
