@@ -69,6 +69,8 @@ for step in $steps; do
       # 60 s runs: 300 probes of each kind, so a p99 is not one sample
       run latency-15000-thread-60s node --import tsx cloud/bench/ingest.bench.ts --latency-only --background 15000 --seconds 60 --bulk-thread
       run latency-15000-60s node --import tsx cloud/bench/ingest.bench.ts --latency-only --background 15000 --seconds 60
+      # the bulk thread's PostgreSQL backends at their default priority (the service renices them by 10)
+      run latency-15000-thread-60s-backend0 node --import tsx cloud/bench/ingest.bench.ts --latency-only --background 15000 --seconds 60 --bulk-thread --bulk-backend-nice 0
       ;;
     aws) run aws-v2 node --import tsx gateway/bench/uplink-aws-v2.bench.ts 15 600000 2 ;;
     opcua) run opcua node --import tsx gateway/bench/field-opcua-items.bench.ts 20 10000 ;;

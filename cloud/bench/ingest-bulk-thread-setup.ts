@@ -3,7 +3,8 @@
  * (same application_name, so its backends' CPU is counted), the bench's gateways and the tank-farm rules.
  */
 import { type Logger } from '@safeloop/contract';
-import { PgDb } from '../src/db/index.ts';
+import { niceBackends, PgDb } from '../src/db/index.ts';
+import { reportBackendNice } from '../src/ingest-thread-setup.ts';
 import type { BulkThreadSetup } from '../src/ingest/index.ts';
 import { loadRuleFile, RulesEngine } from '../src/rules/index.ts';
 import { MemoryDirectory } from '../test/ingest/helpers.ts';
@@ -13,8 +14,9 @@ const PG_URL = process.env.SAFELOOP_TEST_PG ?? 'postgres://postgres@127.0.0.1:54
 const TEMPLATE = new URL('../rules/templates/hazchem-tank-farm.yaml', import.meta.url).pathname;
 
 export const setupBulkThread: BulkThreadSetup = (data: unknown, logger: Logger) => {
-  const { schema } = data as { schema: string };
-  const db = new PgDb({ connectionString: `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}application_name=${schema}`, schema, max: 8 });
+  const { schema, backendNice } = data as { schema: string; backendNice?: number };
+  const prepare = niceBackends(backendNice ?? 0, reportBackendNice(logger));
+  const db = new PgDb({ connectionString: `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}application_name=${schema}`, schema, max: 8, ...(prepare ? { prepare } : {}) });
   const directory = new MemoryDirectory();
   for (let g = 0; g < GATEWAYS; g++) directory.add(`gw${g}`, [`site${g}`]);
   directory.add('probe', ['probe']);

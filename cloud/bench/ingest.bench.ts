@@ -17,7 +17,8 @@
  *    same database), the probe's in the bench's worker — what moving bulk work off the event loop that
  *    handles alarms can gain at most (the same PostgreSQL load, the same total CPU).
  *    --bulk-thread: the worker's big telemetry groups go to its bulk thread (IngestWorkerDeps.bulkThread),
- *    the deployable form of that split: one worker, one process.
+ *    the deployable form of that split: one worker, one process. --bulk-backend-nice N (default 10, as the
+ *    service): the thread's PostgreSQL backends are reniced by N steps (0: off).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -52,6 +53,8 @@ const GROUP = Math.max(1, Number(arg('group', '4')));
 /** The latency run's worker lanes (IngestWorkerDeps.concurrency: one kept for alarms, the rest for telemetry) and its bulk thread's nice step. */
 const LANES = Math.max(2, Number(arg('lanes', '4')));
 const BULK_NICE = Number(arg('bulk-nice', '10'));
+/** Nice steps for the bulk thread's PostgreSQL backends (the service's workers.ingestThreadBackendNice); 0: off. */
+const BULK_BACKEND_NICE = Number(arg('bulk-backend-nice', '10'));
 const PG_URL = process.env.SAFELOOP_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TEMPLATE = new URL('../rules/templates/hazchem-tank-farm.yaml', import.meta.url).pathname;
 const out = (s: string): void => void process.stdout.write(`${s}\n`);
@@ -212,7 +215,7 @@ async function latency(): Promise<void> {
   const worker = new IngestWorker({
     db, mqtt: { url: broker.url }, directory: dir, alarms: sink, rules, logger: silentLogger, concurrency: LANES, groupMessages: GROUP, reorderTimeoutMs: 10_000, onStage,
     ...(split ? { accept: (topic: string) => topic.includes('/probe/') } : {}),
-    ...(bulkThread ? { bulkThread: { setup: new URL('./ingest-bulk-thread-setup.ts', import.meta.url).href, data: { schema: schemaOf(db) }, nice: BULK_NICE } } : {}),
+    ...(bulkThread ? { bulkThread: { setup: new URL('./ingest-bulk-thread-setup.ts', import.meta.url).href, data: { schema: schemaOf(db), backendNice: BULK_BACKEND_NICE }, nice: BULK_NICE } } : {}),
   });
   await worker.start();
   if (bulkThread && !(await worker.bulkThreadStarted())) throw new Error('the bulk thread did not start');

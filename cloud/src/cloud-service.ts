@@ -162,7 +162,7 @@ export class CloudService {
           onGatewayStatus: (gatewayId, online, at) => registry.setGatewayStatus(gatewayId, online, at),
           liveWanted: () => liveHub.clientCount > 0,
           ...(config.store.kind === 'postgres' && config.workers.ingestThread
-            ? { bulkThread: { setup: new URL('./ingest-thread-setup.ts', import.meta.url).href, data: { store: { url: config.store.url, poolSize: config.store.poolSize, schema: config.store.schema, retentionDays: config.store.retentionDays }, rules: ruleFiles } satisfies ServiceBulkThreadData } }
+            ? { bulkThread: { setup: new URL('./ingest-thread-setup.ts', import.meta.url).href, data: { store: { url: config.store.url, poolSize: config.store.poolSize, schema: config.store.schema, retentionDays: config.store.retentionDays, backendNice: config.workers.ingestThreadBackendNice }, rules: ruleFiles } satisfies ServiceBulkThreadData } }
             : {}),
         })
       : undefined;

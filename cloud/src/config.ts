@@ -93,10 +93,15 @@ export const CloudConfigSchema = z.object({
        * so alarms and small batches never wait behind them on one event loop. Ignored with SQLite.
        */
       ingestThread: z.boolean().default(true),
+      /**
+       * Nice steps for the PostgreSQL backends of the bulk thread's pool, when the server runs on this machine
+       * and the service may renice them (same user, or CAP_SYS_NICE); skipped with a warning otherwise. 0: off.
+       */
+      ingestThreadBackendNice: z.number().int().min(0).max(19).default(10),
       escalation: z.boolean().default(true),
       escalationTickSec: z.number().min(0.1).max(600).default(5),
     })
-    .default({ ingest: true, ingestThread: true, escalation: true, escalationTickSec: 5 }),
+    .default({ ingest: true, ingestThread: true, ingestThreadBackendNice: 10, escalation: true, escalationTickSec: 5 }),
   /** Gateway provisioning: the broker address handed to claimed gateways, the mTLS renewal endpoint. */
   provisioning: z
     .object({

@@ -50,7 +50,12 @@ export class PgDb implements SqlDb {
   readonly dialect = 'postgres' as const;
   readonly pool: pg.Pool;
 
-  constructor(opts: { connectionString: string; schema?: string; max?: number }) {
+  /** Run once on each new connection before its first use (e.g. renice its backend); failures are the callee's. */
+  private readonly prepare: ((client: pg.PoolClient) => Promise<void>) | undefined;
+  private readonly prepared = new WeakSet<pg.PoolClient>();
+
+  constructor(opts: { connectionString: string; schema?: string; max?: number; prepare?: (client: pg.PoolClient) => Promise<void> }) {
+    this.prepare = opts.prepare;
     const schema = opts.schema;
     if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name: ${schema}`);
     this.pool = new pg.Pool({
@@ -62,17 +67,39 @@ export class PgDb implements SqlDb {
   }
 
   query<T extends object>(sql: string, params: readonly SqlParam[] = []): Promise<T[]> {
-    return rows<T>(this.pool, sql, params);
+    return this.prepare ? this.withClient((c) => rows<T>(c, sql, params)) : rows<T>(this.pool, sql, params);
   }
   exec(sql: string, params: readonly SqlParam[] = []): Promise<number> {
-    return count(this.pool, sql, params);
+    return this.prepare ? this.withClient((c) => count(c, sql, params)) : count(this.pool, sql, params);
   }
   async execScript(sql: string): Promise<void> {
-    await this.pool.query(sql);
+    await (this.prepare ? this.withClient((c) => c.query(sql)) : this.pool.query(sql));
+  }
+
+  private async connect(): Promise<pg.PoolClient> {
+    const client = await this.pool.connect();
+    if (this.prepare && !this.prepared.has(client)) {
+      this.prepared.add(client);
+      try {
+        await this.prepare(client);
+      } catch {
+        // the connection is used as it is
+      }
+    }
+    return client;
+  }
+
+  private async withClient<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.connect();
+    try {
+      return await fn(client);
+    } finally {
+      client.release();
+    }
   }
 
   async transaction<T>(fn: (tx: SqlDb) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.connect();
     try {
       await client.query('BEGIN');
       const result = await fn(new PgTransaction(client));
