@@ -13,6 +13,9 @@ import { backoffDelay, errorMessage, systemClock } from '@safeloop/contract';
 import type { AlarmClearInput, AlarmConditionInput, AlarmSink } from '../alarms/alarm-sink.ts';
 import { migrate, type Migration, type SqlDb } from '../db/index.ts';
 
+/** Decisions per INSERT statement (3 parameters each, well inside both databases' limits). */
+const ENQUEUE_CHUNK = 200;
+
 export type OutboxOp = { op: 'raise'; input: AlarmConditionInput } | { op: 'clear'; input: AlarmClearInput };
 
 const MIGRATIONS: readonly Migration[] = [
@@ -67,13 +70,17 @@ export class AlarmOutbox {
   /** Inside the caller's transaction. */
   async enqueue(tx: SqlDb, ops: readonly OutboxOp[]): Promise<number> {
     const now = this.clock.now();
-    for (const o of ops) {
-      await tx.exec('INSERT INTO alarm_outbox (condition_key, op, body, created_at, next_at) VALUES ($1, $2, $3, $4, $4)', [
-        o.input.conditionKey,
-        o.op,
-        JSON.stringify(o.input),
-        now,
-      ]);
+    // One statement per chunk, not per decision: on the alarm path each round trip is a wait for the server.
+    for (let i = 0; i < ops.length; i += ENQUEUE_CHUNK) {
+      const chunk = ops.slice(i, i + ENQUEUE_CHUNK);
+      const params: (string | number)[] = [now];
+      const rows = chunk.map((o) => {
+        params.push(o.input.conditionKey, o.op, JSON.stringify(o.input));
+        const n = params.length;
+        return `($${n - 2}, $${n - 1}, $${n}, $1, $1)`;
+      });
+      // Rows get their ids in the order given, and dispatch runs in id order: decisions stay in order.
+      await tx.exec(`INSERT INTO alarm_outbox (condition_key, op, body, created_at, next_at) VALUES ${rows.join(', ')}`, params);
     }
     return ops.length;
   }
