@@ -15,3 +15,4 @@ export * from './modbus-wire.ts';
 export * from './time-sanity.ts';
 export * from './batch-ids.ts';
 export * from './uplink-v2.ts';
+export * from './tcp-no-delay.ts';

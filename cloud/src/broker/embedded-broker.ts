@@ -112,6 +112,8 @@ export async function startEmbeddedBroker(opts: { host?: string; port: number; l
         }
       : {};
   const handle = (socket: Socket): void => {
+    // No Nagle: an alarm forwarded right behind a big telemetry batch must not wait for a delayed ACK.
+    socket.setNoDelay(true);
     broker.handle(socket);
   };
   const server: Server | TlsServer = tlsOpts ? createTlsServer(secureOptions(), handle) : createServer(handle);

@@ -6,7 +6,7 @@
  * everything lives in the database, so any worker may die at any moment.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { PAYLOAD_V2, errorMessage, isDeflated, parseTopic, systemClock, topics, type AckMessage, type Clock, type CloudStatusMessage, type Logger, type TelemetryEvent } from '@safeloop/contract';
+import { PAYLOAD_V2, errorMessage, isDeflated, mqttNoDelay, parseTopic, systemClock, topics, type AckMessage, type Clock, type CloudStatusMessage, type Logger, type TelemetryEvent } from '@safeloop/contract';
 import type { AlarmSink } from '../alarms/alarm-sink.ts';
 import { migrate, type SqlDb } from '../db/index.ts';
 import { AlarmOutbox } from '../store/alarm-outbox.ts';
@@ -151,8 +151,11 @@ export class IngestWorker {
       ...(tls ? { ca: tls.ca, cert: tls.cert, key: tls.key } : {}),
     });
     this.client = client;
+    // The broker → worker hop: Nagle held an alarm behind the tail of a bulk batch until a delayed ACK.
+    mqttNoDelay(client);
     const filter = this.deps.shareGroup ? topics.sharedAllUp(this.deps.shareGroup) : topics.allUp();
     client.on('connect', (connack) => {
+      mqttNoDelay(client); // a reconnect builds a new socket
       // Subscribe on every connect (a lost session has no subscription), then announce: gateways re-publish
       // what they have not had acknowledged at once, not after their ack timeout.
       client.subscribe(filter, { qos: 1 }, (err) => {

@@ -89,7 +89,7 @@ export async function startMosquitto(): Promise<{ url: string; port: number; sto
   const dir = mkdtempSync(join(tmpdir(), 'safeloop-mosq-'));
   const port = await freePort();
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nlog_dest none\n`);
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nlog_dest none\n${process.env.MOSQ_NAGLE ? "" : "set_tcp_nodelay true\n"}`);
   const proc: ChildProcess = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
   const deadline = Date.now() + 5000;
   for (;;) {

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { SafeLoopError, errorMessage } from '@safeloop/contract';
+import { SafeLoopError, errorMessage, mqttNoDelay } from '@safeloop/contract';
 import type { MqttUplinkConfig } from './config.ts';
 import type { ConnectParams, TransportConnection, UplinkTransport } from './transport.ts';
 
@@ -43,6 +43,8 @@ export class MqttTransport implements UplinkTransport {
       ...(this.config.servername ? { servername: this.config.servername } : {}),
     };
     const client = mqtt.connect(this.config.url, options);
+    // An alarm written right behind a telemetry batch must not wait for the broker's delayed ACK.
+    mqttNoDelay(client);
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (reason: string, err?: unknown) => {

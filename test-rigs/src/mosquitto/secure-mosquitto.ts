@@ -83,6 +83,7 @@ export async function startSecureMosquitto(opts: SecureMosquittoOptions): Promis
     [
       'per_listener_settings true',
       'persistence false',
+      'set_tcp_nodelay true',
       'log_dest stderr',
       'log_type error',
       `listener ${port} 127.0.0.1`,

@@ -72,7 +72,7 @@ export async function startTestMosquitto(opts: { certs?: TestCerts } = {}): Prom
   chmodSync(dir, 0o755);
   const port = await freePort();
   const tlsPort = opts.certs ? await freePort() : undefined;
-  const lines = ['per_listener_settings true', 'persistence false', 'log_dest none', 'max_queued_messages 100000', 'max_inflight_messages 0'];
+  const lines = ['per_listener_settings true', 'persistence false', 'set_tcp_nodelay true', 'log_dest none', 'max_queued_messages 100000', 'max_inflight_messages 0'];
   lines.push(`listener ${port} 127.0.0.1`, 'allow_anonymous true');
   if (opts.certs && tlsPort !== undefined) {
     writeFileSync(join(dir, 'acl'), 'pattern readwrite safeloop/v1/%u/#\npattern read safeloop/v1/$cloud/status\n');
