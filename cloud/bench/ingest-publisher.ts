@@ -8,6 +8,7 @@
  * ({"published": n, "cpuSeconds": s}); it starts publishing on the first line of its stdin.
  */
 import mqtt from 'mqtt';
+import { mqttNoDelay } from '@safeloop/contract';
 import { BATCH, GATEWAYS, makeBatches } from './ingest-load.ts';
 
 const [url, rateArg, secondsArg] = process.argv.slice(2);
@@ -18,6 +19,7 @@ const batches = makeBatches(Math.ceil((batchesPerSecond * (seconds + 2)) / GATEW
 const clients = await Promise.all(
   Array.from({ length: GATEWAYS }, (_, g) => mqtt.connectAsync(url, { protocolVersion: 5, clientId: `bench-pub-gw${g}-${process.pid}`, reconnectPeriod: 0 })),
 );
+for (const c of clients) mqttNoDelay(c); // as the gateway's uplink does
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
 const cpu0 = process.cpuUsage();

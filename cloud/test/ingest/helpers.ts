@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { monotonicFactory } from 'ulid';
-import { topics, type AckMessage, type CommandMessage, type TelemetryEvent } from '@safeloop/contract';
+import { mqttNoDelay, topics, type AckMessage, type CommandMessage, type TelemetryEvent } from '@safeloop/contract';
 import type { AlarmClearInput, AlarmConditionInput, AlarmSink } from '../../src/alarms/alarm-sink.ts';
 import { createPgSchema, dropPgSchema, PgDb, SqliteDb, type SqlDb } from '../../src/db/index.ts';
 import type { GatewayDirectory, GatewayInfo } from '../../src/ingest/directory.ts';
@@ -147,6 +147,7 @@ export class FakeGateway {
         ? { will: { topic: topics.up(id, 'status'), payload: Buffer.from(JSON.stringify({ v: 1, gatewayId: id, state: 'offline', bdSeq: will.bdSeq, time: Date.now() })), qos: 1, retain: false } }
         : {}),
     });
+    mqttNoDelay(client); // as the gateway's uplink does
     const gw = new FakeGateway(id, client);
     client.on('message', (topic, payload) => {
       const body = JSON.parse(payload.toString()) as AckMessage | CommandMessage;
