@@ -134,9 +134,10 @@ void describe('deflated columns (schema 5)', () => {
 
   void it('a damaged stored row is an error naming the row, never readings with wrong values; alarms are still read', () => {
     const path = join(dir, 'damaged.db');
-    const j = Journal.open({ config: JournalConfigSchema.parse({ path, housekeepingIntervalSec: 3600 }), logger: silentLogger });
-    j.appendTelemetry(Array.from({ length: 200 }, (_, i) => reading(i, { value: i / 10 })));
-    j.appendAlarmEvents([alarm(1)]);
+    const w = Journal.open({ config: JournalConfigSchema.parse({ path, housekeepingIntervalSec: 3600 }), logger: silentLogger });
+    w.appendTelemetry(Array.from({ length: 200 }, (_, i) => reading(i, { value: i / 10 })));
+    w.appendAlarmEvents([alarm(1)]);
+    w.close(); // (the journal that wrote the row would serve it from memory: recent-rows.ts)
     const db = new Database(path);
     const stored = db.prepare<[], { columns: Buffer }>('SELECT columns FROM telemetry_batches').get()!.columns;
     // one bit flipped in the middle of the deflated data (a storage fault SQLite does not see)
@@ -144,6 +145,7 @@ void describe('deflated columns (schema 5)', () => {
     flipped[Math.floor(flipped.length / 2)]! ^= 0x10;
     db.prepare('UPDATE telemetry_batches SET columns = ?').run(flipped);
     db.close();
+    const j = Journal.open({ config: JournalConfigSchema.parse({ path, housekeepingIntervalSec: 3600 }), logger: silentLogger });
     assert.throws(() => j.peekTelemetrySlices(100), /incorrect|invalid|check|corrupt/i);
     assert.throws(() => j.peek('telemetry', 100), /incorrect|invalid|check|corrupt/i);
     assert.equal(j.peek('alarm', 10).length, 1, 'the alarm stream does not depend on telemetry rows');

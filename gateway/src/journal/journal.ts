@@ -97,6 +97,12 @@ export class Journal {
   private writeFailure: { code: string; message: string } | undefined;
   private closed = false;
   private readonly acks = new PendingAcks();
+  /**
+   * stream_state rows as last read outside a transaction. The uplink asks where a stream stands several
+   * times per journal write (each a statement, and a read transaction on the WAL); only this connection's
+   * transactions change the rows, and each one drops what is kept here, before and after.
+   */
+  private states: Partial<Record<Stream, StreamRow>> = {};
   private ackTimer: NodeJS.Timeout | undefined;
 
   static open(deps: JournalDeps): Journal {
@@ -143,18 +149,24 @@ export class Journal {
       break;
     }
     if (valid.length === 0) return;
-    this.write('journal telemetry', () => {
-      const st = this.streamState('telemetry');
-      let seq = st.next_seq;
-      const now = this.clock.now();
-      for (const g of groupByTime(valid)) {
-        const count = g.to - g.from;
-        this.telemetry.insert(seq, count, this.batchIds.take(now, count), g.gatewayTime, columnsText(valid, g.from, g.to));
-        seq += count;
-      }
-      this.stmt.setNext.run(seq, 'telemetry');
-      this.enforceWithin();
-    });
+    try {
+      this.write('journal telemetry', () => {
+        const st = this.streamState('telemetry');
+        let seq = st.next_seq;
+        const now = this.clock.now();
+        for (const g of groupByTime(valid)) {
+          const count = g.to - g.from;
+          this.telemetry.insert(seq, count, this.batchIds.take(now, count), g.gatewayTime, columnsText(valid, g.from, g.to));
+          seq += count;
+        }
+        this.stmt.setNext.run(seq, 'telemetry');
+        this.enforceWithin();
+      });
+    } catch (err) {
+      this.telemetry.abandon();
+      throw err;
+    }
+    this.telemetry.committed();
   }
 
   /** A reading the fast check refused, as the schema reads it; refused ones are logged and counted. */
@@ -186,6 +198,7 @@ export class Journal {
     const st = this.streamState(stream);
     const after = opts.afterSeq ?? Math.max(st.acked_seq, stream === 'telemetry' ? st.discarded_through : 0);
     const through = opts.throughSeq ?? Number.MAX_SAFE_INTEGER;
+    if (after >= st.next_seq - 1) return []; // nothing written after it (the uplink asks after every write)
     if (stream === 'telemetry') return this.telemetry.peek(after, through, Math.max(1, Math.floor(limit)), opts.maxBytes);
     const out: JournalEntry[] = [];
     let bytes = 0;
@@ -202,6 +215,7 @@ export class Journal {
     this.assertOpen();
     const st = this.streamState('telemetry');
     const after = opts.afterSeq ?? Math.max(st.acked_seq, st.discarded_through);
+    if (after >= st.next_seq - 1) return [];
     return this.telemetry.peekSlices(after, opts.throughSeq ?? Number.MAX_SAFE_INTEGER, Math.max(1, Math.floor(limit)), opts.maxBytes);
   }
 
@@ -421,7 +435,12 @@ export class Journal {
    * the disk budget's in-memory record of what it trimmed (disk-budget.ts, `transactional`).
    */
   private transaction(work: () => void): void {
-    this.budget.transactional(() => this.runInTx.immediate(work));
+    this.states = {};
+    try {
+      this.budget.transactional(() => this.runInTx.immediate(work));
+    } finally {
+      this.states = {};
+    }
   }
 
   private noteFailure(err: SafeLoopError): SafeLoopError {
@@ -439,8 +458,10 @@ export class Journal {
 
   /** The stream's row, with an accepted ack not yet written counted as written. */
   private streamState(stream: Stream): StreamRow {
-    const row = this.stmt.state.get(stream);
+    const inTx = this.db.inTransaction;
+    const row = (inTx ? undefined : this.states[stream]) ?? this.stmt.state.get(stream);
     if (!row) throw new SafeLoopError('GW_ERR_JOURNAL_CORRUPT', `journal: stream_state row for ${stream} is missing`);
+    if (!inTx) this.states[stream] = row;
     const pending = this.acks.get(stream);
     return pending > row.acked_seq ? { ...row, acked_seq: pending } : row;
   }

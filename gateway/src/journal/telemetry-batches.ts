@@ -26,6 +26,7 @@ import type { JournalEntry } from './entry.ts';
 import { batchEventId } from '@safeloop/contract';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { columnBodies, columnsOfBodies, sliceColumns } from './columns.ts';
+import { RecentRows } from './recent-rows.ts';
 
 /** zlib level of the stored columns: 1 (fastest) already deflates a row ≈ 8×, and costs least CPU per row. */
 const COLUMNS_DEFLATE_LEVEL = 1;
@@ -120,6 +121,10 @@ export class TelemetryBatches {
   private readonly rangeStats: Statement<[number, number, number], { first: number | null; last: number | null; t0: number | null; t1: number | null }>;
   private readonly delRange: Statement<[number, number, number]>;
   private lastExpanded: { firstSeq: number; lastSeq: number; bodies: string[] } | undefined;
+  /** The newest rows, as written (recent-rows.ts): what the uplink reads next, without SQLite or inflate. */
+  private readonly recent = new RecentRows();
+  /** Rows inserted in the open transaction (in memory only once it commits). */
+  private staged: BatchRow[] = [];
 
   constructor(private readonly db: Db) {
     this.ins = db.prepare("INSERT INTO telemetry_batches (first_seq, last_seq, first_id, gateway_time, bodies, columns) VALUES (?, ?, ?, ?, '', ?)");
@@ -149,16 +154,38 @@ export class TelemetryBatches {
     return bodies;
   }
 
-  /** One row of `count` readings in columnar form (columns.ts). */
+  /**
+   * One row of `count` readings in columnar form (columns.ts), inside the caller's transaction. The row
+   * is kept as written until the caller says the transaction committed (`committed`) or not (`abandon`).
+   */
   insert(firstSeq: number, count: number, firstId: string, gatewayTime: number, columns: string): void {
     this.ins.run(firstSeq, firstSeq + count - 1, firstId, gatewayTime, deflateSync(columns, { level: COLUMNS_DEFLATE_LEVEL }));
+    // a retried transaction inserts the same seqs again: keep only the rows of the latest attempt
+    if (this.staged.at(-1)?.last_seq !== firstSeq - 1) this.staged = [];
+    this.staged.push({ first_seq: firstSeq, last_seq: firstSeq + count - 1, first_id: firstId, gateway_time: gatewayTime, bodies: '', columns });
+  }
+
+  /** The rows inserted since the last call committed: the next peek takes them from memory. */
+  committed(): void {
+    this.recent.remember(this.staged);
+    this.staged = [];
+  }
+
+  /** The rows inserted since the last call were rolled back. */
+  abandon(): void {
+    this.staged = [];
+  }
+
+  /** The peek query's rows: the newest ones from memory when they cover `after + 1`. */
+  private rowsAfter(after: number, through: number, limit: number): Iterable<BatchRow> {
+    return this.recent.from(after + 1, through, limit) ?? this.peekStmt.iterate(after + 1, through, limit);
   }
 
   /** Entries with after < seq ≤ through, at most `limit`, stopping before maxBytes (at least one). */
   peek(after: number, through: number, limit: number, maxBytes?: number): JournalEntry[] {
     const out: JournalEntry[] = [];
     let bytes = 0;
-    for (const row of this.peekStmt.iterate(after + 1, through, limit)) {
+    for (const row of this.rowsAfter(after, through, limit)) {
       if (row.last_seq <= after) continue;
       const upTo = Math.min(through, Math.max(row.first_seq, after + 1) + (limit - out.length) - 1);
       for (const e of expandBatch(row, after, upTo, this.bodiesOf(row))) {
@@ -178,7 +205,7 @@ export class TelemetryBatches {
     const out: TelemetrySlice[] = [];
     let count = 0;
     let bytes = 0;
-    for (const row of this.peekStmt.iterate(after + 1, through, limit)) {
+    for (const row of this.rowsAfter(after, through, limit)) {
       if (row.last_seq <= after || count >= limit) continue;
       const n = row.last_seq - row.first_seq + 1;
       const columns = rowColumns(row) ?? columnsOfBodies(row.bodies.split('\n'));
@@ -203,6 +230,8 @@ export class TelemetryBatches {
 
   /** Delete the batches wholly at or below seq. */
   deleteThrough(seq: number): void {
+    this.recent.dropThrough(seq);
+    this.staged = this.staged.filter((r) => r.last_seq > seq);
     this.delThrough.run(seq);
   }
 
@@ -211,6 +240,8 @@ export class TelemetryBatches {
    * split). Returns the seq range and gateway times discarded, or undefined when nothing was there.
    */
   discard(after: number, through: number): { count: number; throughSeq: number; t0: number; t1: number } | undefined {
+    this.recent.clear();
+    this.staged = [];
     const r = this.rangeStats.get(after + 1, through, after);
     if (!r || r.first === null || r.last === null) return undefined;
     this.delRange.run(after + 1, through, after);
