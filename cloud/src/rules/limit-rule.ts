@@ -118,6 +118,13 @@ function stateJson(data: Stored): string {
   return json + faults;
 }
 
+/**
+ * stateJson of a state as its last apply left it, so the next reading of the same point in the batch does
+ * not serialise it again: nothing else changes a loaded state between two applies (a timer pass or a redo
+ * works on states loaded anew), and a prune that removed a condition drops it.
+ */
+const unchangedJson = new WeakMap<Stored, string>();
+
 /** One config object per rule (the rule set is immutable once loaded): not one per reading. */
 const configs = new WeakMap<LimitRule, PointAlarmConfig>();
 function configOf(rule: LimitRule): PointAlarmConfig {
@@ -139,16 +146,24 @@ export const limitHandler: KindHandler<LimitRule> = {
   apply(rule, st, r) {
     const data = st.data as Stored;
     const cfg = configOf(rule);
-    if (data.eval) pruneConditions(cfg, data.eval);
+    let before = unchangedJson.get(data);
+    if (data.eval) {
+      const kept = Object.keys(data.eval.conditions).length;
+      pruneConditions(cfg, data.eval);
+      if (Object.keys(data.eval.conditions).length !== kept) before = undefined;
+    }
     const storedLastTime = data.eval?.lastTime ?? 0;
-    const before = stateJson(data);
+    before ??= stateJson(data);
     // The event itself is the reading (its id and seq are extra fields the evaluator never looks at).
     const events = evaluateReading(r, cfg, accessOf(data, pointOf(st)));
     // Steady state (normal good value, nothing pending) writes nothing: the hot path stays read-only.
     // The evaluator's lastTime moves with every reading, so it alone is written at most once a minute;
     // a late reading between two writes is evaluated again, which at worst raises for a real exceedance.
     const lastTimeDue = (data.eval?.lastTime ?? 0) - storedLastTime >= LAST_TIME_WRITE_MS;
-    if (events.length > 0 || lastTimeDue || stateJson(data) !== before) {
+    const after = events.length > 0 || lastTimeDue ? undefined : stateJson(data);
+    if (after !== undefined) unchangedJson.set(data, after);
+    else unchangedJson.delete(data);
+    if (after !== before) {
       data.last = reading(r);
       st.lastTime = Math.max(st.lastTime, r.sourceTime);
       st.active = data.eval !== undefined && Object.values(data.eval.conditions).some((c) => c.phase === 'active' || c.phase === 'pending_off');

@@ -6,6 +6,7 @@
  * with FOR UPDATE SKIP LOCKED. Restarts and other workers see the same state.
  */
 import type { SqlDb } from '../db/index.ts';
+import { numArray, textArray } from '../store/pg-arrays.ts';
 
 export interface RuleState {
   key: string;
@@ -71,8 +72,8 @@ export async function loadStates(tx: SqlDb, keys: readonly string[], lock = true
   const sorted = [...new Set(keys)].sort();
   if (tx.dialect === 'postgres') {
     const rows = await tx.query<StateRow>(
-      `SELECT * FROM rule_state WHERE state_key IN (SELECT value FROM json_array_elements_text($1::json))${lock ? ' ORDER BY state_key FOR UPDATE' : ''}`,
-      [JSON.stringify(sorted)],
+      `SELECT * FROM rule_state WHERE state_key = ANY($1::text[])${lock ? ' ORDER BY state_key FOR UPDATE' : ''}`,
+      [textArray(sorted)],
     );
     for (const r of rows) out.set(r.state_key, fromStateRow(r));
     return out;
@@ -93,8 +94,8 @@ ON CONFLICT (state_key) DO UPDATE SET active = excluded.active, pending_since = 
 
 // PostgreSQL: every changed row of a batch in one statement, in key order.
 const UPSERT_MANY = `INSERT INTO rule_state (state_key, rule_id, site_id, active, pending_since, clearing_since, due_at, last_time, data, updated_at)
-SELECT u.k, u.r, u.s, u.a, u.ps, u.cs, u.d, u.lt, u.data, $2
-FROM json_to_recordset($1::json) AS u(k text, r text, s text, a int, ps bigint, cs bigint, d bigint, lt bigint, data text) ORDER BY u.k
+SELECT u.k, u.r, u.s, u.a, u.ps, u.cs, u.d, u.lt, u.data, $1
+FROM unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int8[], $7::int8[], $8::int8[], $9::int8[], $10::text[]) AS u(k, r, s, a, ps, cs, d, lt, data) ORDER BY u.k
 ON CONFLICT (state_key) DO UPDATE SET active = excluded.active, pending_since = excluded.pending_since,
   clearing_since = excluded.clearing_since, due_at = excluded.due_at, last_time = excluded.last_time, data = excluded.data,
   updated_at = excluded.updated_at`;
@@ -103,10 +104,11 @@ export async function saveStates(tx: SqlDb, states: Iterable<RuleState>, now: nu
   const dirty = [...states].filter((s) => s.dirty);
   if (dirty.length === 0) return;
   if (tx.dialect === 'postgres') {
-    const rows = dirty.map((s) => ({
-      k: s.key, r: s.ruleId, s: s.siteId, a: s.active ? 1 : 0, ps: s.pendingSince, cs: s.clearingSince, d: s.dueAt, lt: s.lastTime, data: JSON.stringify(s.data),
-    }));
-    await tx.exec(UPSERT_MANY, [JSON.stringify(rows), now]);
+    await tx.exec(UPSERT_MANY, [
+      now, textArray(dirty.map((s) => s.key)), textArray(dirty.map((s) => s.ruleId)), textArray(dirty.map((s) => s.siteId)),
+      numArray(dirty.map((s) => (s.active ? 1 : 0))), numArray(dirty.map((s) => s.pendingSince)), numArray(dirty.map((s) => s.clearingSince)),
+      numArray(dirty.map((s) => s.dueAt)), numArray(dirty.map((s) => s.lastTime)), textArray(dirty.map((s) => JSON.stringify(s.data))),
+    ]);
   } else {
     for (const s of dirty) {
       await tx.exec(UPSERT, [s.key, s.ruleId, s.siteId, s.active ? 1 : 0, s.pendingSince, s.clearingSince, s.dueAt, s.lastTime, JSON.stringify(s.data), now]);

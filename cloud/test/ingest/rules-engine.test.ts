@@ -145,6 +145,19 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(summary(await timers(T0 + 35 * S + 1)), [`clear ${limitConditionKey(p, 'HH')}`]);
     });
 
+    test('a change by a later reading of a point in one batch is stored, after earlier readings that changed nothing', async () => {
+      const p = 's1/TK-9/level';
+      assert.deepEqual(await feed([at(p, 10, T0)]), []);
+      // Two steady readings (the state as loaded, unchanged), then one that starts the on-delay.
+      assert.deepEqual(await feed([at(p, 10, T0 + 1 * S), at(p, 11, T0 + 2 * S), at(p, 19, T0 + 3 * S)]), []);
+      const restarted = new RulesEngine({ logger: silentLogger, sites, staleScanMs: 0 }, RULES as never);
+      assert.deepEqual(await timers(T0 + 12 * S, restarted), [], 'not yet due');
+      assert.deepEqual(summary(await timers(T0 + 13 * S + 1, restarted)), [`raise ${limitConditionKey(p, 'HH')}`], 'the pending raise was stored');
+      // And back: steady high readings, then one inside the limit that starts the off-delay.
+      assert.deepEqual(await feed([at(p, 19, T0 + 20 * S), at(p, 19, T0 + 21 * S), at(p, 10, T0 + 22 * S)]), []);
+      assert.deepEqual(summary(await timers(T0 + 27 * S + 1, restarted)), [`clear ${limitConditionKey(p, 'HH')}`], 'the pending clear was stored');
+    });
+
     test('an off-delay timer does not clear when the point went stale (gateway offline) meanwhile', async () => {
       const p = 's1/TK-3/level';
       await feed([at(p, 19, T0)]);
