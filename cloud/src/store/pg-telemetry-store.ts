@@ -85,17 +85,22 @@ function partitionName(day: number): string {
   return `telemetry_raw_d${new Date(day).toISOString().slice(0, 10).replaceAll('-', '')}`;
 }
 
+
+/** Batches smaller than this go in with INSERT … ON CONFLICT even when their seqs are new. */
+export const COPY_MIN_EVENTS = 16;
 export class PgTelemetryStore implements TelemetryStore {
   private readonly retentionDays: number;
   /** Days whose partition this process created or saw; older than the retention edge is always re-checked. */
   private readonly knownDays = new Set<number>();
 
+  private readonly copyMinEvents: number;
   constructor(
     readonly db: SqlDb,
     opts: TelemetryStoreOptions & { now?: () => number } = {},
   ) {
     if (db.dialect !== 'postgres') throw new Error('PgTelemetryStore needs a PostgreSQL SqlDb');
     this.retentionDays = opts.retentionDays ?? 90;
+    this.copyMinEvents = Math.max(1, opts.copyMinEvents ?? COPY_MIN_EVENTS);
     this.now = opts.now ?? Date.now;
   }
   private readonly now: () => number;
@@ -126,7 +131,10 @@ export class PgTelemetryStore implements TelemetryStore {
 
   async insert(tx: SqlDb, gatewayId: string, events: readonly TelemetryEvent[], receivedAt: number, epoch = 0, hint: InsertHint = {}): Promise<TelemetryEvent[]> {
     if (events.length === 0) return [];
-    const fresh = hint.newSeqs === true && (await copyRaw(tx, gatewayId, events, receivedAt, epoch)) ? [...events] : await this.insertRaw(tx, gatewayId, events, receivedAt, epoch);
+    // COPY takes three round trips (savepoint, copy, release): for a few readings — a crossing reported by
+    // exception, the alarm path — the one-statement insert is sooner.
+    const copy = hint.newSeqs === true && events.length >= this.copyMinEvents;
+    const fresh = copy && (await copyRaw(tx, gatewayId, events, receivedAt, epoch)) ? [...events] : await this.insertRaw(tx, gatewayId, events, receivedAt, epoch);
     if (fresh.length === 0) return [];
     const { candidates, suspects } = selectLatest(fresh, receivedAt);
     const suspectOf = new Map(suspects.map((x) => [x.point, suspectJson(x.event)]));

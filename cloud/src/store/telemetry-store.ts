@@ -101,6 +101,8 @@ export interface InsertHint {
 export interface TelemetryStoreOptions {
   /** Raw readings are kept this many days (PostgreSQL drops whole day partitions). Default 90. */
   retentionDays?: number;
+  /** PostgreSQL: raw rows go in by COPY from batches of at least this many new readings (default 16). */
+  copyMinEvents?: number;
 }
 
 export const MINUTE_MS = 60_000;

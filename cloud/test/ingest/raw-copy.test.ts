@@ -20,7 +20,8 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     let store: TelemetryStore;
     before(async () => {
       t = await openDb(kind);
-      store = createTelemetryStore(t.db);
+      // Every batch by COPY, however small, so the duplicate fallback below is the COPY's.
+      store = createTelemetryStore(t.db, { copyMinEvents: 1 });
       await store.init();
     });
     after(async () => {
@@ -64,6 +65,34 @@ for (const kind of ['sqlite', 'postgres'] as const) {
     });
   });
 }
+
+describe('which way raw rows go in (PostgreSQL)', () => {
+  test('a batch below copyMinEvents is one INSERT; one at it is a COPY in a savepoint', async () => {
+    const t = await openDb('postgres');
+    try {
+      const store = createTelemetryStore(t.db, { copyMinEvents: 4 });
+      await store.init();
+      const statements: string[] = [];
+      const run = async (events: TelemetryEvent[]): Promise<void> => {
+        await store.prepare(events);
+        statements.length = 0;
+        await t.db.transaction((tx) => {
+          const seen = Object.create(tx) as typeof tx;
+          seen.execScript = (sql) => (statements.push(sql), tx.execScript(sql));
+          seen.copyFrom = (sql, data) => (statements.push('COPY'), tx.copyFrom!(sql, data));
+          return store.insert(seen, 'gw1', events, T0 + 5000, 0, { newSeqs: true });
+        });
+      };
+      await run([1, 2, 3].map((s) => reading('s9/d1/lel', s, s, { sourceTime: T0 + s })));
+      assert.deepEqual(statements, [], 'three readings: no savepoint, no COPY');
+      await run([4, 5, 6, 7].map((s) => reading('s9/d1/lel', s, s, { sourceTime: T0 + s })));
+      assert.deepEqual(statements, ['SAVEPOINT raw_copy', 'COPY', 'RELEASE SAVEPOINT raw_copy']);
+      assert.equal(await count(t.db, "SELECT COUNT(*) AS n FROM telemetry_raw WHERE point = 's9/d1/lel'"), 7);
+    } finally {
+      await t.close();
+    }
+  });
+});
 
 test('COPY text: null as \\N, backslash, tab, newline and carriage return escaped, one line per event', () => {
   const e = reading('s/d/p', 7, 'x\ty', { sourceTime: 1000, gatewayTime: 1001, detail: 'a\\b\nc\rd' });
