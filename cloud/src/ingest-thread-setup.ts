@@ -36,7 +36,7 @@ export function reportBackendNice(logger: Logger): (outcome: BackendNiceOutcome)
       if (!skipped) logger.warn({ reason: outcome.skipped }, 'bulk pool backends keep their CPU priority');
       skipped = true;
     } else if (!applied) {
-      logger.info({ pid: outcome.pid, nice: outcome.nice }, 'bulk pool backends reniced');
+      logger.info({ backendPid: outcome.pid, nice: outcome.nice }, 'bulk pool backends reniced');
       applied = true;
     }
   };
