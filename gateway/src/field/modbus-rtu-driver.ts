@@ -65,6 +65,12 @@ interface Waiter {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** The last part of an inter-frame wait that is waited precisely (blocking) instead of by a timer. */
+const PRECISE_TAIL_MS = 1.5;
+/** The very end of the wait is spun (setImmediate): a sleeping thread can take ~0.1–0.5 ms to wake in a VM. */
+const SPIN_MS = 0.25;
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
 export function createModbusRtuDriver(opts: RtuLineOptions & { logger: Logger }): ModbusDriver {
   const busId = `rtu:${opts.path}`;
   const log = opts.logger;
@@ -160,16 +166,19 @@ export function createModbusRtuDriver(opts: RtuLineOptions & { logger: Logger })
   }
 
   /**
-   * Wait until the line has been quiet for the required time. The last 3 ms are waited by yielding
-   * to the event loop (setImmediate) instead of a timer: a timer has 1 ms granularity and fires up to
-   * a millisecond or more late, which cost 1.5–2 ms per transaction at 19200 baud (gap 2.0 ms) and a
-   * noticeable share of the line at 115200 baud, where the whole gap is 1.75 ms.
+   * Wait until the line has been quiet for the required time: a timer for all but the last
+   * `PRECISE_TAIL_MS` (timers have 1 ms granularity and fire late), then a futex wait (no CPU) for
+   * all but the last SPIN_MS, which are spun on setImmediate to hide the thread's wake-up latency.
+   * The futex wait holds the event loop for at most PRECISE_TAIL_MS before a write; the setImmediate
+   * spin it replaces held a core busy for up to 3 ms per transaction (2.7× modbus-serial's CPU per
+   * read) and, on a loaded machine, was descheduled and overshot.
    */
   async function waitForQuiet(): Promise<void> {
     for (;;) {
       const remaining = requiredQuietMs - (performance.now() - lastActivity);
       if (remaining <= 0) break;
-      if (remaining > 3) await sleep(remaining - 2.5);
+      if (remaining > PRECISE_TAIL_MS + 0.5) await sleep(remaining - PRECISE_TAIL_MS);
+      else if (remaining > SPIN_MS) Atomics.wait(sleepCell, 0, 0, remaining - SPIN_MS);
       else await new Promise<void>((resolve) => setImmediate(resolve));
     }
     requiredQuietMs = gapMs;

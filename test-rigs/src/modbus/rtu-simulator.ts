@@ -5,6 +5,7 @@
  * paced as on a real line: the request's transmission time, a 3.5-character gap, the reply's
  * transmission time — so a master's achieved rate can be compared with the line limit.
  */
+import { writeSync } from 'node:fs';
 import { SerialPort } from 'serialport';
 import { silentLogger, systemClock, type Clock, type Logger } from '@safeloop/contract';
 import { createScenarioClock, type ScenarioClock } from '../scenario/scenario-clock.ts';
@@ -83,7 +84,19 @@ export async function startModbusRtuSimulator(opts: ModbusRtuSimulatorOptions): 
   const send = (frame: Buffer): void => {
     if (state.stopped) return;
     stats.replies += 1;
-    port.write(frame, (err) => {
+    // Straight to the pty (non-blocking fd): serialport's write goes through the libuv thread pool,
+    // which added a thread hand-off (0.1–1 ms on a loaded machine) to every reply's arrival.
+    const fd = (port.port as { fd?: number | null } | undefined)?.fd;
+    let written = 0;
+    if (typeof fd === 'number') {
+      try {
+        written = writeSync(fd, frame);
+      } catch {
+        // EAGAIN and the like: let serialport queue it
+      }
+    }
+    if (written >= frame.length) return;
+    port.write(frame.subarray(written), (err) => {
       if (err) logger.warn({ err: err.message }, 'serial write failed');
     });
   };
@@ -196,8 +209,21 @@ export async function startModbusRtuSimulator(opts: ModbusRtuSimulatorOptions): 
     }
   };
 
+  // When the request arrived: serialport learns that the fd is readable (poller), then reads it on
+  // the libuv thread pool and only then emits 'data' — a thread hand-off later. The poller's event
+  // is the honest arrival time (the bytes were in the pty by then); it only counts if it came after
+  // the previous 'data' (a read that found bytes at once has no poller event of its own).
+  let readableAt = -Infinity;
+  let lastDataAt = -Infinity;
+  const poller = (port.port as { poller?: { on?: (e: string, f: (err: Error | null) => void) => void } } | undefined)?.poller;
+  poller?.on?.('readable', (err) => {
+    if (err === null) readableAt = performance.now();
+  });
+
   port.on('data', (chunk: Buffer) => {
-    const now = performance.now();
+    const seen = performance.now();
+    const now = readableAt > lastDataAt ? readableAt : seen;
+    lastDataAt = seen;
     rx = rx.length === 0 ? chunk : Buffer.concat([rx, chunk]);
     parse(now, false);
     if (rxTimer !== undefined) clearTimeout(rxTimer);

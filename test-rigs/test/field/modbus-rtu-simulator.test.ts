@@ -10,7 +10,10 @@ import {
   createPtyPair,
   crcMatches,
   lineLimitPerSec,
+  frameMs,
+  interFrameGapMs,
   startModbusRtuSimulator,
+  waitUntil,
   withCrc,
   type ModbusRtuSim,
   type PtyPair,
@@ -230,4 +233,44 @@ void describe('Modbus RTU line timing', () => {
       await pty.stop();
     }
   });
+
+  void test('waitUntil never returns early and, with its blocking tail, overshoots by well under the old timer+spin', async () => {
+    const late: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const target = performance.now() + 1 + (i % 5);
+      await waitUntil(target);
+      const now = performance.now();
+      assert.ok(now >= target, `returned ${(target - now).toFixed(3)} ms early`);
+      late.push(now - target);
+    }
+    late.sort((a, b) => a - b);
+    // Loose bound (loaded CI machines): a timer alone is ~1 ms late at the median.
+    assert.ok((late[15] ?? 0) < 0.8, `median overshoot ${(late[15] ?? 0).toFixed(3)} ms`);
+  });
+
+  for (const baud of [19200, 115200]) {
+    void test(`with lineTiming at ${baud} baud, no reply is seen before request + gap + reply could have crossed the line`, async () => {
+      const pty = await createPtyPair();
+      const sim = await startModbusRtuSimulator({ path: pty.b, baudRate: baud, lineTiming: true, devices: [{ unitId: 1, profileId: 'x', registerMode: 'address' }] });
+      const raw = await openRaw(pty.a);
+      try {
+        const lineMs = frameMs(8, baud) + interFrameGapMs(baud) + frameMs(5 + 2 * 10, baud);
+        for (let i = 0; i < 20; i++) {
+          await new Promise((r) => setTimeout(r, 10)); // the line is free again
+          raw.clear();
+          const sent = performance.now();
+          raw.port.write(readHolding(1, i, 10));
+          while (raw.rx().length < 25) await new Promise<void>((r) => setImmediate(r));
+          const took = performance.now() - sent;
+          assert.ok(took >= lineMs, `reply complete after ${took.toFixed(3)} ms; the line needs ${lineMs.toFixed(3)} ms`);
+          assert.ok(crcMatches(raw.rx().subarray(0, 25)));
+        }
+        assert.equal(sim.lineStats().gapViolations, 0);
+      } finally {
+        await raw.close();
+        await sim.stop();
+        await pty.stop();
+      }
+    });
+  }
 });
