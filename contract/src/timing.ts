@@ -1,7 +1,17 @@
 /**
- * Waiting, done once for every package: a promise with a deadline, an abortable sleep, and the
- * exponential back-off (optionally with jitter) that reconnects, retries and throttles all use.
+ * Waiting, done once for every package: a promise with a deadline, an abortable sleep, a short blocking
+ * wait, and the exponential back-off (optionally with jitter) that reconnects, retries and throttles all use.
  */
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Block this thread for `ms` (futex wait: no CPU burnt, typically well under a millisecond late). It holds
+ * the event loop: only for the short tail of a precise wait (a Modbus RTU inter-frame gap).
+ */
+export function blockFor(ms: number): void {
+  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
+}
 
 /** `p`, or a rejection with `onTimeout()` if it has not settled within `ms`. The timer never outlives it. */
 export function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {

@@ -15,6 +15,7 @@
  */
 import { SerialPort } from 'serialport';
 import type { Logger } from '@safeloop/contract';
+import { blockFor } from '@safeloop/contract';
 import { FieldRequestError, modbusExceptionError } from './errors.ts';
 import {
   checkWriteReply,
@@ -69,18 +70,12 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const PRECISE_TAIL_MS = 1.5;
 /** The very end of the wait is spun (setImmediate): a sleeping thread can take ~0.1–0.5 ms to wake in a VM. */
 const SPIN_MS = 0.25;
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 /**
  * RTU lines open in this process. The futex wait holds the whole event loop; one line gives up at most
  * PRECISE_TAIL_MS per transaction (≈ 20 % of the loop at 115,200 baud), but several lines would add up and
  * starve the uplink, the TCP buses and the alarm path. With more than one line the tail is yielded instead.
  */
 const openLines = new Set<string>();
-
-/** Whether the gap's precise tail may block the event loop, with this many RTU lines open in the process. */
-export function gapTailMayBlock(linesOpen: number): boolean {
-  return linesOpen <= 1;
-}
 
 export function createModbusRtuDriver(opts: RtuLineOptions & { logger: Logger }): ModbusDriver {
   const busId = `rtu:${opts.path}`;
@@ -189,7 +184,7 @@ export function createModbusRtuDriver(opts: RtuLineOptions & { logger: Logger })
       const remaining = requiredQuietMs - (performance.now() - lastActivity);
       if (remaining <= 0) break;
       if (remaining > PRECISE_TAIL_MS + 0.5) await sleep(remaining - PRECISE_TAIL_MS);
-      else if (remaining > SPIN_MS && gapTailMayBlock(openLines.size)) Atomics.wait(sleepCell, 0, 0, remaining - SPIN_MS);
+      else if (remaining > SPIN_MS && openLines.size <= 1) blockFor(remaining - SPIN_MS);
       else await new Promise<void>((resolve) => setImmediate(resolve));
     }
     requiredQuietMs = gapMs;

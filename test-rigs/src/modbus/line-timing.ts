@@ -3,6 +3,7 @@
  * stop + stop), a 3.5-character silence between frames (fixed at 1.75 ms above 19200 baud, as the
  * spec recommends), and a precise wait for pacing replies.
  */
+import { blockFor } from '@safeloop/contract';
 export const BITS_PER_CHARACTER = 11;
 
 export function characterMs(baudRate: number): number {
@@ -23,16 +24,6 @@ export function frameMs(bytes: number, baudRate: number): number {
  */
 export function lineLimitPerSec(requestBytes: number, replyBytes: number, baudRate: number): number {
   return 1000 / (frameMs(requestBytes + replyBytes, baudRate) + 2 * interFrameGapMs(baudRate));
-}
-
-const sleepCell = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * Block this thread for `ms` (futex wait: about 0.05 ms late, no CPU burnt). Only for short tails in
- * a process whose event loop has nothing else to do meanwhile (the simulator's line is busy then).
- */
-export function blockFor(ms: number): void {
-  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
 }
 
 /**
