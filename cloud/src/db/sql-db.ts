@@ -15,6 +15,13 @@ export interface SqlDb {
   query<T extends object = Record<string, unknown>>(sql: string, params?: readonly SqlParam[]): Promise<T[]>;
   /** Run a statement; returns the number of rows it changed. */
   exec(sql: string, params?: readonly SqlParam[]): Promise<number>;
+  /**
+   * Inside a transaction: run a statement whose row count nobody reads. PostgreSQL sends it with the
+   * transaction's next statement or with its COMMIT, in order, in the same round trip (so every later
+   * statement sees its effect; its error surfaces there and rolls the transaction back). SQLite runs it
+   * now. Outside a transaction on PostgreSQL it throws.
+   */
+  defer(sql: string, params?: readonly SqlParam[]): void;
   /** Run several statements (DDL) separated by semicolons, no parameters. */
   execScript(sql: string): Promise<void>;
   /**

@@ -74,6 +74,11 @@ export class SqliteDb implements SqlDb {
     }
   }
 
+  defer(sql: string, params: readonly SqlParam[] = []): void {
+    const { stmt, order } = this.prepare(sql);
+    stmt.run(...bindable(params, order));
+  }
+
   execScript(sql: string): Promise<void> {
     try {
       this.db.exec(sql);

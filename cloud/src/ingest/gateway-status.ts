@@ -137,7 +137,7 @@ export async function handleStatus(deps: {
             if (tail <= s.expectedSeq && tail <= s.announcedSeq) continue;
             const next = tail > s.expectedSeq ? applySeqs(s, [], now, tail).state : { ...s };
             next.announcedSeq = Math.max(s.announcedSeq, tail);
-            await saveStream(tx, next, now);
+            saveStream(tx, next, now);
           }
         }
         break;
@@ -187,7 +187,7 @@ async function announceBirth(tx: SqlDb, gatewayId: string, stream: Stream, msg: 
     next.announcedSeq = Math.max(next.announcedSeq, tail);
     if (tail > next.expectedSeq) next = { ...applySeqs(next, [], now, tail).state, announcedSeq: next.announcedSeq };
   }
-  await saveStream(tx, next, now);
+  saveStream(tx, next, now);
   return ops;
 }
 

@@ -82,7 +82,7 @@ export async function runIngestTimers(deps: {
       if (s.replayRequestedAt !== null && s.announcedSeq < missing.fromSeq) {
         // Asked once, and the hole starts beyond everything the gateway announced: not a loss (issue 18).
         ops.push(...(await dropUnannounced(tx, s, siteId, now, deps.logger)));
-        await saveStream(tx, s, now);
+        saveStream(tx, s, now);
         continue;
       }
       const first = s.replayRequestedAt === null;
@@ -96,7 +96,7 @@ export async function runIngestTimers(deps: {
       }
       s.replayRequestedAt = now;
       s.replayDue = now + replayInterval(s.gapSince ?? now, now, deps.replayTimeoutMs);
-      await saveStream(tx, s, now);
+      saveStream(tx, s, now);
       if (first) deps.metrics?.gaps.inc();
       deps.metrics?.replayRequests.inc();
       result.replays.push({

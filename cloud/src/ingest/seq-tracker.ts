@@ -150,8 +150,9 @@ export function applySeqs(prev: StreamState, seqs: readonly number[], now: numbe
   return { state: next, advanced, integrityCleared };
 }
 
-export async function saveStream(tx: SqlDb, s: StreamState, now: number): Promise<void> {
-  await tx.exec(
+/** Deferred (SqlDb.defer): on PostgreSQL it travels with the transaction's next statement or its COMMIT. */
+export function saveStream(tx: SqlDb, s: StreamState, now: number): void {
+  tx.defer(
     `UPDATE ingest_streams SET ack_seq = $3, pending = $4, expected_seq = $5, gap_since = $6, replay_requested_at = $7,
        replay_due = $8, updated_at = $9, epoch = $10, journal_id = $11, announced_seq = $12, stuck_count = $13, stuck_alarm = $14, stuck_at = $15,
        integrity_from = $16, integrity_to = $17

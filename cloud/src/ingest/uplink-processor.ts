@@ -193,7 +193,7 @@ export class UplinkProcessor {
     const upd = applySeqs(stream, d.sequence, receivedAt, 0, discarded);
     const stale = batchSeqs.length > 0 && inserted === 0 && batchSeqs.every((q) => q <= stream.ackSeq);
     const verdict = noteBatch(upd.state, stream.ackSeq, stale, siteId, receivedAt, this.deps.stuckRoundGapMs);
-    await saveStream(tx, upd.state, receivedAt);
+    saveStream(tx, upd.state, receivedAt);
     const ops = [...verdict.ops];
     if (upd.integrityCleared) {
       const [from, to] = upd.integrityCleared;

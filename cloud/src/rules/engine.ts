@@ -33,6 +33,12 @@ export interface RulesEngineDeps {
   reloadCheckMs?: number;
   /** How often runTimers() scans latest values for stale-data rules. Default 5 s. */
   staleScanMs?: number;
+  /**
+   * PostgreSQL: a batch touching fewer rule-state rows than this reads them FOR UPDATE at once — one round
+   * trip, on the alarm path, for a few row locks held to the end of a short transaction. Bigger batches read
+   * without locks and lock only the rows they write (a second read). Default 16; 0: always the latter.
+   */
+  lockOnReadBelow?: number;
 }
 
 type Evaluable = Exclude<Rule, { kind: 'gateway-offline' }>;
@@ -174,13 +180,15 @@ export class RulesEngine implements RulesEvaluator {
     if (keys.length === 0) return [];
     // In time order; a reading whose device clock is wrong (bad_time) is placed by the gateway's receive time.
     const order = readings.map((r, i) => ({ r, i, t: evaluationTime(r) })).sort((a, b) => a.t - b.t || a.r.seq - b.r.seq);
-    // Read without row locks: the steady state (a normal value, nothing pending) writes nothing and locks nothing.
-    const states = await loadStates(tx, keys, false);
+    // A few rows (a crossing reported by exception, the alarm path): lock them as they are read. Many: read
+    // without row locks — the steady state (a normal value, nothing pending) writes nothing and locks nothing.
+    const lockedOnRead = tx.dialect === 'postgres' && new Set(keys).size < (this.deps.lockOnReadBelow ?? 16);
+    const states = await loadStates(tx, keys, lockedOnRead);
     const decided = this.run(order, perReading, states, now);
     const withOps = new Set(decided.map((d) => d.key));
     const touched = [...states.values()].filter((st) => st.dirty || withOps.has(st.key));
     if (touched.length === 0) return [];
-    if (tx.dialect === 'postgres') {
+    if (tx.dialect === 'postgres' && !lockedOnRead) {
       // Lock what will be written (key order) and redo any row another transaction changed since the read
       // (the timer pass, or a reading of the same point through another gateway): no lost update.
       const locked = await loadStates(tx, touched.map((st) => st.key), true);

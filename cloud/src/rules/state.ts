@@ -104,7 +104,7 @@ export async function saveStates(tx: SqlDb, states: Iterable<RuleState>, now: nu
   const dirty = [...states].filter((s) => s.dirty);
   if (dirty.length === 0) return;
   if (tx.dialect === 'postgres') {
-    await tx.exec(UPSERT_MANY, [
+    tx.defer(UPSERT_MANY, [
       now, textArray(dirty.map((s) => s.key)), textArray(dirty.map((s) => s.ruleId)), textArray(dirty.map((s) => s.siteId)),
       numArray(dirty.map((s) => (s.active ? 1 : 0))), numArray(dirty.map((s) => s.pendingSince)), numArray(dirty.map((s) => s.clearingSince)),
       numArray(dirty.map((s) => s.dueAt)), numArray(dirty.map((s) => s.lastTime)), textArray(dirty.map((s) => JSON.stringify(s.data))),

@@ -80,7 +80,8 @@ export class AlarmOutbox {
         return `($${n - 2}, $${n - 1}, $${n}, $1, $1)`;
       });
       // Rows get their ids in the order given, and dispatch runs in id order: decisions stay in order.
-      await tx.exec(`INSERT INTO alarm_outbox (condition_key, op, body, created_at, next_at) VALUES ${rows.join(', ')}`, params);
+      // Deferred: on PostgreSQL it travels with the COMMIT.
+      tx.defer(`INSERT INTO alarm_outbox (condition_key, op, body, created_at, next_at) VALUES ${rows.join(', ')}`, params);
     }
     return ops.length;
   }
@@ -147,13 +148,13 @@ export class AlarmOutbox {
       try {
         if (op.op === 'raise') await this.deps.sink.raise(op.input);
         else await this.deps.sink.clear(op.input);
-        await q.exec('DELETE FROM alarm_outbox WHERE id = $1', [row.id]);
+        q.defer('DELETE FROM alarm_outbox WHERE id = $1', [row.id]); // PostgreSQL: with the pass's COMMIT
         delivered += 1;
         this.deps.onDelivered?.(op);
       } catch (err) {
         const attempts = Number(row.attempts) + 1;
         const backoff = backoffDelay(attempts + 1, { initialMs: 250, maxMs: 30_000 });
-        await q.exec('UPDATE alarm_outbox SET attempts = $2, next_at = $3 WHERE id = $1', [row.id, attempts, this.clock.now() + backoff]);
+        q.defer('UPDATE alarm_outbox SET attempts = $2, next_at = $3 WHERE id = $1', [row.id, attempts, this.clock.now() + backoff]);
         this.deps.logger.error({ err: errorMessage(err), conditionKey: row.condition_key, op: row.op, attempts }, 'alarm sink call failed; will retry');
         this.deps.onFailure?.(err);
       }

@@ -149,12 +149,13 @@ export class PgTelemetryStore implements TelemetryStore {
       if (live) suspectOf.delete(e.point);
     }
     for (const kind of ['liveKeep', 'liveSet', 'historical', 'ifAbsent'] as const) {
-      if (byKind[kind].length > 0) await tx.exec(UPSERT_LATEST[kind], latestParams(gatewayId, receivedAt, byKind[kind], runOf));
+      if (byKind[kind].length > 0) tx.defer(UPSERT_LATEST[kind], latestParams(gatewayId, receivedAt, byKind[kind], runOf));
     }
-    if (suspectOf.size > 0) await tx.exec(SET_SUSPECT, [textArray([...suspectOf.keys()]), textArray([...suspectOf.values()])]);
+    if (suspectOf.size > 0) tx.defer(SET_SUSPECT, [textArray([...suspectOf.keys()]), textArray([...suspectOf.values()])]);
     const aggs = minuteAggregates(fresh);
+    // Latest values and minute rows are written with the transaction's next statement (SqlDb.defer).
     if (aggs.length > 0) {
-      await tx.exec(UPSERT_1M, [
+      tx.defer(UPSERT_1M, [
         textArray(aggs.map((a) => a.point)), numArray(aggs.map((a) => a.minute)), numArray(aggs.map((a) => a.min)),
         numArray(aggs.map((a) => a.max)), numArray(aggs.map((a) => a.sum)), numArray(aggs.map((a) => a.count)),
       ]);

@@ -23,20 +23,21 @@ const RULES: RuleSetInput = {
   rules: [{ id: 'lvl', kind: 'limit', points: ['TK-*/level'], limits: [{ level: 'HH', direction: 'high', value: 18, onDelaySec: 10 }] }],
 };
 
-/** The transaction, with a hook that runs once right after the first unlocked read of rule_state. */
-function withHook(tx: SqlDb, hook: () => Promise<void>): SqlDb {
+/** The transaction, with a hook that runs once right after the first unlocked (or, `locked`, locking) read of rule_state. */
+function withHook(tx: SqlDb, hook: () => Promise<void>, locked = false): SqlDb {
   let fired = false;
   return {
     dialect: tx.dialect,
     async query<T extends object>(sql: string, params?: readonly SqlParam[]): Promise<T[]> {
       const rows = await tx.query<T>(sql, params);
-      if (!fired && sql.includes('FROM rule_state') && !sql.includes('FOR UPDATE')) {
+      if (!fired && sql.includes('FROM rule_state') && sql.includes('FOR UPDATE') === locked) {
         fired = true;
         await hook();
       }
       return rows;
     },
     exec: (sql, params) => tx.exec(sql, params),
+    defer: (sql, params) => tx.defer(sql, params),
     execScript: (sql) => tx.execScript(sql),
     transaction: (fn) => tx.transaction(fn),
     close: () => tx.close(),
@@ -51,7 +52,7 @@ describe('rule state on postgres: unlocked reads, locked writes', () => {
     t = await openDb('postgres');
     store = createTelemetryStore(t.db);
     await store.init();
-    engine = new RulesEngine({ logger: silentLogger, staleScanMs: 0 }, RULES as never);
+    engine = new RulesEngine({ logger: silentLogger, staleScanMs: 0, lockOnReadBelow: 0 }, RULES as never);
     await engine.init(t.db);
   });
   after(async () => {
@@ -100,5 +101,63 @@ describe('rule state on postgres: unlocked reads, locked writes', () => {
     const row = (await t.db.query<{ active: number }>('SELECT active FROM rule_state WHERE state_key = $1', [`limit|lvl|${p}`]))[0];
     assert.equal(Number(row?.active), 1, 'the stored state is active');
     assert.deepEqual(await feed([at(p, 19, T0 + 12 * S)]), [], 'and stays raised once');
+  });
+});
+
+describe('rule state on postgres: a small batch locks what it reads', () => {
+  let t: TestDb;
+  let store: TelemetryStore;
+  let engine: RulesEngine;
+  before(async () => {
+    t = await openDb('postgres');
+    store = createTelemetryStore(t.db);
+    await store.init();
+    engine = new RulesEngine({ logger: silentLogger, staleScanMs: 0 }, RULES as never); // default: fewer than 16 rows lock on read
+    await engine.init(t.db);
+  });
+  after(async () => {
+    await t.close();
+  });
+
+  const at = (p: string, v: number, time: number): TelemetryEvent => reading(p, 1, v, { sourceTime: time });
+  async function feed(readings: TelemetryEvent[], hook?: () => Promise<void>): Promise<OutboxOp[]> {
+    const now = Math.max(...readings.map((r) => r.sourceTime));
+    await store.prepare(readings);
+    return t.db.transaction(async (tx) => {
+      const fresh = await store.insert(tx, 'gw', readings, now);
+      return engine.evaluate(hook ? withHook(tx, hook, true) : tx, 'gw', fresh, now);
+    });
+  }
+
+  test('the timer pass skips a row a reading holds: one raise, by the reading', async () => {
+    const p = 's1/TK-2/level';
+    assert.deepEqual(await feed([at(p, 19, T0)]), [], 'pending: on-delay 10 s');
+    let timerOps: OutboxOp[] = [];
+    let lockedElsewhere = true;
+    const ops = await feed([at(p, 19, T0 + 11 * S)], async () => {
+      await engine.runTimers(t.db, T0 + 10 * S + 1, (_tx, o) => (timerOps.push(...o), Promise.resolve(o.length)));
+      lockedElsewhere = await t.db
+        .transaction((other) => other.query('SELECT 1 FROM rule_state WHERE state_key = $1 FOR UPDATE NOWAIT', [`limit|lvl|${p}`]))
+        .then(() => false, () => true);
+    });
+    assert.equal(lockedElsewhere, true, 'the row is locked while the reading is evaluated');
+    assert.deepEqual(timerOps, [], 'the timer pass skipped the locked row');
+    assert.deepEqual(ops.map((o) => `${o.op} ${o.input.conditionKey}`), [`raise ${limitConditionKey(p, 'HH')}`], 'the reading raised');
+    timerOps = [];
+    await engine.runTimers(t.db, T0 + 12 * S, (_tx, o) => (timerOps.push(...o), Promise.resolve(o.length)));
+    assert.deepEqual(timerOps, [], 'and nothing raises it a second time');
+  });
+
+  test('one read of rule_state, taking the locks, for a reading that crosses', async () => {
+    const p = 's1/TK-3/level';
+    const reads: string[] = [];
+    await store.prepare([at(p, 19, T0)]);
+    await t.db.transaction(async (tx) => {
+      const fresh = await store.insert(tx, 'gw', [at(p, 19, T0)], T0);
+      const spy: SqlDb = { ...tx, dialect: tx.dialect, defer: (q, v) => tx.defer(q, v), exec: (q, v) => tx.exec(q, v), query: <T extends object>(q: string, v?: readonly SqlParam[]) => (q.includes('FROM rule_state') && reads.push(q), tx.query<T>(q, v)) };
+      return engine.evaluate(spy, 'gw', fresh, T0);
+    });
+    assert.equal(reads.length, 1, reads.join(' | '));
+    assert.match(reads[0]!, /FOR UPDATE/);
   });
 });

@@ -84,6 +84,7 @@ function pausingAfterAlarmRead(db: SqlDb, meanwhile: () => Promise<void>): SqlDb
       return rows;
     },
     exec: (sql, params) => tx.exec(sql, params),
+    defer: (sql, params) => tx.defer(sql, params),
     execScript: (sql) => tx.execScript(sql),
     transaction: (fn) => tx.transaction(fn),
     close: () => tx.close(),
