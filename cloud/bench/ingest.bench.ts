@@ -1,7 +1,7 @@
 /**
  * Ingest benchmarks (rules on: the tank-farm template, every point under a limit and a stale rule).
  *
- *   node --import tsx cloud/bench/ingest.bench.ts [--db sqlite|postgres|both] [--seconds 10] [--concurrency 8] [--group 4]
+ *   node --import tsx cloud/bench/ingest.bench.ts [--db sqlite|postgres|both] [--seconds 10] [--concurrency 8] [--group 8]
  *                                                 [--latency | --latency-only] [--background 15000]
  *
  * 1. Throughput: uplink batches (500 readings, pre-serialised; --group of one gateway's batches per
@@ -49,7 +49,7 @@ const SECONDS = Number(arg('seconds', '10'));
 const WHICH = arg('db', 'both');
 const BACKGROUND = Number(arg('background', '15000'));
 /** Batches of one gateway per transaction: the throughput runs group this many, the latency run's worker up to this many (groupMessages). */
-const GROUP = Math.max(1, Number(arg('group', '4')));
+const GROUP = Math.max(1, Number(arg('group', '8')));
 /** The latency run's worker lanes (IngestWorkerDeps.concurrency: one kept for alarms, the rest for telemetry) and its bulk thread's nice step. */
 const LANES = Math.max(2, Number(arg('lanes', '4')));
 const BULK_NICE = Number(arg('bulk-nice', '10'));

@@ -44,7 +44,7 @@ export interface IngestWorkerDeps {
   concurrency?: number;
   /**
    * Telemetry messages of one gateway that queued up are committed together, up to this many (and
-   * GROUP_MAX_BYTES) per transaction. Default 4; 1 commits each message on its own.
+   * GROUP_MAX_BYTES) per transaction. Default 8; 1 commits each message on its own.
    */
   groupMessages?: number;
   /** Messages waiting beyond this are dropped unacknowledged (the gateway resends). Default 5000. */

@@ -70,7 +70,7 @@ export class IngestWorker {
     this.replayTimeoutMs = deps.replayTimeoutMs ?? 60_000;
     this.offlineGraceMs = deps.offlineGraceMs ?? 60_000;
     this.concurrency = deps.db.dialect === 'sqlite' ? 1 : Math.max(1, deps.concurrency ?? 4);
-    this.groupMessages = Math.max(1, deps.groupMessages ?? 4);
+    this.groupMessages = Math.max(1, deps.groupMessages ?? 8);
     this.queue = new TelemetryQueue(deps.maxQueued ?? 5000);
     this.directory = new CachedDirectory(deps.directory, 30_000, () => this.clock.monotonic());
     this.store = deps.store ?? createTelemetryStore(deps.db);
