@@ -30,6 +30,8 @@ cfg=$RUN_DIR/gateway.yaml
 ( cd "$SAFELOOP_DIR" && SAFELOOP_DIR=$SAFELOOP_DIR PAYLOAD=${PAYLOAD:-v1} setsid node "$here/gateway-sidecar.mjs" "mqtt://127.0.0.1:$MQTT_PORT" gw-bench "$RUN_DIR/journal.db" < /dev/null & echo $! > "$RUN_DIR/sidecar.pid" )
 trap 'kill "$(cat "$RUN_DIR/sidecar.pid")" 2>/dev/null' EXIT
 cd "$SAFELOOP_DIR"
+# The environment a field install gives the gateway: the Environment= lines of its systemd unit.
+while IFS= read -r kv; do export "${kv#Environment=}"; done < <(grep '^Environment=' gateway/deploy/safeloop-gateway.service)
 if [ "${RUN:-tsx}" = bundle ]; then program=(dist/cli/safeloop.js); else program=(--import tsx cli/src/main.ts); fi
 # NODE_FLAGS: V8/node flags for the gateway process only (e.g. --max-semi-space-size=2).
 # shellcheck disable=SC2086
