@@ -44,47 +44,56 @@ function withHook(tx: SqlDb, hook: () => Promise<void>, locked = false): SqlDb {
   };
 }
 
-describe('rule state on postgres: unlocked reads, locked writes', () => {
-  let t: TestDb;
-  let store: TelemetryStore;
-  let engine: RulesEngine;
-  before(async () => {
-    t = await openDb('postgres');
-    store = createTelemetryStore(t.db);
-    await store.init();
-    engine = new RulesEngine({ logger: silentLogger, staleScanMs: 0, lockOnReadBelow: 0 }, RULES as never);
-    await engine.init(t.db);
-  });
-  after(async () => {
-    await t.close();
-  });
+const at = (p: string, v: number, time: number): TelemetryEvent => reading(p, 1, v, { sourceTime: time });
+const summary = (ops: readonly OutboxOp[]): string[] => ops.map((o) => `${o.op} ${o.input.conditionKey}`);
 
-  const at = (p: string, v: number, time: number): TelemetryEvent => reading(p, 1, v, { sourceTime: time });
-  const summary = (ops: readonly OutboxOp[]): string[] => ops.map((o) => `${o.op} ${o.input.conditionKey}`);
-  async function feed(readings: TelemetryEvent[], hook?: () => Promise<void>): Promise<OutboxOp[]> {
+/**
+ * A PostgreSQL database, store and engine for one describe block. `feed` stores and evaluates a batch in one
+ * transaction, the engine seeing the transaction through `wrap` when given.
+ */
+function harness(lockOnReadBelow: number | undefined) {
+  const h = {} as { t: TestDb; store: TelemetryStore; engine: RulesEngine };
+  before(async () => {
+    h.t = await openDb('postgres');
+    h.store = createTelemetryStore(h.t.db);
+    await h.store.init();
+    h.engine = new RulesEngine({ logger: silentLogger, staleScanMs: 0, ...(lockOnReadBelow === undefined ? {} : { lockOnReadBelow }) }, RULES as never);
+    await h.engine.init(h.t.db);
+  });
+  after(() => h.t.close());
+  const feed = async (readings: TelemetryEvent[], wrap?: (tx: SqlDb) => SqlDb): Promise<OutboxOp[]> => {
     const now = Math.max(...readings.map((r) => r.sourceTime));
-    await store.prepare(readings);
-    return t.db.transaction(async (tx) => {
-      const fresh = await store.insert(tx, 'gw', readings, now);
-      return engine.evaluate(hook ? withHook(tx, hook) : tx, 'gw', fresh, now);
+    await h.store.prepare(readings);
+    return h.t.db.transaction(async (tx) => {
+      const fresh = await h.store.insert(tx, 'gw', readings, now);
+      return h.engine.evaluate(wrap ? wrap(tx) : tx, 'gw', fresh, now);
     });
-  }
-  async function timers(now: number): Promise<OutboxOp[]> {
+  };
+  const timers = async (now: number): Promise<OutboxOp[]> => {
     const out: OutboxOp[] = [];
-    await engine.runTimers(t.db, now, (_tx, ops) => (out.push(...ops), Promise.resolve(ops.length)));
+    await h.engine.runTimers(h.t.db, now, (_tx, ops) => (out.push(...ops), Promise.resolve(ops.length)));
     return out;
-  }
+  };
+  return { h, feed, timers };
+}
+
+describe('rule state on postgres: unlocked reads, locked writes', () => {
+  const { h, feed, timers } = harness(0);
+  const hooked = (hook: () => Promise<void>) => (tx: SqlDb) => withHook(tx, hook);
 
   test('a normal reading leaves its rule state row unlocked', async () => {
     const p = 's1/TK-7/level';
     await feed([at(p, 5, T0)]);
-    await feed([at(p, 6, T0 + S)], async () => undefined);
+    await feed([at(p, 6, T0 + S)], hooked(async () => undefined));
     let lockedMeanwhile = false;
-    await feed([at(p, 7, T0 + 2 * S)], async () => {
-      // Another connection locks the row without waiting while the batch's transaction is still open.
-      const rows = await t.db.transaction((other) => other.query('SELECT state_key FROM rule_state WHERE state_key = $1 FOR UPDATE NOWAIT', [`limit|lvl|${p}`]));
-      lockedMeanwhile = rows.length === 1;
-    });
+    await feed(
+      [at(p, 7, T0 + 2 * S)],
+      hooked(async () => {
+        // Another connection locks the row without waiting while the batch's transaction is still open.
+        const rows = await h.t.db.transaction((other) => other.query('SELECT state_key FROM rule_state WHERE state_key = $1 FOR UPDATE NOWAIT', [`limit|lvl|${p}`]));
+        lockedMeanwhile = rows.length === 1;
+      }),
+    );
     assert.equal(lockedMeanwhile, true);
   });
 
@@ -93,70 +102,55 @@ describe('rule state on postgres: unlocked reads, locked writes', () => {
     assert.deepEqual(await feed([at(p, 19, T0)]), [], 'pending: on-delay 10 s');
     let timerOps: OutboxOp[] = [];
     // The reading at T0 + 11 s would raise from the copy it read (pending since T0); the timer raises first.
-    const ops = await feed([at(p, 19, T0 + 11 * S)], async () => {
-      timerOps = await timers(T0 + 10 * S + 1);
-    });
+    const ops = await feed(
+      [at(p, 19, T0 + 11 * S)],
+      hooked(async () => {
+        timerOps = await timers(T0 + 10 * S + 1);
+      }),
+    );
     assert.deepEqual(summary(timerOps), [`raise ${limitConditionKey(p, 'HH')}`], 'the timer pass raised');
     assert.deepEqual(ops, [], 'the reading, evaluated again on the stored row, does not raise a second time');
-    const row = (await t.db.query<{ active: number }>('SELECT active FROM rule_state WHERE state_key = $1', [`limit|lvl|${p}`]))[0];
+    const row = (await h.t.db.query<{ active: number }>('SELECT active FROM rule_state WHERE state_key = $1', [`limit|lvl|${p}`]))[0];
     assert.equal(Number(row?.active), 1, 'the stored state is active');
     assert.deepEqual(await feed([at(p, 19, T0 + 12 * S)]), [], 'and stays raised once');
   });
 });
 
 describe('rule state on postgres: a small batch locks what it reads', () => {
-  let t: TestDb;
-  let store: TelemetryStore;
-  let engine: RulesEngine;
-  before(async () => {
-    t = await openDb('postgres');
-    store = createTelemetryStore(t.db);
-    await store.init();
-    engine = new RulesEngine({ logger: silentLogger, staleScanMs: 0 }, RULES as never); // default: fewer than 16 rows lock on read
-    await engine.init(t.db);
-  });
-  after(async () => {
-    await t.close();
-  });
-
-  const at = (p: string, v: number, time: number): TelemetryEvent => reading(p, 1, v, { sourceTime: time });
-  async function feed(readings: TelemetryEvent[], hook?: () => Promise<void>): Promise<OutboxOp[]> {
-    const now = Math.max(...readings.map((r) => r.sourceTime));
-    await store.prepare(readings);
-    return t.db.transaction(async (tx) => {
-      const fresh = await store.insert(tx, 'gw', readings, now);
-      return engine.evaluate(hook ? withHook(tx, hook, true) : tx, 'gw', fresh, now);
-    });
-  }
+  const { h, feed, timers } = harness(undefined); // the default: fewer than 16 rows lock on read
 
   test('the timer pass skips a row a reading holds: one raise, by the reading', async () => {
     const p = 's1/TK-2/level';
     assert.deepEqual(await feed([at(p, 19, T0)]), [], 'pending: on-delay 10 s');
     let timerOps: OutboxOp[] = [];
     let lockedElsewhere = true;
-    const ops = await feed([at(p, 19, T0 + 11 * S)], async () => {
-      await engine.runTimers(t.db, T0 + 10 * S + 1, (_tx, o) => (timerOps.push(...o), Promise.resolve(o.length)));
-      lockedElsewhere = await t.db
-        .transaction((other) => other.query('SELECT 1 FROM rule_state WHERE state_key = $1 FOR UPDATE NOWAIT', [`limit|lvl|${p}`]))
-        .then(() => false, () => true);
-    });
+    const ops = await feed([at(p, 19, T0 + 11 * S)], (tx) =>
+      withHook(
+        tx,
+        async () => {
+          timerOps = await timers(T0 + 10 * S + 1);
+          lockedElsewhere = await h.t.db
+            .transaction((other) => other.query('SELECT 1 FROM rule_state WHERE state_key = $1 FOR UPDATE NOWAIT', [`limit|lvl|${p}`]))
+            .then(() => false, () => true);
+        },
+        true,
+      ),
+    );
     assert.equal(lockedElsewhere, true, 'the row is locked while the reading is evaluated');
     assert.deepEqual(timerOps, [], 'the timer pass skipped the locked row');
-    assert.deepEqual(ops.map((o) => `${o.op} ${o.input.conditionKey}`), [`raise ${limitConditionKey(p, 'HH')}`], 'the reading raised');
-    timerOps = [];
-    await engine.runTimers(t.db, T0 + 12 * S, (_tx, o) => (timerOps.push(...o), Promise.resolve(o.length)));
-    assert.deepEqual(timerOps, [], 'and nothing raises it a second time');
+    assert.deepEqual(summary(ops), [`raise ${limitConditionKey(p, 'HH')}`], 'the reading raised');
+    assert.deepEqual(await timers(T0 + 12 * S), [], 'and nothing raises it a second time');
   });
 
   test('one read of rule_state, taking the locks, for a reading that crosses', async () => {
-    const p = 's1/TK-3/level';
     const reads: string[] = [];
-    await store.prepare([at(p, 19, T0)]);
-    await t.db.transaction(async (tx) => {
-      const fresh = await store.insert(tx, 'gw', [at(p, 19, T0)], T0);
-      const spy: SqlDb = { ...tx, dialect: tx.dialect, defer: (q, v) => tx.defer(q, v), exec: (q, v) => tx.exec(q, v), query: <T extends object>(q: string, v?: readonly SqlParam[]) => (q.includes('FROM rule_state') && reads.push(q), tx.query<T>(q, v)) };
-      return engine.evaluate(spy, 'gw', fresh, T0);
-    });
+    await feed([at('s1/TK-3/level', 19, T0)], (tx) => ({
+      ...tx,
+      dialect: tx.dialect,
+      defer: (q, v) => tx.defer(q, v),
+      exec: (q, v) => tx.exec(q, v),
+      query: <T extends object>(q: string, v?: readonly SqlParam[]) => (q.includes('FROM rule_state') && reads.push(q), tx.query<T>(q, v)),
+    }));
     assert.equal(reads.length, 1, reads.join(' | '));
     assert.match(reads[0]!, /FOR UPDATE/);
   });
