@@ -1,7 +1,7 @@
 /**
  * Ingest benchmarks (rules on: the tank-farm template, every point under a limit and a stale rule).
  *
- *   node --import tsx cloud/bench/ingest.bench.ts [--db sqlite|postgres|both] [--seconds 10] [--concurrency 8] [--group 8]
+ *   node --import tsx cloud/bench/ingest.bench.ts [--db sqlite|postgres|both] [--seconds 10] [--concurrency 4] [--group 8]
  *                                                 [--latency | --latency-only] [--background 15000]
  *
  * 1. Throughput: uplink batches (500 readings, pre-serialised; --group of one gateway's batches per
@@ -115,7 +115,8 @@ async function throughput(kind: 'sqlite' | 'postgres'): Promise<void> {
     // Enough batches for 60k readings/s over the run.
     const perGateway = Math.ceil((60_000 * SECONDS) / BATCH / GATEWAYS) + 2;
     const batches = makeBatches(perGateway);
-    const concurrency = kind === 'postgres' ? Number(arg('concurrency', '8')) : 1;
+    // Default 4: the ingest worker's own lane count (IngestWorkerDeps.concurrency), so the figure is what a worker can do.
+    const concurrency = kind === 'postgres' ? Number(arg('concurrency', '4')) : 1;
     // Warm-up: one batch per gateway (creates partitions, stream rows, rule state).
     for (let g = 0; g < GATEWAYS; g++) await processor.handle(batches[g]![0]!.topic, batches[g]![0]!.payload);
     let readings = 0;
