@@ -60,7 +60,9 @@ for step in $steps; do
       kill "$mq" 2>/dev/null || true
       rm -f "$lent"; trap - EXIT
       ;;
-    ingest) run ingest node --import tsx cloud/bench/ingest.bench.ts --db both --seconds 15 ;;
+    ingest) # PostgreSQL twice more: one 15 s run moves by several thousand readings/s between runs
+      run ingest node --import tsx cloud/bench/ingest.bench.ts --db both --seconds 15
+      for i in $(seq 2 "${INGEST_RUNS:-3}"); do run "ingest-pg-$i" node --import tsx cloud/bench/ingest.bench.ts --db postgres --seconds 15; done ;;
     latency)
       run latency-15000 node --import tsx cloud/bench/ingest.bench.ts --latency-only --background 15000 --seconds 15
       run latency-5000 node --import tsx cloud/bench/ingest.bench.ts --latency-only --background 5000 --seconds 15
