@@ -2,7 +2,9 @@
  * Device-profile decode cost: how much of the gateway's CPU budget the transform pipeline takes.
  * Run: node --import tsx device-profiles/bench/decode.bench.ts
  * Prints figures for a synthetic 1,000-point Modbus device (mixed int16 ×0.1 with limits, float32
- * CDAB, uint32, bit points, one status register per 8 points) and for the 8-channel gas controller.
+ * CDAB, uint32, bit points, one status register per 8 points), for the shape of the gateway bench
+ * profile test-rigs/bench/profiles/bench-holding-1000.yaml (1,000 uint16 holding registers with unit
+ * and range, no limits, no status, read as 8 blocks of 125) and for the 8-channel gas controller.
  */
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -44,6 +46,23 @@ function syntheticProfile(n: number): DeviceProfile {
   return DeviceProfileSchema.parse({ id: 'bench-1000', name: { zh: 'b', en: 'b' }, sector: 'general', protocol: 'modbus', points, status });
 }
 
+/** The shape of test-rigs/bench/profiles/bench-holding-1000.yaml, built here (no cross-package file read). */
+function holdingProfile(n: number): DeviceProfile {
+  const points: ModbusPointInput[] = Array.from({ length: n }, (_, i) => ({
+    id: `r${i}`, name: { zh: `寄存器${i}`, en: `register ${i}` }, table: 'holding', address: i, type: 'uint16', unit: '%', range: { min: 0, max: 65535 },
+  }));
+  return DeviceProfileSchema.parse({ id: 'bench-holding-1000', name: { zh: 'b', en: 'b' }, sector: 'hazchem', protocol: 'modbus', points });
+}
+
+/** Registers 0..n-1 as the gateway reads them: blocks of 125 (the FC3 limit), words spread over 0..65535. */
+function holdingBlocks(n: number): ModbusBlockData[] {
+  const blocks: ModbusBlockData[] = [];
+  for (let start = 0; start < n; start += 125) {
+    blocks.push({ table: 'holding', start, values: Array.from({ length: Math.min(125, n - start) }, (_, i) => ((start + i) * 7919) % 65536) });
+  }
+  return blocks;
+}
+
 function blocksFor(profile: DeviceProfile): ModbusBlockData[] {
   return planModbusReads(profile).map((b) => ({ table: b.table, start: b.start, values: Array.from({ length: b.count }, (_, i) => (b.start + i) % 400) }));
 }
@@ -75,6 +94,9 @@ time('planModbusReads, 1,000 points', 200, () => planModbusReads(big));
 const data = blocksFor(big);
 const decodeMs = time('decodeModbusPoints, 1,000 points', 1000, () => decodeModbusPoints(big, data));
 process.stdout.write(`  → ${Math.round(1000 / decodeMs).toLocaleString('en')} points/ms; 100 devices × 1,000 points per second = ${(decodeMs * 100 / 10).toFixed(2)} % of one core\n`);
+const holding = holdingProfile(1000);
+const holdingData = holdingBlocks(1000);
+time('decodeModbusPoints, bench-holding-1000 (uint16, 8 × 125)', 3000, () => decodeModbusPoints(holding, holdingData));
 const ctrl = getProfile('generic-gas-controller-8ch');
 const ctrlData = blocksFor(ctrl);
 time('decodeModbusPoints, gas controller (9 points, 9 status)', 5000, () => decodeModbusPoints(ctrl, ctrlData));

@@ -28,16 +28,89 @@ export function requireModbus(profile: DeviceProfile): ModbusProfile {
 /** The words at [address, address+count) if some block covers them all, else undefined. */
 export function sliceBlocks(data: readonly ModbusBlockData[], table: ModbusTable, address: number, count: number): number[] | undefined {
   for (const block of data) {
-    if (block.table === table && block.start <= address && address + count <= block.start + block.values.length) {
-      return block.values.slice(address - block.start, address - block.start + count);
-    }
+    if (covers(block, table, address, count)) return block.values.slice(address - block.start, address - block.start + count);
   }
   return undefined;
 }
 
+function covers(block: ModbusBlockData, table: ModbusTable, address: number, count: number): boolean {
+  return block.table === table && block.start <= address && address + count <= block.start + block.values.length;
+}
+
+/** Above this many blocks the pairwise overlap check is skipped and every lookup scans, as before. */
+const MAX_PAIRWISE_BLOCKS = 64;
+
+/** Whether two blocks of one table share a register (then two blocks may cover the same point). */
+function blocksOverlap(data: readonly ModbusBlockData[]): boolean {
+  if (data.length > MAX_PAIRWISE_BLOCKS) return true;
+  for (let i = 0; i < data.length; i++) {
+    const a = data[i]!;
+    for (let j = i + 1; j < data.length; j++) {
+      const b = data[j]!;
+      if (a.table === b.table && a.start < b.start + b.values.length && b.start < a.start + a.values.length) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * The block covering a point, as sliceBlocks finds it (the first block in `data` that covers it),
+ * without scanning every block for every point: points are usually listed in address order, so the
+ * block that served the previous point is tried first. That shortcut is taken only when no two
+ * blocks of a table overlap: then at most one block covers a point, the one a scan would find.
+ */
+class BlockCursor {
+  private last: ModbusBlockData | undefined;
+  private readonly data: readonly ModbusBlockData[];
+  private readonly shortcut: boolean;
+
+  constructor(data: readonly ModbusBlockData[]) {
+    this.data = data;
+    this.shortcut = !blocksOverlap(data);
+  }
+
+  find(table: ModbusTable, address: number, count: number): ModbusBlockData | undefined {
+    const last = this.last;
+    if (this.shortcut && last !== undefined && covers(last, table, address, count)) return last;
+    for (let i = 0; i < this.data.length; i++) {
+      const block = this.data[i]!;
+      if (covers(block, table, address, count)) {
+        this.last = block;
+        return block;
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * A point's words as an array of its own (it becomes DecodedPoint.raw), with the content
+ * sliceBlocks gives: for the usual one-register point a literal, cheaper than slice's generic path.
+ */
+function wordsIn(block: ModbusBlockData, address: number, count: number): number[] {
+  const from = address - block.start;
+  if (count === 1) {
+    const w = block.values[from];
+    // undefined: a hole in a sparse array (drivers never send one), which slice keeps as a hole
+    if (w !== undefined) return [w];
+  }
+  return block.values.slice(from, from + count);
+}
+
+function maxWord(table: ModbusTable): number {
+  return table === 'coil' || table === 'discrete' ? 1 : 0xffff;
+}
+
+/** Every word an integer in 0..max. A plain loop: `.every` with a closure cost a call per word. */
 function wordsValid(table: ModbusTable, words: readonly number[]): boolean {
-  const max = table === 'coil' || table === 'discrete' ? 1 : 0xffff;
-  return words.every((w) => Number.isInteger(w) && w >= 0 && w <= max);
+  const max = maxWord(table);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    // `.every` skipped holes of a sparse array; keep that (undefined is otherwise invalid)
+    if (w === undefined && !(i in words)) continue;
+    if (w === undefined || !Number.isInteger(w) || w < 0 || w > max) return false;
+  }
+  return true;
 }
 
 type Decoded = Omit<DecodedPoint, 'pointId' | 'exceeded'>;
@@ -49,7 +122,8 @@ interface CompiledPoint {
   numeric: boolean;
   kind: RawNumberKind;
   decimals: number;
-  sentinels: ReadonlySet<number>;
+  /** undefined when the point has none (most have none; an empty Set still costs a hash lookup). */
+  sentinels: ReadonlySet<number> | undefined;
 }
 
 const compiledProfiles = new WeakMap<ModbusProfile, readonly CompiledPoint[]>();
@@ -63,17 +137,25 @@ function compile(profile: ModbusProfile): readonly CompiledPoint[] {
       numeric: isNumericType(point.type),
       kind: point.type === 'float32' ? 'float32' : point.type === 'float64' ? 'float64' : 'integer',
       decimals: resultDecimals(point.scale, point.offset),
-      sentinels: new Set(point.sentinels),
+      sentinels: sentinelSet(point.sentinels),
     }));
     compiledProfiles.set(profile, compiled);
   }
   return compiled;
 }
 
-function decodeCompiled(c: CompiledPoint, words: number[]): Decoded {
+function sentinelSet(sentinels: readonly number[]): ReadonlySet<number> | undefined {
+  return sentinels.length === 0 ? undefined : new Set(sentinels);
+}
+
+/**
+ * Steps 1 to 5 into `d`, which holds value null, quality good, the words as raw and the point's unit.
+ * The caller builds that object (with or without pointId/exceeded), so a reading is made once, not
+ * decoded then copied; reason and detail, when there are any, are added here after the caller's keys.
+ */
+function decodeInto<T extends Decoded>(c: CompiledPoint, d: T): T {
   const { point } = c;
-  const d: Decoded = { value: null, quality: 'good', raw: words };
-  if (point.unit !== undefined) d.unit = point.unit;
+  const words = d.raw;
   if (!wordsValid(point.table, words)) return bad(d, `raw ${point.table} words out of range: ${words.join(',')}`);
   const raw = decodeRaw(point, words);
   if (typeof raw !== 'number' || !c.numeric) {
@@ -81,7 +163,7 @@ function decodeCompiled(c: CompiledPoint, words: number[]): Decoded {
     return d;
   }
   if (!Number.isFinite(raw)) return bad(d, `raw ${point.type} is ${raw}`);
-  if (c.sentinels.has(raw)) return bad(d, `raw value ${raw} is a no-measurement sentinel`);
+  if (c.sentinels?.has(raw) === true) return bad(d, `raw value ${raw} is a no-measurement sentinel`);
   const value = scaleValue(raw, point.scale, point.offset, c.kind, c.decimals);
   d.value = value;
   if (point.range !== undefined && (value < point.range.min || value > point.range.max)) {
@@ -93,7 +175,7 @@ function decodeCompiled(c: CompiledPoint, words: number[]): Decoded {
   return d;
 }
 
-function bad(d: Decoded, detail: string): Decoded {
+function bad<T extends Decoded>(d: T, detail: string): T {
   d.quality = 'bad';
   d.reason = 'decode_error';
   d.detail = detail;
@@ -103,8 +185,9 @@ function bad(d: Decoded, detail: string): Decoded {
 /** Steps 1 to 5 for one point, before status registers are applied. */
 export function decodePointWords(point: ModbusPointDef, words: number[]): Decoded {
   const kind: RawNumberKind = point.type === 'float32' ? 'float32' : point.type === 'float64' ? 'float64' : 'integer';
-  const c = { point, span: pointSpan(point), numeric: isNumericType(point.type), kind, decimals: resultDecimals(point.scale, point.offset), sentinels: new Set(point.sentinels) };
-  return decodeCompiled(c, words);
+  const c = { point, span: pointSpan(point), numeric: isNumericType(point.type), kind, decimals: resultDecimals(point.scale, point.offset), sentinels: sentinelSet(point.sentinels) };
+  const d: Decoded = point.unit === undefined ? { value: null, quality: 'good', raw: words } : { value: null, quality: 'good', raw: words, unit: point.unit };
+  return decodeInto(c, d);
 }
 
 function statusVerdicts(profile: ModbusProfile, data: readonly ModbusBlockData[]): Map<string, QualityVerdict> {
@@ -155,27 +238,43 @@ export function decodeModbusPoints(profile: DeviceProfile, data: readonly Modbus
   const modbus = requireModbus(profile);
   const status = modbus.status.length > 0 ? statusVerdicts(modbus, data) : undefined;
   const overrides = opts.limits === undefined ? undefined : overrideMap(opts.limits);
+  const cursor = new BlockCursor(data);
   const out: DecodedPoint[] = [];
   for (const c of compile(modbus)) {
     const { point } = c;
-    const words = sliceBlocks(data, point.table, point.address, c.span);
-    if (words === undefined) continue;
-    const decoded = decodeCompiled(c, words);
+    const block = cursor.find(point.table, point.address, c.span);
+    if (block === undefined) continue;
+    const d = decodeInto(c, newReading(point, wordsIn(block, point.address, c.span)));
     const limits = overrides?.get(point.id) ?? point.limits;
-    const result: DecodedPoint = {
-      pointId: point.id,
-      value: decoded.value,
-      quality: decoded.quality,
-      raw: decoded.raw,
-      exceeded: typeof decoded.value === 'number' && limits.length > 0 ? exceededLevels(decoded.value, limits) : NO_LEVELS,
-    };
-    if (decoded.unit !== undefined) result.unit = decoded.unit;
+    if (typeof d.value === 'number' && limits.length > 0) d.exceeded = exceededLevels(d.value, limits);
     const verdict = status?.get(point.id);
-    const final = verdict === undefined ? decoded : worseVerdict(decoded, verdict);
-    result.quality = final.quality;
-    if (final.reason !== undefined) result.reason = final.reason;
-    if (final.detail !== undefined) result.detail = clipDetail(final.detail);
-    out.push(result);
+    if (verdict !== undefined) applyStatus(d, verdict);
+    if (d.detail !== undefined) d.detail = clipDetail(d.detail);
+    out.push(d);
   }
   return out;
+}
+
+/**
+ * A reading before decoding, its keys in the order readings have always had them (JSON output
+ * follows it). The unit goes in the literal: added afterwards it cost a property-store allocation
+ * per reading.
+ */
+function newReading(point: ModbusPointDef, raw: number[]): DecodedPoint {
+  return point.unit === undefined
+    ? { pointId: point.id, value: null, quality: 'good', raw, exceeded: NO_LEVELS }
+    : { pointId: point.id, value: null, quality: 'good', raw, exceeded: NO_LEVELS, unit: point.unit };
+}
+
+/**
+ * A status register's verdict replaces the decode's when it is at least as bad (worseVerdict): its
+ * quality, reason and detail, with no reason or detail of the decode's left over.
+ */
+function applyStatus(d: DecodedPoint, verdict: QualityVerdict): void {
+  if (worseVerdict(d, verdict) !== verdict) return;
+  d.quality = verdict.quality;
+  if (verdict.reason !== undefined) d.reason = verdict.reason;
+  else delete d.reason;
+  if (verdict.detail !== undefined) d.detail = verdict.detail;
+  else delete d.detail;
 }
