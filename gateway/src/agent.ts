@@ -61,7 +61,8 @@ export class GatewayAgent {
     this.telemetry = new TelemetryBuffer({
       commitMs: deps.config.journal.telemetryCommitMs,
       maxRows: deps.config.journal.telemetryCommitRows,
-      append: (readings) => this.journal.appendTelemetry(readings),
+      stage: (readings) => this.journal.stageTelemetry(readings),
+      commit: () => this.journal.commitTelemetry(),
       committed: (err) => {
         // Journal failures (disk full, I/O error) are reported by the journal's health state; keep polling.
         if (err !== undefined) this.logOnce('journal-append', (suppressed) => this.logger.error({ err: errorMessage(err), suppressed }, 'could not journal readings'));

@@ -25,10 +25,12 @@ export const JournalConfigSchema = z.object({
    */
   hardLimitBytes: z.number().int().min(65_536).optional(),
   /**
-   * Telemetry group commit: readings wait in memory up to this long and are journaled in one transaction
-   * (one fsync for many polls). Alarm events are always committed at once. 0 = journal every poll at once.
+   * Telemetry group commit: each poll is encoded at once and the polls of this long are committed in one
+   * transaction (one fsync for many polls; telemetry-buffer.ts). Alarm events, and the readings that raised
+   * or cleared them, are always committed at once. 0 = commit every poll on its own. A power cut loses at
+   * most this much telemetry not yet committed.
    */
-  telemetryCommitMs: z.number().int().min(0).max(2000).default(0),
+  telemetryCommitMs: z.number().int().min(0).max(2000).default(100),
   /** A group commit happens early once this many readings wait. */
   telemetryCommitRows: z.number().int().min(1).max(1_000_000).default(20_000),
   /** `PRAGMA busy_timeout` for the writer (ms). */

@@ -131,6 +131,51 @@ void describe('Journal', () => {
     k.close();
   });
 
+  void it('staged telemetry is invisible until committed, then takes contiguous seqs in staging order; close commits it', () => {
+    const path = join(dir, 'staged.db');
+    const j = open({}, path);
+    j.appendTelemetry([reading(1)]);
+    j.stageTelemetry([reading(2), reading(3)]);
+    j.stageTelemetry([reading(4, { point: 'not a path' }), reading(5)]); // the invalid one is refused at staging
+    assert.equal(j.stagedTelemetry, 3);
+    assert.deepEqual(j.cursor('telemetry').nextSeq, 2, 'no seq is given before the commit');
+    assert.deepEqual(j.peek('telemetry', 10).map((e) => e.seq), [1]);
+    j.commitTelemetry();
+    assert.equal(j.stagedTelemetry, 0);
+    assert.deepEqual(
+      j.peek('telemetry', 10).map((e) => [e.seq, entryEvent(e)['value']]),
+      [[1, 0.5], [2, 1], [3, 1.5], [4, 2.5]],
+    );
+    assert.equal(j.stats().rejectedReadings, 1);
+    j.stageTelemetry([reading(6)]);
+    j.close(); // a clean stop journals what was staged
+    const k = open({}, path);
+    assert.deepEqual(k.peek('telemetry', 10).map((e) => e.seq), [1, 2, 3, 4, 5]);
+    k.close();
+  });
+
+  void it('a commit the disk refuses drops only the staged rows (error thrown, health failing); later commits continue the seqs', () => {
+    const path = join(dir, 'staged-busy.db');
+    const j = open({ busyTimeoutMs: 50 }, path);
+    j.appendTelemetry([reading(1)]);
+    const other = new Database(path);
+    other.exec('BEGIN IMMEDIATE');
+    j.stageTelemetry([reading(2), reading(3)]);
+    assert.throws(
+      () => j.commitTelemetry(),
+      (err: unknown) => err instanceof SafeLoopError && err.code === 'GW_ERR_JOURNAL_BUSY',
+    );
+    assert.equal(j.stagedTelemetry, 0);
+    assert.equal(j.stats().health, 'failing');
+    other.exec('ROLLBACK');
+    other.close();
+    j.stageTelemetry([reading(4)]);
+    j.commitTelemetry();
+    assert.deepEqual(j.peek('telemetry', 10).map((e) => [e.seq, entryEvent(e)['value']]), [[1, 0.5], [2, 2]]);
+    assert.equal(j.stats().health, 'ok');
+    j.close();
+  });
+
   void it('migrates a fresh file to the latest version and refuses a newer schema', () => {
     const path = join(dir, 'mig.db');
     open({}, path).close();

@@ -17,7 +17,7 @@ import { PendingAcks, type TakenAcks } from './pending-acks.ts';
 import { classifyDiskError, journalWriteError } from './disk-errors.ts';
 import type { JournalEntry } from './entry.ts';
 import type { DiskBudget } from './disk-budget.ts';
-import { groupByTime, TelemetryBatches, type TelemetrySlice } from './telemetry-batches.ts';
+import { deflateColumns, groupByTime, TelemetryBatches, type TelemetrySlice } from './telemetry-batches.ts';
 import { columnsText } from './columns.ts';
 
 export type JournalHealth = 'ok' | 'degraded' | 'failing';
@@ -62,6 +62,14 @@ export interface JournalDeps {
 }
 
 
+/** A telemetry row encoded before its transaction: seq and ids are given when it commits. */
+interface StagedRow {
+  count: number;
+  gatewayTime: number;
+  columns: string;
+  stored: Buffer;
+}
+
 interface StreamRow {
   next_seq: number;
   acked_seq: number;
@@ -93,6 +101,9 @@ export class Journal {
    */
   private readonly runInTx: Transaction<(fn: () => void) => void>;
   private rejected = 0;
+  /** Telemetry rows staged (stageTelemetry) and not yet committed, in order; stagedCount readings. */
+  private stagedRows: StagedRow[] = [];
+  private stagedCount = 0;
   private identity: string | undefined;
   private writeFailure: { code: string; message: string } | undefined;
   private closed = false;
@@ -132,32 +143,51 @@ export class Journal {
     this.timer.unref();
   }
 
-  /** Journal readings as telemetry in one transaction. Invalid readings are refused (logged, counted). */
+  /** Journal readings as telemetry in one transaction (with anything staged before them). Invalid readings are refused (logged, counted). */
   appendTelemetry(readings: readonly Reading[]): void {
+    this.stageTelemetry(readings);
+    this.commitTelemetry();
+  }
+
+  /**
+   * Check and encode readings for the journal (columns text, deflated) without committing them: a group
+   * commit (telemetry-buffer.ts) stages each poll as it comes and commits many in one transaction, so
+   * what waits in memory is a few compact rows, not reading objects. Staged rows have no seq yet and are
+   * invisible to peek, stats and the uplink until commitTelemetry. Invalid readings are refused here.
+   */
+  stageTelemetry(readings: readonly Reading[]): void {
     this.assertOpen();
-    if (readings.length === 0) return;
-    let valid = readings;
-    for (let i = 0; i < readings.length; i++) {
-      if (readingValid(readings[i]!)) continue;
-      // rare: copy the valid ones, with the schema's reading of the others
-      valid = readings.slice(0, i);
-      for (let k = i; k < readings.length; k++) {
-        const r = readings[k]!;
-        const ok = k > i && readingValid(r) ? r : this.checked(r);
-        if (ok !== undefined) (valid as Reading[]).push(ok);
-      }
-      break;
+    const valid = this.validReadings(readings);
+    for (const g of groupByTime(valid)) {
+      const columns = columnsText(valid, g.from, g.to);
+      const count = g.to - g.from;
+      this.stagedRows.push({ count, gatewayTime: g.gatewayTime, columns, stored: deflateColumns(columns) });
+      this.stagedCount += count;
     }
-    if (valid.length === 0) return;
+  }
+
+  /** Readings staged and not yet committed. */
+  get stagedTelemetry(): number {
+    return this.stagedCount;
+  }
+
+  /**
+   * Commit every staged row in one transaction: seqs and ids are given here, in staging order. If the
+   * journal refuses the write (disk failing), those rows are dropped and the error is thrown.
+   */
+  commitTelemetry(): void {
+    this.assertOpen();
+    if (this.stagedRows.length === 0) return;
+    const rows = this.stagedRows;
+    this.stagedRows = [];
+    this.stagedCount = 0;
     try {
       this.write('journal telemetry', () => {
-        const st = this.streamState('telemetry');
-        let seq = st.next_seq;
+        let seq = this.streamState('telemetry').next_seq;
         const now = this.clock.now();
-        for (const g of groupByTime(valid)) {
-          const count = g.to - g.from;
-          this.telemetry.insert(seq, count, this.batchIds.take(now, count), g.gatewayTime, columnsText(valid, g.from, g.to));
-          seq += count;
+        for (const r of rows) {
+          this.telemetry.insert(seq, r.count, this.batchIds.take(now, r.count), r.gatewayTime, r.columns, r.stored);
+          seq += r.count;
         }
         this.stmt.setNext.run(seq, 'telemetry');
         this.enforceWithin();
@@ -167,6 +197,22 @@ export class Journal {
       throw err;
     }
     this.telemetry.committed();
+  }
+
+  /** The readings that pass the wire schema (the list itself when all do, the usual case). */
+  private validReadings(readings: readonly Reading[]): readonly Reading[] {
+    for (let i = 0; i < readings.length; i++) {
+      if (readingValid(readings[i]!)) continue;
+      // rare: copy the valid ones, with the schema's reading of the others
+      const valid = readings.slice(0, i);
+      for (let k = i; k < readings.length; k++) {
+        const r = readings[k]!;
+        const ok = k > i && readingValid(r) ? r : this.checked(r);
+        if (ok !== undefined) valid.push(ok);
+      }
+      return valid;
+    }
+    return readings;
   }
 
   /** A reading the fast check refused, as the schema reads it; refused ones are logged and counted. */
@@ -344,6 +390,11 @@ export class Journal {
     if (this.closed) return;
     if (this.ackTimer) clearTimeout(this.ackTimer);
     this.ackTimer = undefined;
+    try {
+      this.commitTelemetry(); // staged rows are not left behind
+    } catch {
+      // noteFailure logged it; the disk refuses writes
+    }
     this.writeAcks();
     this.closed = true;
     clearInterval(this.timer);

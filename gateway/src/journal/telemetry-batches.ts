@@ -51,6 +51,11 @@ export interface BatchRow {
   columns: Buffer | string | null;
 }
 
+/** The columns text as a row stores it (schema 5: deflated, zlib format). */
+export function deflateColumns(columns: string): Buffer {
+  return deflateSync(columns, { level: COLUMNS_DEFLATE_LEVEL });
+}
+
 /** A row's columns text (inflated when stored deflated), or null for a row written before schema 4. */
 export function rowColumns(row: BatchRow): string | null {
   const c = row.columns;
@@ -157,9 +162,10 @@ export class TelemetryBatches {
   /**
    * One row of `count` readings in columnar form (columns.ts), inside the caller's transaction. The row
    * is kept as written until the caller says the transaction committed (`committed`) or not (`abandon`).
+   * `stored` is deflateColumns(columns), when the caller encoded it before the transaction.
    */
-  insert(firstSeq: number, count: number, firstId: string, gatewayTime: number, columns: string): void {
-    this.ins.run(firstSeq, firstSeq + count - 1, firstId, gatewayTime, deflateSync(columns, { level: COLUMNS_DEFLATE_LEVEL }));
+  insert(firstSeq: number, count: number, firstId: string, gatewayTime: number, columns: string, stored = deflateColumns(columns)): void {
+    this.ins.run(firstSeq, firstSeq + count - 1, firstId, gatewayTime, stored);
     // a retried transaction inserts the same seqs again: keep only the rows of the latest attempt
     if (this.staged.at(-1)?.last_seq !== firstSeq - 1) this.staged = [];
     this.staged.push({ first_seq: firstSeq, last_seq: firstSeq + count - 1, first_id: firstId, gateway_time: gatewayTime, bodies: '', columns });

@@ -1,4 +1,4 @@
-/** Group commit of telemetry: at most commitMs in memory, early at maxRows, everything on flush, failures reported. */
+/** Group commit of telemetry: staged at once, committed within commitMs, early at maxRows, everything on flush, failures reported. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -9,12 +9,17 @@ import { reading } from './test-helpers.ts';
 function harness(commitMs: number, maxRows: number, fail = false) {
   const commits: Reading[][] = [];
   const errors: unknown[] = [];
+  let staged: Reading[] = [];
   const buf = new TelemetryBuffer({
     commitMs,
     maxRows,
-    append: (rs) => {
+    stage: (rs) => {
+      staged.push(...rs);
+    },
+    commit: () => {
       if (fail) throw new Error('disk I/O error');
-      commits.push([...rs]);
+      commits.push(staged);
+      staged = [];
     },
     committed: (err) => {
       if (err !== undefined) errors.push(err);

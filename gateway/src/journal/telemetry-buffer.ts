@@ -1,58 +1,61 @@
 /**
- * Group commit for telemetry (issue 20): readings wait in memory up to `commitMs` (or until `maxRows`)
- * and are journaled in one transaction, instead of one synchronous=FULL commit (an fsync) per device
- * poll. Alarm events never pass through here: they are committed before the agent returns.
- * What is buffered is not yet journaled: a crash loses at most `commitMs` of telemetry, like a poll
- * in flight; `commitMs: 0` journals every batch at once.
+ * Group commit for telemetry (issue 20): each poll's readings are staged at once (checked, encoded as a
+ * deflated columns row: journal.stageTelemetry) and the staged rows are committed in one transaction
+ * within `commitMs` (or as soon as `maxRows` readings wait), instead of one synchronous=FULL commit (an
+ * fsync) per device poll. What waits is a few compact rows, not reading objects.
+ * Alarm events never pass through here: they are committed before the agent returns, and the agent
+ * commits the readings that raised or cleared them with them (flush).
+ * What is staged is not yet journaled: a crash or power cut loses at most `commitMs` of telemetry, like
+ * a poll in flight; `commitMs: 0` commits every poll at once.
  */
 import type { Reading } from '@safeloop/contract';
 
 export interface TelemetryBufferDeps {
   commitMs: number;
   maxRows: number;
-  /** Journals the readings (throws on a journal failure). */
-  append: (readings: readonly Reading[]) => void;
+  /** Checks and encodes readings for the journal, not committed yet (journal.stageTelemetry). */
+  stage: (readings: readonly Reading[]) => void;
+  /** Commits everything staged in one transaction (throws on a journal failure). */
+  commit: () => void;
   /** Called after each commit attempt; `err` when the journal refused it (those readings are dropped). */
   committed: (err?: unknown) => void;
 }
 
 export class TelemetryBuffer {
-  private pending: Reading[] = [];
+  private pending = 0;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly deps: TelemetryBufferDeps) {}
 
   add(readings: readonly Reading[]): void {
     if (readings.length === 0) return;
-    if (this.deps.commitMs === 0) {
-      this.commit(readings);
+    try {
+      this.deps.stage(readings);
+    } catch (err) {
+      this.deps.committed(err);
       return;
     }
-    for (const r of readings) this.pending.push(r);
-    if (this.pending.length >= this.deps.maxRows) this.flush();
+    this.pending += readings.length;
+    if (this.deps.commitMs === 0 || this.pending >= this.deps.maxRows) this.flush();
     else this.timer ??= setTimeout(() => this.flush(), this.deps.commitMs);
   }
 
-  /** Journal what is waiting now (also on stop). */
+  /** Commit what is staged now (also on stop, and with an alarm). */
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    this.pending = [];
-    this.commit(batch);
-  }
-
-  get waiting(): number {
-    return this.pending.length;
-  }
-
-  private commit(readings: readonly Reading[]): void {
+    if (this.pending === 0) return;
+    this.pending = 0;
     try {
-      this.deps.append(readings);
+      this.deps.commit();
       this.deps.committed();
     } catch (err) {
       this.deps.committed(err);
     }
+  }
+
+  /** Readings staged and not yet committed. */
+  get waiting(): number {
+    return this.pending;
   }
 }
