@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inlineParams, sqlLiteral } from './pg-inline.ts';
 import { createPgSchema, dropPgSchema, PgDb } from './index.ts';
+import { pgQueryRecorder } from './pg-query-recorder.ts';
 
 const PG_URL = process.env.SAFELOOP_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -91,20 +92,16 @@ describe('pg-inline: parameters written out as literals', () => {
 describe('PgDb transactions: deferred writes travel with the next statement', () => {
   const schema = `t_inline_${randomBytes(4).toString('hex')}`;
   let db: PgDb;
-  const calls: string[] = [];
-  const original = pg.Client.prototype.query;
+  const recorder = pgQueryRecorder();
+  const calls = recorder.sent;
   before(async () => {
     await createPgSchema(PG_URL, schema);
     db = new PgDb({ connectionString: PG_URL, schema, max: 2 });
     await db.execScript('CREATE TABLE items (id TEXT PRIMARY KEY, n BIGINT NOT NULL, b BYTEA)');
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const first = args[0];
-      calls.push(typeof first === 'string' ? first : ((first as { text?: string }).text ?? '(copy)'));
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof original;
+    recorder.start();
   });
   after(async () => {
-    pg.Client.prototype.query = original;
+    recorder.stop();
     await db.close();
     await dropPgSchema(PG_URL, schema);
   });

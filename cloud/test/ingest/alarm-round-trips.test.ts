@@ -5,7 +5,7 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
+import { pgQueryRecorder } from '../../src/db/pg-query-recorder.ts';
 import { silentLogger, systemClock, topics } from '@safeloop/contract';
 import { UplinkProcessor } from '../../src/ingest/index.ts';
 import { INGEST_MIGRATIONS } from '../../src/ingest/migrations.ts';
@@ -21,9 +21,9 @@ describe('round trips on the alarm path (PostgreSQL)', () => {
   let processor: UplinkProcessor;
   let outbox: AlarmOutbox;
   const sink = new RecordingSink();
-  const trips: string[] = [];
+  const recorder = pgQueryRecorder();
+  const trips = recorder.sent;
   let sinkSawTrips = -1;
-  const original = pg.Client.prototype.query;
   before(async () => {
     t = await openDb('postgres');
     const store = createTelemetryStore(t.db);
@@ -40,14 +40,10 @@ describe('round trips on the alarm path (PostgreSQL)', () => {
     await processor.handle(topics.up('probe', 'telemetry'), telemetryPayload('probe', [reading('probe/GT-0/lel', 1, 1)]));
     await alarmEvent('probe/GE-0/lel', 1);
     while ((await outbox.dispatch()) > 0);
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      const first = args[0];
-      trips.push(typeof first === 'string' ? first : ((first as { text?: string }).text ?? '(copy)'));
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof original;
+    recorder.start();
   });
   after(async () => {
-    pg.Client.prototype.query = original;
+    recorder.stop();
     await t.close();
   });
 
