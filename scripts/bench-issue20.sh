@@ -6,7 +6,8 @@
 #   bash scripts/bench-issue20.sh [out-dir]        # ≈ 35 min; STEPS="peers ingest" runs a subset
 #
 # Steps: peers (side-by-side against Node-RED through ../shared/peers, interleaved, twice; our gateway as
-# the precompiled program a field install runs, and once per round through tsx; PEERS="sl-v2 nr4" picks, ROUNDS=3 repeats), ingest,
+# the precompiled program a field install runs, and once per round through tsx; PEERS="sl-v2 nr4" picks, ROUNDS=3 repeats;
+# sl-v2-c0 is the gateway with journal.telemetryCommitMs 0), ingest,
 # latency, aws, opcua, rtu, drivers, scaleout. The side-by-side needs `bash install-peers.sh nr4` done
 # once in ../shared/peers; it uses a private Mosquitto on port 18830 that this script starts and stops.
 set -euo pipefail
@@ -47,6 +48,8 @@ for step in $steps; do
         for peer in ${PEERS:-sl-v2 nr4 sl-v1 sl-poll sl-v2-tsx}; do
           case $peer in
             sl-v2) cmd=(env RUN=bundle PAYLOAD=v2 SAFELOOP_DIR="$root" node measure.mjs --name "sl-v2-d100-r$r" --devices 100 --peer "bash $root/test-rigs/bench/peers/peer-gateway.sh" --out "$out/peers") ;;
+            # the same program with every poll committed on its own (journal.telemetryCommitMs 0, the pre-round-11 default)
+            sl-v2-c0) cmd=(env RUN=bundle PAYLOAD=v2 JOURNAL_EXTRA='telemetryCommitMs: 0' SAFELOOP_DIR="$root" node measure.mjs --name "sl-v2-c0-d100-r$r" --devices 100 --peer "bash $root/test-rigs/bench/peers/peer-gateway.sh" --out "$out/peers") ;;
             sl-v2-tsx) cmd=(env RUN=tsx PAYLOAD=v2 SAFELOOP_DIR="$root" node measure.mjs --name "sl-v2-tsx-d100-r$r" --devices 100 --peer "bash $root/test-rigs/bench/peers/peer-gateway.sh" --out "$out/peers") ;;
             sl-v1) cmd=(env RUN=bundle PAYLOAD=v1 SAFELOOP_DIR="$root" node measure.mjs --name "sl-v1-d100-r$r" --devices 100 --peer "bash $root/test-rigs/bench/peers/peer-gateway.sh" --out "$out/peers") ;;
             nr4) cmd=(node measure.mjs --name "nr4-d100-r$r" --devices 100 --peer 'bash peer-node-red.sh nr4' --out "$out/peers") ;;
