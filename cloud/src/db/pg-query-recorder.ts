@@ -5,7 +5,7 @@
 import pg from 'pg';
 
 export interface PgQueryRecorder {
-  /** The texts sent since start (or the last clear). */
+  /** The texts sent since start, in order (a test may empty it between steps). */
   readonly sent: string[];
   start(): void;
   /** Put the client's own query method back. */

@@ -1,6 +1,6 @@
 /**
  * The gateway's store-and-forward journal: SQLite (better-sqlite3) in WAL mode with synchronous=FULL.
- * Writers: appendTelemetry / appendAlarmEvents (one IMMEDIATE transaction per call; ids are ULIDs, seq is
+ * Writers: appendTelemetry (or stageTelemetry + commitTelemetry: the group commit) / appendAlarmEvents (one IMMEDIATE transaction per call; ids are ULIDs, seq is
  * per stream, contiguous, never reused). Telemetry is stored as one row per batch (telemetry-batches.ts).
  * Reader: the uplink peeks rows after a seq and releases them with ack(stream, upToSeq) once the cloud
  * says it committed them. Opening (durability settings, migrations): open-durable.ts.
@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import type { Database as Db, Statement, Transaction } from 'better-sqlite3';
 import { monotonicFactory } from 'ulid';
-import { BatchIdGenerator, ReadingSchema, SafeLoopError, readingValid, errorMessage, rateLimited, systemClock } from '@safeloop/contract';
+import { BatchIdGenerator, SafeLoopError, errorMessage, rateLimited, systemClock } from '@safeloop/contract';
 import type { Clock, Logger, Reading, Stream } from '@safeloop/contract';
 import type { JournalConfig } from './config.ts';
 import { alarmBody, type NewAlarmStreamEvent } from './alarm-bodies.ts';
@@ -17,8 +17,8 @@ import { PendingAcks, type TakenAcks } from './pending-acks.ts';
 import { classifyDiskError, journalWriteError } from './disk-errors.ts';
 import type { JournalEntry } from './entry.ts';
 import type { DiskBudget } from './disk-budget.ts';
-import { deflateColumns, groupByTime, TelemetryBatches, type TelemetrySlice } from './telemetry-batches.ts';
-import { columnsText } from './columns.ts';
+import { TelemetryBatches, type TelemetrySlice } from './telemetry-batches.ts';
+import { TelemetryStaging } from './telemetry-staging.ts';
 
 export type JournalHealth = 'ok' | 'degraded' | 'failing';
 
@@ -62,14 +62,6 @@ export interface JournalDeps {
 }
 
 
-/** A telemetry row encoded before its transaction: seq and ids are given when it commits. */
-interface StagedRow {
-  count: number;
-  gatewayTime: number;
-  columns: string;
-  stored: Buffer;
-}
-
 interface StreamRow {
   next_seq: number;
   acked_seq: number;
@@ -100,10 +92,8 @@ export class Journal {
    * db.transaction() call): called with the work as its argument; nested, it is a savepoint.
    */
   private readonly runInTx: Transaction<(fn: () => void) => void>;
-  private rejected = 0;
-  /** Telemetry rows staged (stageTelemetry) and not yet committed, in order; stagedCount readings. */
-  private stagedRows: StagedRow[] = [];
-  private stagedCount = 0;
+  /** Telemetry checked and encoded, waiting for commitTelemetry (telemetry-staging.ts). */
+  private readonly staging: TelemetryStaging;
   private identity: string | undefined;
   private writeFailure: { code: string; message: string } | undefined;
   private closed = false;
@@ -124,6 +114,7 @@ export class Journal {
     const { config } = deps;
     this.log = deps.logger.child({ module: 'gateway:journal' });
     this.clock = deps.clock ?? systemClock;
+    this.staging = new TelemetryStaging({ log: this.log, warnRate: this.warnRate });
     const opened = openDurable(config, this.log, this.clock);
     this.db = opened.db;
     this.budget = opened.budget;
@@ -157,18 +148,12 @@ export class Journal {
    */
   stageTelemetry(readings: readonly Reading[]): void {
     this.assertOpen();
-    const valid = this.validReadings(readings);
-    for (const g of groupByTime(valid)) {
-      const columns = columnsText(valid, g.from, g.to);
-      const count = g.to - g.from;
-      this.stagedRows.push({ count, gatewayTime: g.gatewayTime, columns, stored: deflateColumns(columns) });
-      this.stagedCount += count;
-    }
+    this.staging.stage(readings);
   }
 
   /** Readings staged and not yet committed. */
   get stagedTelemetry(): number {
-    return this.stagedCount;
+    return this.staging.waiting;
   }
 
   /**
@@ -177,10 +162,8 @@ export class Journal {
    */
   commitTelemetry(): void {
     this.assertOpen();
-    if (this.stagedRows.length === 0) return;
-    const rows = this.stagedRows;
-    this.stagedRows = [];
-    this.stagedCount = 0;
+    const rows = this.staging.take();
+    if (rows.length === 0) return;
     try {
       this.write('journal telemetry', () => {
         let seq = this.streamState('telemetry').next_seq;
@@ -197,37 +180,6 @@ export class Journal {
       throw err;
     }
     this.telemetry.committed();
-  }
-
-  /** The readings that pass the wire schema (the list itself when all do, the usual case). */
-  private validReadings(readings: readonly Reading[]): readonly Reading[] {
-    for (let i = 0; i < readings.length; i++) {
-      if (readingValid(readings[i]!)) continue;
-      // rare: copy the valid ones, with the schema's reading of the others
-      const valid = readings.slice(0, i);
-      for (let k = i; k < readings.length; k++) {
-        const r = readings[k]!;
-        const ok = k > i && readingValid(r) ? r : this.checked(r);
-        if (ok !== undefined) valid.push(ok);
-      }
-      return valid;
-    }
-    return readings;
-  }
-
-  /** A reading the fast check refused, as the schema reads it; refused ones are logged and counted. */
-  private checked(r: Reading): Reading | undefined {
-    const parsed = ReadingSchema.safeParse(r);
-    if (parsed.success) return parsed.data;
-    this.rejected += 1;
-    const issue = parsed.error.issues[0];
-    this.warnRate('reading', (suppressed) =>
-      this.log.warn(
-        { point: (r as { point?: unknown }).point, problem: issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid', suppressed },
-        'reading refused by the journal: it does not match the wire schema',
-      ),
-    );
-    return undefined;
   }
 
   /** Journal alarm/system events; committed (synchronous=FULL) before this returns. Throws if they are invalid or the disk fails. */
@@ -337,7 +289,7 @@ export class Journal {
       ackedSeq: { alarm: a.acked_seq, telemetry: t.acked_seq },
       discardedThrough: t.discarded_through,
       discardedTelemetry: t.discarded_count,
-      rejectedReadings: this.rejected,
+      rejectedReadings: this.staging.rejected,
       health,
       ...(detail === undefined ? {} : { healthDetail: detail }),
       dbBytes: this.fileBytes(),

@@ -54,6 +54,24 @@ test('a full buffer commits at once; flush commits the rest (stop); commitMs 0 c
   assert.equal(b.commits.length, 2);
 });
 
+test('a journal that refuses to stage (closed) is reported, not thrown into the poll loop; nothing counts as waiting', () => {
+  const errors: unknown[] = [];
+  const buf = new TelemetryBuffer({
+    commitMs: 50,
+    maxRows: 10,
+    stage: () => {
+      throw new Error('journal is closed');
+    },
+    commit: () => assert.fail('nothing was staged'),
+    committed: (err) => errors.push(err),
+  });
+  assert.doesNotThrow(() => buf.add([reading(1)]));
+  assert.match(String(errors[0]), /journal is closed/);
+  assert.equal(buf.waiting, 0);
+  buf.flush();
+  assert.equal(errors.length, 1);
+});
+
 test('a journal failure is reported, not thrown into the poll loop', () => {
   const { buf, errors } = harness(0, 10, true);
   assert.doesNotThrow(() => buf.add([reading(1)]));
